@@ -1,0 +1,313 @@
+"""The actors' common contract and the two governments' bargaining behaviour.
+
+Every actor is a ``mesa.Agent`` with a human-readable ``name``, a ``key`` used in scenario files and
+results (``us``, ``japan``, ``jbic``, ``nexi``, ``tsmc``) and a small dict of declared ``traits`` the model,
+the runner and the page can filter on (Axelrod's convention).
+
+:class:`Government` is how the US and Japan bargain. Each reasons from its own preferences and from its
+*beliefs* about the other side (its preferences, patience, and which terms Japan's lenders will fund):
+
+* **Target** — the subgame-perfect offer of the alternating-offers game with the scenario's deadline, by
+  backward induction on the believed utility frontier (Ståhl 1972; Rubinstein 1982; Binmore, Rubinstein &
+  Wolinsky 1986): the proposer offers the package that leaves the responder exactly indifferent between
+  accepting and proposing next round, δ-discounted over the disagreement point.
+* **Offer** — with complete information, the target itself. With incomplete information, a time-dependent
+  concession from the actor's opening position to its target (Faratin, Sierra & Jennings 1998):
+  α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β), offer = opening + α(t)·(target − opening).
+* **Response** — accept an offer worth at least the discounted value of the actor's own next offer
+  (the "AC_next" rule of Baarslag et al. 2014, which coincides with SPE acceptance under complete
+  information), and, for Japan, only what its lenders will fund (Putnam 1988).
+* **Learning** — each side narrows its beliefs from what it observes: a refusal by the lenders caps the
+  share the US believes fundable, an offer by Japan floors it; an offer refused that the belief said would
+  be accepted makes the proposer think the other side more patient (Zeng & Sycara 1998, in spirit).
+
+The agents never call the solvers in ``negotiation/equilibrium.py``: those solve the same game from the
+outside, and the two are compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import mesa
+import numpy as np
+
+from negotiation.issues import Offer, Package, Response
+
+ACCEPT_TOLERANCE = 1e-9  # numerical slack when an offer leaves the responder exactly indifferent
+
+
+class Preferences(Protocol):
+    """A government's preferences over packages, in present-value $bn (or shares in the unit game)."""
+
+    def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
+        """Utility of each package if agreed after ``delay_years``."""
+        ...
+
+    @property
+    def disagreement(self) -> float:
+        """Utility of no deal (the outside option)."""
+        ...
+
+
+class Actor(mesa.Agent):
+    """Base of every actor: declared identity and traits, and its utility at the model's outcome."""
+
+    key: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    traits: ClassVar[dict[str, Any]] = {}
+
+    def outcome_utility(self, package: Package | None) -> float:
+        """This actor's utility (PV $bn, or share) at an agreed package, or at no deal when ``None``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What a government computes from its beliefs
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Efficient packages under some beliefs, ordered by the opponent's utility (ascending)."""
+
+    opponent_utility: np.ndarray
+    own_utility: np.ndarray
+    us_share: np.ndarray
+    relief_fraction: np.ndarray
+
+    @classmethod
+    def from_grid(cls, own: np.ndarray, opponent: np.ndarray, us_share: np.ndarray,
+                  relief: np.ndarray) -> Frontier:
+        """Keep the packages no other package beats for both sides."""
+        order = np.lexsort((-own, -opponent))  # opponent descending, then own descending
+        best_own = -np.inf
+        keep = []
+        for i in order:
+            if own[i] > best_own + 1e-12:
+                keep.append(i)
+                best_own = own[i]
+        idx = np.array(keep[::-1], dtype=int)
+        return cls(opponent[idx], own[idx], us_share[idx], relief[idx])
+
+    def best_for_own(self, opponent_at_least: float) -> tuple[float, Package] | None:
+        """The package best for oneself that gives the opponent at least ``opponent_at_least``."""
+        u_opp = self.opponent_utility
+        if u_opp.size == 0 or opponent_at_least > u_opp[-1] + ACCEPT_TOLERANCE:
+            return None
+        if opponent_at_least <= u_opp[0]:
+            j = 0
+            return float(self.own_utility[j]), Package(float(self.us_share[j]), float(self.relief_fraction[j]))
+        j = int(np.searchsorted(u_opp, opponent_at_least))
+        j = min(j, u_opp.size - 1)
+        i = max(j - 1, 0)
+        span = u_opp[j] - u_opp[i]
+        w = 0.0 if span <= 0 else (opponent_at_least - u_opp[i]) / span
+        w = min(max(w, 0.0), 1.0)
+        mix = lambda a: float(a[i] + w * (a[j] - a[i]))  # noqa: E731
+        share = min(max(mix(self.us_share), 0.0), 1.0)
+        relief = min(max(mix(self.relief_fraction), 0.0), 1.0)
+        return mix(self.own_utility), Package(share, relief)
+
+
+def faratin_alpha(t: int, t_max: int, beta: float, kappa: float = 0.0) -> float:
+    """Faratin, Sierra & Jennings (1998): the share of the way conceded after ``t`` of ``t_max`` steps.
+
+    α(t) = κ + (1 − κ)(t/t_max)^(1/β); β < 1 is Boulware (concedes late), β > 1 Conceder.
+
+    >>> faratin_alpha(1, 2, 0.5)
+    0.25
+    >>> faratin_alpha(5, 2, 3.0)
+    1.0
+    """
+    frac = min(max(t, 0), t_max) / t_max
+    return kappa + (1.0 - kappa) * frac ** (1.0 / beta)
+
+
+class Government(Actor):
+    """A government that bargains by alternating offers (see the module docstring for the rules)."""
+
+    traits: ClassVar[dict[str, Any]] = {"role": "government", "has_veto": True, "proposes": True,
+                                        "stochastic": "beliefs only"}
+
+    def __init__(self, model: mesa.Model, preferences: Preferences, discount: float, opening: Package,
+                 concession_beta: float) -> None:
+        super().__init__(model)
+        self.preferences = preferences
+        self.discount = discount
+        self.opening = opening
+        self.concession_beta = concession_beta
+        # Beliefs: set by the model with `form_beliefs`.
+        self.opponent_preferences: Preferences | None = None
+        self.opponent_discount = 0.5
+        self.fundable_share_prior = 1.0
+        self.fundable_share_floor = 0.0
+        self.fundable_share_ceiling = 1.0
+        self.complete_information = True
+        self.offers_made = 0
+        self._plan: dict[int, tuple[float, Package | None]] | None = None
+        self.last_target: Package | None = None
+
+    # -- beliefs -----------------------------------------------------------------------------------------
+    def form_beliefs(self, opponent_preferences: Preferences, opponent_discount: float,
+                     fundable_share: float, complete_information: bool) -> None:
+        """Set what this government believes about the other side and about the lenders' limit."""
+        self.opponent_preferences = opponent_preferences
+        self.opponent_discount = opponent_discount
+        self.fundable_share_prior = fundable_share
+        self.complete_information = complete_information
+        self._plan = None
+
+    @property
+    def believed_fundable_share(self) -> float:
+        """The highest US share this government believes Japan's lenders would fund."""
+        lo, hi, prior = self.fundable_share_floor, self.fundable_share_ceiling, self.fundable_share_prior
+        if lo <= prior <= hi:
+            return prior
+        return 0.5 * (lo + hi)
+
+    def fundable(self, package: Package) -> bool:
+        """Whether this government believes the package can be funded (Japan overrides with its lenders)."""
+        return package.us_profit_share <= self.believed_fundable_share + ACCEPT_TOLERANCE
+
+    # -- planning ----------------------------------------------------------------------------------------
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        model = self.model
+        shares = np.union1d(model.share_grid, [self.believed_fundable_share])
+        shares = shares[shares <= self.believed_fundable_share + ACCEPT_TOLERANCE]
+        s, x = np.meshgrid(shares, model.relief_grid, indexing="ij")
+        return s.ravel(), x.ravel()
+
+    def frontier(self) -> Frontier:
+        """Efficient fundable packages as this government believes them to be."""
+        s, x = self._grid()
+        own = self.preferences.utility(s, x)
+        opp = self.opponent_preferences.utility(s, x)
+        keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
+        return Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+
+    def plan(self) -> dict[int, tuple[float, Package | None]]:
+        """Backward induction over the remaining rounds: for each round, the responder's SPE threshold.
+
+        Returns a dict round → (the value this government gets from the round's SPE outcome, the package it
+        would propose if it is the proposer in that round, else ``None``).
+        """
+        if self._plan is not None:
+            return self._plan
+        model = self.model
+        frontier = self.frontier()
+        d_own, d_opp = self.preferences.disagreement, self.opponent_preferences.disagreement
+        delta_own, delta_opp = self.discount, self.opponent_discount
+        # Mirror frontier for when the opponent proposes: best for opponent given own >= threshold.
+        order = np.argsort(frontier.own_utility)
+        opp_view = Frontier(frontier.own_utility[order], frontier.opponent_utility[order],
+                            frontier.us_share[order], frontier.relief_fraction[order])
+        value_own, value_opp = d_own, d_opp  # the SPE outcome after the deadline: breakdown
+        plan: dict[int, tuple[float, Package | None]] = {}
+        for t in range(model.max_rounds, model.round - 1, -1):
+            i_propose = model.proposer_in(t) == self.key
+            if i_propose:
+                need = d_opp + delta_opp * (value_opp - d_opp)
+                best = frontier.best_for_own(need)
+                wait = d_own + delta_own * (value_own - d_own)
+                if best is not None and best[0] >= wait - ACCEPT_TOLERANCE:
+                    value_own, value_opp, package = best[0], need, best[1]
+                else:
+                    value_own, value_opp, package = wait, d_opp + delta_opp * (value_opp - d_opp), None
+                plan[t] = (value_own, package)
+            else:
+                need = d_own + delta_own * (value_own - d_own)
+                best = opp_view.best_for_own(need)
+                wait = d_opp + delta_opp * (value_opp - d_opp)
+                if best is not None and best[0] >= wait - ACCEPT_TOLERANCE:
+                    value_own, value_opp = need, best[0]
+                else:
+                    value_own, value_opp = d_own + delta_own * (value_own - d_own), wait
+                plan[t] = (value_own, None)
+        self._plan = plan
+        return plan
+
+    # -- acting ------------------------------------------------------------------------------------------
+    def target(self, t: int) -> Package | None:
+        """The subgame-perfect package this government would propose in round ``t`` under its beliefs."""
+        return self.plan().get(t, (0.0, None))[1]
+
+    def propose(self, t: int) -> Package | None:
+        """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""
+        target = self.target(t)
+        self.last_target = target
+        if target is None:
+            return None
+        if self.complete_information:
+            return target
+        alpha = faratin_alpha(self.offers_made, self.model.concession_rounds, self.concession_beta)
+        s = self.opening.us_profit_share + alpha * (target.us_profit_share - self.opening.us_profit_share)
+        x = self.opening.relief_fraction + alpha * (target.relief_fraction - self.opening.relief_fraction)
+        return Package(min(max(s, 0.0), 1.0), min(max(x, 0.0), 1.0))
+
+    def next_offer_value(self, t: int) -> float:
+        """What this government expects from rejecting now: its own offer next round, discounted."""
+        d = self.preferences.disagreement
+        if t >= self.model.max_rounds:
+            return d
+        if self.complete_information:
+            nxt = self.plan().get(t + 1, (d, None))[0]
+        else:
+            package = self.propose(t + 1) if self.model.proposer_in(t + 1) == self.key else None
+            nxt = self.utility_of(package) if package is not None else self.plan().get(t + 1, (d, None))[0]
+        return d + self.discount * (nxt - d)
+
+    def utility_of(self, package: Package | None) -> float:
+        """This government's utility of a package agreed now (disagreement for ``None``)."""
+        if package is None:
+            return self.preferences.disagreement
+        return float(self.preferences.utility(np.array([package.us_profit_share]),
+                                              np.array([package.relief_fraction]))[0])
+
+    def outcome_utility(self, package: Package | None) -> float:
+        """See :meth:`Actor.outcome_utility`."""
+        return self.utility_of(package)
+
+    def respond(self, offer: Offer, funded: Callable[[Package], Response] | None = None) -> Response:
+        """Accept an offer worth at least the discounted value of its own next offer and (Japan) fundable."""
+        if funded is not None:
+            verdict = funded(offer.package)
+            if not verdict.accepted:
+                return Response(self.key, False, verdict.reason)
+        value = self.utility_of(offer.package)
+        if value + ACCEPT_TOLERANCE >= max(self.next_offer_value(offer.round), self.preferences.disagreement):
+            return Response(self.key, True)
+        return Response(self.key, False, "worth less than my next offer")
+
+    # -- learning ----------------------------------------------------------------------------------------
+    def observe_own_offer_refused(self, offer: Offer, response: Response) -> None:
+        """Update beliefs after the other side refused this government's offer."""
+        if self.complete_information:
+            return
+        if response.reason == "not funded":
+            self.fundable_share_ceiling = min(self.fundable_share_ceiling, offer.package.us_profit_share - 1e-4)
+            self.fundable_share_floor = min(self.fundable_share_floor, self.fundable_share_ceiling)
+        elif self.target(offer.round) is not None and offer.package == self.target(offer.round):
+            # Refused the offer the belief said was just acceptable: the other side is more patient.
+            self.opponent_discount = self.opponent_discount + 0.5 * (1.0 - self.opponent_discount)
+        self._plan = None
+
+    def observe_offer(self, offer: Offer) -> None:
+        """Update beliefs from an offer Japan made (Japan only proposes what its lenders fund)."""
+        if self.complete_information:
+            return
+        if offer.proposer == "japan" and offer.package.us_profit_share > self.fundable_share_floor:
+            self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
+            self._plan = None
+
+
+def lognormal_factor(rng: np.random.Generator, sigma: float) -> float:
+    """A belief error: a multiplicative factor exp(σ·z), z ~ N(0, 1), drawn from the model's RNG."""
+    if sigma <= 0:
+        return 1.0
+    return math.exp(sigma * float(rng.standard_normal()))

@@ -1,0 +1,138 @@
+"""The ``chipdeal`` command line: run a scenario, print a table or JSON (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from typing import Any
+
+from negotiation.scenario import ScenarioError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (its default prints usage, which is fine, but keep it short)."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        self.exit(2, f"chipdeal: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chipdeal", description="Agent-based game of the 2025 US–Japan chip investment deal.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one scenario and print the negotiation and its outcome")
+    run.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key by dotted path, e.g. deal.equity_fraction=0.2")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    run.add_argument("--replicates", type=int, default=1, metavar="N",
+                     help="run N seeds (seed, seed+1, …) and summarise the split")
+    return parser
+
+
+def result_json(model: Any, result: Any, seed: int) -> dict[str, Any]:
+    """The contract's JSON object for one run."""
+    pkg = result.package
+    out: dict[str, Any] = {
+        "scenario": model.spec.name,
+        "scenario_hash": model.scenario_hash(),
+        "seed": seed,
+        "agreed": result.agreed,
+        "steps": result.steps,
+        "us_profit_share": pkg.us_profit_share if pkg else None,
+        "tariff_relief_usd_bn_per_year": model.relief_usd_bn_per_year(pkg) if pkg else None,
+        "utilities": result.utilities,
+        "equilibrium": result.equilibrium,
+        **result.details,
+    }
+    if model.streams is not None and model.spec.deal.two_phase:
+        out["us_profit_share_before_recoup"] = model.spec.deal.phase1_us_share
+    return out
+
+
+def _print_table(model: Any, result: Any, seed: int) -> None:
+    from negotiation.issues import Package
+
+    spec = model.spec
+    print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
+    print(f"{'round':>5}  {'proposer':<8} {'US share':>8} {'relief $bn/yr':>13} {'u_US':>9} {'u_Japan':>9}  answer")
+    for offer, responses in zip(model.offers, model.responses, strict=True):
+        p = offer.package
+        answer = responses[-1]
+        word = "accepted" if answer.accepted else f"rejected ({answer.reason})"
+        print(f"{offer.round:>5}  {offer.proposer:<8} {p.us_profit_share:>8.3f} "
+              f"{model.relief_usd_bn_per_year(p):>13.1f} {model.us.utility_of(p):>9.2f} "
+              f"{model.japan.utility_of(p):>9.2f}  {word}")
+    eq = result.equilibrium
+    if result.agreed:
+        pkg = result.package
+        print(f"\nAgreement in round {result.steps}: US {pkg.us_profit_share:.1%} of equity-related profits"
+              f"{' after recoup' if model.streams is not None and spec.deal.two_phase else ''}, "
+              f"tariff relief ${model.relief_usd_bn_per_year(pkg):.1f}bn a year.")
+    else:
+        print(f"\nNo agreement after {result.steps} rounds (breakdown).")
+    if eq["us_profit_share"] is not None:
+        relief = eq["tariff_relief_usd_bn_per_year"]
+        print(f"Equilibrium ({eq['concept']}): US share {eq['us_profit_share']:.3f}, relief ${relief:.1f}bn a year.")
+    for name in ("nash", "kalai_smorodinsky"):
+        if eq.get(name):
+            print(f"  {name.replace('_', '–').title():<18} US share {eq[name]['us_profit_share']:.3f}, "
+                  f"relief ${eq[name]['tariff_relief_usd_bn_per_year']:.1f}bn a year")
+    print("Utilities (PV $bn gain over no deal):  " +
+          ", ".join(f"{k} {v:.2f}" for k, v in result.utilities.items()))
+    _ = Package
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    from negotiation.model import NegotiationModel
+    from negotiation.scenario import load_scenario
+
+    spec = load_scenario(args.scenario, args.overrides)
+    if args.replicates < 1:
+        raise ScenarioError("--replicates must be at least 1")
+    if args.replicates == 1:
+        model = NegotiationModel(spec, rng=args.seed)
+        result = model.run()
+        if args.json:
+            print(json.dumps(result_json(model, result, args.seed), sort_keys=True))
+        else:
+            _print_table(model, result, args.seed)
+        return 0
+    shares, agreed = [], 0
+    for k in range(args.replicates):
+        result = NegotiationModel(spec, rng=args.seed + k, collect_data=False).run()
+        if result.agreed:
+            agreed += 1
+            shares.append(result.package.us_profit_share)
+    summary: dict[str, Any] = {"scenario": spec.name, "seed": args.seed, "replicates": args.replicates,
+                               "agreed_fraction": agreed / args.replicates}
+    if shares:
+        qs = statistics.quantiles(shares, n=40, method="inclusive") if len(shares) > 1 else [shares[0]] * 39
+        summary.update(us_profit_share_median=statistics.median(shares), us_profit_share_p2_5=qs[0],
+                       us_profit_share_p97_5=qs[-1])
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        print(f"{agreed}/{args.replicates} seeds agreed; US share median "
+              f"{summary.get('us_profit_share_median', float('nan')):.3f}, 95% interval "
+              f"[{summary.get('us_profit_share_p2_5', float('nan')):.3f}, "
+              f"{summary.get('us_profit_share_p97_5', float('nan')):.3f}]")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``chipdeal`` console script."""
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _command_run(args)
+    except ScenarioError as err:
+        print(f"chipdeal: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

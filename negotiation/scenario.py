@@ -1,0 +1,290 @@
+"""Scenario schema: the validated configuration of one negotiation, loaded from TOML.
+
+A scenario is data. Every number in it names its source in the TOML file's comments (``runs/*.toml``) or is
+an assumption listed there with its range; this module only says what each key means, its unit and the
+values it may take. User errors raise :class:`ScenarioError`, whose message names the key, file or line.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ACTORS = ("us", "japan", "jbic", "nexi", "tsmc")
+
+
+class ScenarioError(ValueError):
+    """A user's input is wrong: the message names the key, file or line, and the CLI exits 2 with it."""
+
+
+class _Strict(BaseModel):
+    """Base for every table: unknown keys are errors, numbers must be finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: Any) -> Any:
+        field = cls.model_fields[info.field_name]
+        if isinstance(value, bool) and field.annotation in (float, int, float | None, int | None):
+            raise ValueError("expected a number, got a boolean")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+class _Table(_Strict):
+    """A table whose ``None`` keys must be given when the table is used (``optional`` lists exceptions)."""
+
+    optional: ClassVar[tuple[str, ...]] = ()
+
+    def missing(self) -> list[str]:
+        """The keys that are needed but not given."""
+        return [k for k, v in self if v is None and k not in self.optional]
+
+
+class Deal(_Table):
+    """The deal's facts and the economics of what is bargained over (FACTS.md rows, or assumptions)."""
+
+    kind: Literal["package", "unit_surplus"] = "package"
+    fund_usd_bn: float | None = Field(None, gt=0)
+    equity_fraction: float | None = Field(None, ge=0.0, le=1.0)
+    japan_opening_us_share: float | None = Field(None, ge=0.0, le=1.0)
+    tariff_relief_max_usd_bn_per_year: float | None = Field(None, ge=0)
+    horizon_years: float | None = Field(None, gt=0, le=50)
+    tariff_threat: bool = True
+    duty_at_stake_usd_bn_per_year: float | None = Field(None, ge=0)
+    relief_life_years: float | None = Field(None, gt=0, le=100)
+    two_phase: bool = True
+    phase1_us_share: float | None = Field(None, ge=0.0, le=1.0)
+    recoup_rate_per_year: float | None = Field(None, ge=0, le=1)
+    project_cash_yield_per_year: float | None = Field(None, gt=0, le=5)
+    build_years: float | None = Field(None, ge=0, le=30)
+    profit_life_years: float | None = Field(None, gt=0, le=100)
+    project_failure_probability: float | None = Field(None, ge=0, lt=1)
+    recovery_fraction: float | None = Field(None, ge=0, le=1)
+
+
+class USParams(_Table):
+    """The US government's preference parameters (see agents/us.py)."""
+
+    optional: ClassVar[tuple[str, ...]] = ("discount",)
+    discount_rate_per_year: float | None = Field(None, ge=0, le=1)
+    discount: float | None = Field(None, gt=0, lt=1)
+    onshore_value_per_usd: float | None = Field(None, ge=0, le=10)
+    relief_cost_weight: float | None = Field(None, ge=0, le=10)
+    concession_beta: float = Field(1.0, gt=0, le=100)
+
+
+class JapanParams(_Table):
+    """Japan's government preference parameters (see agents/japan.py)."""
+
+    optional: ClassVar[tuple[str, ...]] = ("discount",)
+    discount_rate_per_year: float | None = Field(None, ge=0, le=1)
+    discount: float | None = Field(None, gt=0, lt=1)
+    outside_option_share: float | None = Field(None, ge=0, le=1)
+    concession_beta: float = Field(1.0, gt=0, le=100)
+
+
+class JBICParams(_Table):
+    """JBIC's lending parameters (see agents/jbic.py)."""
+
+    cost_of_funds_per_year: float | None = Field(None, ge=0, le=1)
+    required_margin_per_year: float | None = Field(None, ge=0, le=1)
+
+
+class NEXIParams(_Table):
+    """NEXI's insurance parameters (see agents/nexi.py)."""
+
+    coverage_fraction: float | None = Field(None, ge=0, le=1)
+    loading: float | None = Field(None, ge=0, le=10)
+    guaranteed_fraction_of_fund: float | None = Field(None, ge=0, le=1)
+    capacity_usd_bn: float | None = Field(None, ge=0)
+
+
+class TSMCParams(_Table):
+    """TSMC's investment parameters (see agents/tsmc.py)."""
+
+    committed_usd_bn: float | None = Field(None, ge=0)
+    margin_per_usd: float | None = Field(None, gt=0, le=10)
+    japanese_parts_share: float | None = Field(None, ge=0, le=1)
+    parts_tariff_cut: float | None = Field(None, ge=0, le=1)
+    japanese_parts_margin: float | None = Field(None, ge=0, le=1)
+
+
+class Agents(_Strict):
+    """One table per actor; a missing table means that actor takes no part (US and Japan always do)."""
+
+    us: USParams = USParams()
+    japan: JapanParams = JapanParams()
+    jbic: JBICParams | None = None
+    nexi: NEXIParams | None = None
+    tsmc: TSMCParams | None = None
+
+
+class Protocol(_Strict):
+    """Who proposes first, how long the negotiation may last, and what each side knows."""
+
+    first_proposer: Literal["us", "japan"] = "us"
+    max_rounds: int = Field(42, ge=1, le=100_000)
+    round_months: float = Field(1.0, gt=0, le=120)
+    information: Literal["complete", "incomplete"] = "complete"
+    belief_noise: float = Field(0.0, ge=0, le=2)
+    concession_rounds: int = Field(1, ge=1, le=10_000)
+    collect_data: bool = True
+
+
+class Spec(_Strict):
+    """A whole scenario: the deal, the actors' parameters and the protocol."""
+
+    name: str = "unnamed"
+    description: str = ""
+    deal: Deal = Deal()
+    agents: Agents = Agents()
+    protocol: Protocol = Protocol()
+
+    @model_validator(mode="after")
+    def _complete(self) -> Spec:
+        tables: list[tuple[str, _Table]] = []
+        if self.deal.kind == "package":
+            tables += [("deal", self.deal), ("agents.us", self.agents.us), ("agents.japan", self.agents.japan)]
+        elif self.agents.us.discount is None or self.agents.japan.discount is None:
+            raise ValueError("a unit_surplus game needs agents.us.discount and agents.japan.discount")
+        for actor in ("jbic", "nexi", "tsmc"):
+            table = getattr(self.agents, actor)
+            if table is not None:
+                tables.append((f"agents.{actor}", table))
+        for where, table in tables:
+            missing = table.missing()
+            if missing:
+                raise ValueError(f"{where}.{missing[0]} is required")
+        return self
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """The actors that take part, in the canonical order."""
+        return tuple(a for a in ACTORS if getattr(self.agents, a) is not None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading and overrides
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    if not loc:
+        return f"{source}: {msg}"
+    if first["type"] == "extra_forbidden":
+        parts = loc.split(".")
+        if len(parts) == 2 and parts[0] == "agents":
+            msg = f"unknown actor (expected one of {', '.join(ACTORS)})"
+        else:
+            msg = "unknown key"
+    value = first.get("input")
+    shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
+    return f"{source}: {loc}: {msg}{shown}"
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse a ``KEY=VALUE`` override; the value is a TOML value, or a bare string.
+
+    >>> parse_override("deal.equity_fraction=0.2")
+    (['deal', 'equity_fraction'], 0.2)
+    >>> parse_override("protocol.information=complete")
+    (['protocol', 'information'], 'complete')
+    """
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. deal.equity_fraction=0.2")
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    path = key.split(".")
+    if not key or any(not p for p in path):
+        raise ScenarioError(f"--set {text!r}: malformed key {key!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if raw and all(c.isalnum() or c in "_-" for c in raw):
+            value = raw  # a bare word such as `complete`
+        else:
+            raise ScenarioError(f"--set {key}: {raw!r} is not a TOML value") from None
+    return path, value
+
+
+def apply_override(data: dict[str, Any], path: list[str], value: Any, source: str = "--set") -> None:
+    """Set ``value`` at the dotted ``path`` in a nested dict, creating actor tables as needed."""
+    node = data
+    for i, part in enumerate(path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ScenarioError(f"{source}: {'.'.join(path[: i + 1])} is not a table")
+        node = child
+    node[path[-1]] = value
+
+
+def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
+    """Validate a parsed scenario (nested dict) into a :class:`Spec`."""
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err, source)) from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning a missing or malformed file into a :class:`ScenarioError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read ({err.__class__.__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
+
+
+def default_scenario_path() -> Path:
+    """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
+    local = Path("runs/baseline.toml")
+    if local.is_file():
+        return local
+    shipped = resources.files("negotiation") / "data" / "baseline.toml"
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "runs" / "baseline.toml"
+
+
+def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
+    """Load and validate a scenario file, applying ``--set`` style overrides first.
+
+    Args:
+        path: the TOML file; ``None`` means the baseline.
+        overrides: ``dotted.key=value`` strings.
+
+    Returns:
+        The validated :class:`Spec`.
+    """
+    path = Path(path) if path is not None else default_scenario_path()
+    data = read_toml(path)
+    for text in overrides:
+        key_path, value = parse_override(text)
+        apply_override(data, key_path, value)
+    return spec_from_dict(data, source=str(path))
+
+
+def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:
+    """A copy of ``spec`` with dotted-key overrides applied and validated."""
+    data = spec.model_dump(exclude_none=True)
+    for key, value in values.items():
+        apply_override(data, key.split("."), value, source=source)
+    return spec_from_dict(data, source=source)

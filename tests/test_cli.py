@@ -1,0 +1,78 @@
+"""The command-line contract of DESIGN.md: JSON shape, determinism, and exit 2 on every bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chipdeal(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "negotiation.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_json_is_byte_identical_for_the_same_seed_and_names_every_actor():
+    a = chipdeal("run", "--seed", "3", "--json")
+    b = chipdeal("run", "runs/baseline.toml", "--seed", "3", "--json")
+    assert a.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
+    out = json.loads(a.stdout)
+    assert set(out["utilities"]) == {"us", "japan", "jbic", "nexi", "tsmc"}
+    assert out["seed"] == 3 and isinstance(out["agreed"], bool)
+    assert {"us_profit_share", "tariff_relief_usd_bn_per_year", "concept"} <= set(out["equilibrium"])
+    assert out["us_profit_share_before_recoup"] == 0.5
+
+
+def test_default_scenario_is_shipped_and_works_from_any_folder(tmp_path):
+    p = chipdeal("run", "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["scenario"] == "baseline"
+
+
+def test_table_output_shows_rounds_and_the_equilibrium():
+    p = chipdeal("run")
+    assert p.returncode == 0
+    assert "round" in p.stdout and "Equilibrium" in p.stdout
+
+
+BAD = {
+    "missing file": ["run", "no/such.toml"],
+    "unknown key": ["run", "--set", "deal.not_a_key=1"],
+    "unknown actor": ["run", "--set", "agents.korea.discount=0.9"],
+    "out of range": ["run", "--set", "deal.equity_fraction=2"],
+    "nan": ["run", "--set", "deal.equity_fraction=nan"],
+    "inf": ["run", "--set", "deal.fund_usd_bn=inf"],
+    "wrong type": ["run", "--set", "deal.fund_usd_bn=\"lots\""],
+    "boolean for number": ["run", "--set", "deal.fund_usd_bn=true"],
+    "malformed override": ["run", "--set", "deal.fund_usd_bn"],
+    "malformed value": ["run", "--set", "deal.fund_usd_bn=[1"],
+    "bad seed": ["run", "--seed", "x"],
+    "bad replicates": ["run", "--replicates", "0"],
+}
+
+
+@pytest.mark.parametrize("args", BAD.values(), ids=BAD.keys())
+def test_bad_input_exits_2_with_one_line_and_no_traceback(args):
+    p = chipdeal(*args)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0]
+    assert "Traceback" not in p.stderr + p.stdout
+
+
+def test_malformed_file_names_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[deal]\nfund_usd_bn = = 3\n")
+    p = chipdeal("run", str(bad))
+    assert p.returncode == 2 and str(bad) in p.stderr and "line 2" in p.stderr
+
+
+def test_replicates_summarise_the_split():
+    p = chipdeal("run", "--replicates", "5", "--json")
+    out = json.loads(p.stdout)
+    assert out["replicates"] == 5
+    assert out["us_profit_share_p2_5"] <= out["us_profit_share_median"] <= out["us_profit_share_p97_5"]
