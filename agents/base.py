@@ -93,6 +93,7 @@ class Frontier:
                 keep.append(i)
                 best_own = own[i]
         idx = np.array(keep[::-1], dtype=int)
+        idx = idx[_upper_hull(opponent[idx], own[idx])]
         return cls(opponent[idx], own[idx], us_share[idx], relief[idx])
 
     def best_for_own(self, opponent_at_least: float) -> tuple[float, Package] | None:
@@ -113,6 +114,25 @@ class Frontier:
         share = min(max(mix(self.us_share), 0.0), 1.0)
         relief = min(max(mix(self.relief_fraction), 0.0), 1.0)
         return mix(self.own_utility), Package(share, relief)
+
+
+def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the upper concave envelope of points sorted by x (Andrew's monotone chain).
+
+    Both governments' utilities are affine in the terms, so the set of feasible utility pairs is convex and
+    its frontier concave: grid points below the envelope are dominated by packages between grid points.
+    """
+    hull: list[int] = []
+    for i in range(x.size):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            cross = (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a])
+            if cross >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.array(hull, dtype=int)
 
 
 def faratin_alpha(t: int, t_max: int, beta: float, kappa: float = 0.0) -> float:
@@ -151,6 +171,7 @@ class Government(Actor):
         self.complete_information = True
         self.offers_made = 0
         self._plan: dict[int, tuple[float, Package | None]] | None = None
+        self._frontier: Frontier | None = None
         self.last_target: Package | None = None
 
     # -- beliefs -----------------------------------------------------------------------------------------
@@ -161,7 +182,7 @@ class Government(Actor):
         self.opponent_discount = opponent_discount
         self.fundable_share_prior = fundable_share
         self.complete_information = complete_information
-        self._plan = None
+        self._plan = self._frontier = None
 
     @property
     def believed_fundable_share(self) -> float:
@@ -184,12 +205,22 @@ class Government(Actor):
         return s.ravel(), x.ravel()
 
     def frontier(self) -> Frontier:
-        """Efficient fundable packages as this government believes them to be."""
+        """Efficient fundable packages as this government believes them to be (cached until beliefs move)."""
+        if self._frontier is not None:
+            return self._frontier
         s, x = self._grid()
         own = self.preferences.utility(s, x)
         opp = self.opponent_preferences.utility(s, x)
         keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
-        return Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+        self._frontier = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+        return self._frontier
+
+    def _own_view(self) -> Frontier:
+        """The believed frontier seen from the opponent's side: its best given one's own utility."""
+        f = self.frontier()
+        order = np.argsort(f.own_utility)
+        return Frontier(f.own_utility[order], f.opponent_utility[order], f.us_share[order],
+                        f.relief_fraction[order])
 
     def plan(self) -> dict[int, tuple[float, Package | None]]:
         """Backward induction over the remaining rounds: for each round, the responder's SPE threshold.
@@ -203,10 +234,7 @@ class Government(Actor):
         frontier = self.frontier()
         d_own, d_opp = self.preferences.disagreement, self.opponent_preferences.disagreement
         delta_own, delta_opp = self.discount, self.opponent_discount
-        # Mirror frontier for when the opponent proposes: best for opponent given own >= threshold.
-        order = np.argsort(frontier.own_utility)
-        opp_view = Frontier(frontier.own_utility[order], frontier.opponent_utility[order],
-                            frontier.us_share[order], frontier.relief_fraction[order])
+        opp_view = self._own_view()  # the opponent's best given what this government must get
         value_own, value_opp = d_own, d_opp  # the SPE outcome after the deadline: breakdown
         plan: dict[int, tuple[float, Package | None]] = {}
         for t in range(model.max_rounds, model.round - 1, -1):
@@ -245,10 +273,16 @@ class Government(Actor):
             return None
         if self.complete_information:
             return target
+        if self.offers_made == 0:
+            return self.opening
         alpha = faratin_alpha(self.offers_made, self.model.concession_rounds, self.concession_beta)
-        s = self.opening.us_profit_share + alpha * (target.us_profit_share - self.opening.us_profit_share)
-        x = self.opening.relief_fraction + alpha * (target.relief_fraction - self.opening.relief_fraction)
-        return Package(min(max(s, 0.0), 1.0), min(max(x, 0.0), 1.0))
+        start, goal = self.utility_of(self.opening), self.utility_of(target)
+        aspiration = start + alpha * (goal - start)
+        if aspiration <= goal:
+            return target
+        # the package on the believed frontier that gives oneself the aspiration and the other side most
+        best = self._own_view().best_for_own(aspiration)
+        return target if best is None else best[1]
 
     def next_offer_value(self, t: int) -> float:
         """What this government expects from rejecting now: its own offer next round, discounted."""
@@ -295,7 +329,7 @@ class Government(Actor):
         elif self.target(offer.round) is not None and offer.package == self.target(offer.round):
             # Refused the offer the belief said was just acceptable: the other side is more patient.
             self.opponent_discount = self.opponent_discount + 0.5 * (1.0 - self.opponent_discount)
-        self._plan = None
+        self._plan = self._frontier = None
 
     def observe_offer(self, offer: Offer) -> None:
         """Update beliefs from an offer Japan made (Japan only proposes what its lenders fund)."""
@@ -303,7 +337,7 @@ class Government(Actor):
             return
         if offer.proposer == "japan" and offer.package.us_profit_share > self.fundable_share_floor:
             self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
-            self._plan = None
+            self._plan = self._frontier = None
 
 
 def lognormal_factor(rng: np.random.Generator, sigma: float) -> float:

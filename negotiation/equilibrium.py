@@ -112,6 +112,30 @@ def pareto_frontier(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     return keep[np.argsort(u1[keep], kind="stable")]
 
 
+def concave_envelope(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
+    """Indices of the frontier points on its upper concave envelope (u1 ascending).
+
+    When both utilities are affine in the terms the feasible utility set is convex, and grid points that
+    fall below the chord of their neighbours are beaten by terms between grid points.
+
+    >>> concave_envelope(np.array([0.0, 0.5, 1.0]), np.array([1.0, 0.4, 0.0])).tolist()
+    [0, 2]
+    """
+    f = pareto_frontier(u1, u2)
+    x, y = np.asarray(u1, dtype=float)[f], np.asarray(u2, dtype=float)[f]
+    kept: list[int] = []
+    for i in range(f.size):
+        while len(kept) >= 2:
+            a, b = kept[-2], kept[-1]
+            # drop b when it lies on or below the chord from a to i
+            if (y[b] - y[a]) * (x[i] - x[a]) <= (y[i] - y[a]) * (x[b] - x[a]):
+                kept.pop()
+            else:
+                break
+        kept.append(i)
+    return f[np.array(kept, dtype=int)]
+
+
 def is_pareto_optimal(point: tuple[float, float], u1: np.ndarray, u2: np.ndarray, tol: float = 1e-9) -> bool:
     """No feasible point gives both players more than ``point`` by at least ``tol`` (weak Pareto).
 
@@ -331,7 +355,7 @@ def solve_package_game(game: PackageGame) -> GameSolution:
     if not ok.any():
         return GameSolution(concept, None, None, None, np.array([]), np.array([]))
     s, x, uu, uj = s[ok], x[ok], uu[ok], uj[ok]
-    f = pareto_frontier(uu, uj)
+    f = concave_envelope(uu, uj)
     fu, fj, fs, fx = uu[f], uj[f], s[f], x[f]
     out = spe_on_frontier(fu, fj, d, game.deltas, game.rounds, first=0 if game.us_first else 1)
     spe = None
