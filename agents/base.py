@@ -200,7 +200,7 @@ class Government(Actor):
     def _grid(self) -> tuple[np.ndarray, np.ndarray]:
         model = self.model
         shares = np.union1d(model.share_grid, [self.believed_fundable_share])
-        shares = shares[shares <= self.believed_fundable_share + ACCEPT_TOLERANCE]
+        shares = shares[(shares >= 0.0) & (shares <= self.believed_fundable_share + ACCEPT_TOLERANCE)]
         s, x = np.meshgrid(shares, model.relief_grid, indexing="ij")
         return s.ravel(), x.ravel()
 

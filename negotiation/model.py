@@ -205,6 +205,7 @@ class NegotiationModel(mesa.Model):
         else:
             believed_cap = self.fundable_share
         self.us.form_beliefs(believed_japan, us_sees_delta, believed_cap, complete)
+        self.us.opening = Package(min(max(believed_cap, 0.0), 1.0), 0.0)
         self.japan.form_beliefs(believed_us, japan_sees_delta, self.fundable_share, complete)
         self.japan.fundable_share_floor = self.japan.fundable_share_ceiling = self.fundable_share
 

@@ -253,6 +253,31 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: malformed TOML: {err}") from None
 
 
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """Read a scenario; a top-level ``base = "other.toml"`` (relative to the file) is read first and the
+    file's own tables override it key by key, so a counterfactual lists only what it changes."""
+    data = read_toml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(f"{path}: base: expected a file name")
+    base_path = (path.parent / base).resolve()
+    if base_path in seen:
+        raise ScenarioError(f"{path}: base: {base} includes itself")
+    return _merge(_read_with_base(base_path, (*seen, base_path)), data)
+
+
 def default_scenario_path() -> Path:
     """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
     local = Path("runs/baseline.toml")
@@ -275,7 +300,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
         The validated :class:`Spec`.
     """
     path = Path(path) if path is not None else default_scenario_path()
-    data = read_toml(path)
+    data = _read_with_base(path, seen=())
     for text in overrides:
         key_path, value = parse_override(text)
         apply_override(data, key_path, value)

@@ -1,0 +1,163 @@
+"""The five-actor baseline and its comparative statics: properties, not typed-in numbers."""
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import seeds
+
+from negotiation.equilibrium import is_pareto_optimal
+from negotiation.model import NegotiationModel
+from negotiation.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "runs" / "baseline.toml"
+
+
+def run(*sets, seed=0, path=BASELINE):
+    model = NegotiationModel(load_scenario(path, list(sets)), rng=seed, collect_data=False)
+    return model, model.run()
+
+
+@pytest.fixture(scope="module")
+def baseline_runs():
+    return [run(seed=s) for s in range(20)]
+
+
+def test_baseline_split_over_20_seeds_lands_in_the_reported_band(baseline_runs):
+    shares = [r.package.us_profit_share for _, r in baseline_runs]
+    assert all(r.agreed for _, r in baseline_runs)
+    median = statistics.median(shares)
+    assert 0.85 <= median <= 0.95
+    assert all(abs(s - median) <= 0.05 for s in shares)
+    assert all(m.relief_usd_bn_per_year(r.package) > 0 for m, r in baseline_runs)
+
+
+def test_baseline_agreement_is_within_002_of_the_solved_equilibrium(baseline_runs):
+    for m, r in baseline_runs:
+        assert abs(r.package.us_profit_share - m.solve().spe.us_profit_share) <= 0.02
+
+
+def test_complete_information_reduces_to_equilibrium_play():
+    m, r = run("protocol.information=complete")
+    spe = m.solve().spe
+    assert r.steps == 1
+    assert r.package.us_profit_share == pytest.approx(spe.us_profit_share, abs=1e-3)
+    assert r.package.relief_fraction == pytest.approx(spe.relief_fraction, abs=0.02)
+
+
+def test_offers_move_from_japans_opening_over_several_rounds():
+    m = NegotiationModel(load_scenario(BASELINE), rng=0)
+    r = m.run()
+    first = m.offers[0]
+    assert first.proposer == "japan"
+    assert first.package.us_profit_share == m.spec.deal.japan_opening_us_share
+    assert r.steps >= 4
+    japan_shares = [o.package.us_profit_share for o in m.offers if o.proposer == "japan"]
+    assert all(b >= a - 1e-12 for a, b in zip(japan_shares, japan_shares[1:], strict=False))  # Japan concedes
+    frame = m.datacollector.get_model_vars_dataframe()
+    assert len(frame) == r.steps and frame["accepted"].iloc[-1]
+
+
+def test_same_seed_same_run_and_different_seeds_differ_in_path():
+    a, b = run(seed=5)[1], run(seed=5)[1]
+    assert a == b
+    paths = {run(seed=s)[1].steps for s in range(8)}
+    assert len(paths) > 1  # beliefs are random, so paths differ
+
+
+def test_lenders_fund_the_agreement_and_it_is_individually_rational_for_everyone(baseline_runs):
+    for m, r in baseline_runs:
+        assert m.jbic.respond(r.package).accepted and m.nexi.respond(r.package).accepted
+        assert r.utilities["us"] >= m.us.preferences.disagreement
+        assert r.utilities["japan"] >= m.japan.preferences.disagreement
+        assert min(r.utilities["jbic"], r.utilities["nexi"], r.utilities["tsmc"]) >= -1e-9
+
+
+def _feasible_utilities(m):
+    s, x = np.meshgrid(np.linspace(0, max(m.fundable_share, 0), 401), m.relief_grid, indexing="ij")
+    return m.us.preferences.utility(s.ravel(), x.ravel()), m.japan.preferences.utility(s.ravel(), x.ravel())
+
+
+def test_complete_information_agreement_is_pareto_efficient_on_the_fundable_set():
+    m, r = run("protocol.information=complete")
+    uu, uj = _feasible_utilities(m)
+    point = (r.utilities["us"], r.utilities["japan"])
+    assert is_pareto_optimal(point, uu, uj, tol=0.01 * (uu.max() - uu.min()))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, margin=st.floats(0.0, 0.02), yield_=st.floats(0.15, 0.4), relief=st.floats(0.0, 100.0),
+       info=st.sampled_from(["complete", "incomplete"]), two_phase=st.booleans())
+def test_every_run_ends_and_agreements_are_fundable_and_rational(seed, margin, yield_, relief, info, two_phase):
+    m, r = run(f"agents.jbic.required_margin_per_year={margin}", f"deal.project_cash_yield_per_year={yield_}",
+               f"deal.tariff_relief_max_usd_bn_per_year={relief}", f"protocol.information={info}",
+               f"deal.two_phase={str(two_phase).lower()}", seed=seed)
+    assert not m.running and r.steps <= m.max_rounds
+    if r.agreed:
+        assert 0.0 <= r.package.us_profit_share <= 1.0 and 0.0 <= r.package.relief_fraction <= 1.0
+        assert m.jbic.respond(r.package).accepted
+        assert r.utilities["us"] >= -1e-9 and r.utilities["japan"] >= -1e-9
+        if info == "complete":
+            uu, uj = _feasible_utilities(m)
+            span = max(uu.max() - uu.min(), uj.max() - uj.min(), 1.0)
+            assert is_pareto_optimal((r.utilities["us"], r.utilities["japan"]), uu, uj, tol=0.01 * span)
+
+
+# --- comparative statics (complete information: the equilibrium play, no belief noise) ----------------------
+
+def eq_outcome(*sets):
+    m, r = run("protocol.information=complete", *sets)
+    return r.package.us_profit_share if r.agreed else None, m.relief_usd_bn_per_year(r.package) if r.agreed else 0
+
+
+def test_lenders_that_demand_more_shrink_what_japan_can_concede():
+    shares = [eq_outcome(f"agents.jbic.required_margin_per_year={m}")[0] for m in (0.0, 0.005, 0.01, 0.015)]
+    assert all(b < a for a, b in zip(shares, shares[1:], strict=False))
+
+
+def test_the_less_relief_is_worth_to_japan_the_less_profit_it_gives_up():
+    shares = [eq_outcome(f"deal.tariff_relief_max_usd_bn_per_year={v}")[0] for v in (0, 1, 15, 68)]
+    assert all(b >= a - 1e-9 for a, b in zip(shares, shares[1:], strict=False))
+    assert shares[0] < shares[-1]
+    assert eq_outcome("deal.tariff_threat=false")[0] < eq_outcome()[0]
+
+
+def test_a_more_patient_japan_gets_more_relief():
+    reliefs = [eq_outcome(f"agents.japan.discount={d}")[1] for d in (0.9, 0.97, 0.99, 0.995)]
+    assert all(b >= a - 1e-6 for a, b in zip(reliefs, reliefs[1:], strict=False)) and reliefs[-1] > reliefs[0]
+
+
+def test_a_stronger_outside_option_for_japan_gets_it_more_relief():
+    assert eq_outcome("agents.japan.outside_option_share=0.5")[1] > eq_outcome()[1]
+
+
+def test_the_two_phase_rule_is_what_lets_lenders_fund_a_high_us_share():
+    assert eq_outcome("deal.two_phase=false")[0] < eq_outcome()[0] - 0.1
+
+
+def test_counterfactual_files_all_run():
+    for path in sorted((ROOT / "runs" / "scenarios").glob("*.toml")):
+        m, r = run(path=path)
+        assert not m.running
+
+
+# --- regression -----------------------------------------------------------------------------------------------
+
+REGRESSION = ROOT / "tests" / "baseline_regression.json"
+
+
+def test_baseline_matches_the_stored_regression_file():
+    stored = json.loads(REGRESSION.read_text())
+    m, r = run(seed=stored["seed"])
+    now = {"us_profit_share": r.package.us_profit_share, "relief_fraction": r.package.relief_fraction,
+           "steps": r.steps, "utilities": r.utilities}
+    assert now["steps"] == stored["result"]["steps"]
+    assert now["us_profit_share"] == pytest.approx(stored["result"]["us_profit_share"], abs=1e-9)
+    assert now["relief_fraction"] == pytest.approx(stored["result"]["relief_fraction"], abs=1e-9)
+    for k, v in stored["result"]["utilities"].items():
+        assert now["utilities"][k] == pytest.approx(v, rel=1e-9, abs=1e-9)
