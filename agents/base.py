@@ -86,13 +86,9 @@ class Frontier:
                   relief: np.ndarray) -> Frontier:
         """Keep the packages no other package beats for both sides."""
         order = np.lexsort((-own, -opponent))  # opponent descending, then own descending
-        best_own = -np.inf
-        keep = []
-        for i in order:
-            if own[i] > best_own + 1e-12:
-                keep.append(i)
-                best_own = own[i]
-        idx = np.array(keep[::-1], dtype=int)
+        running_best = np.maximum.accumulate(own[order])
+        before = np.concatenate(([-np.inf], running_best[:-1]))
+        idx = order[own[order] > before + 1e-12][::-1]
         idx = idx[_upper_hull(opponent[idx], own[idx])]
         return cls(opponent[idx], own[idx], us_share[idx], relief[idx])
 

@@ -29,7 +29,29 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     run.add_argument("--replicates", type=int, default=1, metavar="N",
                      help="run N seeds (seed, seed+1, …) and summarise the split")
+    exp = sub.add_parser("explain", help="rerun a scenario with each mechanism switched off in turn")
+    exp.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
+    exp.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    exp.add_argument("--replicates", type=int, default=5, metavar="N", help="seeds per row (default 5)")
+    exp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    exp.add_argument("--json", action="store_true", help="print the rows as JSON")
     return parser
+
+
+def _command_explain(args: argparse.Namespace) -> int:
+    from negotiation.explain import explain, format_table
+    from negotiation.scenario import load_scenario
+
+    spec = load_scenario(args.scenario, args.overrides)
+    if args.replicates < 1:
+        raise ScenarioError("--replicates must be at least 1")
+    rows = explain(spec, list(range(args.seed, args.seed + args.replicates)))
+    if args.json:
+        print(json.dumps(rows, sort_keys=True))
+    else:
+        print(f"Scenario {spec.name!r}: medians over {args.replicates} seeds from {args.seed}\n")
+        print(format_table(rows))
+    return 0
 
 
 def result_json(model: Any, result: Any, seed: int) -> dict[str, Any]:
@@ -102,7 +124,7 @@ def _command_run(args: argparse.Namespace) -> int:
         return 0
     shares, agreed = [], 0
     for k in range(args.replicates):
-        result = NegotiationModel(spec, rng=args.seed + k, collect_data=False).run()
+        result = NegotiationModel(spec, rng=args.seed + k, collect_data=False).run(solve=False)
         if result.agreed:
             agreed += 1
             shares.append(result.package.us_profit_share)
@@ -128,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _command_run(args)
+        if args.command == "explain":
+            return _command_explain(args)
     except ScenarioError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 2

@@ -256,11 +256,11 @@ class NegotiationModel(mesa.Model):
         if self.collect_data:
             self.datacollector.collect(self)
 
-    def run(self) -> Result:
-        """Step until agreement or deadline and return the :class:`Result`."""
+    def run(self, solve: bool = True) -> Result:
+        """Step until agreement or deadline and return the :class:`Result` (``solve``: with equilibrium)."""
         while self.running:
             self.step()
-        return self.result()
+        return self.result(solve=solve)
 
     # -- views -----------------------------------------------------------------------------------------------
     def relief_usd_bn_per_year(self, package: Package) -> float:
@@ -295,10 +295,13 @@ class NegotiationModel(mesa.Model):
         text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def result(self) -> Result:
-        """The run's outcome, each actor's utility (PV $bn gain over no deal) and the equilibrium."""
+    def result(self, solve: bool = True) -> Result:
+        """The run's outcome, each actor's utility (PV $bn gain over no deal) and, if ``solve``, the
+        independently solved equilibrium (the slow part; batch runs solve once per parameter point)."""
         pkg = self.agreement
         utilities = {a.key: _clean(a.outcome_utility(pkg)) for a in self.actors()}
+        if not solve:
+            return Result(self.agreement is not None, self.steps, pkg, utilities, {}, {})
         sol = self.solve()
 
         def point(p: Any) -> dict[str, Any] | None:

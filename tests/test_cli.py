@@ -75,4 +75,15 @@ def test_replicates_summarise_the_split():
     p = chipdeal("run", "--replicates", "5", "--json")
     out = json.loads(p.stdout)
     assert out["replicates"] == 5
-    assert out["us_profit_share_p2_5"] <= out["us_profit_share_median"] <= out["us_profit_share_p97_5"]
+    assert out["us_profit_share_p2_5"] - 1e-12 <= out["us_profit_share_median"] <= out["us_profit_share_p97_5"] + 1e-12
+
+
+def test_explain_tables_each_mechanism_and_lenders_floor_holds_the_share_down():
+    p = chipdeal("explain", "--replicates", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    rows = {r["mechanism"]: r for r in json.loads(p.stdout)}
+    base = rows["(none: the scenario as given)"]
+    assert {"lenders' floor", "two-phase rule", "tariff threat", "unequal patience"} <= set(rows)
+    assert rows["lenders' floor"]["us_profit_share"] > base["us_profit_share"]
+    assert rows["two-phase rule"]["us_profit_share"] < base["us_profit_share"]
+    assert rows["tariff threat"]["tariff_relief_usd_bn_per_year"] == 0
