@@ -320,6 +320,12 @@ class NegotiationModel(mesa.Model):
         }
         if self.streams is not None and self.spec.deal.two_phase:
             details["recoup_years"] = _clean(self.streams.recoup_years)
+        if pkg is not None and self.streams is not None:
+            # Japan's yearly loss from conceding beyond its opening, once recouped (FACTS: Akazawa's
+            # "at most a couple of tens of billions of yen" a year is the figure to hold it against)
+            yearly_profit = (1 - self.streams.failure_probability) * self.streams.cash_yield_per_year * self.equity_usd_bn
+            concession = pkg.us_profit_share - self.spec.deal.japan_opening_us_share
+            details["japan_concession_loss_usd_bn_per_year"] = _clean(concession * yearly_profit)
         if pkg is not None and sol.spe is not None:
             details["distance_to_equilibrium"] = _clean(abs(pkg.us_profit_share - sol.spe.us_profit_share))
         return Result(self.agreement is not None, self.steps, pkg, utilities, equilibrium, details)
