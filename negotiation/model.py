@@ -58,6 +58,7 @@ class NegotiationModel(mesa.Model):
         overrides: dotted-key overrides (``{"deal.equity_fraction": 0.2}``), validated like the file.
         rng: the seed (or NumPy generator); every random draw comes from ``self.rng``.
         collect_data: record a DataCollector row per round (default: ``protocol.collect_data``).
+
     """
 
     def __init__(self, spec: Spec | None = None, *, scenario_path: str | Path | None = None,
@@ -174,7 +175,8 @@ class NegotiationModel(mesa.Model):
 
     def derived_discount(self, preferences: Any, ideal: Package) -> float:
         """Per-round patience from the cost of delay: the share of the gain from one's ideal package kept
-        when agreement comes one round later, (u(p, Δ) − d)/(u(p, 0) − d)."""
+        when agreement comes one round later, (u(p, Δ) − d)/(u(p, 0) − d).
+        """
         s, x = np.array([ideal.us_profit_share]), np.array([ideal.relief_fraction])
         d = preferences.disagreement
         now = float(preferences.utility(s, x, 0.0)[0]) - d
@@ -297,7 +299,8 @@ class NegotiationModel(mesa.Model):
 
     def result(self, solve: bool = True) -> Result:
         """The run's outcome, each actor's utility (PV $bn gain over no deal) and, if ``solve``, the
-        independently solved equilibrium (the slow part; batch runs solve once per parameter point)."""
+        independently solved equilibrium (the slow part; batch runs solve once per parameter point).
+        """
         pkg = self.agreement
         utilities = {a.key: _clean(a.outcome_utility(pkg)) for a in self.actors()}
         if not solve:

@@ -265,7 +265,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     """Read a scenario; a top-level ``base = "other.toml"`` (relative to the file) is read first and the
-    file's own tables override it key by key, so a counterfactual lists only what it changes."""
+    file's own tables override it key by key, so a counterfactual lists only what it changes.
+    """
     data = read_toml(path)
     base = data.pop("base", None)
     if base is None:
@@ -298,6 +299,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
 
     Returns:
         The validated :class:`Spec`.
+
     """
     path = Path(path) if path is not None else default_scenario_path()
     data = _read_with_base(path, seen=())
