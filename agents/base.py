@@ -27,6 +27,7 @@ outside, and the two are compared.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,11 @@ ACCEPT_TOLERANCE = 1e-9  # numerical slack when an offer leaves the responder ex
 
 
 class Preferences(Protocol):
-    """A government's preferences over packages, in present-value $bn (or shares in the unit game)."""
+    """A government's preferences over packages, in present-value $bn (or shares in the unit game).
+
+    A class may declare ``affine_in_share = True`` when its utility is affine in the US share at every
+    relief level; the governments then build their frontier from the ends of each relief level's segment.
+    """
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
         """Utility of each package if agreed after ``delay_years``."""
@@ -81,6 +86,11 @@ class Frontier:
     us_share: np.ndarray
     relief_fraction: np.ndarray
 
+    def __post_init__(self) -> None:
+        # Plain lists for the scalar look-ups the backward induction makes thousands of times per run.
+        for name in ("opponent_utility", "own_utility", "us_share", "relief_fraction"):
+            object.__setattr__(self, f"_{name}", getattr(self, name).tolist())
+
     @classmethod
     def from_grid(cls, own: np.ndarray, opponent: np.ndarray, us_share: np.ndarray,
                   relief: np.ndarray) -> Frontier:
@@ -94,22 +104,21 @@ class Frontier:
 
     def best_for_own(self, opponent_at_least: float) -> tuple[float, Package] | None:
         """The package best for oneself that gives the opponent at least ``opponent_at_least``."""
-        u_opp = self.opponent_utility
-        if u_opp.size == 0 or opponent_at_least > u_opp[-1] + ACCEPT_TOLERANCE:
+        u_opp: list[float] = self._opponent_utility  # type: ignore[attr-defined]
+        own: list[float] = self._own_utility  # type: ignore[attr-defined]
+        shares: list[float] = self._us_share  # type: ignore[attr-defined]
+        reliefs: list[float] = self._relief_fraction  # type: ignore[attr-defined]
+        if not u_opp or opponent_at_least > u_opp[-1] + ACCEPT_TOLERANCE:
             return None
         if opponent_at_least <= u_opp[0]:
-            j = 0
-            return float(self.own_utility[j]), Package(float(self.us_share[j]), float(self.relief_fraction[j]))
-        j = int(np.searchsorted(u_opp, opponent_at_least))
-        j = min(j, u_opp.size - 1)
+            return own[0], Package(shares[0], reliefs[0])
+        j = min(bisect.bisect_left(u_opp, opponent_at_least), len(u_opp) - 1)
         i = max(j - 1, 0)
         span = u_opp[j] - u_opp[i]
-        w = 0.0 if span <= 0 else (opponent_at_least - u_opp[i]) / span
-        w = min(max(w, 0.0), 1.0)
-        mix = lambda a: float(a[i] + w * (a[j] - a[i]))  # noqa: E731
-        share = min(max(mix(self.us_share), 0.0), 1.0)
-        relief = min(max(mix(self.relief_fraction), 0.0), 1.0)
-        return mix(self.own_utility), Package(share, relief)
+        w = 0.0 if span <= 0 else min(max((opponent_at_least - u_opp[i]) / span, 0.0), 1.0)
+        share = min(max(shares[i] + w * (shares[j] - shares[i]), 0.0), 1.0)
+        relief = min(max(reliefs[i] + w * (reliefs[j] - reliefs[i]), 0.0), 1.0)
+        return own[i] + w * (own[j] - own[i]), Package(share, relief)
 
 
 def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -129,6 +138,29 @@ def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                 break
         hull.append(i)
     return np.array(hull, dtype=int)
+
+
+def _row_ends(keep: np.ndarray) -> np.ndarray:
+    """Per relief level (column), only the lowest and highest kept share (row) of a share × relief mask.
+
+    When both utilities are affine in the share, each relief level maps to a segment in utility space and
+    the points between its ends cannot be vertices of the frontier: dropping them changes no result and
+    cuts the hull's work from every grid point to two per relief level.
+
+    >>> _row_ends(np.array([[0, 1], [1, 1], [1, 1], [1, 0]], dtype=bool)).astype(int).tolist()
+    [[0, 1], [1, 0], [0, 1], [1, 0]]
+    """
+    n = keep.shape[0]
+    if keep.size == 0:
+        return keep
+    any_kept = keep.any(axis=0)
+    first = np.argmax(keep, axis=0)
+    last = n - 1 - np.argmax(keep[::-1], axis=0)
+    ends = np.zeros_like(keep)
+    cols = np.flatnonzero(any_kept)
+    ends[first[cols], cols] = True
+    ends[last[cols], cols] = True
+    return ends
 
 
 def faratin_alpha(t: int, t_max: int, beta: float, kappa: float = 0.0) -> float:
@@ -208,6 +240,9 @@ class Government(Actor):
         own = self.preferences.utility(s, x)
         opp = self.opponent_preferences.utility(s, x)
         keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
+        if getattr(self.preferences, "affine_in_share", False) and getattr(
+                self.opponent_preferences, "affine_in_share", False):
+            keep = _row_ends(keep.reshape(-1, self.model.relief_grid.size)).ravel()
         self._frontier = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
         return self._frontier
 
@@ -319,21 +354,29 @@ class Government(Actor):
         """Update beliefs after the other side refused this government's offer."""
         if self.complete_information:
             return
+        cap = self.believed_fundable_share
         if response.reason == "not funded":
             self.fundable_share_ceiling = min(self.fundable_share_ceiling, offer.package.us_profit_share - 1e-4)
             self.fundable_share_floor = min(self.fundable_share_floor, self.fundable_share_ceiling)
         elif self.target(offer.round) is not None and offer.package == self.target(offer.round):
             # Refused the offer the belief said was just acceptable: the other side is more patient.
             self.opponent_discount = self.opponent_discount + 0.5 * (1.0 - self.opponent_discount)
-        self._plan = self._frontier = None
+        self._forget(frontier_too=self.believed_fundable_share != cap)
 
     def observe_offer(self, offer: Offer) -> None:
         """Update beliefs from an offer Japan made (Japan only proposes what its lenders fund)."""
         if self.complete_information:
             return
         if offer.proposer == "japan" and offer.package.us_profit_share > self.fundable_share_floor:
+            cap = self.believed_fundable_share
             self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
-            self._plan = self._frontier = None
+            self._forget(frontier_too=self.believed_fundable_share != cap)
+
+    def _forget(self, frontier_too: bool) -> None:
+        """Drop the cached plan (and the frontier, which depends only on the believed fundable share)."""
+        self._plan = None
+        if frontier_too:
+            self._frontier = None
 
 
 def lognormal_factor(rng: np.random.Generator, sigma: float) -> float:

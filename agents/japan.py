@@ -33,6 +33,7 @@ class JapanPreferences:
     game, u_J = 1 − s.
     """
 
+    affine_in_share: ClassVar[bool] = True  # lets the agents prune their frontier (tested)
     unit_surplus: bool = False
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0

@@ -35,6 +35,7 @@ class USPreferences:
     game (Rubinstein's), u_US = s.
     """
 
+    affine_in_share: ClassVar[bool] = True  # lets the agents prune their frontier (tested)
     unit_surplus: bool = False
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0

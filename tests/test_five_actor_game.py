@@ -161,3 +161,39 @@ def test_baseline_matches_the_stored_regression_file():
     assert now["relief_fraction"] == pytest.approx(stored["result"]["relief_fraction"], abs=1e-9)
     for k, v in stored["result"]["utilities"].items():
         assert now["utilities"][k] == pytest.approx(v, rel=1e-9, abs=1e-9)
+
+
+# --- the agents' frontier shortcut ----------------------------------------------------------------------------
+
+@settings(max_examples=20, deadline=None)
+@given(yield_=st.floats(0.1, 0.4), relief=st.floats(0.0, 100.0), two_phase=st.booleans(),
+       s=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3), x=st.floats(0.0, 1.0))
+def test_preferences_that_declare_affine_in_share_are_affine_in_share(yield_, relief, two_phase, s, x):
+    m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"deal.tariff_relief_max_usd_bn_per_year={relief}",
+               f"deal.two_phase={str(two_phase).lower()}")
+    shares = np.array(sorted(s))
+    for prefs in (m.us.preferences, m.japan.preferences):
+        assert type(prefs).affine_in_share
+        u = prefs.utility(shares, np.full(3, x))
+        if shares[2] - shares[0] > 1e-6:
+            w = (shares[1] - shares[0]) / (shares[2] - shares[0])
+            assert u[1] == pytest.approx(u[0] + w * (u[2] - u[0]), rel=1e-9, abs=1e-9)
+
+
+def test_pruned_frontier_equals_the_full_grid_frontier():
+    from agents.base import Frontier
+
+    m, _ = run(seed=3)
+    for gov in (m.us, m.japan):
+        gov._frontier = None
+        pruned = gov.frontier()
+        s, x = gov._grid()
+        own, opp = gov.preferences.utility(s, x), gov.opponent_preferences.utility(s, x)
+        keep = (own >= gov.preferences.disagreement) & (opp >= gov.opponent_preferences.disagreement)
+        full = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+        assert pruned.own_utility.size >= 2
+        # the same piecewise-linear frontier (the full grid may keep float-collinear points on an edge)
+        assert pruned.opponent_utility[[0, -1]] == pytest.approx(full.opponent_utility[[0, -1]], rel=1e-12)
+        for a, b in ((pruned, full), (full, pruned)):
+            on_other = np.interp(a.opponent_utility, b.opponent_utility, b.own_utility)
+            np.testing.assert_allclose(on_other, a.own_utility, rtol=1e-12, atol=1e-9)
