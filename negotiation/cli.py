@@ -6,6 +6,7 @@ import argparse
 import json
 import statistics
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from negotiation.scenario import ScenarioError
@@ -35,7 +36,51 @@ def _build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--replicates", type=int, default=5, metavar="N", help="seeds per row (default 5)")
     exp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     exp.add_argument("--json", action="store_true", help="print the rows as JSON")
+    sw = sub.add_parser("sweep", help="run a sweep file (grid, Monte Carlo, replicates) in parallel to Parquet")
+    sw.add_argument("sweep_file", metavar="SWEEP.toml", help="sweep file (see runs/sweeps/)")
+    sw.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    sw.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/out/<sweep name>)")
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR (runs only what is "
+                    "missing)")
+    sw.add_argument("--traces", action="store_true", help="also write per-round traces to DIR/traces.parquet")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _command_sweep(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.scheduler is None and args.workers != 1:
+        from negotiation.workers import start_worker_server
+
+        start_worker_server()  # its imports overlap ours
+    from negotiation.batch import SweepError, execute, load_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise SweepError("--workers must be at least 1")
+    sweep = load_sweep(args.sweep_file)
+    out = Path(args.out) if args.out else Path("runs/out") / Path(args.sweep_file).stem
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'all'} local worker(s)"
+    print(f"chipdeal sweep: {sweep.n_points} point(s) × {sweep.file.replicates} replicate(s) = {sweep.n_runs} runs "
+          f"on {where} → {out}", file=sys.stderr)
+    try:
+        frame = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                        traces=args.traces, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"chipdeal: interrupted; finished runs are in {out}/parts; rerun with --resume to finish",
+              file=sys.stderr)
+        return 130
+    except BrokenProcessPool:
+        print(f"chipdeal: error: a worker process died; finished runs are in {out}/parts; rerun with --resume",
+              file=sys.stderr)
+        return 1
+    errors = int((frame["error"] != "").sum())
+    agreed = frame["agreed"].mean() if len(frame) else float("nan")
+    print(f"{len(frame)} runs → {out / 'runs.parquet'}; agreement in {agreed:.0%}"
+          + (f"; {errors} run(s) raised (see the 'error' column)" if errors else ""))
+    return 0
 
 
 def _command_explain(args: argparse.Namespace) -> int:
@@ -152,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             return _command_run(args)
         if args.command == "explain":
             return _command_explain(args)
+        if args.command == "sweep":
+            return _command_sweep(args)
     except ScenarioError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 2

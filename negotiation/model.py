@@ -35,6 +35,8 @@ from negotiation.scenario import Spec, load_scenario, with_overrides
 
 SHARE_POINTS = 201  # the agents' grid over the US share (the solver uses its own, finer grid)
 RELIEF_POINTS = 21  # the agents' grid over the relief fraction
+_SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
+_SOLUTIONS_KEPT = 64
 
 
 @dataclass
@@ -84,6 +86,7 @@ class NegotiationModel(mesa.Model):
         self.agreement: Package | None = None
         self.outcome = "running"
         self._solution: GameSolution | None = None
+        self._digest: str | None = None
         self._build_actors()
         self._form_beliefs()
         self.collect_data = spec.protocol.collect_data if collect_data is None else collect_data
@@ -287,15 +290,31 @@ class NegotiationModel(mesa.Model):
             relief_at_stake=self.relief_at_stake)
 
     def solve(self) -> GameSolution:
-        """The independently solved equilibrium of this scenario (cached)."""
+        """The independently solved equilibrium of this scenario.
+
+        It depends on the scenario alone (not on the seed), so it is cached per scenario in the process:
+        replicates of one parameter point, in a sweep or on the page, solve it once.
+        """
         if self._solution is None:
-            self._solution = solve_package_game(self.game())
+            key = self.scenario_digest()
+            self._solution = _SOLUTIONS.get(key)
+            if self._solution is None:
+                self._solution = solve_package_game(self.game())
+                _SOLUTIONS[key] = self._solution
+                while len(_SOLUTIONS) > _SOLUTIONS_KEPT:
+                    _SOLUTIONS.pop(next(iter(_SOLUTIONS)))
         return self._solution
+
+    def scenario_digest(self) -> str:
+        """The SHA-256 of the validated scenario (cached)."""
+        if self._digest is None:
+            text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+            self._digest = hashlib.sha256(text.encode()).hexdigest()
+        return self._digest
 
     def scenario_hash(self) -> str:
         """A short hash of the validated scenario, for provenance."""
-        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return self.scenario_digest()[:16]
 
     def result(self, solve: bool = True) -> Result:
         """The run's outcome, each actor's utility (PV $bn gain over no deal) and, if ``solve``, the

@@ -279,6 +279,12 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     return _merge(_read_with_base(base_path, (*seen, base_path)), data)
 
 
+def read_scenario(path: str | Path) -> dict[str, Any]:
+    """A scenario file's contents with its ``base`` chain merged in, not yet validated."""
+    path = Path(path).resolve()
+    return _read_with_base(path, seen=(path,))
+
+
 def default_scenario_path() -> Path:
     """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
     local = Path("runs/baseline.toml")
