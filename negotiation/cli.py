@@ -46,7 +46,52 @@ def _build_parser() -> argparse.ArgumentParser:
                     "missing)")
     sw.add_argument("--traces", action="store_true", help="also write per-round traces to DIR/traces.parquet")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    app = sub.add_parser("app", help="serve the interactive page (Solara) in the browser")
+    app.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine "
+                     "only; 0.0.0.0 opens it to other hosts)")
+    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    assets = sub.add_parser("assets", help="fetch the page's front-end files from the npm registry for offline use")
+    assets.add_argument("--dir", default=None, help="cache folder (default ~/.cache/chipdeal/solara-cdn)")
     return parser
+
+
+def _command_assets(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from negotiation.assets import cache_dir, ensure_assets
+
+    target = Path(args.dir) if args.dir else cache_dir()
+    try:
+        ensure_assets(target)
+    except OSError as err:
+        print(f"chipdeal: error: cannot fetch the page's assets from the npm registry ({err})", file=sys.stderr)
+        return 1
+    print(f"Solara assets in {target}; `chipdeal app` uses them (SOLARA_ASSETS_PROXY_CACHE_DIR)")
+    return 0
+
+
+def _command_app(args: argparse.Namespace) -> int:
+    import os
+
+    from negotiation.assets import cache_dir, ensure_assets, missing
+
+    if not 0 < args.port < 65536:
+        raise ScenarioError(f"--port {args.port}: expected 1–65535")
+    env = dict(os.environ)
+    if "SOLARA_ASSETS_PROXY_CACHE_DIR" not in env:
+        target = cache_dir()
+        if missing(target):
+            try:
+                ensure_assets(target, log=False)
+            except OSError as err:
+                print(f"chipdeal: warning: the page's assets are not cached and the npm registry is unreachable "
+                      f"({err}); the page will load them from Solara's CDN if it can", file=sys.stderr)
+        env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(target)
+    print(f"chipdeal app: http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
+    argv = [sys.executable, "-m", "solara", "run", "negotiation.app", "--host", args.host, "--port", str(args.port),
+            "--production", "--no-open"]
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
 
 
 def _command_sweep(args: argparse.Namespace) -> int:
@@ -199,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
             return _command_explain(args)
         if args.command == "sweep":
             return _command_sweep(args)
+        if args.command == "app":
+            return _command_app(args)
+        if args.command == "assets":
+            return _command_assets(args)
     except ScenarioError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 2

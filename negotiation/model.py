@@ -108,7 +108,7 @@ class NegotiationModel(mesa.Model):
 
     # -- construction --------------------------------------------------------------------------------------
     def _build_actors(self) -> None:
-        spec, deal, a = self.spec, self.spec.deal, self.spec.agents
+        deal, a = self.spec.deal, self.spec.agents
         self.tsmc = self.jbic = self.nexi = None
         if self.unit_surplus:
             self.streams = None
@@ -177,8 +177,10 @@ class NegotiationModel(mesa.Model):
         return nexi_cost_per_usd(n.loading, n.coverage_fraction, streams, rate)
 
     def derived_discount(self, preferences: Any, ideal: Package) -> float:
-        """Per-round patience from the cost of delay: the share of the gain from one's ideal package kept
-        when agreement comes one round later, (u(p, Δ) − d)/(u(p, 0) − d).
+        """Per-round patience from the cost of delay.
+
+        The share of the gain from one's ideal package kept when agreement comes one round later,
+        (u(p, Δ) − d)/(u(p, 0) − d).
         """
         s, x = np.array([ideal.us_profit_share]), np.array([ideal.relief_fraction])
         d = preferences.disagreement
@@ -317,8 +319,9 @@ class NegotiationModel(mesa.Model):
         return self.scenario_digest()[:16]
 
     def result(self, solve: bool = True) -> Result:
-        """The run's outcome, each actor's utility (PV $bn gain over no deal) and, if ``solve``, the
-        independently solved equilibrium (the slow part; batch runs solve once per parameter point).
+        """The run's outcome, each actor's utility (PV $bn gain over no deal) and the equilibrium.
+
+        With ``solve``, the independently solved equilibrium is included (cached per scenario).
         """
         pkg = self.agreement
         utilities = {a.key: _clean(a.outcome_utility(pkg)) for a in self.actors()}
@@ -345,7 +348,8 @@ class NegotiationModel(mesa.Model):
         if pkg is not None and self.streams is not None:
             # Japan's yearly loss from conceding beyond its opening, once recouped (FACTS: Akazawa's
             # "at most a couple of tens of billions of yen" a year is the figure to hold it against)
-            yearly_profit = (1 - self.streams.failure_probability) * self.streams.cash_yield_per_year * self.equity_usd_bn
+            yearly_profit = ((1 - self.streams.failure_probability) * self.streams.cash_yield_per_year
+                             * self.equity_usd_bn)
             concession = pkg.us_profit_share - self.spec.deal.japan_opening_us_share
             details["japan_concession_loss_usd_bn_per_year"] = _clean(concession * yearly_profit)
         if pkg is not None and sol.spe is not None:

@@ -264,8 +264,10 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """Read a scenario; a top-level ``base = "other.toml"`` (relative to the file) is read first and the
-    file's own tables override it key by key, so a counterfactual lists only what it changes.
+    """Read a scenario with its ``base`` chain.
+
+    A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
+    override it key by key, so a counterfactual lists only what it changes.
     """
     data = read_toml(path)
     base = data.pop("base", None)
