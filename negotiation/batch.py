@@ -191,16 +191,19 @@ class Sweep:
     base: Spec
     source: str
     digest: str
+    design_keys: tuple[str, ...] = ()
+    design: tuple[tuple[Any, ...], ...] = ()  # explicit points (e.g. a SALib design), one value per design key
 
     @property
     def varied_keys(self) -> list[str]:
-        """The dotted keys that vary, in file order (grid first, then sampled)."""
-        return [*self.file.grid, *self.file.sample]
+        """The dotted keys that vary, in file order (grid first, then sampled, then an explicit design)."""
+        return [*self.file.grid, *self.file.sample, *self.design_keys]
 
     @property
     def n_points(self) -> int:
-        """How many parameter points: grid product × samples."""
-        return math.prod(len(v) for v in self.file.grid.values()) * max(self.file.samples, 1)
+        """How many parameter points: grid product × samples (× the explicit design's rows)."""
+        n = math.prod(len(v) for v in self.file.grid.values()) * max(self.file.samples, 1)
+        return n * len(self.design) if self.design else n
 
     @property
     def n_runs(self) -> int:
@@ -208,7 +211,14 @@ class Sweep:
         return self.n_points * self.file.replicates
 
     def point(self, index: int) -> dict[str, Any]:
-        """The overrides of point ``index`` (grid coordinates in row-major order, then the sample)."""
+        """The overrides of point ``index``.
+
+        Grid coordinates in row-major order, then the sample, then the explicit design's row (fastest).
+        """
+        design_row: dict[str, Any] = {}
+        if self.design:
+            index, row = divmod(index, len(self.design))
+            design_row = dict(zip(self.design_keys, self.design[row], strict=True))
         n_samples = max(self.file.samples, 1)
         grid_index, sample_index = divmod(index, n_samples)
         values: dict[str, Any] = {}
@@ -220,7 +230,14 @@ class Sweep:
         values = {k: values[k] for k in self.file.grid}
         if self.file.sample:
             values.update(draw_sample(self.file.sample, self.file.seed, sample_index))
+        values.update(design_row)
         return values
+
+    def with_design(self, keys: list[str], rows: list[tuple[Any, ...]], source: str) -> Sweep:
+        """This sweep crossed with explicit points (the digest covers them, so ``resume`` checks them)."""
+        design = tuple(tuple(float(v) if isinstance(v, np.floating) else v for v in row) for row in rows)
+        digest = hashlib.sha256((self.digest + json.dumps([keys, design])).encode()).hexdigest()
+        return Sweep(self.file, self.base, source, digest, tuple(keys), design)
 
     def run_spec(self, run_id: int) -> dict[str, Any]:
         """What a run needs: its id, point, replicate, seed and overrides."""

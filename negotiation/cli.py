@@ -46,6 +46,17 @@ def _build_parser() -> argparse.ArgumentParser:
                     "missing)")
     sw.add_argument("--traces", action="store_true", help="also write per-round traces to DIR/traces.parquet")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sens = sub.add_parser("sensitivity", help="Sobol', Morris or one-at-a-time sensitivity of the split (SALib)")
+    sens.add_argument("spec", metavar="SPEC.toml", help="sensitivity spec (see runs/sweeps/sobol.toml)")
+    sens.add_argument("--method", choices=["sobol", "morris", "ofat"], default=None,
+                      help="override the spec's method")
+    sens.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)")
+    sens.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
+    sens.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/out/<spec>-<method>)")
+    sens.add_argument("--resume", action="store_true", help="finish an interrupted study in DIR")
+    sens.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep = sub.add_parser("report", help="plots and a markdown page for a sweep folder")
+    rep.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
     app = sub.add_parser("app", help="serve the interactive page (Solara) in the browser")
     app.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine "
                      "only; 0.0.0.0 opens it to other hosts)")
@@ -53,6 +64,44 @@ def _build_parser() -> argparse.ArgumentParser:
     assets = sub.add_parser("assets", help="fetch the page's front-end files from the npm registry for offline use")
     assets.add_argument("--dir", default=None, help="cache folder (default ~/.cache/chipdeal/solara-cdn)")
     return parser
+
+
+def _command_sensitivity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.workers is not None and args.workers < 1:
+        raise ScenarioError("--workers must be at least 1")
+    if args.scheduler is None and args.workers != 1:
+        from negotiation.workers import start_worker_server
+
+        start_worker_server()
+    from negotiation.sensitivity import build, run
+
+    study = build(args.spec, args.method)  # checks the spec before any run
+    method = study.spec.method
+    out = Path(args.out) if args.out else Path("runs/out") / f"{Path(args.spec).stem}-{method}"
+    print(f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs} runs → {out}",
+          file=sys.stderr)
+    try:
+        result = run(args.spec, out, method=args.method, workers=args.workers, scheduler=args.scheduler,
+                     resume=args.resume, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"chipdeal: interrupted; finished runs are in {out}/parts; rerun with --resume", file=sys.stderr)
+        return 130
+    except BrokenProcessPool:
+        print(f"chipdeal: error: a worker process died; rerun with --resume (finished runs are in {out}/parts)",
+              file=sys.stderr)
+        return 1
+    print((result["out"] / "summary.md").read_text())
+    return 0
+
+
+def _command_report(args: argparse.Namespace) -> int:
+    from negotiation.report import report
+
+    path = report(args.folder)
+    print(f"wrote {path} (and its PNGs)")
+    return 0
 
 
 def _command_assets(args: argparse.Namespace) -> int:
@@ -246,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
             return _command_sweep(args)
         if args.command == "app":
             return _command_app(args)
+        if args.command == "sensitivity":
+            return _command_sensitivity(args)
+        if args.command == "report":
+            return _command_report(args)
         if args.command == "assets":
             return _command_assets(args)
     except ScenarioError as err:
