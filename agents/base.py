@@ -102,23 +102,41 @@ class Frontier:
         idx = idx[_upper_hull(opponent[idx], own[idx])]
         return cls(opponent[idx], own[idx], us_share[idx], relief[idx])
 
-    def best_for_own(self, opponent_at_least: float) -> tuple[float, Package] | None:
-        """The package best for oneself that gives the opponent at least ``opponent_at_least``."""
+    def locate(self, opponent_at_least: float) -> tuple[float, int, float] | None:
+        """Where on the frontier the opponent gets exactly ``opponent_at_least``: (own utility, i, w).
+
+        The point lies a fraction ``w`` of the way from frontier point ``i`` to ``i + 1``; ``None`` if no
+        efficient package gives the opponent that much. This is the backward induction's inner step, so it
+        works on plain floats and builds no package.
+        """
         u_opp: list[float] = self._opponent_utility  # type: ignore[attr-defined]
         own: list[float] = self._own_utility  # type: ignore[attr-defined]
-        shares: list[float] = self._us_share  # type: ignore[attr-defined]
-        reliefs: list[float] = self._relief_fraction  # type: ignore[attr-defined]
         if not u_opp or opponent_at_least > u_opp[-1] + ACCEPT_TOLERANCE:
             return None
         if opponent_at_least <= u_opp[0]:
-            return own[0], Package(shares[0], reliefs[0])
+            return own[0], 0, 0.0
         j = min(bisect.bisect_left(u_opp, opponent_at_least), len(u_opp) - 1)
         i = max(j - 1, 0)
         span = u_opp[j] - u_opp[i]
         w = 0.0 if span <= 0 else min(max((opponent_at_least - u_opp[i]) / span, 0.0), 1.0)
+        return own[i] + w * (own[j] - own[i]), i, w
+
+    def package_at(self, i: int, w: float) -> Package:
+        """The package a fraction ``w`` of the way from frontier point ``i`` to the next."""
+        shares: list[float] = self._us_share  # type: ignore[attr-defined]
+        reliefs: list[float] = self._relief_fraction  # type: ignore[attr-defined]
+        j = min(i + 1, len(shares) - 1)
         share = min(max(shares[i] + w * (shares[j] - shares[i]), 0.0), 1.0)
         relief = min(max(reliefs[i] + w * (reliefs[j] - reliefs[i]), 0.0), 1.0)
-        return own[i] + w * (own[j] - own[i]), Package(share, relief)
+        return Package(share, relief)
+
+    def best_for_own(self, opponent_at_least: float) -> tuple[float, Package] | None:
+        """The package best for oneself that gives the opponent at least ``opponent_at_least``."""
+        found = self.locate(opponent_at_least)
+        if found is None:
+            return None
+        value, i, w = found
+        return value, self.package_at(i, w)
 
 
 def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -200,6 +218,12 @@ class Government(Actor):
         self.offers_made = 0
         self._plan: dict[int, tuple[float, Package | None]] | None = None
         self._frontier: Frontier | None = None
+        self._own_view_of: Frontier | None = None
+        self._full_grid: tuple[np.ndarray, ...] | None = None
+        self._utility_memo: dict[Package, float] = {}
+        self._plan_where: dict[int, tuple[int, float]] = {}
+        self._plan_frontier: Frontier | None = None
+        self._own_view_cache: Frontier | None = None
         self.last_target: Package | None = None
 
     # -- beliefs -----------------------------------------------------------------------------------------
@@ -210,7 +234,7 @@ class Government(Actor):
         self.opponent_discount = opponent_discount
         self.fundable_share_prior = fundable_share
         self.complete_information = complete_information
-        self._plan = self._frontier = None
+        self._plan = self._frontier = self._full_grid = None
 
     @property
     def believed_fundable_share(self) -> float:
@@ -232,13 +256,32 @@ class Government(Actor):
         s, x = np.meshgrid(shares, model.relief_grid, indexing="ij")
         return s.ravel(), x.ravel()
 
+    def _grid_utilities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The fundable grid (as :meth:`_grid`) with both utilities on it, flattened share-major.
+
+        Utilities on the full grid are computed once per belief about the opponent's preferences; a new
+        believed limit only selects rows and adds the row at the limit itself.
+        """
+        model = self.model
+        if self._full_grid is None:
+            s, x = np.meshgrid(model.share_grid, model.relief_grid, indexing="ij")
+            self._full_grid = (s, x, self.preferences.utility(s.ravel(), x.ravel()).reshape(s.shape),
+                               self.opponent_preferences.utility(s.ravel(), x.ravel()).reshape(s.shape))
+        s, x, own, opp = self._full_grid
+        cap = self.believed_fundable_share
+        rows = model.share_grid <= cap + ACCEPT_TOLERANCE
+        parts = [(s[rows], x[rows], own[rows], opp[rows])]
+        if 0.0 <= cap <= 1.0 and not np.any(model.share_grid == cap):
+            cs, xs = np.full(model.relief_grid.size, cap), model.relief_grid
+            parts.append((cs[None, :], xs[None, :], self.preferences.utility(cs, xs)[None, :],
+                          self.opponent_preferences.utility(cs, xs)[None, :]))
+        return tuple(np.concatenate([p[k] for p in parts]).ravel() for k in range(4))  # type: ignore[return-value]
+
     def frontier(self) -> Frontier:
         """Efficient fundable packages as this government believes them to be (cached until beliefs move)."""
         if self._frontier is not None:
             return self._frontier
-        s, x = self._grid()
-        own = self.preferences.utility(s, x)
-        opp = self.opponent_preferences.utility(s, x)
+        s, x, own, opp = self._grid_utilities()
         keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
         if getattr(self.preferences, "affine_in_share", False) and getattr(
                 self.opponent_preferences, "affine_in_share", False):
@@ -247,17 +290,20 @@ class Government(Actor):
         return self._frontier
 
     def _own_view(self) -> Frontier:
-        """The believed frontier seen from the opponent's side: its best given one's own utility."""
+        """The believed frontier seen from the opponent's side: its best given one's own utility (cached)."""
         f = self.frontier()
-        order = np.argsort(f.own_utility)
-        return Frontier(f.own_utility[order], f.opponent_utility[order], f.us_share[order],
-                        f.relief_fraction[order])
+        if self._own_view_of is not f:
+            order = np.argsort(f.own_utility)
+            self._own_view_cache = Frontier(f.own_utility[order], f.opponent_utility[order], f.us_share[order],
+                                            f.relief_fraction[order])
+            self._own_view_of = f
+        return self._own_view_cache
 
     def plan(self) -> dict[int, tuple[float, Package | None]]:
         """Backward induction over the remaining rounds: for each round, the responder's SPE threshold.
 
-        Returns a dict round → (the value this government gets from the round's SPE outcome, the package it
-        would propose if it is the proposer in that round, else ``None``).
+        Returns a dict round → (the value this government gets from the round's SPE outcome, ``None``); the
+        package it would propose in a round is built on demand by :meth:`target`.
         """
         if self._plan is not None:
             return self._plan
@@ -268,33 +314,37 @@ class Government(Actor):
         opp_view = self._own_view()  # the opponent's best given what this government must get
         value_own, value_opp = d_own, d_opp  # the SPE outcome after the deadline: breakdown
         plan: dict[int, tuple[float, Package | None]] = {}
+        where: dict[int, tuple[int, float]] = {}  # proposer rounds: where on the frontier the offer lies
+        tol = ACCEPT_TOLERANCE
         for t in range(model.max_rounds, model.round - 1, -1):
-            i_propose = model.proposer_in(t) == self.key
-            if i_propose:
+            if model.proposer_in(t) == self.key:
                 need = d_opp + delta_opp * (value_opp - d_opp)
-                best = frontier.best_for_own(need)
+                best = frontier.locate(need)
                 wait = d_own + delta_own * (value_own - d_own)
-                if best is not None and best[0] >= wait - ACCEPT_TOLERANCE:
-                    value_own, value_opp, package = best[0], need, best[1]
+                if best is not None and best[0] >= wait - tol:
+                    value_own, value_opp = best[0], need
+                    where[t] = (best[1], best[2])
                 else:
-                    value_own, value_opp, package = wait, d_opp + delta_opp * (value_opp - d_opp), None
-                plan[t] = (value_own, package)
+                    value_own, value_opp = wait, need
+                plan[t] = (value_own, None)
             else:
                 need = d_own + delta_own * (value_own - d_own)
-                best = opp_view.best_for_own(need)
+                best = opp_view.locate(need)
                 wait = d_opp + delta_opp * (value_opp - d_opp)
-                if best is not None and best[0] >= wait - ACCEPT_TOLERANCE:
+                if best is not None and best[0] >= wait - tol:
                     value_own, value_opp = need, best[0]
                 else:
-                    value_own, value_opp = d_own + delta_own * (value_own - d_own), wait
+                    value_own, value_opp = need, wait
                 plan[t] = (value_own, None)
-        self._plan = plan
+        self._plan, self._plan_where, self._plan_frontier = plan, where, frontier
         return plan
 
     # -- acting ------------------------------------------------------------------------------------------
     def target(self, t: int) -> Package | None:
         """The subgame-perfect package this government would propose in round ``t`` under its beliefs."""
-        return self.plan().get(t, (0.0, None))[1]
+        self.plan()
+        found = self._plan_where.get(t)
+        return None if found is None else self._plan_frontier.package_at(*found)
 
     def propose(self, t: int) -> Package | None:
         """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""
@@ -331,8 +381,12 @@ class Government(Actor):
         """This government's utility of a package agreed now (disagreement for ``None``)."""
         if package is None:
             return self.preferences.disagreement
-        return float(self.preferences.utility(np.array([package.us_profit_share]),
-                                              np.array([package.relief_fraction]))[0])
+        value = self._utility_memo.get(package)
+        if value is None:  # packages recur (openings, targets, offers): evaluate each once
+            value = float(self.preferences.utility(np.array([package.us_profit_share]),
+                                                   np.array([package.relief_fraction]))[0])
+            self._utility_memo[package] = value
+        return value
 
     def outcome_utility(self, package: Package | None) -> float:
         """See :meth:`Actor.outcome_utility`."""

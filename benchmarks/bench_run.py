@@ -8,6 +8,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import negotiation.model as model_module
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
 
@@ -20,6 +21,8 @@ CASES = {
 
 
 def one_run(spec, seed, solve):
+    if solve:
+        model_module._SOLUTIONS.clear()  # time a fresh solve (the model caches it per scenario)
     model = NegotiationModel(spec, rng=seed, collect_data=False)
     model.run(solve=solve)
 

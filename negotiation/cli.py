@@ -57,6 +57,17 @@ def _build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--quiet", action="store_true", help="no progress bar")
     rep = sub.add_parser("report", help="plots and a markdown page for a sweep folder")
     rep.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
+    gen = sub.add_parser("export-genius", help="write the governments' issue space and preferences as GENIUS XML")
+    gen.add_argument("scenario", metavar="SCENARIO", help="scenario TOML")
+    gen.add_argument("outdir", metavar="OUTDIR", help="folder for the domain and the two profile files")
+    gen.add_argument("--resolution", type=int, nargs=2, default=[101, 11], metavar=("SHARES", "RELIEFS"),
+                     help="values per issue on [0, 1] (default 101 11); shares stop at what the lenders fund")
+    gen.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    neg = sub.add_parser("negmas", help="negotiate the exported scenario with NegMAS's agents (SAO), beside ours")
+    neg.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO", help="scenario TOML (default baseline)")
+    neg.add_argument("--seed", type=int, default=0, help="seed of our actors' run (default 0)")
+    neg.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    neg.add_argument("--json", action="store_true", help="print the rows as JSON")
     app = sub.add_parser("app", help="serve the interactive page (Solara) in the browser")
     app.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine "
                      "only; 0.0.0.0 opens it to other hosts)")
@@ -101,6 +112,61 @@ def _command_report(args: argparse.Namespace) -> int:
 
     path = report(args.folder)
     print(f"wrote {path} (and its PNGs)")
+    return 0
+
+
+def _command_export_genius(args: argparse.Namespace) -> int:
+    from negotiation.genius import FILES, export
+    from negotiation.model import NegotiationModel
+    from negotiation.scenario import load_scenario
+
+    shares, reliefs = args.resolution
+    if shares < 2 or reliefs < 2:
+        raise ScenarioError("--resolution: at least 2 values per issue")
+    model = NegotiationModel(load_scenario(args.scenario, args.overrides), rng=0)
+    if model.unit_surplus:
+        raise ScenarioError(f"{args.scenario}: a unit-surplus scenario has one issue; export a package scenario")
+    try:
+        out = export(model, args.outdir, shares, reliefs)
+    except ValueError as err:
+        raise ScenarioError(f"{args.scenario}: {err}") from None
+    for key, name in FILES.items():
+        extra = ""
+        if key in out["profiles"]:
+            p = out["profiles"][key]
+            extra = f" (weights share {p.weights[0]:.3f}, relief {p.weights[1]:.3f}; reservation {p.reservation:.3f})"
+        print(f"{out['folder'] / name}{extra}")
+    return 0
+
+
+def _command_negmas(args: argparse.Namespace) -> int:
+    from negotiation.model import NegotiationModel
+    from negotiation.negmas_bridge import compare, require_negmas
+    from negotiation.scenario import load_scenario
+
+    model = NegotiationModel(load_scenario(args.scenario, args.overrides), rng=args.seed, collect_data=False)
+    if model.unit_surplus:
+        raise ScenarioError("a unit-surplus scenario has one issue; use a package scenario")
+    try:
+        require_negmas()
+    except ImportError as err:
+        print(f"chipdeal: error: {err}", file=sys.stderr)
+        return 1
+    rows = compare(model)
+    if args.json:
+        print(json.dumps(rows, sort_keys=True, default=float))
+        return 0
+    spe = model.solve().spe
+    print(f"Scenario {model.spec.name!r}; our equilibrium (SPE): US share {spe.us_profit_share:.3f}, relief "
+          f"${model.relief_usd_bn_per_year(spe):.1f}bn/yr; deadline {model.max_rounds} rounds\n")
+    print(f"{'engine':<16} {'strategy':<24} {'agreed':<6} {'rounds':>6} {'US share':>8} {'relief $bn/yr':>13} "
+          f"{'|Δ SPE|':>8}")
+    for r in rows:
+        share = "—" if r.get("us_profit_share") is None else f"{r['us_profit_share']:.3f}"
+        relief = r.get("tariff_relief_usd_bn_per_year")
+        dist = r.get("distance_to_equilibrium")
+        print(f"{r['engine']:<16} {r['strategy']:<24} {str(r['agreed']):<6} {r['rounds']:>6} {share:>8} "
+              f"{'—' if relief is None else f'{relief:.1f}':>13} {'—' if dist is None else f'{dist:.3f}':>8}")
     return 0
 
 
@@ -299,6 +365,10 @@ def main(argv: list[str] | None = None) -> int:
             return _command_sensitivity(args)
         if args.command == "report":
             return _command_report(args)
+        if args.command == "export-genius":
+            return _command_export_genius(args)
+        if args.command == "negmas":
+            return _command_negmas(args)
         if args.command == "assets":
             return _command_assets(args)
     except ScenarioError as err:
