@@ -307,8 +307,14 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
         if eq.get(name):
             print(f"  {name.replace('_', '–').title():<18} US share {eq[name]['us_profit_share']:.3f}, "
                   f"relief ${eq[name]['tariff_relief_usd_bn_per_year']:.1f}bn a year")
-    print("Utilities (PV $bn gain over no deal):  " +
-          ", ".join(f"{k} {v:.2f}" for k, v in result.utilities.items()))
+    names = {"us": "US", "japan": "Japan", "jbic": "JBIC", "nexi": "NEXI", "tsmc": "TSMC"}
+    print("Gains over no deal, present value in $bn (each actor's utility):  " +
+          ", ".join(f"{names.get(k, k)} {v:.1f}" for k, v in result.utilities.items()))
+    loss = result.details.get("japan_concession_loss_usd_bn_per_year")
+    if loss is not None:
+        print(f"Japan's yearly loss from conceding beyond its {spec.deal.japan_opening_us_share:.0%} opening, once "
+              f"recouped: ${loss:.2f}bn ≈ ¥{result.details['japan_concession_loss_jpy_bn_per_year']:.0f}bn a year "
+              "(its negotiator: \"at most a couple of tens of billions of yen\").")
     _ = Package
 
 
