@@ -190,8 +190,16 @@ def _command_app(args: argparse.Namespace) -> int:
 
     from negotiation.assets import cache_dir, ensure_assets, missing
 
+    import socket
+
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port {args.port}: expected 1–65535")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((args.host, args.port))
+    except OSError as err:
+        raise ScenarioError(f"--host {args.host} --port {args.port}: cannot listen there ({err.strerror})") from None
     env = dict(os.environ)
     if "SOLARA_ASSETS_PROXY_CACHE_DIR" not in env:
         target = cache_dir()

@@ -221,3 +221,17 @@ def test_page_scenario_picker_and_reset(page):
     rc.find(v.Btn, children=["Reset"]).widget.click()
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert "Agreement in round 1" in _html(rc)  # Rubinstein: the first offer is accepted
+
+
+def test_app_refuses_a_busy_port_with_one_line():
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        p = subprocess.run([sys.executable, "-m", "negotiation.cli", "app", "--port", str(port)], capture_output=True,
+                           text=True, timeout=120)
+    assert p.returncode == 2 and "cannot listen" in p.stderr and len(p.stderr.strip().splitlines()) == 1
