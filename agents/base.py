@@ -408,14 +408,16 @@ class Government(Actor):
         """Update beliefs after the other side refused this government's offer."""
         if self.complete_information:
             return
-        cap = self.believed_fundable_share
+        cap, patience = self.believed_fundable_share, self.opponent_discount
         if response.reason == "not funded":
             self.fundable_share_ceiling = min(self.fundable_share_ceiling, offer.package.us_profit_share - 1e-4)
             self.fundable_share_floor = min(self.fundable_share_floor, self.fundable_share_ceiling)
         elif self.target(offer.round) is not None and offer.package == self.target(offer.round):
             # Refused the offer the belief said was just acceptable: the other side is more patient.
             self.opponent_discount = self.opponent_discount + 0.5 * (1.0 - self.opponent_discount)
-        self._forget(frontier_too=self.believed_fundable_share != cap)
+        moved_cap = self.believed_fundable_share != cap
+        if moved_cap or self.opponent_discount != patience:  # the plan depends on nothing else
+            self._forget(frontier_too=moved_cap)
 
     def observe_offer(self, offer: Offer) -> None:
         """Update beliefs from an offer Japan made (Japan only proposes what its lenders fund)."""
@@ -424,7 +426,8 @@ class Government(Actor):
         if offer.proposer == "japan" and offer.package.us_profit_share > self.fundable_share_floor:
             cap = self.believed_fundable_share
             self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
-            self._forget(frontier_too=self.believed_fundable_share != cap)
+            if self.believed_fundable_share != cap:
+                self._forget(frontier_too=True)
 
     def _forget(self, frontier_too: bool) -> None:
         """Drop the cached plan (and the frontier, which depends only on the believed fundable share)."""
