@@ -156,17 +156,22 @@ class Choice(_Strict):
 Distribution = Annotated[Uniform | LogUniform | Normal | Triangular | Choice, Field(discriminator="dist")]
 
 
-class SweepFile(_Strict):
-    """The validated contents of a sweep file (see the module docstring)."""
+class RunSettings(_Strict):
+    """What every batch file has: its base scenario, seeds per point, the master seed, a name."""
 
     scenario: str
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    sample: dict[str, Distribution] = Field(default_factory=dict)
-    samples: int = Field(default=0, ge=0)
     replicates: int = Field(default=1, ge=1)
     seed: int = Field(default=0, ge=0)
     name: str = ""
     description: str = ""
+
+
+class SweepFile(RunSettings):
+    """The validated contents of a sweep file (see the module docstring)."""
+
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    sample: dict[str, Distribution] = Field(default_factory=dict)
+    samples: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:

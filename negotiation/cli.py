@@ -187,10 +187,9 @@ def _command_assets(args: argparse.Namespace) -> int:
 
 def _command_app(args: argparse.Namespace) -> int:
     import os
+    import socket
 
     from negotiation.assets import cache_dir, ensure_assets, missing
-
-    import socket
 
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port {args.port}: expected 1–65535")
@@ -366,29 +365,14 @@ def _command_run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chipdeal`` console script."""
     args = _build_parser().parse_args(argv)
+    commands = {"run": _command_run, "explain": _command_explain, "sweep": _command_sweep, "app": _command_app,
+                "sensitivity": _command_sensitivity, "report": _command_report,
+                "export-genius": _command_export_genius, "negmas": _command_negmas, "assets": _command_assets}
     try:
-        if args.command == "run":
-            return _command_run(args)
-        if args.command == "explain":
-            return _command_explain(args)
-        if args.command == "sweep":
-            return _command_sweep(args)
-        if args.command == "app":
-            return _command_app(args)
-        if args.command == "sensitivity":
-            return _command_sensitivity(args)
-        if args.command == "report":
-            return _command_report(args)
-        if args.command == "export-genius":
-            return _command_export_genius(args)
-        if args.command == "negmas":
-            return _command_negmas(args)
-        if args.command == "assets":
-            return _command_assets(args)
+        return commands[args.command](args)
     except ScenarioError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from negotiation.batch import Sweep, SweepError, execute, sweep_from_dict
+from negotiation.batch import RunSettings, Sweep, SweepError, execute, sweep_from_dict
 from negotiation.scenario import ScenarioError, read_scenario, read_toml, spec_from_dict, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
@@ -34,20 +34,13 @@ OUTPUTS = {"p_agreement": "probability of agreement",
            "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}
 
 
-class SensitivitySpec(BaseModel):
+class SensitivitySpec(RunSettings):
     """The validated sensitivity spec (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    scenario: str
     inputs: dict[str, tuple[float, float]] = Field(min_length=1)
     method: Literal["sobol", "morris", "ofat"] = "sobol"
     n: int = Field(default=256, ge=2)
     levels: int = Field(default=4, ge=2)
-    replicates: int = Field(default=1, ge=1)
-    seed: int = Field(default=0, ge=0)
-    name: str = ""
-    description: str = ""
 
     @model_validator(mode="after")
     def _ranges(self) -> SensitivitySpec:

@@ -6,25 +6,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from helpers import BASELINE, ROOT, chipdeal, write_batch_file
 
 from negotiation.batch import load_sweep, replicate_seed, sweep
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario, with_overrides
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "runs" / "baseline.toml"
-
-
-def write_sweep(folder: Path, body: str, name: str = "s.toml") -> Path:
-    path = folder / name
-    path.write_text(f'scenario = "{BASELINE}"\n' + body)
-    return path
-
 
 SMALL = """replicates = 3
 seed = 4
@@ -37,15 +27,11 @@ samples = 2
 """
 
 
-def chipdeal(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "negotiation.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600, **kw)
-
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
-    path = write_sweep(folder, SMALL)
+    path = write_batch_file(folder, SMALL)
     return path, sweep(path, folder / "one", workers=1, progress=False)
 
 
@@ -92,8 +78,9 @@ def test_seeds_are_common_across_points_and_replay_exactly(small):
 
 
 def test_growing_the_grid_leaves_finished_runs_unchanged(tmp_path):
-    narrow = write_sweep(tmp_path, 'replicates = 2\nseed = 9\n[grid]\n"deal.equity_fraction" = [0.12]\n', "a.toml")
-    wide = write_sweep(tmp_path, 'replicates = 2\nseed = 9\n[grid]\n"deal.equity_fraction" = [0.12, 0.2]\n', "b.toml")
+    head = 'replicates = 2\nseed = 9\n[grid]\n"deal.equity_fraction" = '
+    narrow = write_batch_file(tmp_path, head + "[0.12]\n", "a.toml")
+    wide = write_batch_file(tmp_path, head + "[0.12, 0.2]\n", "b.toml")
     a = sweep(narrow, workers=1, progress=False)
     b = sweep(wide, workers=1, progress=False)
     same = b[b["deal.equity_fraction"] == 0.12].reset_index(drop=True)
@@ -111,7 +98,7 @@ def test_provenance_is_in_the_parquet_metadata(small, tmp_path):
 
 
 def test_traces_have_one_row_per_round(tmp_path):
-    path = write_sweep(tmp_path, 'replicates = 2\nseed = 1\n')
+    path = write_batch_file(tmp_path, 'replicates = 2\nseed = 1\n')
     p = chipdeal("sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"), "--traces", "--quiet")
     assert p.returncode == 0, p.stderr
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
@@ -129,7 +116,7 @@ def test_a_run_that_raises_becomes_a_row_and_the_sweep_goes_on(tmp_path):
     from negotiation.batch import SweepError
 
     for seed in range(50):
-        path = write_sweep(tmp_path, f'seed = {seed}\nsamples = 12\n[sample]\n'
+        path = write_batch_file(tmp_path, f'seed = {seed}\nsamples = 12\n[sample]\n'
                            '"deal.equity_fraction" = {{ dist = "uniform", low = 0.9, high = 1.1 }}\n'.replace(
                                "{{", "{").replace("}}", "}"))
         try:
@@ -156,7 +143,7 @@ def test_a_run_that_raises_becomes_a_row_and_the_sweep_goes_on(tmp_path):
     ('colour = "blue"\n', "unknown key"),
 ])
 def test_a_bad_sweep_file_exits_2_with_one_line_before_any_run(tmp_path, body, words):
-    path = write_sweep(tmp_path, body)
+    path = write_batch_file(tmp_path, body)
     p = chipdeal("sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"))
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
@@ -173,7 +160,7 @@ def test_a_missing_base_scenario_exits_2(tmp_path):
 
 @pytest.mark.slow
 def test_killed_sweep_resumes_to_every_run_exactly_once(tmp_path):
-    path = write_sweep(tmp_path, "replicates = 1500\nseed = 3\n")
+    path = write_batch_file(tmp_path, "replicates = 1500\nseed = 3\n")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "sweep", str(path), "--workers", "2",
                              "--out", str(out), "--quiet"], cwd=ROOT, start_new_session=True,

@@ -1,18 +1,9 @@
 """The command-line contract of DESIGN.md: JSON shape, determinism, and exit 2 on every bad input."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def chipdeal(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "negotiation.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+from helpers import chipdeal
 
 
 def test_json_is_byte_identical_for_the_same_seed_and_names_every_actor():

@@ -4,19 +4,15 @@ NegMAS is a development dependency; without it these tests skip, except under CI
 """
 
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, chipdeal
 
 from negotiation.genius import FILES, export, label
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
-
-ROOT = Path(__file__).resolve().parent.parent
 
 try:
     import negmas  # noqa: F401
@@ -98,13 +94,11 @@ def test_negmas_reads_the_export_and_its_utilities_equal_ours_on_every_outcome(t
 
 @needs_negmas
 def test_chipdeal_negmas_prints_both_engines():
-    p = subprocess.run([sys.executable, "-m", "negotiation.cli", "negmas"], capture_output=True, text=True, cwd=ROOT,
-                       timeout=300)
+    p = chipdeal("negmas")
     assert p.returncode == 0, p.stderr
     assert "chipdeal actors" in p.stdout and p.stdout.count("NegMAS SAO") == 3
 
 
 def test_export_genius_refuses_a_one_issue_scenario(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "negotiation.cli", "export-genius", "runs/scenarios/rubinstein.toml",
-                        str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    p = chipdeal("export-genius", "runs/scenarios/rubinstein.toml", str(tmp_path))
     assert p.returncode == 2 and "one issue" in p.stderr and "Traceback" not in p.stderr

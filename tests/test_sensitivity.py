@@ -1,13 +1,11 @@
 """Sensitivity analysis: the pipeline recovers known Sobol' indices, settles, refuses bad specs; reports open."""
 
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import BASELINE, chipdeal, write_batch_file
 from matplotlib.image import imread
 
 from negotiation.sensitivity import (
@@ -18,9 +16,6 @@ from negotiation.sensitivity import (
     morris_indices,
     sobol_with_settling,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "runs" / "baseline.toml"
 
 
 def ishigami(x, a=7.0, b=0.1):
@@ -87,15 +82,6 @@ def test_breakdowns_are_analysed_apart_not_dropped_or_filled():
 
 # --- the model through the CLI -------------------------------------------------------------------------------
 
-def chipdeal(*args):
-    return subprocess.run([sys.executable, "-m", "negotiation.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900)
-
-
-def write_spec(folder, body):
-    path = folder / "spec.toml"
-    path.write_text(f'scenario = "{BASELINE}"\n' + body)
-    return path
 
 
 SMALL = """n = 8
@@ -117,7 +103,7 @@ def assert_png(path):
 
 @pytest.mark.parametrize("method", ["sobol", "morris", "ofat"])
 def test_sensitivity_cli_writes_table_plots_and_summary(tmp_path, method):
-    spec = write_spec(tmp_path, SMALL)
+    spec = write_batch_file(tmp_path, SMALL)
     out = tmp_path / method
     p = chipdeal("sensitivity", str(spec), "--method", method, "--workers", "1", "--out", str(out), "--quiet")
     assert p.returncode == 0, p.stderr[-2000:]
@@ -149,7 +135,7 @@ def test_sensitivity_cli_writes_table_plots_and_summary(tmp_path, method):
     ('[inputs]\n"deal.equity_fraction" = [0.1, 2.0]\n', "equity_fraction"),
 ])
 def test_a_bad_spec_exits_2_with_one_line_before_any_run(tmp_path, body, words):
-    spec = write_spec(tmp_path, body)
+    spec = write_batch_file(tmp_path, body)
     p = chipdeal("sensitivity", str(spec), "--out", str(tmp_path / "out"))
     lines = p.stderr.strip().splitlines()
     assert p.returncode == 2 and len(lines) == 1 and words in lines[0], p.stderr
