@@ -196,3 +196,17 @@ def Page() -> None:
               model_params={"controls": controls}, name="chipdeal · the 2025 US–Japan chip deal", play_interval=300)
     with solara.Sidebar():
         ScenarioControls(controls)
+
+
+def _warm_up() -> None:
+    """Solve the baseline and draw both plots once when the server imports the page, so the first visitor
+    does not wait for the solver, matplotlib's font cache and the first PNG encoding.
+    """
+    import io
+
+    model = AppModel(Controls())
+    for figure in (views.offers_figure(model), views.utility_figure(model)):
+        figure.savefig(io.BytesIO(), format="png")
+
+
+_warm_up()
