@@ -199,8 +199,9 @@ def Page() -> None:
 
 
 def _warm_up() -> None:
-    """Solve the baseline and draw both plots once when the server imports the page, so the first visitor
-    does not wait for the solver, matplotlib's font cache and the first PNG encoding.
+    """Solve the baseline and draw both plots once, when the server imports the page.
+
+    The first visitor then does not wait for the solver, matplotlib's font cache and the first PNG encoding.
     """
     import io
 
