@@ -36,19 +36,20 @@ class LenderTerms:
         return float(streams.japan_value(us_share, self.hurdle_rate_per_year)) - 1.0 - self.nexi_cost_per_usd
 
     def fundable_share(self, streams: ProfitStreams) -> float:
-        """The highest US share JBIC funds (NPV ≥ 0), by bisection; −1 if it funds none, 1 if all."""
-        if self.npv_per_usd(streams, 0.0) < 0:
+        """The highest US share JBIC funds (NPV ≥ 0); −1 if it funds none, 1 if all.
+
+        Japan's part of the profits is affine in the US share, so NPV(s) = NPV(0) − s·(NPV(0) − NPV(1)) and
+        the limit is its root, nudged down (by a few ulps at most) until NPV is not negative in floating point.
+        """
+        at_zero, at_one = self.npv_per_usd(streams, 0.0), self.npv_per_usd(streams, 1.0)
+        if at_zero < 0:
             return -1.0
-        if self.npv_per_usd(streams, 1.0) >= 0:
+        if at_one >= 0:
             return 1.0
-        lo, hi = 0.0, 1.0
-        for _ in range(50):
-            mid = 0.5 * (lo + hi)
-            if self.npv_per_usd(streams, mid) >= 0:
-                lo = mid
-            else:
-                hi = mid
-        return lo
+        share = at_zero / (at_zero - at_one)
+        while share > 0 and self.npv_per_usd(streams, share) < 0:
+            share = math.nextafter(share, 0.0)
+        return share
 
 
 class JBIC(Actor):

@@ -197,3 +197,19 @@ def test_pruned_frontier_equals_the_full_grid_frontier():
         for a, b in ((pruned, full), (full, pruned)):
             on_other = np.interp(a.opponent_utility, b.opponent_utility, b.own_utility)
             np.testing.assert_allclose(on_other, a.own_utility, rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(yield_=st.floats(0.1, 0.5), margin=st.floats(0.0, 0.02), failure=st.floats(0.0, 0.3),
+       two_phase=st.booleans())
+def test_jbic_limit_is_the_last_share_with_nonnegative_npv(yield_, margin, failure, two_phase):
+    m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"agents.jbic.required_margin_per_year={margin}",
+               f"deal.project_failure_probability={failure}", f"deal.two_phase={str(two_phase).lower()}")
+    terms, cap = m.lender_terms(), m.jbic.fundable_share
+    if 0.0 < cap < 1.0:
+        assert terms.npv_per_usd(m.streams, cap) >= 0.0
+        assert terms.npv_per_usd(m.streams, min(cap + 1e-9, 1.0)) < 0.0
+    elif cap == 1.0:
+        assert terms.npv_per_usd(m.streams, 1.0) >= 0.0
+    else:
+        assert terms.npv_per_usd(m.streams, 0.0) < 0.0
