@@ -316,26 +316,44 @@ class Government(Actor):
         plan: dict[int, tuple[float, Package | None]] = {}
         where: dict[int, tuple[int, float]] = {}  # proposer rounds: where on the frontier the offer lies
         tol = ACCEPT_TOLERANCE
+        # The inner step is Frontier.locate, inlined on plain lists: this loop is the agents' hot path.
+        mine = (frontier._opponent_utility, frontier._own_utility)  # type: ignore[attr-defined]
+        theirs = (opp_view._opponent_utility, opp_view._own_utility)  # type: ignore[attr-defined]
+        i_open = model.proposer_in(1) == self.key
+        bisect_left = bisect.bisect_left
         for t in range(model.max_rounds, model.round - 1, -1):
-            if model.proposer_in(t) == self.key:
+            proposing = (t % 2 == 1) == i_open
+            if proposing:
                 need = d_opp + delta_opp * (value_opp - d_opp)
-                best = frontier.locate(need)
                 wait = d_own + delta_own * (value_own - d_own)
-                if best is not None and best[0] >= wait - tol:
-                    value_own, value_opp = best[0], need
-                    where[t] = (best[1], best[2])
-                else:
-                    value_own, value_opp = wait, need
-                plan[t] = (value_own, None)
+                xs, ys = mine
             else:
                 need = d_own + delta_own * (value_own - d_own)
-                best = opp_view.locate(need)
                 wait = d_opp + delta_opp * (value_opp - d_opp)
-                if best is not None and best[0] >= wait - tol:
-                    value_own, value_opp = need, best[0]
+                xs, ys = theirs
+            found = False
+            if xs and need <= xs[-1] + tol:
+                if need <= xs[0]:
+                    i, w, best = 0, 0.0, ys[0]
                 else:
-                    value_own, value_opp = need, wait
-                plan[t] = (value_own, None)
+                    j = bisect_left(xs, need)
+                    if j > len(xs) - 1:
+                        j = len(xs) - 1
+                    i = j - 1 if j > 0 else 0
+                    span = xs[j] - xs[i]
+                    w = 0.0 if span <= 0 else (need - xs[i]) / span
+                    w = 0.0 if w < 0.0 else (1.0 if w > 1.0 else w)
+                    best = ys[i] + w * (ys[j] - ys[i])
+                found = best >= wait - tol
+            if proposing:
+                if found:
+                    value_own, value_opp = best, need
+                    where[t] = (i, w)
+                else:
+                    value_own, value_opp = wait, need
+            else:
+                value_own, value_opp = (need, best) if found else (need, wait)
+            plan[t] = (value_own, None)
         self._plan, self._plan_where, self._plan_frontier = plan, where, frontier
         return plan
 
