@@ -256,6 +256,12 @@ class Government(Actor):
         s, x = np.meshgrid(shares, model.relief_grid, indexing="ij")
         return s.ravel(), x.ravel()
 
+    @property
+    def _affine(self) -> bool:
+        """Whether both utilities (own, and the opponent's as believed) are affine in the share."""
+        return bool(getattr(self.preferences, "affine_in_share", False)
+                    and getattr(self.opponent_preferences, "affine_in_share", False))
+
     def _grid_utilities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The fundable grid (as :meth:`_grid`) with both utilities on it, flattened share-major.
 
@@ -273,8 +279,14 @@ class Government(Actor):
         parts = [(s[rows], x[rows], own[rows], opp[rows])]
         if 0.0 <= cap <= 1.0 and not np.any(model.share_grid == cap):
             cs, xs = np.full(model.relief_grid.size, cap), model.relief_grid
-            parts.append((cs[None, :], xs[None, :], self.preferences.utility(cs, xs)[None, :],
-                          self.opponent_preferences.utility(cs, xs)[None, :]))
+            k = int(np.searchsorted(model.share_grid, cap)) - 1  # grid rows k and k + 1 bracket the limit
+            if self._affine and 0 <= k < model.share_grid.size - 1:
+                w = (cap - model.share_grid[k]) / (model.share_grid[k + 1] - model.share_grid[k])
+                row_own = own[k] + w * (own[k + 1] - own[k])  # exact for utilities affine in the share
+                row_opp = opp[k] + w * (opp[k + 1] - opp[k])
+            else:
+                row_own, row_opp = self.preferences.utility(cs, xs), self.opponent_preferences.utility(cs, xs)
+            parts.append((cs[None, :], xs[None, :], row_own[None, :], row_opp[None, :]))
         return tuple(np.concatenate([p[k] for p in parts]).ravel() for k in range(4))  # type: ignore[return-value]
 
     def frontier(self) -> Frontier:
@@ -283,8 +295,7 @@ class Government(Actor):
             return self._frontier
         s, x, own, opp = self._grid_utilities()
         keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
-        if getattr(self.preferences, "affine_in_share", False) and getattr(
-                self.opponent_preferences, "affine_in_share", False):
+        if self._affine:
             keep = _row_ends(keep.reshape(-1, self.model.relief_grid.size)).ravel()
         self._frontier = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
         return self._frontier
