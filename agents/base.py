@@ -46,6 +46,7 @@ class Preferences(Protocol):
 
     A class may declare ``affine_in_share = True`` when its utility is affine in the US share at every
     relief level; the governments then build their frontier from the ends of each relief level's segment.
+    ``affine_in_terms = True`` (affine in both terms) lets them value single packages from three numbers.
     """
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
@@ -221,6 +222,7 @@ class Government(Actor):
         self._own_view_of: Frontier | None = None
         self._full_grid: tuple[np.ndarray, ...] | None = None
         self._utility_memo: dict[Package, float] = {}
+        self._plane_coefficients: tuple[float, float, float] | None = None
         self._plan_where: dict[int, tuple[int, float]] = {}
         self._plan_frontier: Frontier | None = None
         self._own_view_cache: Frontier | None = None
@@ -412,10 +414,21 @@ class Government(Actor):
             return self.preferences.disagreement
         value = self._utility_memo.get(package)
         if value is None:  # packages recur (openings, targets, offers): evaluate each once
-            value = float(self.preferences.utility(np.array([package.us_profit_share]),
-                                                   np.array([package.relief_fraction]))[0])
+            plane = self._plane()
+            if plane is not None:
+                value = plane[0] + plane[1] * package.us_profit_share + plane[2] * package.relief_fraction
+            else:
+                value = float(self.preferences.utility(np.array([package.us_profit_share]),
+                                                       np.array([package.relief_fraction]))[0])
             self._utility_memo[package] = value
         return value
+
+    def _plane(self) -> tuple[float, float, float] | None:
+        """(u(0, 0), ∂u/∂s, ∂u/∂x) when the preferences declare themselves affine in both terms, else None."""
+        if self._plane_coefficients is None and getattr(self.preferences, "affine_in_terms", False):
+            u = self.preferences.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+            self._plane_coefficients = (float(u[0]), float(u[1] - u[0]), float(u[2] - u[0]))
+        return self._plane_coefficients
 
     def outcome_utility(self, package: Package | None) -> float:
         """See :meth:`Actor.outcome_utility`."""

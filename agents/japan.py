@@ -34,6 +34,7 @@ class JapanPreferences:
     """
 
     affine_in_share: ClassVar[bool] = True  # lets the agents prune their frontier (tested)
+    affine_in_terms: ClassVar[bool] = True  # and value a package from three numbers (tested)
     unit_surplus: bool = False
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0

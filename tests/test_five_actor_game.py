@@ -213,3 +213,16 @@ def test_jbic_limit_is_the_last_share_with_nonnegative_npv(yield_, margin, failu
         assert terms.npv_per_usd(m.streams, 1.0) >= 0.0
     else:
         assert terms.npv_per_usd(m.streams, 0.0) < 0.0
+
+
+@settings(max_examples=20, deadline=None)
+@given(yield_=st.floats(0.1, 0.4), relief=st.floats(0.0, 100.0), two_phase=st.booleans(),
+       s=st.floats(0.0, 1.0), x=st.floats(0.0, 1.0), tsmc_margin=st.floats(0.05, 1.0))
+def test_preferences_that_declare_affine_in_terms_are_planes(yield_, relief, two_phase, s, x, tsmc_margin):
+    m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"deal.tariff_relief_max_usd_bn_per_year={relief}",
+               f"deal.two_phase={str(two_phase).lower()}", f"agents.tsmc.margin_per_usd={tsmc_margin}")
+    for prefs in (m.us.preferences, m.japan.preferences):
+        assert type(prefs).affine_in_terms
+        u00, u10, u01 = prefs.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+        u = prefs.utility(np.array([s]), np.array([x]))[0]
+        assert u == pytest.approx(u00 + s * (u10 - u00) + x * (u01 - u00), rel=1e-9, abs=1e-9)
