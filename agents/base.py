@@ -147,7 +147,8 @@ def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     its frontier concave: grid points below the envelope are dominated by packages between grid points.
     """
     hull: list[int] = []
-    for i in range(x.size):
+    x, y = x.tolist(), y.tolist()  # plain floats: element access on arrays is the slow part
+    for i in range(len(x)):
         while len(hull) >= 2:
             a, b = hull[-2], hull[-1]
             cross = (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a])

@@ -122,7 +122,8 @@ def concave_envelope(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     [0, 2]
     """
     f = pareto_frontier(u1, u2)
-    x, y = np.asarray(u1, dtype=float)[f], np.asarray(u2, dtype=float)[f]
+    x = np.asarray(u1, dtype=float)[f].tolist()  # plain floats: element access on arrays is slow
+    y = np.asarray(u2, dtype=float)[f].tolist()
     kept: list[int] = []
     for i in range(f.size):
         while len(kept) >= 2:
