@@ -76,7 +76,7 @@ def timed_sweep(path: Path, workers: int, out: Path) -> tuple[int, float, float]
 
 
 def main() -> None:
-    runs = 600 if QUICK else 3000
+    runs = 600 if QUICK else 10_000
     skip_memory = "--speed-only" in sys.argv
     repeats = 1 if QUICK else 3
     with tempfile.TemporaryDirectory() as tmp:

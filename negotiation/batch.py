@@ -24,6 +24,7 @@ Design choices, each for a stated reason:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import hashlib
 import itertools
 import json
@@ -373,6 +374,7 @@ def run_chunk(base: Spec, runs: list[dict[str, Any]], traces: bool = False) -> t
         row, trace = run_one(base, run, traces)
         rows.append(row)
         trace_rows.extend(trace)
+    gc.collect()  # a model and its agents form reference cycles: free them per chunk, or memory grows with runs
     return rows, trace_rows
 
 
