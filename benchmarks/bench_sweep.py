@@ -61,18 +61,24 @@ t0 = time.perf_counter()
 subprocess.run([sys.executable, "-m", "negotiation.cli", "sweep", sys.argv[1], "--out", sys.argv[2], "--workers",
                 sys.argv[3], "--quiet"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.perf_counter() - t0
+import glob, os
 import pyarrow.parquet as pq
 n = pq.read_metadata(sys.argv[2] + "/runs.parquet").num_rows
-print(n, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+parts = sorted((os.path.getmtime(p), pq.read_metadata(p).num_rows) for p in glob.glob(sys.argv[2] + "/parts/runs-*"))
+w = int(sys.argv[3])  # steady state: runs finished after each worker's first part, over the time since then
+steady = sum(k for _, k in parts[w:]) / max(parts[-1][0] - parts[w - 1][0], 1e-9)
+print(n, wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, steady)
 """
 
 
-def timed_sweep(path: Path, workers: int, out: Path) -> tuple[int, float, float]:
-    """Run ``chipdeal sweep`` as a user would (imports and pool start-up included): runs, wall s, peak MiB."""
+def timed_sweep(path: Path, workers: int, out: Path) -> tuple[int, float, float, float]:
+    """Run ``chipdeal sweep`` as a user would: runs, wall s (imports and pool start-up included), peak MiB, and
+    the steady-state rate (runs/s between the first and the last part file reaching disk).
+    """
     p = subprocess.run([sys.executable, "-c", MEASURE, str(path), str(out), str(workers)], capture_output=True,
                        text=True, cwd=ROOT, check=True)
-    n, wall, rss = p.stdout.split()
-    return int(n), float(wall), float(rss)
+    n, wall, rss, steady = p.stdout.split()
+    return int(n), float(wall), float(rss), float(steady)
 
 
 def main() -> None:
@@ -83,25 +89,30 @@ def main() -> None:
         folder = Path(tmp)
         path = sweep_file(folder, runs, "speed")
         rates: dict[int, list[float]] = {1: [], 2: []}
+        steady: dict[int, list[float]] = {1: [], 2: []}
         machine: list[float] = []
         for rep in range(repeats):
             for workers in (1, 2):
-                n, wall, _ = timed_sweep(path, workers, folder / f"out-{rep}-{workers}")
+                n, wall, _, st = timed_sweep(path, workers, folder / f"out-{rep}-{workers}")
                 rates[workers].append(n / wall)
+                steady[workers].append(st)
             machine.append(machine_ratio())
         r1, r2 = statistics.median(rates[1]), statistics.median(rates[2])
+        s1, s2 = statistics.median(steady[1]), statistics.median(steady[2])
         m = statistics.median(machine)
-        print(f"baseline sweep, {runs} runs: 1 worker {r1:7.1f} runs/s   2 workers {r2:7.1f} runs/s   "
-              f"ratio {r2 / r1:.2f}")
-        print(f"plain two-process CPU job on this machine now: ratio {m:.2f}   "
-              f"sweep's share of it: {(r2 / r1) / m:.0%}")
+        print(f"baseline sweep, {runs} runs, whole command: 1 worker {r1:7.1f} runs/s   2 workers {r2:7.1f} runs/s"
+              f"   ratio {r2 / r1:.2f}")
+        print(f"  steady state (first to last part file): 1 worker {s1:7.1f} runs/s   2 workers {s2:7.1f} runs/s"
+              f"   ratio {s2 / s1:.2f}")
+        print(f"plain two-process CPU job on this machine now: ratio {m:.2f}   sweep's share of it: whole command "
+              f"{(r2 / r1) / m:.0%}, steady state {(s2 / s1) / m:.0%}")
         if skip_memory:
             return
         for n_runs in (1000, 10_000):
             path = sweep_file(folder, n_runs, f"mem{n_runs}")
-            _, wall, rss = timed_sweep(path, 1, folder / f"mem-{n_runs}")
+            _, wall, rss, _ = timed_sweep(path, 1, folder / f"mem-{n_runs}")
             print(f"peak RSS, {n_runs:>6} runs, 1 worker: {rss:7.1f} MiB  ({wall:.1f} s)")
-        n, wall, _ = timed_sweep(ROOT / "runs" / "sweeps" / "baseline_seeds.toml", 2, folder / "mc")
+        n, wall, _, _ = timed_sweep(ROOT / "runs" / "sweeps" / "baseline_seeds.toml", 2, folder / "mc")
         print(f"Monte Carlo of the baseline ({n} runs, 2 workers): {wall:.1f} s")
 
 
