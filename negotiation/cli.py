@@ -319,8 +319,9 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
           ", ".join(f"{names.get(k, k)} {v:.1f}" for k, v in result.utilities.items()))
     loss = result.details.get("japan_concession_loss_usd_bn_per_year")
     if loss is not None:
+        yen = result.details.get("japan_concession_loss_jpy_bn_per_year")
         print(f"Japan's yearly loss from conceding beyond its {spec.deal.japan_opening_us_share:.0%} opening, once "
-              f"recouped: ${loss:.2f}bn ≈ ¥{result.details['japan_concession_loss_jpy_bn_per_year']:.0f}bn a year "
+              f"recouped: ${loss:.2f}bn{'' if yen is None else f' ≈ ¥{yen:.0f}bn'} a year "
               "(its negotiator: \"at most a couple of tens of billions of yen\").")
     _ = Package
 

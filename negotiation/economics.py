@@ -13,9 +13,6 @@ import numpy as np
 
 from negotiation.scenario import Deal
 
-# FACTS.md, "what Japan got for it": ¥10t ≈ $68bn, the exchange rate the reporting used (≈ ¥147 per $).
-JPY_BN_PER_USD_BN = 10_000 / 68
-
 
 def annuity(rate_per_year: float, start_years: float, end_years: float) -> float:
     """Present value at time 0 of a flow of 1 per year paid from ``start_years`` to ``end_years``.

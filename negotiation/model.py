@@ -28,7 +28,7 @@ from agents.jbic import JBIC, LenderTerms, nexi_cost_per_usd
 from agents.nexi import NEXI
 from agents.tsmc import TSMC
 from agents.us import US, USPreferences
-from negotiation.economics import JPY_BN_PER_USD_BN, ProfitStreams, annuity
+from negotiation.economics import ProfitStreams, annuity
 from negotiation.equilibrium import GameSolution, PackageGame, solve_package_game
 from negotiation.issues import Offer, Package, Response
 from negotiation.scenario import Spec, load_scenario, with_overrides
@@ -352,7 +352,9 @@ class NegotiationModel(mesa.Model):
                              * self.equity_usd_bn)
             concession = pkg.us_profit_share - self.spec.deal.japan_opening_us_share
             details["japan_concession_loss_usd_bn_per_year"] = _clean(concession * yearly_profit)
-            details["japan_concession_loss_jpy_bn_per_year"] = _clean(concession * yearly_profit * JPY_BN_PER_USD_BN)
+            if self.spec.deal.jpy_per_usd is not None:
+                details["japan_concession_loss_jpy_bn_per_year"] = _clean(
+                    concession * yearly_profit * self.spec.deal.jpy_per_usd)
         if pkg is not None and sol.spe is not None:
             details["distance_to_equilibrium"] = _clean(abs(pkg.us_profit_share - sol.spe.us_profit_share))
         return Result(self.agreement is not None, self.steps, pkg, utilities, equilibrium, details)

@@ -68,6 +68,9 @@ class Deal(_Table):
     profit_life_years: float | None = Field(None, gt=0, le=100)
     project_failure_probability: float | None = Field(None, ge=0, lt=1)
     recovery_fraction: float | None = Field(None, ge=0, le=1)
+    jpy_per_usd: float | None = Field(None, gt=0)  # for reporting money in yen too; not used by the bargaining
+
+    optional: ClassVar[tuple[str, ...]] = ("jpy_per_usd",)
 
 
 class USParams(_Table):

@@ -40,12 +40,11 @@ def test_outcome_text_before_during_and_after():
 
 
 def test_outcome_text_says_breakdown():
-    model = finished(Controls(values={"agents.jbic.required_margin_per_year": 0.02,
-                                      "deal.tariff_relief_max_usd_bn_per_year": 0.0}))
-    if model.outcome == "breakdown":
-        assert views.outcome_text(model).startswith("No agreement")
-    else:
-        assert views.outcome_text(model).startswith("Agreement")
+    # NEXI's capacity below its exposure: the lenders fund nothing, so talks must break down
+    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
+    assert model.outcome == "breakdown"
+    expected = f"No agreement: talks broke down after {model.max_rounds} rounds (the tariff stays)."
+    assert views.outcome_text(model) == expected
 
 
 def test_offers_alternate_and_end_with_the_accepted_one(done):
