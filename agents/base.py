@@ -389,6 +389,8 @@ class Government(Actor):
         if self.offers_made == 0:
             return self.opening
         alpha = faratin_alpha(self.offers_made, self.model.concession_rounds, self.concession_beta)
+        if alpha >= 1.0:  # conceded all the way: the target itself, not a float's width from it
+            return target
         start, goal = self.utility_of(self.opening), self.utility_of(target)
         aspiration = start + alpha * (goal - start)
         if aspiration <= goal:
