@@ -46,7 +46,8 @@ class Preferences(Protocol):
 
     A class may declare ``affine_in_share = True`` when its utility is affine in the US share at every
     relief level; the governments then build their frontier from the ends of each relief level's segment.
-    ``affine_in_terms = True`` (affine in both terms) lets them value single packages from three numbers.
+    ``affine_in_terms = True`` (affine in both terms) lets them work from the utility plane: three numbers
+    value a package, and the frontier is built from the planes without evaluating a grid of packages.
     """
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
@@ -103,6 +104,46 @@ class Frontier:
         idx = idx[_upper_hull(opponent[idx], own[idx])]
         return cls(opponent[idx], own[idx], us_share[idx], relief[idx])
 
+    @classmethod
+    def from_points(cls, own: list[float], opponent: list[float], us_share: list[float],
+                    relief: list[float]) -> Frontier:
+        """:meth:`from_grid` on plain lists: the same packages in the same order, for a few dozen points.
+
+        Sorting is stable in both (``np.lexsort`` and ``sorted``), so ties are broken the same way.
+        """
+        order = sorted(range(len(own)), key=lambda i: (-opponent[i], -own[i]))
+        kept, best = [], -math.inf
+        for i in order:
+            if own[i] > best + 1e-12:
+                kept.append(i)
+            if own[i] > best:
+                best = own[i]
+        kept.reverse()
+        xs, ys = [opponent[i] for i in kept], [own[i] for i in kept]
+        hull = _upper_hull_lists(xs, ys)
+        pick = [kept[h] for h in hull]
+        return cls._from_lists([opponent[i] for i in pick], [own[i] for i in pick],
+                               [us_share[i] for i in pick], [relief[i] for i in pick])
+
+    @classmethod
+    def _from_lists(cls, opponent: list[float], own: list[float], us_share: list[float],
+                    relief: list[float]) -> Frontier:
+        f = cls.__new__(cls)
+        for name, values in (("opponent_utility", opponent), ("own_utility", own), ("us_share", us_share),
+                             ("relief_fraction", relief)):
+            object.__setattr__(f, name, np.array(values, dtype=float))
+            object.__setattr__(f, f"_{name}", values)
+        return f
+
+    def reversed(self) -> Frontier:
+        """The same packages seen from the other side (the roles of the two utilities swapped).
+
+        Along a frontier the own utility falls strictly as the opponent's rises, so sorting by own utility
+        is a reversal.
+        """
+        return Frontier._from_lists(self._own_utility[::-1], self._opponent_utility[::-1],  # type: ignore[attr-defined]
+                                    self._us_share[::-1], self._relief_fraction[::-1])  # type: ignore[attr-defined]
+
     def locate(self, opponent_at_least: float) -> tuple[float, int, float] | None:
         """Where on the frontier the opponent gets exactly ``opponent_at_least``: (own utility, i, w).
 
@@ -146,8 +187,12 @@ def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     Both governments' utilities are affine in the terms, so the set of feasible utility pairs is convex and
     its frontier concave: grid points below the envelope are dominated by packages between grid points.
     """
+    return np.array(_upper_hull_lists(x.tolist(), y.tolist()), dtype=int)
+
+
+def _upper_hull_lists(x: list[float], y: list[float]) -> list[int]:
+    """:func:`_upper_hull` on plain floats (element access on arrays is the slow part)."""
     hull: list[int] = []
-    x, y = x.tolist(), y.tolist()  # plain floats: element access on arrays is the slow part
     for i in range(len(x)):
         while len(hull) >= 2:
             a, b = hull[-2], hull[-1]
@@ -157,7 +202,7 @@ def _upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             else:
                 break
         hull.append(i)
-    return np.array(hull, dtype=int)
+    return hull
 
 
 def _row_ends(keep: np.ndarray) -> np.ndarray:
@@ -222,6 +267,10 @@ class Government(Actor):
         self._frontier: Frontier | None = None
         self._own_view_of: Frontier | None = None
         self._full_grid: tuple[np.ndarray, ...] | None = None
+        self._accepted_rows: tuple[list[int], list[int]] | None = None  # see _accept_grid
+        self._opponent_plane: tuple[float, float, float] | None = None
+        self._share_list: list[float] = []
+        self._relief_list: list[float] = []
         self._utility_memo: dict[Package, float] = {}
         self._plane_coefficients: tuple[float, float, float] | None = None
         self._plan_where: dict[int, tuple[int, float]] = {}
@@ -237,7 +286,7 @@ class Government(Actor):
         self.opponent_discount = opponent_discount
         self.fundable_share_prior = fundable_share
         self.complete_information = complete_information
-        self._plan = self._frontier = self._full_grid = None
+        self._plan = self._frontier = self._full_grid = self._accepted_rows = self._opponent_plane = None
 
     @property
     def believed_fundable_share(self) -> float:
@@ -292,9 +341,34 @@ class Government(Actor):
             parts.append((cs[None, :], xs[None, :], row_own[None, :], row_opp[None, :]))
         return tuple(np.concatenate([p[k] for p in parts]).ravel() for k in range(4))  # type: ignore[return-value]
 
+    def _accept_grid(self) -> None:
+        """Per relief level, the first and last grid rows (shares) both sides accept.
+
+        Computed once per belief about the opponent's preferences. Both planes are monotone in the share,
+        in floating point too (each operation is), so the rows between the two are accepted as well.
+        """
+        (a0, a1, a2), (b0, b1, b2) = self._planes()
+        s, x = self.model.share_grid[:, None], self.model.relief_grid[None, :]
+        keep = (a0 + a1 * s + a2 * x >= self.preferences.disagreement) & (
+            b0 + b1 * s + b2 * x >= self.opponent_preferences.disagreement)
+        n = keep.shape[0]
+        first = np.where(keep.any(axis=0), np.argmax(keep, axis=0), n)
+        last = n - 1 - np.argmax(keep[::-1], axis=0)
+        self._accepted_rows = (first.tolist(), last.tolist())
+        self._share_list, self._relief_list = self.model.share_grid.tolist(), self.model.relief_grid.tolist()
+
+    def _planes(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """The utility planes (see :meth:`_plane`) of this government and of the opponent as believed."""
+        if self._opponent_plane is None:
+            self._opponent_plane = _plane_of(self.opponent_preferences)
+        return self._plane(), self._opponent_plane
+
     def frontier(self) -> Frontier:
         """Efficient fundable packages as this government believes them to be (cached until beliefs move)."""
         if self._frontier is not None:
+            return self._frontier
+        if self._planar:
+            self._frontier = self._planar_frontier()
             return self._frontier
         s, x, own, opp = self._grid_utilities()
         keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
@@ -303,13 +377,60 @@ class Government(Actor):
         self._frontier = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
         return self._frontier
 
+    @property
+    def _planar(self) -> bool:
+        """Whether both utilities (own, and the opponent's as believed) are affine in both terms."""
+        return bool(getattr(self.preferences, "affine_in_terms", False)
+                    and getattr(self.opponent_preferences, "affine_in_terms", False))
+
+    def _planar_frontier(self) -> Frontier:
+        """:meth:`frontier` when both utilities are planes over (share, relief), on plain floats.
+
+        The candidates are those of the grid path: per relief level, the lowest and highest fundable share
+        both sides accept (grid rows at or below the believed limit, and the limit itself). Utilities come
+        from the planes, so a new believed limit costs a pass over the relief levels and no array work. On
+        the row at the limit the points are collinear in utility space, so only its two extreme accepted
+        relief levels can be vertices and only those are kept.
+        """
+        if self._accepted_rows is None:
+            self._accept_grid()
+        first_rows, last_rows = self._accepted_rows
+        shares, reliefs = self._share_list, self._relief_list
+        (a0, a1, a2), (b0, b1, b2) = self._planes()
+        d_own, d_opp = self.preferences.disagreement, self.opponent_preferences.disagreement
+        cap = self.believed_fundable_share
+        n_rows = bisect.bisect_right(shares, cap + ACCEPT_TOLERANCE)  # grid rows at or below the limit
+        cap_row = 0.0 <= cap <= 1.0 and cap not in shares  # the limit is a row of its own
+        s: list[float] = []
+        x: list[float] = []
+        at_cap: list[int] = []  # relief levels accepted on the row at the limit
+        for c, first in enumerate(first_rows):
+            on_cap = cap_row and (a0 + a1 * cap + a2 * reliefs[c] >= d_own
+                                  and b0 + b1 * cap + b2 * reliefs[c] >= d_opp)
+            if on_cap:
+                at_cap.append(c)
+            if first >= n_rows:  # also when the level accepts no grid row (first = number of rows)
+                continue
+            s.append(shares[first])
+            x.append(reliefs[c])
+            if on_cap:
+                continue
+            last = min(last_rows[c], n_rows - 1)
+            if last != first:
+                s.append(shares[last])
+                x.append(reliefs[c])
+        for c in dict.fromkeys(at_cap[:1] + at_cap[-1:]):
+            s.append(cap)
+            x.append(reliefs[c])
+        own = [a0 + a1 * si + a2 * xi for si, xi in zip(s, x, strict=True)]
+        opp = [b0 + b1 * si + b2 * xi for si, xi in zip(s, x, strict=True)]
+        return Frontier.from_points(own, opp, s, x)
+
     def _own_view(self) -> Frontier:
         """The believed frontier seen from the opponent's side: its best given one's own utility (cached)."""
         f = self.frontier()
         if self._own_view_of is not f:
-            order = np.argsort(f.own_utility)
-            self._own_view_cache = Frontier(f.own_utility[order], f.opponent_utility[order], f.us_share[order],
-                                            f.relief_fraction[order])
+            self._own_view_cache = f.reversed()
             self._own_view_of = f
         return self._own_view_cache
 
@@ -428,9 +549,8 @@ class Government(Actor):
 
     def _plane(self) -> tuple[float, float, float] | None:
         """(u(0, 0), ∂u/∂s, ∂u/∂x) when the preferences declare themselves affine in both terms, else None."""
-        if self._plane_coefficients is None and getattr(self.preferences, "affine_in_terms", False):
-            u = self.preferences.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
-            self._plane_coefficients = (float(u[0]), float(u[1] - u[0]), float(u[2] - u[0]))
+        if self._plane_coefficients is None:
+            self._plane_coefficients = _plane_of(self.preferences)
         return self._plane_coefficients
 
     def outcome_utility(self, package: Package | None) -> float:
@@ -479,6 +599,14 @@ class Government(Actor):
         self._plan = None
         if frontier_too:
             self._frontier = None
+
+
+def _plane_of(preferences: Preferences) -> tuple[float, float, float] | None:
+    """(u(0, 0), ∂u/∂s, ∂u/∂x) of preferences that declare themselves affine in both terms, else None."""
+    if not getattr(preferences, "affine_in_terms", False):
+        return None
+    u = preferences.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
+    return float(u[0]), float(u[1] - u[0]), float(u[2] - u[0])
 
 
 def lognormal_factor(rng: np.random.Generator, sigma: float) -> float:

@@ -180,23 +180,50 @@ def test_preferences_that_declare_affine_in_share_are_affine_in_share(yield_, re
             assert u[1] == pytest.approx(u[0] + w * (u[2] - u[0]), rel=1e-9, abs=1e-9)
 
 
-def test_pruned_frontier_equals_the_full_grid_frontier():
+@settings(max_examples=25, deadline=None)
+@given(seed=seeds, cap=st.floats(0.0, 1.0), relief=st.floats(0.0, 100.0), outside=st.floats(0.0, 0.9))
+def test_planar_frontier_equals_the_full_grid_frontier(seed, cap, relief, outside):
+    """The frontier built from the utility planes is the one every fundable grid package gives."""
     from agents.base import Frontier
 
-    m, _ = run(seed=3)
+    m, _ = run(f"deal.tariff_relief_max_usd_bn_per_year={relief}", f"agents.japan.outside_option_share={outside}",
+               seed=seed)
     for gov in (m.us, m.japan):
+        gov.fundable_share_floor, gov.fundable_share_ceiling, gov.fundable_share_prior = 0.0, 1.0, cap
         gov._frontier = None
-        pruned = gov.frontier()
+        planar = gov.frontier()
         s, x = gov._grid()
         own, opp = gov.preferences.utility(s, x), gov.opponent_preferences.utility(s, x)
         keep = (own >= gov.preferences.disagreement) & (opp >= gov.opponent_preferences.disagreement)
         full = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
-        assert pruned.own_utility.size >= 2
+        assert (planar.own_utility.size == 0) == (full.own_utility.size == 0)
+        if full.own_utility.size == 0:
+            continue
+        scale = max(1.0, float(np.abs(full.own_utility).max()), float(np.abs(full.opponent_utility).max()))
         # the same piecewise-linear frontier (the full grid may keep float-collinear points on an edge)
-        assert pruned.opponent_utility[[0, -1]] == pytest.approx(full.opponent_utility[[0, -1]], rel=1e-12)
-        for a, b in ((pruned, full), (full, pruned)):
+        np.testing.assert_allclose(planar.opponent_utility[[0, -1]], full.opponent_utility[[0, -1]],
+                                   rtol=1e-12, atol=1e-12 * scale)
+        for a, b in ((planar, full), (full, planar)):
             on_other = np.interp(a.opponent_utility, b.opponent_utility, b.own_utility)
-            np.testing.assert_allclose(on_other, a.own_utility, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(on_other, a.own_utility, rtol=1e-12, atol=1e-12 * scale)
+
+
+@settings(max_examples=50, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=40))
+def test_frontier_from_points_is_from_grid_on_lists(points):
+    """The list twin of Frontier.from_grid keeps the same packages in the same order, ties included."""
+    from agents.base import Frontier
+
+    own = [float(a) for a, _ in points]
+    opp = [float(b) for _, b in points]  # small integers: many ties and collinear points
+    tags = [float(i) for i in range(len(points))]
+    a = Frontier.from_points(own, opp, tags, tags)
+    b = Frontier.from_grid(np.array(own), np.array(opp), np.array(tags), np.array(tags))
+    assert a.us_share.tolist() == b.us_share.tolist()
+    assert a.own_utility.tolist() == b.own_utility.tolist()
+    assert np.all(np.diff(a.opponent_utility) > 0) and np.all(np.diff(a.own_utility) < 0)
+    r = a.reversed()
+    assert r.own_utility.tolist() == a.opponent_utility.tolist()[::-1]
 
 
 @settings(max_examples=30, deadline=None)
