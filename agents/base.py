@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
 import mesa
@@ -79,19 +78,31 @@ class Actor(mesa.Agent):
 # What a government computes from its beliefs
 
 
-@dataclass(frozen=True)
 class Frontier:
-    """Efficient packages under some beliefs, ordered by the opponent's utility (ascending)."""
+    """Efficient packages under some beliefs, ordered by the opponent's utility (ascending).
 
-    opponent_utility: np.ndarray
-    own_utility: np.ndarray
-    us_share: np.ndarray
-    relief_fraction: np.ndarray
+    Held as plain lists (the backward induction makes thousands of scalar look-ups per run); the
+    ``opponent_utility``, ``own_utility``, ``us_share`` and ``relief_fraction`` arrays are built on demand.
+    """
 
-    def __post_init__(self) -> None:
-        # Plain lists for the scalar look-ups the backward induction makes thousands of times per run.
-        for name in ("opponent_utility", "own_utility", "us_share", "relief_fraction"):
-            object.__setattr__(self, f"_{name}", getattr(self, name).tolist())
+    _FIELDS = ("opponent_utility", "own_utility", "us_share", "relief_fraction")
+
+    def __init__(self, opponent_utility: Sequence[float], own_utility: Sequence[float],
+                 us_share: Sequence[float], relief_fraction: Sequence[float]) -> None:
+        for name, values in zip(self._FIELDS, (opponent_utility, own_utility, us_share, relief_fraction),
+                                strict=True):
+            setattr(self, f"_{name}", values if isinstance(values, list) else np.asarray(values, float).tolist())
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def _array(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            self._arrays[name] = np.array(getattr(self, f"_{name}"), dtype=float)
+        return self._arrays[name]
+
+    opponent_utility = property(lambda self: self._array("opponent_utility"), doc="Opponent's utility.")
+    own_utility = property(lambda self: self._array("own_utility"), doc="Own utility.")
+    us_share = property(lambda self: self._array("us_share"), doc="US profit share of each package.")
+    relief_fraction = property(lambda self: self._array("relief_fraction"), doc="Relief of each package.")
 
     @classmethod
     def from_grid(cls, own: np.ndarray, opponent: np.ndarray, us_share: np.ndarray,
@@ -122,18 +133,8 @@ class Frontier:
         xs, ys = [opponent[i] for i in kept], [own[i] for i in kept]
         hull = _upper_hull_lists(xs, ys)
         pick = [kept[h] for h in hull]
-        return cls._from_lists([opponent[i] for i in pick], [own[i] for i in pick],
-                               [us_share[i] for i in pick], [relief[i] for i in pick])
-
-    @classmethod
-    def _from_lists(cls, opponent: list[float], own: list[float], us_share: list[float],
-                    relief: list[float]) -> Frontier:
-        f = cls.__new__(cls)
-        for name, values in (("opponent_utility", opponent), ("own_utility", own), ("us_share", us_share),
-                             ("relief_fraction", relief)):
-            object.__setattr__(f, name, np.array(values, dtype=float))
-            object.__setattr__(f, f"_{name}", values)
-        return f
+        return cls([opponent[i] for i in pick], [own[i] for i in pick], [us_share[i] for i in pick],
+                   [relief[i] for i in pick])
 
     def reversed(self) -> Frontier:
         """The same packages seen from the other side (the roles of the two utilities swapped).
@@ -141,8 +142,8 @@ class Frontier:
         Along a frontier the own utility falls strictly as the opponent's rises, so sorting by own utility
         is a reversal.
         """
-        return Frontier._from_lists(self._own_utility[::-1], self._opponent_utility[::-1],  # type: ignore[attr-defined]
-                                    self._us_share[::-1], self._relief_fraction[::-1])  # type: ignore[attr-defined]
+        return Frontier(self._own_utility[::-1], self._opponent_utility[::-1],  # type: ignore[attr-defined]
+                        self._us_share[::-1], self._relief_fraction[::-1])  # type: ignore[attr-defined]
 
     def locate(self, opponent_at_least: float) -> tuple[float, int, float] | None:
         """Where on the frontier the opponent gets exactly ``opponent_at_least``: (own utility, i, w).
@@ -274,6 +275,7 @@ class Government(Actor):
         self._utility_memo: dict[Package, float] = {}
         self._plane_coefficients: tuple[float, float, float] | None = None
         self._plan_where: dict[int, tuple[int, float]] = {}
+        self._targets: dict[int, Package | None] = {}
         self._plan_frontier: Frontier | None = None
         self._own_view_cache: Frontier | None = None
         self.last_target: Package | None = None
@@ -489,15 +491,17 @@ class Government(Actor):
             else:
                 value_own, value_opp = (need, best) if found else (need, wait)
             plan[t] = (value_own, None)
-        self._plan, self._plan_where, self._plan_frontier = plan, where, frontier
+        self._plan, self._plan_where, self._plan_frontier, self._targets = plan, where, frontier, {}
         return plan
 
     # -- acting ------------------------------------------------------------------------------------------
     def target(self, t: int) -> Package | None:
         """The subgame-perfect package this government would propose in round ``t`` under its beliefs."""
         self.plan()
-        found = self._plan_where.get(t)
-        return None if found is None else self._plan_frontier.package_at(*found)
+        if t not in self._targets:  # built once per plan: the same package object every time it is asked
+            found = self._plan_where.get(t)
+            self._targets[t] = None if found is None else self._plan_frontier.package_at(*found)
+        return self._targets[t]
 
     def propose(self, t: int) -> Package | None:
         """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""

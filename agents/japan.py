@@ -18,7 +18,7 @@ import numpy as np
 
 from agents.base import Government
 from agents.us import _no_build
-from negotiation.economics import ProfitStreams, annuity
+from negotiation.economics import ProfitStreams, annuity, as_terms
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,7 @@ class JapanPreferences:
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
         """Utility (PV $bn) of each package agreed after ``delay_years``."""
-        s = np.asarray(us_share, dtype=float)
-        x = np.asarray(relief_fraction, dtype=float)
+        s, x = as_terms(us_share), as_terms(relief_fraction)
         if self.unit_surplus:
             return 1.0 - s + 0.0 * x
         r, d = self.discount_rate_per_year, delay_years

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from agents.base import Actor
+from negotiation.economics import as_terms
 from negotiation.issues import Package
 
 
@@ -43,7 +44,7 @@ class TSMC(Actor):
 
     def cost_saving(self, relief_fraction: np.ndarray) -> np.ndarray:
         """σ(x): the saving per $ of capex from relief on the Japanese parts and tools it buys."""
-        return np.asarray(relief_fraction, dtype=float) * self.japanese_parts_share * self.parts_tariff_cut
+        return as_terms(relief_fraction) * self.japanese_parts_share * self.parts_tariff_cut
 
     def build_usd_bn(self, relief_fraction: np.ndarray) -> np.ndarray:
         """B*(x): how much TSMC builds in the US at relief x."""

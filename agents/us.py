@@ -16,11 +16,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from agents.base import Government
-from negotiation.economics import ProfitStreams, annuity
+from negotiation.economics import ProfitStreams, annuity, as_terms
 
 
-def _no_build(relief_fraction: np.ndarray) -> np.ndarray:
-    return np.zeros_like(np.asarray(relief_fraction, dtype=float))
+def _no_build(relief_fraction: np.ndarray | float) -> np.ndarray | float:
+    """No extra build at any relief (TSMC absent)."""
+    return 0.0 * as_terms(relief_fraction)
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ class USPreferences:
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
         """Utility (PV $bn) of each package agreed after ``delay_years``."""
-        s = np.asarray(us_share, dtype=float)
-        x = np.asarray(relief_fraction, dtype=float)
+        s, x = as_terms(us_share), as_terms(relief_fraction)
         if self.unit_surplus:
             return s + 0.0 * x
         r, d = self.discount_rate_per_year, delay_years

@@ -97,11 +97,20 @@ class ProfitStreams:
     def us_value(self, us_share: np.ndarray | float, rate_per_year: float, delay_years: float = 0.0):
         """Expected PV per $ of equity of the US's part of the profits."""
         before, after = self.phase_values(rate_per_year, delay_years)
-        return self.phase1_us_share * before + np.asarray(us_share) * after
+        return self.phase1_us_share * before + as_terms(us_share) * after
 
     def japan_value(self, us_share: np.ndarray | float, rate_per_year: float, delay_years: float = 0.0):
         """Expected PV per $ of equity of Japan's part of the profits, with recovery on failed projects."""
         before, after = self.phase_values(rate_per_year, delay_years)
         recovery = self.failure_probability * self.recovery_fraction * math.exp(
             -rate_per_year * (self.build_years + delay_years))
-        return (1.0 - self.phase1_us_share) * before + (1.0 - np.asarray(us_share)) * after + recovery
+        return (1.0 - self.phase1_us_share) * before + (1.0 - as_terms(us_share)) * after + recovery
+
+
+def as_terms(values: np.ndarray | float) -> np.ndarray | float:
+    """Terms (shares, relief fractions) as a float array, except a plain float, kept as one.
+
+    Single packages (the lenders' answers, patience from the cost of delay) then skip NumPy's per-call
+    overhead; the arithmetic is the same IEEE arithmetic either way.
+    """
+    return values if isinstance(values, float) else np.asarray(values, dtype=float)

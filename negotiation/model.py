@@ -35,6 +35,16 @@ from negotiation.scenario import Spec, load_scenario, with_overrides
 
 SHARE_POINTS = 201  # the agents' grid over the US share (the solver uses its own, finer grid)
 RELIEF_POINTS = 21  # the agents' grid over the relief fraction
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
+
+
+_SHARE_GRID = _read_only(np.linspace(0.0, 1.0, SHARE_POINTS))  # shared by every model: never written
+_RELIEF_GRID = _read_only(np.linspace(0.0, 1.0, RELIEF_POINTS))
+_NO_RELIEF_GRID = _read_only(np.array([0.0]))
 _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
 _SOLUTIONS_KEPT = 64
 
@@ -77,10 +87,10 @@ class NegotiationModel(mesa.Model):
         self.concession_rounds = spec.protocol.concession_rounds
         self.round_years = spec.protocol.round_months / 12.0
         self.unit_surplus = spec.deal.kind == "unit_surplus"
-        self.share_grid = np.linspace(0.0, 1.0, SHARE_POINTS)
+        self.share_grid = _SHARE_GRID
         self.relief_at_stake = (not self.unit_surplus and spec.deal.tariff_threat
                                 and spec.deal.tariff_relief_max_usd_bn_per_year > 0)
-        self.relief_grid = np.linspace(0.0, 1.0, RELIEF_POINTS) if self.relief_at_stake else np.array([0.0])
+        self.relief_grid = _RELIEF_GRID if self.relief_at_stake else _NO_RELIEF_GRID
         self.offers: list[Offer] = []
         self.responses: list[tuple[Response, ...]] = []
         self.agreement: Package | None = None
@@ -182,10 +192,10 @@ class NegotiationModel(mesa.Model):
         The share of the gain from one's ideal package kept when agreement comes one round later,
         (u(p, Δ) − d)/(u(p, 0) − d).
         """
-        s, x = np.array([ideal.us_profit_share]), np.array([ideal.relief_fraction])
+        s, x = float(ideal.us_profit_share), float(ideal.relief_fraction)
         d = preferences.disagreement
-        now = float(preferences.utility(s, x, 0.0)[0]) - d
-        later = float(preferences.utility(s, x, self.round_years)[0]) - d
+        now = float(preferences.utility(s, x, 0.0)) - d
+        later = float(preferences.utility(s, x, self.round_years)) - d
         if now <= 0:
             return 0.5
         return min(max(later / now, 0.01), 0.9999)
