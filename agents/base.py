@@ -264,7 +264,7 @@ class Government(Actor):
         self.fundable_share_ceiling = 1.0
         self.complete_information = True
         self.offers_made = 0
-        self._plan: dict[int, tuple[float, Package | None]] | None = None
+        self._plan: dict[int, float] | None = None
         self._frontier: Frontier | None = None
         self._own_view_of: Frontier | None = None
         self._full_grid: tuple[np.ndarray, ...] | None = None
@@ -436,11 +436,11 @@ class Government(Actor):
             self._own_view_of = f
         return self._own_view_cache
 
-    def plan(self) -> dict[int, tuple[float, Package | None]]:
-        """Backward induction over the remaining rounds: for each round, the responder's SPE threshold.
+    def plan(self) -> dict[int, float]:
+        """Backward induction over the remaining rounds under this government's beliefs.
 
-        Returns a dict round → (the value this government gets from the round's SPE outcome, ``None``); the
-        package it would propose in a round is built on demand by :meth:`target`.
+        Returns a dict round → the value this government gets from the round's SPE outcome; the package it
+        would propose in a round is built on demand by :meth:`target`.
         """
         if self._plan is not None:
             return self._plan
@@ -450,32 +450,34 @@ class Government(Actor):
         delta_own, delta_opp = self.discount, self.opponent_discount
         opp_view = self._own_view()  # the opponent's best given what this government must get
         value_own, value_opp = d_own, d_opp  # the SPE outcome after the deadline: breakdown
-        plan: dict[int, tuple[float, Package | None]] = {}
+        plan: dict[int, float] = {}
         where: dict[int, tuple[int, float]] = {}  # proposer rounds: where on the frontier the offer lies
         tol = ACCEPT_TOLERANCE
         # The inner step is Frontier.locate, inlined on plain lists: this loop is the agents' hot path.
-        mine = (frontier._opponent_utility, frontier._own_utility)  # type: ignore[attr-defined]
-        theirs = (opp_view._opponent_utility, opp_view._own_utility)  # type: ignore[attr-defined]
-        i_open = model.proposer_in(1) == self.key
+        views = []
+        for view in (frontier, opp_view):
+            xs, ys = view._opponent_utility, view._own_utility  # type: ignore[attr-defined]
+            views.append((xs, ys, xs[-1] + tol if xs else -math.inf, xs[0] if xs else 0.0, len(xs) - 1))
+        mine, theirs = views
+        proposing = (model.max_rounds % 2 == 1) == (model.proposer_in(1) == self.key)
         bisect_left = bisect.bisect_left
         for t in range(model.max_rounds, model.round - 1, -1):
-            proposing = (t % 2 == 1) == i_open
             if proposing:
                 need = d_opp + delta_opp * (value_opp - d_opp)
                 wait = d_own + delta_own * (value_own - d_own)
-                xs, ys = mine
+                xs, ys, top, bottom, last = mine
             else:
                 need = d_own + delta_own * (value_own - d_own)
                 wait = d_opp + delta_opp * (value_opp - d_opp)
-                xs, ys = theirs
+                xs, ys, top, bottom, last = theirs
             found = False
-            if xs and need <= xs[-1] + tol:
-                if need <= xs[0]:
+            if need <= top:
+                if need <= bottom:
                     i, w, best = 0, 0.0, ys[0]
                 else:
                     j = bisect_left(xs, need)
-                    if j > len(xs) - 1:
-                        j = len(xs) - 1
+                    if j > last:
+                        j = last
                     i = j - 1 if j > 0 else 0
                     span = xs[j] - xs[i]
                     w = 0.0 if span <= 0 else (need - xs[i]) / span
@@ -490,7 +492,8 @@ class Government(Actor):
                     value_own, value_opp = wait, need
             else:
                 value_own, value_opp = (need, best) if found else (need, wait)
-            plan[t] = (value_own, None)
+            plan[t] = value_own
+            proposing = not proposing
         self._plan, self._plan_where, self._plan_frontier, self._targets = plan, where, frontier, {}
         return plan
 
@@ -530,10 +533,10 @@ class Government(Actor):
         if t >= self.model.max_rounds:
             return d
         if self.complete_information:
-            nxt = self.plan().get(t + 1, (d, None))[0]
+            nxt = self.plan().get(t + 1, d)
         else:
             package = self.propose(t + 1) if self.model.proposer_in(t + 1) == self.key else None
-            nxt = self.utility_of(package) if package is not None else self.plan().get(t + 1, (d, None))[0]
+            nxt = self.utility_of(package) if package is not None else self.plan().get(t + 1, d)
         return d + self.discount * (nxt - d)
 
     def utility_of(self, package: Package | None) -> float:
