@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ PAIRS = {  # NegMAS's built-in strategies, the same strategy on both sides (both
 
 def require_negmas() -> Any:
     """Import NegMAS or explain how to get it."""
+    # stringcase, which NegMAS imports lazily, has an invalid escape in a regex: not the user's concern
+    warnings.filterwarnings("ignore", message="invalid escape sequence", category=SyntaxWarning)
     try:
         import negmas
     except ImportError:
