@@ -51,7 +51,7 @@ def main() -> None:
     print(f"chipdeal (5 actors, incomplete information): {ours_rate:8.1f} negotiations/s "
           f"({ours_rounds:.1f} rounds on average)")
     for strategy in PAIRS:
-        neg_rate, neg_rounds = rate(lambda _n, s=strategy: negotiate(scenario, s, spec.protocol.max_rounds)["rounds"])
+        neg_rate, neg_rounds = rate(lambda _n, s=strategy: negotiate(scenario, s, spec.deadline_rounds)["rounds"])
         print(f"NegMAS SAO, {strategy:<10} on both sides:    {neg_rate:8.1f} negotiations/s ({neg_rounds:.1f} rounds)"
               f"   ours/NegMAS = {ours_rate / neg_rate:5.1f}×   per round: ours/NegMAS = "
               f"{(ours_rate * ours_rounds) / (neg_rate * neg_rounds):5.1f}×")

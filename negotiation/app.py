@@ -36,7 +36,8 @@ class Slider:
 SLIDERS = (
     Slider("relief", "Relief at stake, $bn/yr (value to Japan)", "deal.tariff_relief_max_usd_bn_per_year", 0, 120, 1),
     Slider("equity", "Equity fraction of the $550bn package", "deal.equity_fraction", 0.005, 0.5, 0.005),
-    Slider("deadline", "Deadline, rounds (months)", "protocol.max_rounds", 4, 84, 1, integer=True),
+    Slider("deadline", "Deadline, years (talks end; 3.5 = January 2029)", "deal.horizon_years", 0.5, 7, 0.25),
+    Slider("rounds", "Deadline, rounds (scenarios that fix it)", "protocol.max_rounds", 4, 84, 1, integer=True),
     Slider("US rate", "US patience: discount rate, /yr", "agents.us.discount_rate_per_year", 0.0, 0.15, 0.001),
     Slider("Japan rate", "Japan patience: discount rate, /yr", "agents.japan.discount_rate_per_year", 0.0, 0.15,
            0.001),

@@ -318,7 +318,10 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     print("Gains over no deal, present value in $bn (each actor's utility):  " +
           ", ".join(f"{names.get(k, k)} {v:.1f}" for k, v in result.utilities.items()))
     loss = result.details.get("japan_concession_loss_usd_bn_per_year")
-    if loss is not None:
+    if loss is not None and loss <= 0:
+        print(f"Japan conceded nothing beyond its {spec.deal.japan_opening_us_share:.0%} opening: it keeps "
+              f"${-loss:.2f}bn a year more than at its opening, once recouped.")
+    elif loss is not None:
         yen = result.details.get("japan_concession_loss_jpy_bn_per_year")
         print(f"Japan's yearly loss from conceding beyond its {spec.deal.japan_opening_us_share:.0%} opening, once "
               f"recouped: ${loss:.2f}bn{'' if yen is None else f' ≈ ¥{yen:.0f}bn'} a year "

@@ -3,7 +3,7 @@
 One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time): the proposer offers a
 package (US profit share, tariff relief), Japan's lenders say whether they would fund it, the responder
 accepts or rejects, both sides learn from what they saw, and a DataCollector row is written. The model
-stops itself on agreement, or at the deadline (``protocol.max_rounds``) with breakdown.
+stops itself on agreement, or at the deadline (``Spec.deadline_rounds``) with breakdown.
 
 It follows the ODD description in docs/ODD.md; every behaviour lives in its actor's class in ``agents/``.
 The same scenario is solved from the outside by ``negotiation.equilibrium`` (``model.solve()``), which the
@@ -83,7 +83,7 @@ class NegotiationModel(mesa.Model):
             spec = with_overrides(spec, overrides)
         self.spec = spec
         self.seed_value = rng if isinstance(rng, int) else None
-        self.max_rounds = spec.protocol.max_rounds
+        self.max_rounds = spec.deadline_rounds
         self.concession_rounds = spec.protocol.concession_rounds
         self.round_years = spec.protocol.round_months / 12.0
         self.unit_surplus = spec.deal.kind == "unit_surplus"

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ACTORS = ("us", "japan", "jbic", "nexi", "tsmc")
+DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
 
 
 class ScenarioError(ValueError):
@@ -134,7 +135,8 @@ class Protocol(_Strict):
     """Who proposes first, how long the negotiation may last, and what each side knows."""
 
     first_proposer: Literal["us", "japan"] = "us"
-    max_rounds: int = Field(42, ge=1, le=100_000)
+    last_proposer: Literal["us", "japan"] | None = None  # who has the last word (see Spec.deadline_rounds)
+    max_rounds: int | None = Field(None, ge=1, le=100_000)  # None: from deal.horizon_years (see Spec.deadline_rounds)
     round_months: float = Field(1.0, gt=0, le=120)
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
@@ -167,6 +169,29 @@ class Spec(_Strict):
             if missing:
                 raise ValueError(f"{where}.{missing[0]} is required")
         return self
+
+    @property
+    def deadline_rounds(self) -> int:
+        """Rounds before the talks end without a deal.
+
+        ``protocol.max_rounds`` when given; otherwise the rounds of ``protocol.round_months`` that fit in
+        ``deal.horizon_years`` (a calendar deadline: quarterly rounds get a third as many); otherwise 42.
+        With ``protocol.last_proposer`` set, the talks end after the last round that side proposes in (one
+        round earlier when offers, alternating from ``first_proposer``, would give the other side the final
+        offer): with a deadline the final proposer's take-it-or-leave-it offer matters (Ståhl 1972), and
+        who holds it is a fact of the scenario, not an accident of the calendar.
+        """
+        p = self.protocol
+        if p.max_rounds is not None:
+            rounds = p.max_rounds
+        elif self.deal.horizon_years is not None:
+            rounds = max(1, math.floor(self.deal.horizon_years * 12.0 / p.round_months + 1e-9))
+        else:
+            rounds = DEFAULT_DEADLINE_ROUNDS
+        final_proposer = p.first_proposer if rounds % 2 == 1 else ("japan" if p.first_proposer == "us" else "us")
+        if p.last_proposer is not None and final_proposer != p.last_proposer and rounds > 1:
+            rounds -= 1
+        return rounds
 
     @property
     def actors(self) -> tuple[str, ...]:

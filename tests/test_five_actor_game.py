@@ -253,3 +253,52 @@ def test_preferences_that_declare_affine_in_terms_are_planes(yield_, relief, two
         u00, u10, u01 = prefs.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
         u = prefs.utility(np.array([s]), np.array([x]))[0]
         assert u == pytest.approx(u00 + s * (u10 - u00) + x * (u01 - u00), rel=1e-9, abs=1e-9)
+
+
+# --- the deadline -----------------------------------------------------------------------------------------------
+
+def _without_last_word(spec):
+    return spec.model_copy(update={"protocol": spec.protocol.model_copy(update={"last_proposer": None})})
+
+
+@settings(max_examples=30, deadline=None)
+@given(horizon=st.floats(0.25, 10.0), months=st.floats(0.25, 6.0))
+def test_the_deadline_is_the_rounds_that_fit_in_the_horizon(horizon, months):
+    spec = load_scenario(BASELINE, [f"deal.horizon_years={horizon}", f"protocol.round_months={months}"])
+    rounds = _without_last_word(spec).deadline_rounds
+    assert rounds >= 1
+    if horizon * 12 / months >= 1:
+        assert rounds * months <= horizon * 12 + 1e-6 < (rounds + 1) * months  # whole rounds inside the horizon
+    assert spec.deadline_rounds in (rounds, rounds - 1)  # the US's last word may cost the final round
+    explicit = _without_last_word(load_scenario(BASELINE, [f"deal.horizon_years={horizon}", "protocol.max_rounds=7"]))
+    assert explicit.deadline_rounds == 7  # a scenario that fixes the rounds keeps them
+
+
+def test_rounds_scale_with_their_length_and_a_model_stops_at_its_deadline():
+    def rounds(*sets):
+        return _without_last_word(load_scenario(BASELINE, list(sets))).deadline_rounds
+
+    assert rounds("protocol.round_months=3") == rounds() // 3
+    assert rounds("protocol.round_months=0.5") == 2 * rounds()
+    # lenders who fund nothing: no deal, and the talks end at the derived deadline
+    m, r = run("deal.horizon_years=1", "agents.jbic.required_margin_per_year=0.5")
+    assert m.max_rounds == load_scenario(BASELINE, ["deal.horizon_years=1"]).deadline_rounds
+    assert not r.agreed and r.steps == m.max_rounds
+
+
+@settings(max_examples=40, deadline=None)
+@given(rounds=st.integers(1, 60), first=st.sampled_from(["us", "japan"]), last=st.sampled_from(["us", "japan"]))
+def test_the_side_with_the_last_word_proposes_in_the_final_round(rounds, first, last):
+    spec = load_scenario(BASELINE, [f"protocol.max_rounds={rounds}", f"protocol.first_proposer={first!r}",
+                                    f"protocol.last_proposer={last!r}"])
+    m = NegotiationModel(spec, rng=0, collect_data=False)
+    assert m.max_rounds in (rounds, rounds - 1)
+    assert m.proposer_in(m.max_rounds) == last or m.max_rounds == 1  # one round: only the first proposer
+    assert _without_last_word(spec).deadline_rounds == rounds  # without a last word, plain alternation to the deadline
+
+
+def test_the_last_word_is_bargaining_power():
+    """Ståhl (1972): with a deadline, the final proposer's take-it-or-leave-it offer shifts the split to it."""
+    us_last, japan_last = eq_outcome(), eq_outcome("protocol.last_proposer='japan'")
+    assert japan_last[0] < us_last[0] - 0.1  # the US gets less of the profits
+    assert japan_last[1] >= us_last[1]  # and Japan at least as much relief
