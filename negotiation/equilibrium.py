@@ -346,7 +346,8 @@ def _feasible_grid(game: PackageGame) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_package_game(game: PackageGame) -> GameSolution:
     """Solve the package game: SPE (alternating offers, deadline), Nash and K–S on the fundable set."""
-    concept = f"subgame-perfect equilibrium, alternating offers, {game.rounds}-round deadline"
+    last = "US" if (game.rounds % 2 == 1) == game.us_first else "Japan"
+    concept = f"subgame-perfect equilibrium, alternating offers, {game.rounds}-round deadline, last offer {last}'s"
     s, x = _feasible_grid(game)
     if s.size == 0:
         return GameSolution(concept, None, None, None, np.array([]), np.array([]))
