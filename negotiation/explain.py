@@ -35,6 +35,8 @@ class Mechanism:
             data["agents"].pop("tsmc", None)
         elif self.name == "incomplete information":
             data["protocol"]["information"] = "complete"
+        elif self.name == "last word":
+            data["protocol"]["last_proposer"] = "japan" if data["protocol"]["last_proposer"] == "us" else "us"
         return data
 
 
@@ -45,6 +47,7 @@ MECHANISMS = (
     Mechanism("unequal patience", "both sides get the same per-round discount (geometric mean)"),
     Mechanism("TSMC's response", "TSMC takes no part (no extra build, no Japanese parts)"),
     Mechanism("incomplete information", "both sides know everything: equilibrium play"),
+    Mechanism("last word", "the other side makes the final offer before the deadline"),
 )
 
 
@@ -77,6 +80,8 @@ def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:
         if mech.name == "lenders' floor" and spec.agents.jbic is None and spec.agents.nexi is None:
             continue
         if mech.name == "TSMC's response" and spec.agents.tsmc is None:
+            continue
+        if mech.name == "last word" and spec.protocol.last_proposer is None:
             continue
         off = spec_from_dict(mech.switch_off(data, base["discounts"]), source=f"explain: {mech.name}")
         rows.append({"mechanism": mech.name, "removes": mech.what_it_removes, **_summarise(off, seeds)})

@@ -78,3 +78,4 @@ def test_explain_tables_each_mechanism_and_lenders_floor_holds_the_share_down():
     assert rows["lenders' floor"]["us_profit_share"] > base["us_profit_share"]
     assert rows["two-phase rule"]["us_profit_share"] < base["us_profit_share"]
     assert rows["tariff threat"]["tariff_relief_usd_bn_per_year"] == 0
+    assert rows["last word"]["us_profit_share"] < base["us_profit_share"]  # Ståhl: the final offer is power
