@@ -30,14 +30,12 @@ class Slider:
     low: float
     high: float
     step: float
-    integer: bool = False
 
 
 SLIDERS = (
     Slider("relief", "Relief at stake, $bn/yr (value to Japan)", "deal.tariff_relief_max_usd_bn_per_year", 0, 120, 1),
     Slider("equity", "Equity fraction of the $550bn package", "deal.equity_fraction", 0.005, 0.5, 0.005),
     Slider("deadline", "Deadline, years (talks end; 3.5 = January 2029)", "deal.horizon_years", 0.5, 7, 0.25),
-    Slider("rounds", "Deadline, rounds (scenarios that fix it)", "protocol.max_rounds", 4, 84, 1, integer=True),
     Slider("US rate", "US patience: discount rate, /yr", "agents.us.discount_rate_per_year", 0.0, 0.15, 0.001),
     Slider("Japan rate", "Japan patience: discount rate, /yr", "agents.japan.discount_rate_per_year", 0.0, 0.15,
            0.001),
@@ -177,12 +175,8 @@ def ScenarioControls(controls: Controls) -> None:
             # the caption says what it is, in its unit, with the value (a slider alone shows no number)
             solara.Text(f"{slider.caption}: {value:g}", classes=["chipdeal-caption"],
                         style={"font-size": "0.85em", "color": "#555"})
-            if slider.integer:
-                solara.SliderInt(slider.name, value=int(value), min=int(slider.low), max=int(slider.high),
-                                 step=int(slider.step), on_value=lambda v, k=slider.key: move(k, int(v)))
-            else:
-                solara.SliderFloat(slider.name, value=float(value), min=slider.low, max=slider.high,
-                                   step=slider.step, on_value=lambda v, k=slider.key: move(k, float(v)))
+            solara.SliderFloat(slider.name, value=float(value), min=slider.low, max=slider.high,
+                               step=slider.step, on_value=lambda v, k=slider.key: move(k, float(v)))
         solara.InputInt("Seed", value=seed, on_value=reseed)
         if error:
             solara.Error(error)

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 ACTORS = ("us", "japan", "jbic", "nexi", "tsmc")
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
@@ -136,7 +136,7 @@ class Protocol(_Strict):
 
     first_proposer: Literal["us", "japan"] = "us"
     last_proposer: Literal["us", "japan"] | None = None  # who has the last word (see Spec.deadline_rounds)
-    max_rounds: int | None = Field(None, ge=1, le=100_000)  # None: from deal.horizon_years (see Spec.deadline_rounds)
+    max_rounds: int | None = Field(None, ge=1, le=100_000)  # left out: derived (see Spec.deadline_rounds)
     round_months: float = Field(1.0, gt=0, le=120)
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
@@ -152,6 +152,25 @@ class Spec(_Strict):
     deal: Deal = Deal()
     agents: Agents = Agents()
     protocol: Protocol = Protocol()
+
+    _rounds_derived: bool = PrivateAttr(default=False)  # protocol.max_rounds came from the calendar
+
+    @model_validator(mode="after")
+    def _derive_rounds(self) -> Spec:
+        """Fill ``protocol.max_rounds``, when a scenario leaves it out, from the calendar.
+
+        The whole rounds of ``protocol.round_months`` that fit in ``deal.horizon_years`` (a calendar
+        deadline: quarterly rounds get a third as many), or 42 without a horizon. Overrides re-derive it
+        (:func:`with_overrides`), so moving the horizon or the round length moves the deadline.
+        """
+        if self.protocol.max_rounds is None:
+            if self.deal.horizon_years is not None:
+                rounds = max(1, math.floor(self.deal.horizon_years * 12.0 / self.protocol.round_months + 1e-9))
+            else:
+                rounds = DEFAULT_DEADLINE_ROUNDS
+            object.__setattr__(self, "protocol", self.protocol.model_copy(update={"max_rounds": rounds}))
+            self._rounds_derived = True
+        return self
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:
@@ -174,20 +193,14 @@ class Spec(_Strict):
     def deadline_rounds(self) -> int:
         """Rounds before the talks end without a deal.
 
-        ``protocol.max_rounds`` when given; otherwise the rounds of ``protocol.round_months`` that fit in
-        ``deal.horizon_years`` (a calendar deadline: quarterly rounds get a third as many); otherwise 42.
-        With ``protocol.last_proposer`` set, the talks end after the last round that side proposes in (one
-        round earlier when offers, alternating from ``first_proposer``, would give the other side the final
-        offer): with a deadline the final proposer's take-it-or-leave-it offer matters (Ståhl 1972), and
-        who holds it is a fact of the scenario, not an accident of the calendar.
+        ``protocol.max_rounds`` (given, or derived from the calendar: see :meth:`_derive_rounds`). With
+        ``protocol.last_proposer`` set, the talks end after the last round that side proposes in (one round
+        earlier when offers, alternating from ``first_proposer``, would give the other side the final
+        offer): with a deadline the final proposer's take-it-or-leave-it offer matters (Ståhl 1972), and who
+        holds it is a fact of the scenario, not an accident of the calendar.
         """
         p = self.protocol
-        if p.max_rounds is not None:
-            rounds = p.max_rounds
-        elif self.deal.horizon_years is not None:
-            rounds = max(1, math.floor(self.deal.horizon_years * 12.0 / p.round_months + 1e-9))
-        else:
-            rounds = DEFAULT_DEADLINE_ROUNDS
+        rounds = p.max_rounds if p.max_rounds is not None else DEFAULT_DEADLINE_ROUNDS
         final_proposer = p.first_proposer if rounds % 2 == 1 else ("japan" if p.first_proposer == "us" else "us")
         if p.last_proposer is not None and final_proposer != p.last_proposer and rounds > 1:
             rounds -= 1
@@ -348,6 +361,8 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
 def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:
     """A copy of ``spec`` with dotted-key overrides applied and validated."""
     data = spec.model_dump(exclude_none=True)
+    if spec._rounds_derived:  # derived from the calendar: derive it again from the overridden scenario
+        data["protocol"].pop("max_rounds", None)
     for key, value in values.items():
         apply_override(data, key.split("."), value, source=source)
     return spec_from_dict(data, source=source)

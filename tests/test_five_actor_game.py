@@ -274,6 +274,16 @@ def test_the_deadline_is_the_rounds_that_fit_in_the_horizon(horizon, months):
     assert explicit.deadline_rounds == 7  # a scenario that fixes the rounds keeps them
 
 
+def test_overrides_rederive_a_calendar_deadline_but_keep_a_fixed_one():
+    from negotiation.scenario import with_overrides
+
+    base = load_scenario(BASELINE)
+    shorter = with_overrides(base, {"deal.horizon_years": base.deal.horizon_years / 2})
+    assert shorter.protocol.max_rounds == base.protocol.max_rounds // 2
+    fixed = with_overrides(base, {"protocol.max_rounds": 60})
+    assert with_overrides(fixed, {"deal.horizon_years": 1.0}).protocol.max_rounds == 60
+
+
 def test_rounds_scale_with_their_length_and_a_model_stops_at_its_deadline():
     def rounds(*sets):
         return _without_last_word(load_scenario(BASELINE, list(sets))).deadline_rounds
