@@ -46,11 +46,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from negotiation.scenario import ScenarioError, Spec, read_scenario, read_toml, spec_from_dict, with_overrides
 from negotiation.workers import worker_context
 
-RESULT_COLUMNS = ["agreed", "outcome", "steps", "us_profit_share", "relief_fraction", "tariff_relief_usd_bn_per_year",
-                  "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year", "nash_us_profit_share",
-                  "nash_tariff_relief_usd_bn_per_year", "ks_us_profit_share", "ks_tariff_relief_usd_bn_per_year",
-                  "distance_to_equilibrium", "fundable_share", "utility_us", "utility_japan", "utility_jbic",
-                  "utility_nexi", "utility_tsmc", "error"]
+RESULT_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share", "relief_fraction",
+                  "tariff_relief_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
+                  "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year", "ks_us_profit_share",
+                  "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium", "fundable_share", "utility_us",
+                  "utility_japan", "utility_jbic", "utility_nexi", "utility_tsmc", "error"]
 MAX_CHUNK_RUNS = 200
 
 
@@ -340,7 +340,7 @@ def run_one(base: Spec, run: dict[str, Any], traces: bool = False) -> tuple[dict
         result = model.run(solve=True)
         pkg = result.package
         eq = result.equilibrium
-        row.update(agreed=result.agreed, outcome=model.outcome, steps=result.steps,
+        row.update(agreed=result.agreed, outcome=model.outcome, steps=result.steps, deadline_rounds=model.max_rounds,
                    us_profit_share=pkg.us_profit_share if pkg else None,
                    relief_fraction=pkg.relief_fraction if pkg else None,
                    tariff_relief_usd_bn_per_year=model.relief_usd_bn_per_year(pkg) if pkg else None,

@@ -352,6 +352,7 @@ class NegotiationModel(mesa.Model):
         details: dict[str, Any] = {
             "discounts": {"us": _clean(self.us.discount), "japan": _clean(self.japan.discount)},
             "fundable_share": _clean(self.fundable_share),
+            "deadline_rounds": self.max_rounds,
         }
         if self.streams is not None and self.spec.deal.two_phase:
             details["recoup_years"] = _clean(self.streams.recoup_years)

@@ -75,6 +75,7 @@ def test_seeds_are_common_across_points_and_replay_exactly(small):
     result = NegotiationModel(spec, rng=int(row["seed"]), collect_data=False).run(solve=False)
     assert result.steps == row["steps"]
     assert result.package.us_profit_share == row["us_profit_share"]
+    assert (frame["steps"] <= frame["deadline_rounds"]).all()  # no run outlasts its deadline
 
 
 def test_growing_the_grid_leaves_finished_runs_unchanged(tmp_path):
