@@ -48,6 +48,20 @@ SLIDERS = (
 )
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A scenario key a user can set to one of a few values on the page (a drop-down)."""
+
+    name: str
+    key: str
+    options: tuple[str, ...]
+
+
+CHOICES = (
+    Choice("Final offer before the deadline (last word)", "protocol.last_proposer", ("us", "japan")),
+)
+
+
 def scenario_files() -> dict[str, Path]:
     """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` (not sweeps or outputs)."""
     runs = Path("runs")
@@ -97,8 +111,13 @@ class Controls:
                 out.append((replace(s, low=min(s.low, value), high=max(s.high, value)), value))
         return out
 
+    def choices(self) -> list[tuple[Choice, Any]]:
+        """The drop-downs that apply to the picked scenario, with the scenario's own value."""
+        base = self.base()
+        return [(c, get_key(base, c.key)) for c in CHOICES if get_key(base, c.key) is not None]
+
     def spec(self) -> Spec:
-        """The scenario with the slider values applied (validated like any override)."""
+        """The scenario with the slider and drop-down values applied (validated like any override)."""
         base = self.base()
         changed = {k: v for k, v in self.values.items() if get_key(base, k) is not None and get_key(base, k) != v}
         return with_overrides(base, changed, source="slider") if changed else base
@@ -177,6 +196,9 @@ def ScenarioControls(controls: Controls) -> None:
                         style={"font-size": "0.85em", "color": "#555"})
             solara.SliderFloat(slider.name, value=float(value), min=slider.low, max=slider.high,
                                step=slider.step, on_value=lambda v, k=slider.key: move(k, float(v)))
+        for choice, default in controls.choices():
+            solara.Select(label=choice.name, value=values.get(choice.key, default), values=list(choice.options),
+                          on_value=lambda v, k=choice.key: move(k, v))
         solara.InputInt("Seed", value=seed, on_value=reseed)
         if error:
             solara.Error(error)

@@ -222,6 +222,22 @@ def test_page_scenario_picker_and_reset(page):
     assert "Agreement in round 1" in _html(rc)  # Rubinstein: the first offer is accepted
 
 
+def test_the_last_word_drop_down_moves_the_outcome(page):
+    rc = page
+    choice = rc.find(v.Select, label="Final offer before the deadline (last word)")
+    choice.assert_single()
+    assert choice.widget.v_model == "us"
+    choice.widget.v_model = "japan"
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    for _ in range(42):
+        if "Agreement" in _html(rc) or "No agreement" in _html(rc):
+            break
+        rc.find(v.Btn, children=["Step"]).widget.click()
+    reference = finished(Controls(values={"protocol.last_proposer": "japan"}))
+    assert reference.agreement.us_profit_share < finished().agreement.us_profit_share - 0.1  # Ståhl
+    assert f"US {reference.agreement.us_profit_share:.0%}" in _html(rc)
+
+
 def test_app_refuses_a_busy_port_with_one_line():
     import socket
     import subprocess

@@ -82,6 +82,7 @@ def test_page_loads_and_step_advances_and_redraws(page):
     expect(plots).to_have_count(2)
     src = [plots.nth(i).get_attribute("src") for i in range(2)]
     expect(page.locator(".chipdeal-actors")).to_contain_text("TSMC")
+    expect(page.locator(".v-select").filter(has_text="Final offer before the deadline")).to_contain_text("us")
     page.get_by_role("button", name="Step").click()
     expect(outcome(page)).to_contain_text("Round 1 of 42")
     for i in range(2):
