@@ -57,6 +57,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--quiet", action="store_true", help="no progress bar")
     rep = sub.add_parser("report", help="plots and a markdown page for a sweep folder")
     rep.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
+    rep.add_argument("--patterns", default=None, metavar="FILE",
+                     help="observed patterns to filter the runs by (default: runs/patterns.toml)")
     gen = sub.add_parser("export-genius", help="write the governments' issue space and preferences as GENIUS XML")
     gen.add_argument("scenario", metavar="SCENARIO", help="scenario TOML")
     gen.add_argument("outdir", metavar="OUTDIR", help="folder for the domain and the two profile files")
@@ -110,7 +112,7 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
 def _command_report(args: argparse.Namespace) -> int:
     from negotiation.report import report
 
-    path = report(args.folder)
+    path = report(args.folder, args.patterns)
     print(f"wrote {path} (and its PNGs)")
     return 0
 

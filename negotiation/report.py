@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +93,106 @@ def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path) -> Pat
     return path
 
 
-def report(folder: str | Path) -> Path:
-    """Write distributions.png, against_inputs.png and report.md into the sweep folder; returns report.md."""
+@dataclass(frozen=True)
+class Pattern:
+    """An observed pattern: a run reproduces it when its ``column`` lies in [low, high] (and it agreed)."""
+
+    name: str
+    column: str
+    low: float
+    high: float
+    source: str
+
+    def matches(self, frame: pd.DataFrame) -> pd.Series:
+        """Which runs reproduce the pattern."""
+        values = pd.to_numeric(frame[self.column], errors="coerce")
+        return frame["agreed"].astype(bool) & values.between(self.low, self.high)
+
+
+def default_patterns_path() -> Path:
+    """``runs/patterns.toml`` in the working folder if present, else the copy shipped with the package."""
+    local = Path("runs/patterns.toml")
+    if local.is_file():
+        return local
+    shipped = resources.files("negotiation") / "data" / "patterns.toml"
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "runs" / "patterns.toml"
+
+
+def load_patterns(path: str | Path) -> list[Pattern]:
+    """The ``[[pattern]]`` entries of a patterns file, checked (a bad file is a :class:`SweepError`)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SweepError(f"{path}: no such patterns file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SweepError(f"{path}: {err}") from None
+    entries = data.get("pattern")
+    if not isinstance(entries, list) or not entries:
+        raise SweepError(f"{path}: expected one or more [[pattern]] tables")
+    patterns = []
+    for i, entry in enumerate(entries, 1):
+        where = f"{path}: pattern {i}"
+        missing = [k for k in ("name", "column", "low", "high", "source") if k not in entry]
+        if missing:
+            raise SweepError(f"{where}: {missing[0]} is required")
+        unknown = sorted(set(entry) - {"name", "column", "low", "high", "source"})
+        if unknown:
+            raise SweepError(f"{where}: {unknown[0]}: unknown key")
+        if not all(isinstance(entry[k], int | float) and not isinstance(entry[k], bool) for k in ("low", "high")):
+            raise SweepError(f"{where}: low and high must be numbers")
+        if not entry["low"] <= entry["high"]:
+            raise SweepError(f"{where}: low must not exceed high")
+        patterns.append(Pattern(str(entry["name"]), str(entry["column"]), float(entry["low"]),
+                                float(entry["high"]), str(entry["source"])))
+    return patterns
+
+
+def pattern_lines(frame: pd.DataFrame, keys: list[str], patterns: list[Pattern], source: str) -> list[str]:
+    """Markdown: how many runs reproduce each pattern and all together, and what their inputs were."""
+    usable = [p for p in patterns if p.column in frame.columns]
+    if not usable:
+        return []
+    lines = ["", f"## Runs that reproduce the observed patterns (`{source}`)", "",
+             "| pattern | runs reproducing it | source |", "|---|---:|---|"]
+    together = pd.Series(True, index=frame.index)
+    for p in usable:
+        hit = p.matches(frame)
+        together &= hit
+        lines.append(f"| {p.name} ({p.column} in [{p.low:g}, {p.high:g}]) | {int(hit.sum())} of {len(frame)} "
+                     f"| {p.source} |")
+    lines.append(f"| **all of them together** | **{int(together.sum())} of {len(frame)}** | |")
+    numeric = [k for k in keys if pd.to_numeric(frame[k], errors="coerce").notna().all()]
+    if not together.any():
+        lines += ["", "No run reproduces all the patterns together: over these inputs the model cannot, which "
+                  "points at its structure rather than at a parameter."]
+    elif numeric and together.sum() < len(frame):
+        lines += ["", "Inputs of the runs that reproduce them all, beside all runs' (median, and 5–95% of runs):",
+                  "", "| input | all runs | runs reproducing all patterns |", "|---|---|---|"]
+        for key in numeric:
+            lines.append(f"| {key} | {_spread(frame[key])} | {_spread(frame.loc[together, key])} |")
+    return lines
+
+
+def _spread(values: pd.Series) -> str:
+    x = pd.to_numeric(values, errors="coerce")
+    return f"{x.median():.3g} ({x.quantile(0.05):.3g}–{x.quantile(0.95):.3g})"
+
+
+def report(folder: str | Path, patterns_path: str | Path | None = None) -> Path:
+    """Write distributions.png, against_inputs.png and report.md into the sweep folder; returns report.md.
+
+    ``patterns_path``: observed patterns to filter the runs by (default: ``runs/patterns.toml``).
+    """
     folder = Path(folder)
+    if patterns_path is None:  # the shipped patterns, when there are any
+        patterns_path = default_patterns_path()
+        patterns = load_patterns(patterns_path) if patterns_path.is_file() else []
+    else:
+        patterns_path = Path(patterns_path)
+        patterns = load_patterns(patterns_path)
     frame, meta = load_runs(folder)
     if frame.empty:
         raise SweepError(f"{folder}: runs.parquet has no rows")
@@ -125,6 +225,7 @@ def report(folder: str | Path) -> Path:
             x = pd.to_numeric(agreed[key], errors="coerce")
             rho = x.corr(share, method="spearman") if x.notna().all() and x.nunique() > 1 else float("nan")
             lines.append(f"| {key} | {rho:.2f} |")
+    lines += pattern_lines(frame, keys, patterns, patterns_path.name)
     lines += ["", *[f"![{p}]({p})" for p in pictures], ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines))

@@ -152,6 +152,7 @@ def test_report_writes_plots_and_a_page_for_a_sweep(tmp_path):
     assert p.returncode == 0, p.stderr
     page = (tmp_path / "out" / "report.md").read_text()
     assert "12 runs" in page and "deal.equity_fraction" in page
+    assert "Runs that reproduce the observed patterns (`patterns.toml`)" in page  # the shipped patterns
     assert_png(tmp_path / "out" / "distributions.png")
     assert_png(tmp_path / "out" / "against_inputs.png")
 
@@ -159,3 +160,49 @@ def test_report_writes_plots_and_a_page_for_a_sweep(tmp_path):
 def test_report_on_a_folder_without_runs_exits_2(tmp_path):
     p = chipdeal("report", str(tmp_path))
     assert p.returncode == 2 and "runs.parquet" in p.stderr and "Traceback" not in p.stderr
+
+
+# --- pattern-oriented filtering (chipdeal report, runs/patterns.toml) -----------------------------------------
+
+def test_the_shipped_patterns_name_their_sources():
+    from negotiation.report import default_patterns_path, load_patterns
+
+    patterns = load_patterns(default_patterns_path())
+    assert len(patterns) >= 2
+    assert all(p.source.startswith("FACTS") and p.low <= p.high for p in patterns)
+
+
+def test_pattern_filter_counts_each_pattern_and_their_intersection():
+    from negotiation.report import Pattern, pattern_lines
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"agreed": rng.random(400) < 0.9, "us_profit_share": rng.random(400),
+                          "relief_fraction": rng.random(400), "deal.x": rng.random(400)})
+    split = Pattern("split", "us_profit_share", 0.5, 1.0, "FACTS: a")
+    relief = Pattern("relief", "relief_fraction", 0.0, 0.5, "FACTS: b")
+    both = frame["agreed"] & frame["us_profit_share"].between(0.5, 1.0) & frame["relief_fraction"].between(0.0, 0.5)
+    text = "\n".join(pattern_lines(frame, ["deal.x"], [split, relief], "p.toml"))
+    assert f"| {int(split.matches(frame).sum())} of 400 |" in text
+    assert f"**{int(both.sum())} of 400**" in text
+    assert not split.matches(frame[~frame["agreed"]]).any()  # a run without agreement reproduces nothing
+    x = frame.loc[both, "deal.x"]
+    assert f"| deal.x | {frame['deal.x'].median():.3g} (" in text and f"| {x.median():.3g} (" in text
+    never = Pattern("never", "relief_fraction", 2.0, 3.0, "FACTS: c")
+    assert "No run reproduces all the patterns" in "\n".join(pattern_lines(frame, ["deal.x"], [never], "p.toml"))
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("", "one or more [[pattern]]"),
+    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 1\nhigh = 0\nsource = "s"\n', "low must not exceed high"),
+    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 0\nsource = "s"\n', "high is required"),
+    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 0\nhigh = 1\nsource = "s"\nhgih = 2\n', "hgih: unknown key"),
+    ("[[pattern]\n", "pattern"),
+])
+def test_a_bad_patterns_file_exits_2_with_one_line(tmp_path, text, words):
+    sweep = write_batch_file(tmp_path, "replicates = 1\n")
+    assert chipdeal("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "out"), "--quiet").returncode == 0
+    bad = tmp_path / "patterns.toml"
+    bad.write_text(text)
+    p = chipdeal("report", str(tmp_path / "out"), "--patterns", str(bad))
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
