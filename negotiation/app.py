@@ -8,6 +8,7 @@ take effect on Reset, as in every SolaraViz app.
 from __future__ import annotations
 
 import html
+import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -63,16 +64,26 @@ CHOICES = (
 
 
 def scenario_files() -> dict[str, Path]:
-    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` (not sweeps or outputs)."""
+    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios."""
     runs = Path("runs")
     if not runs.is_dir():
         runs = Path(__file__).resolve().parent.parent / "runs"
     found = {}
     for path in [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]:
-        found[path.stem] = path
+        if _is_scenario(path):
+            found[path.stem] = path
     if "baseline" not in found:
         found = {"baseline": default_scenario_path(), **found}
     return found
+
+
+def _is_scenario(path: Path) -> bool:
+    """Whether a TOML file in ``runs/`` is a scenario (a malformed one counts: picking it shows the error)."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return True
+    return any(key in data for key in ("base", "deal", "agents", "protocol"))
 
 
 def get_key(spec: Spec, key: str) -> Any:

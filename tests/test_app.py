@@ -122,6 +122,7 @@ def test_scenario_list_is_scenarios_not_sweeps():
     files = scenario_files()
     assert "baseline" in files and "rubinstein" in files
     assert not any("sweeps" in str(p) or "out" in p.parts for p in files.values())
+    assert "patterns" not in files  # runs/patterns.toml is not a scenario
 
 
 def test_sliders_follow_the_scenario():
