@@ -9,7 +9,6 @@ import json
 import math
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from negotiation.batch import SweepError
+from negotiation.scenario import runs_file
 
 
 def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -111,13 +111,7 @@ class Pattern:
 
 def default_patterns_path() -> Path:
     """``runs/patterns.toml`` in the working folder if present, else the copy shipped with the package."""
-    local = Path("runs/patterns.toml")
-    if local.is_file():
-        return local
-    shipped = resources.files("negotiation") / "data" / "patterns.toml"
-    if shipped.is_file():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parent.parent / "runs" / "patterns.toml"
+    return runs_file("patterns.toml")
 
 
 def load_patterns(path: str | Path) -> list[Pattern]:

@@ -328,15 +328,20 @@ def read_scenario(path: str | Path) -> dict[str, Any]:
     return _read_with_base(path, seen=(path,))
 
 
-def default_scenario_path() -> Path:
-    """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
-    local = Path("runs/baseline.toml")
+def runs_file(name: str) -> Path:
+    """``runs/<name>`` in the working folder if present, else the copy shipped with the package."""
+    local = Path("runs") / name
     if local.is_file():
         return local
-    shipped = resources.files("negotiation") / "data" / "baseline.toml"
+    shipped = resources.files("negotiation") / "data" / name
     if shipped.is_file():
         return Path(str(shipped))
-    return Path(__file__).resolve().parent.parent / "runs" / "baseline.toml"
+    return Path(__file__).resolve().parent.parent / "runs" / name
+
+
+def default_scenario_path() -> Path:
+    """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
+    return runs_file("baseline.toml")
 
 
 def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
