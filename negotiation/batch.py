@@ -66,18 +66,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Uniform(_Strict):
-    """Uniform on [low, high]."""
+class _Window(_Strict):
+    """A distribution on [low, high]: the window must not be empty."""
 
-    dist: Literal["uniform"]
     low: float
     high: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
+    def _ordered(self) -> _Window:
         if not self.high > self.low:
             raise ValueError(f"high ({self.high}) must exceed low ({self.low})")
         return self
+
+
+class Uniform(_Window):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
 
     def draw(self, rng: np.random.Generator) -> float:
         """One value."""
@@ -100,7 +105,7 @@ class LogUniform(Uniform):
         return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
 
 
-class Normal(_Strict):
+class Normal(_Window):
     """Normal with ``mean`` and ``sd``, optionally truncated to [low, high] by redrawing."""
 
     dist: Literal["normal"]
@@ -108,12 +113,6 @@ class Normal(_Strict):
     sd: float = Field(gt=0)
     low: float = -math.inf
     high: float = math.inf
-
-    @model_validator(mode="after")
-    def _window(self) -> Normal:
-        if not self.high > self.low:
-            raise ValueError(f"high ({self.high}) must exceed low ({self.low})")
-        return self
 
     def draw(self, rng: np.random.Generator) -> float:
         """One value (redrawn until it falls inside [low, high], at most 1000 times)."""
