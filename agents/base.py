@@ -43,10 +43,9 @@ ACCEPT_TOLERANCE = 1e-9  # numerical slack when an offer leaves the responder ex
 class Preferences(Protocol):
     """A government's preferences over packages, in present-value $bn (or shares in the unit game).
 
-    A class may declare ``affine_in_share = True`` when its utility is affine in the US share at every
-    relief level; the governments then build their frontier from the ends of each relief level's segment.
-    ``affine_in_terms = True`` (affine in both terms) lets them work from the utility plane: three numbers
-    value a package, and the frontier is built from the planes without evaluating a grid of packages.
+    A class may declare ``affine_in_terms = True`` (utility affine in both terms): the governments then
+    work from the utility plane, where three numbers value a package and the frontier is built without
+    evaluating a grid of packages. Other preferences get the frontier of every fundable grid package.
     """
 
     def utility(self, us_share: np.ndarray, relief_fraction: np.ndarray, delay_years: float = 0.0) -> np.ndarray:
@@ -206,29 +205,6 @@ def _upper_hull_lists(x: list[float], y: list[float]) -> list[int]:
     return hull
 
 
-def _row_ends(keep: np.ndarray) -> np.ndarray:
-    """Per relief level (column), only the lowest and highest kept share (row) of a share × relief mask.
-
-    When both utilities are affine in the share, each relief level maps to a segment in utility space and
-    the points between its ends cannot be vertices of the frontier: dropping them changes no result and
-    cuts the hull's work from every grid point to two per relief level.
-
-    >>> _row_ends(np.array([[0, 1], [1, 1], [1, 1], [1, 0]], dtype=bool)).astype(int).tolist()
-    [[0, 1], [1, 0], [0, 1], [1, 0]]
-    """
-    n = keep.shape[0]
-    if keep.size == 0:
-        return keep
-    any_kept = keep.any(axis=0)
-    first = np.argmax(keep, axis=0)
-    last = n - 1 - np.argmax(keep[::-1], axis=0)
-    ends = np.zeros_like(keep)
-    cols = np.flatnonzero(any_kept)
-    ends[first[cols], cols] = True
-    ends[last[cols], cols] = True
-    return ends
-
-
 def faratin_alpha(t: int, t_max: int, beta: float, kappa: float = 0.0) -> float:
     """Faratin, Sierra & Jennings (1998): the share of the way conceded after ``t`` of ``t_max`` steps.
 
@@ -267,7 +243,6 @@ class Government(Actor):
         self._plan: dict[int, float] | None = None
         self._frontier: Frontier | None = None
         self._own_view_of: Frontier | None = None
-        self._full_grid: tuple[np.ndarray, ...] | None = None
         self._accepted_rows: tuple[list[int], list[int]] | None = None  # see _accept_grid
         self._opponent_plane: tuple[float, float, float] | None = None
         self._share_list: list[float] = []
@@ -288,7 +263,7 @@ class Government(Actor):
         self.opponent_discount = opponent_discount
         self.fundable_share_prior = fundable_share
         self.complete_information = complete_information
-        self._plan = self._frontier = self._full_grid = self._accepted_rows = self._opponent_plane = None
+        self._plan = self._frontier = self._accepted_rows = self._opponent_plane = None
 
     @property
     def believed_fundable_share(self) -> float:
@@ -304,44 +279,12 @@ class Government(Actor):
 
     # -- planning ----------------------------------------------------------------------------------------
     def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The fundable packages on the agents' grid: shares up to the believed limit (and the limit itself)."""
         model = self.model
         shares = np.union1d(model.share_grid, [self.believed_fundable_share])
         shares = shares[(shares >= 0.0) & (shares <= self.believed_fundable_share + ACCEPT_TOLERANCE)]
         s, x = np.meshgrid(shares, model.relief_grid, indexing="ij")
         return s.ravel(), x.ravel()
-
-    @property
-    def _affine(self) -> bool:
-        """Whether both utilities (own, and the opponent's as believed) are affine in the share."""
-        return bool(getattr(self.preferences, "affine_in_share", False)
-                    and getattr(self.opponent_preferences, "affine_in_share", False))
-
-    def _grid_utilities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The fundable grid (as :meth:`_grid`) with both utilities on it, flattened share-major.
-
-        Utilities on the full grid are computed once per belief about the opponent's preferences; a new
-        believed limit only selects rows and adds the row at the limit itself.
-        """
-        model = self.model
-        if self._full_grid is None:
-            s, x = np.meshgrid(model.share_grid, model.relief_grid, indexing="ij")
-            self._full_grid = (s, x, self.preferences.utility(s.ravel(), x.ravel()).reshape(s.shape),
-                               self.opponent_preferences.utility(s.ravel(), x.ravel()).reshape(s.shape))
-        s, x, own, opp = self._full_grid
-        cap = self.believed_fundable_share
-        rows = model.share_grid <= cap + ACCEPT_TOLERANCE
-        parts = [(s[rows], x[rows], own[rows], opp[rows])]
-        if 0.0 <= cap <= 1.0 and not np.any(model.share_grid == cap):
-            cs, xs = np.full(model.relief_grid.size, cap), model.relief_grid
-            k = int(np.searchsorted(model.share_grid, cap)) - 1  # grid rows k and k + 1 bracket the limit
-            if self._affine and 0 <= k < model.share_grid.size - 1:
-                w = (cap - model.share_grid[k]) / (model.share_grid[k + 1] - model.share_grid[k])
-                row_own = own[k] + w * (own[k + 1] - own[k])  # exact for utilities affine in the share
-                row_opp = opp[k] + w * (opp[k + 1] - opp[k])
-            else:
-                row_own, row_opp = self.preferences.utility(cs, xs), self.opponent_preferences.utility(cs, xs)
-            parts.append((cs[None, :], xs[None, :], row_own[None, :], row_opp[None, :]))
-        return tuple(np.concatenate([p[k] for p in parts]).ravel() for k in range(4))  # type: ignore[return-value]
 
     def _accept_grid(self) -> None:
         """Per relief level, the first and last grid rows (shares) both sides accept.
@@ -369,15 +312,15 @@ class Government(Actor):
         """Efficient fundable packages as this government believes them to be (cached until beliefs move)."""
         if self._frontier is not None:
             return self._frontier
-        if self._planar:
-            self._frontier = self._planar_frontier()
-            return self._frontier
-        s, x, own, opp = self._grid_utilities()
-        keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
-        if self._affine:
-            keep = _row_ends(keep.reshape(-1, self.model.relief_grid.size)).ravel()
-        self._frontier = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+        self._frontier = self._planar_frontier() if self._planar else self._grid_frontier()
         return self._frontier
+
+    def _grid_frontier(self) -> Frontier:
+        """The frontier of every fundable grid package both sides accept (any preferences)."""
+        s, x = self._grid()
+        own, opp = self.preferences.utility(s, x), self.opponent_preferences.utility(s, x)
+        keep = (own >= self.preferences.disagreement) & (opp >= self.opponent_preferences.disagreement)
+        return Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
 
     @property
     def _planar(self) -> bool:
@@ -388,8 +331,9 @@ class Government(Actor):
     def _planar_frontier(self) -> Frontier:
         """:meth:`frontier` when both utilities are planes over (share, relief), on plain floats.
 
-        The candidates are those of the grid path: per relief level, the lowest and highest fundable share
-        both sides accept (grid rows at or below the believed limit, and the limit itself). Utilities come
+        The candidates are the only grid packages that can be vertices: per relief level (a segment in
+        utility space, both utilities being affine in the share), the lowest and highest fundable share both
+        sides accept (grid rows at or below the believed limit, and the limit itself). Utilities come
         from the planes, so a new believed limit costs a pass over the relief levels and no array work. On
         the row at the limit the points are collinear in utility space, so only its two extreme accepted
         relief levels can be vertices and only those are kept.

@@ -33,8 +33,7 @@ class JapanPreferences:
     game, u_J = 1 − s.
     """
 
-    affine_in_share: ClassVar[bool] = True  # lets the agents prune their frontier (tested)
-    affine_in_terms: ClassVar[bool] = True  # and value a package from three numbers (tested)
+    affine_in_terms: ClassVar[bool] = True  # the agents work from the utility plane (tested)
     unit_surplus: bool = False
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0

@@ -163,39 +163,18 @@ def test_baseline_matches_the_stored_regression_file():
         assert now["utilities"][k] == pytest.approx(v, rel=1e-9, abs=1e-9)
 
 
-# --- the agents' frontier shortcut ----------------------------------------------------------------------------
-
-@settings(max_examples=20, deadline=None)
-@given(yield_=st.floats(0.1, 0.4), relief=st.floats(0.0, 100.0), two_phase=st.booleans(),
-       s=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3), x=st.floats(0.0, 1.0))
-def test_preferences_that_declare_affine_in_share_are_affine_in_share(yield_, relief, two_phase, s, x):
-    m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"deal.tariff_relief_max_usd_bn_per_year={relief}",
-               f"deal.two_phase={str(two_phase).lower()}")
-    shares = np.array(sorted(s))
-    for prefs in (m.us.preferences, m.japan.preferences):
-        assert type(prefs).affine_in_share
-        u = prefs.utility(shares, np.full(3, x))
-        if shares[2] - shares[0] > 1e-6:
-            w = (shares[1] - shares[0]) / (shares[2] - shares[0])
-            assert u[1] == pytest.approx(u[0] + w * (u[2] - u[0]), rel=1e-9, abs=1e-9)
-
+# --- the agents' planar frontier ------------------------------------------------------------------------------
 
 @settings(max_examples=25, deadline=None)
 @given(seed=seeds, cap=st.floats(0.0, 1.0), relief=st.floats(0.0, 100.0), outside=st.floats(0.0, 0.9))
 def test_planar_frontier_equals_the_full_grid_frontier(seed, cap, relief, outside):
     """The frontier built from the utility planes is the one every fundable grid package gives."""
-    from agents.base import Frontier
-
     m, _ = run(f"deal.tariff_relief_max_usd_bn_per_year={relief}", f"agents.japan.outside_option_share={outside}",
                seed=seed)
     for gov in (m.us, m.japan):
         gov.fundable_share_floor, gov.fundable_share_ceiling, gov.fundable_share_prior = 0.0, 1.0, cap
         gov._frontier = None
-        planar = gov.frontier()
-        s, x = gov._grid()
-        own, opp = gov.preferences.utility(s, x), gov.opponent_preferences.utility(s, x)
-        keep = (own >= gov.preferences.disagreement) & (opp >= gov.opponent_preferences.disagreement)
-        full = Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
+        planar, full = gov.frontier(), gov._grid_frontier()
         assert (planar.own_utility.size == 0) == (full.own_utility.size == 0)
         if full.own_utility.size == 0:
             continue
