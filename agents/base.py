@@ -21,7 +21,7 @@ the runner and the page can filter on (Axelrod's convention).
   share the US believes fundable, an offer by Japan floors it; an offer refused that the belief said would
   be accepted makes the proposer think the other side more patient (Zeng & Sycara 1998, in spirit).
 
-The agents never call the solvers in ``negotiation/equilibrium.py``: those solve the same game from the
+The agents never call the solvers in ``negotiation/solvers/``: those solve the same game from the
 outside, and the two are compared.
 """
 

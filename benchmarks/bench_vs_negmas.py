@@ -15,9 +15,9 @@ import warnings
 
 warnings.filterwarnings("ignore", category=SyntaxWarning)
 
-from negotiation.genius import export  # noqa: E402
+from negotiation.interop.genius import export  # noqa: E402
+from negotiation.interop.negmas_bridge import PAIRS, load, negotiate  # noqa: E402
 from negotiation.model import NegotiationModel  # noqa: E402
-from negotiation.negmas_bridge import PAIRS, load, negotiate  # noqa: E402
 from negotiation.scenario import load_scenario  # noqa: E402
 
 SECONDS = 2.0

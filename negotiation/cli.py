@@ -85,10 +85,10 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ScenarioError("--workers must be at least 1")
     if args.scheduler is None and args.workers != 1:
-        from negotiation.workers import start_worker_server
+        from negotiation.experiments.workers import start_worker_server
 
         start_worker_server()
-    from negotiation.sensitivity import build, run
+    from negotiation.experiments.sensitivity import build, run
 
     study = build(args.spec, args.method)  # checks the spec before any run
     method = study.spec.method
@@ -110,7 +110,7 @@ def _command_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _command_report(args: argparse.Namespace) -> int:
-    from negotiation.report import report
+    from negotiation.experiments.report import report
 
     path = report(args.folder, args.patterns)
     print(f"wrote {path} (and its PNGs)")
@@ -118,7 +118,7 @@ def _command_report(args: argparse.Namespace) -> int:
 
 
 def _command_export_genius(args: argparse.Namespace) -> int:
-    from negotiation.genius import FILES, export
+    from negotiation.interop.genius import FILES, export
     from negotiation.model import NegotiationModel
     from negotiation.scenario import load_scenario
 
@@ -142,8 +142,8 @@ def _command_export_genius(args: argparse.Namespace) -> int:
 
 
 def _command_negmas(args: argparse.Namespace) -> int:
+    from negotiation.interop.negmas_bridge import compare, require_negmas
     from negotiation.model import NegotiationModel
-    from negotiation.negmas_bridge import compare, require_negmas
     from negotiation.scenario import load_scenario
 
     model = NegotiationModel(load_scenario(args.scenario, args.overrides), rng=args.seed, collect_data=False)
@@ -222,10 +222,11 @@ def _command_sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     if args.scheduler is None and args.workers != 1:
-        from negotiation.workers import start_worker_server
+        from negotiation.experiments.workers import start_worker_server
 
         start_worker_server()  # its imports overlap ours
-    from negotiation.batch import SweepError, execute, load_sweep
+    from negotiation.experiments.runner import execute
+    from negotiation.experiments.sweepfile import SweepError, load_sweep
 
     if args.workers is not None and args.workers < 1:
         raise SweepError("--workers must be at least 1")
@@ -253,7 +254,7 @@ def _command_sweep(args: argparse.Namespace) -> int:
 
 
 def _command_explain(args: argparse.Namespace) -> int:
-    from negotiation.explain import explain, format_table
+    from negotiation.experiments.explain import explain, format_table
     from negotiation.scenario import load_scenario
 
     spec = load_scenario(args.scenario, args.overrides)

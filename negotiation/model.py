@@ -6,7 +6,7 @@ accepts or rejects, both sides learn from what they saw, and a DataCollector row
 stops itself on agreement, or at the deadline (``Spec.deadline_rounds``) with breakdown.
 
 It follows the ODD description in docs/ODD.md; every behaviour lives in its actor's class in ``agents/``.
-The same scenario is solved from the outside by ``negotiation.equilibrium`` (``model.solve()``), which the
+The same scenario is solved from the outside by ``negotiation.solvers`` (``model.solve()``), which the
 agents never call.
 """
 
@@ -29,9 +29,9 @@ from agents.nexi import NEXI
 from agents.tsmc import TSMC
 from agents.us import US, USPreferences
 from negotiation.economics import ProfitStreams, annuity
-from negotiation.equilibrium import GameSolution, PackageGame, solve_package_game
 from negotiation.issues import Offer, Package, Response
 from negotiation.scenario import Spec, load_scenario, with_overrides
+from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
 SHARE_POINTS = 201  # the agents' grid over the US share (the solver uses its own, finer grid)
 RELIEF_POINTS = 21  # the agents' grid over the relief fraction

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import BASELINE, ROOT, chipdeal, write_batch_file
 
-from negotiation.batch import load_sweep, replicate_seed, sweep
+from negotiation.experiments.runner import sweep
+from negotiation.experiments.sweepfile import load_sweep, replicate_seed
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario, with_overrides
 
@@ -114,7 +115,7 @@ def test_traces_have_one_row_per_round(tmp_path):
 def test_a_run_that_raises_becomes_a_row_and_the_sweep_goes_on(tmp_path):
     # equity fraction drawn from [0.9, 1.1]: draws above 1 are invalid scenarios. Pick a master seed whose
     # first draw is valid, so the sweep passes its up-front check and fails only in some runs.
-    from negotiation.batch import SweepError
+    from negotiation.experiments.sweepfile import SweepError
 
     for seed in range(50):
         path = write_batch_file(tmp_path, f'seed = {seed}\nsamples = 12\n[sample]\n'

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from strategies import unit_discounts
 
-from negotiation import equilibrium as eq
+from negotiation.solvers import bargaining as eq
 
 
 @pytest.mark.parametrize(("d1", "d2", "expected"), [(0.8, 0.8, 0.5556), (0.95, 0.9, 0.6897)])

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import seeds
 
-from negotiation.equilibrium import is_pareto_optimal
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
+from negotiation.solvers.bargaining import is_pareto_optimal
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "runs" / "baseline.toml"

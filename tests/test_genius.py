@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import ROOT, chipdeal
 
-from negotiation.genius import FILES, export, label
+from negotiation.interop.genius import FILES, export, label
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
 
@@ -71,7 +71,7 @@ def test_the_outside_option_becomes_japans_reservation_value(tmp_path):
 
 @needs_negmas
 def test_negmas_reads_the_export_and_its_utilities_equal_ours_on_every_outcome(tmp_path):
-    from negotiation.negmas_bridge import load, negotiate
+    from negotiation.interop.negmas_bridge import load, negotiate
 
     model = model_of()
     out = export(model, tmp_path)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from strategies import discounts
 
-from negotiation.equilibrium import is_spe, rubinstein_share
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
+from negotiation.solvers.bargaining import is_spe, rubinstein_share
 
 RUBINSTEIN = Path(__file__).resolve().parent.parent / "runs" / "scenarios" / "rubinstein.toml"
 

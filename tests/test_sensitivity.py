@@ -8,7 +8,7 @@ import pytest
 from helpers import BASELINE, chipdeal, write_batch_file
 from matplotlib.image import imread
 
-from negotiation.sensitivity import (
+from negotiation.experiments.sensitivity import (
     SensitivitySpec,
     analyse,
     build,
@@ -165,7 +165,7 @@ def test_report_on_a_folder_without_runs_exits_2(tmp_path):
 # --- pattern-oriented filtering (chipdeal report, runs/patterns.toml) -----------------------------------------
 
 def test_the_shipped_patterns_name_their_sources():
-    from negotiation.report import default_patterns_path, load_patterns
+    from negotiation.experiments.report import default_patterns_path, load_patterns
 
     patterns = load_patterns(default_patterns_path())
     assert len(patterns) >= 2
@@ -173,7 +173,7 @@ def test_the_shipped_patterns_name_their_sources():
 
 
 def test_pattern_filter_counts_each_pattern_and_their_intersection():
-    from negotiation.report import Pattern, pattern_lines
+    from negotiation.experiments.report import Pattern, pattern_lines
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"agreed": rng.random(400) < 0.9, "us_profit_share": rng.random(400),

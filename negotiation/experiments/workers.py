@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["negotiation.batch", "negotiation.model"]
+PRELOAD = ["negotiation.experiments.runner", "negotiation.model"]
 
 
 def worker_context() -> BaseContext:

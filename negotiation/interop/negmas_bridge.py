@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from negotiation.genius import FILES, export
+from negotiation.interop.genius import FILES, export
 
 PAIRS = {  # NegMAS's built-in strategies, the same strategy on both sides (both are time-based concession)
     "aspiration": "AspirationNegotiator",

@@ -4,7 +4,7 @@ A *sensitivity spec* (TOML) names a base ``scenario``, each uncertain input's ra
 (dotted key → ``[low, high]``), the ``method``, the sample size ``n`` (Sobol': the base sample, a power of
 2; Morris: trajectories), ``levels`` (Morris grid levels; OFAT points per input), ``replicates`` seeds per
 point and a ``seed``. The design comes from SALib (Saltelli/Sobol' sampler, Morris trajectories; Saltelli
-2002, Morris 1991, Campolongo et al. 2007) and runs through the sweep machinery (``negotiation.batch``), so
+2002, Morris 1991, Campolongo et al. 2007) and runs through the sweep machinery (``negotiation.experiments``), so
 it is parallel, resumable and runs on Dask the same way.
 
 Breakdowns leave the split undefined, so three outputs are analysed separately, none dropped or filled:
@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from negotiation.batch import RunSettings, Sweep, SweepError, execute, sweep_from_dict
+from negotiation.experiments.runner import execute
+from negotiation.experiments.sweepfile import RunSettings, Sweep, SweepError, sweep_from_dict
 from negotiation.scenario import ScenarioError, read_scenario, read_toml, spec_from_dict, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",

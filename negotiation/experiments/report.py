@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from negotiation.batch import SweepError
+from negotiation.experiments.sweepfile import SweepError
 from negotiation.scenario import runs_file
 
 

@@ -1,0 +1,1 @@
+"""Experiments on the model: sweep files, their runner and store, sensitivity, explain, report."""

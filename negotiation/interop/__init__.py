@@ -1,0 +1,1 @@
+"""Interoperability with the automated-negotiation ecosystem: GENIUS XML export and a NegMAS bridge."""
