@@ -18,7 +18,7 @@ from mesa.visualization import SolaraViz
 
 from negotiation import views
 from negotiation.model import NegotiationModel
-from negotiation.scenario import ScenarioError, Spec, default_scenario_path, load_scenario, with_overrides
+from negotiation.scenario import ScenarioError, Spec, default_scenario_path, load_scenario, value_at, with_overrides
 
 
 @dataclass(frozen=True)
@@ -33,20 +33,37 @@ class Slider:
     step: float
 
 
+# Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
+# fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
 SLIDERS = (
-    Slider("relief", "Relief at stake, $bn/yr (value to Japan)", "deal.tariff_relief_max_usd_bn_per_year", 0, 120, 1),
-    Slider("equity", "Equity fraction of the $550bn package", "deal.equity_fraction", 0.005, 0.5, 0.005),
+    Slider("relief", "Relief at stake, $bn/yr (value to {principal})", "deal.tariff_relief_max_usd_bn_per_year", 0,
+           120, 1),
+    Slider("equity", "Equity fraction of the package", "deal.equity_fraction", 0.005, 0.5, 0.005),
     Slider("deadline", "Deadline, years (talks end; 3.5 = January 2029)", "deal.horizon_years", 0.5, 7, 0.25),
-    Slider("US rate", "US patience: discount rate, /yr", "agents.us.discount_rate_per_year", 0.0, 0.15, 0.001),
-    Slider("Japan rate", "Japan patience: discount rate, /yr", "agents.japan.discount_rate_per_year", 0.0, 0.15,
-           0.001),
-    Slider("US δ", "US patience: discount factor per offer", "agents.us.discount", 0.5, 0.99, 0.01),
-    Slider("Japan δ", "Japan patience: discount factor per offer", "agents.japan.discount", 0.5, 0.99, 0.01),
-    Slider("JBIC margin", "Lenders' required margin (JBIC), /yr", "agents.jbic.required_margin_per_year", 0.0, 0.02,
-           0.001),
-    Slider("TSMC margin", "TSMC margin per $ of capex (lower: builds more for relief)", "agents.tsmc.margin_per_usd",
-           0.05, 1.0, 0.05),
+    Slider("{counterpart} rate", "{counterpart}: patience, discount rate /yr",
+           "agents.{counterpart}.discount_rate_per_year", 0.0, 0.15, 0.001),
+    Slider("{principal} rate", "{principal}: patience, discount rate /yr", "agents.{principal}.discount_rate_per_year",
+           0.0, 0.15, 0.001),
+    Slider("{counterpart} δ", "{counterpart}: discount factor per offer", "agents.{counterpart}.discount", 0.5, 0.99,
+           0.01),
+    Slider("{principal} δ", "{principal}: discount factor per offer", "agents.{principal}.discount", 0.5, 0.99, 0.01),
+    Slider("{lender} margin", "{lender}: required margin over its funding, /yr",
+           "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001),
+    Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for relief)",
+           "agents.{investor}.margin_per_usd", 0.05, 1.0, 0.05),
 )
+
+
+def for_scenario(spec: Spec, template: str, names: bool = False) -> str | None:
+    """A key or caption template with its role placeholders filled from ``spec`` (``None``: no such actor)."""
+    fill = {}
+    for role in ("counterpart", "principal", "lender", "insurer", "investor"):
+        keys = spec.keys_of(role)
+        if "{" + role + "}" in template:
+            if not keys:
+                return None
+            fill[role] = spec.agents[keys[0]].name if names else keys[0]
+    return template.format(**fill)
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ class Choice:
 
 
 CHOICES = (
-    Choice("Final offer before the deadline (last word)", "protocol.last_proposer", ("us", "japan")),
+    Choice("Final offer before the deadline (last word)", "protocol.last_proposer", ()),  # (): the governments
 )
 
 
@@ -86,14 +103,7 @@ def _is_scenario(path: Path) -> bool:
     return any(key in data for key in ("base", "deal", "agents", "protocol"))
 
 
-def get_key(spec: Spec, key: str) -> Any:
-    """A scenario value by dotted key (``None`` when the scenario does not have it)."""
-    node: Any = spec
-    for part in key.split("."):
-        node = getattr(node, part, None)
-        if node is None:
-            return None
-    return node
+get_key = value_at  # a scenario value by dotted key
 
 
 @dataclass
@@ -117,15 +127,20 @@ class Controls:
         base = self.base()
         out = []
         for s in SLIDERS:
-            value = get_key(base, s.key)
+            key = for_scenario(base, s.key)
+            value = None if key is None else get_key(base, key)
             if value is not None:  # widen the range to hold the scenario's own value (e.g. a 2,000-round deadline)
-                out.append((replace(s, low=min(s.low, value), high=max(s.high, value)), value))
+                caption = for_scenario(base, s.caption, names=True) or s.caption
+                name = for_scenario(base, s.name, names=True) or s.name
+                out.append((replace(s, name=name, key=key, caption=caption, low=min(s.low, value),
+                                    high=max(s.high, value)), value))
         return out
 
     def choices(self) -> list[tuple[Choice, Any]]:
         """The drop-downs that apply to the picked scenario, with the scenario's own value."""
         base = self.base()
-        return [(c, get_key(base, c.key)) for c in CHOICES if get_key(base, c.key) is not None]
+        return [(c if c.options else replace(c, options=base.governments), get_key(base, c.key)) for c in CHOICES
+                if get_key(base, c.key) is not None]
 
     def spec(self) -> Spec:
         """The scenario with the slider and drop-down values applied (validated like any override)."""

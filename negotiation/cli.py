@@ -118,7 +118,7 @@ def _command_report(args: argparse.Namespace) -> int:
 
 
 def _command_export_genius(args: argparse.Namespace) -> int:
-    from negotiation.interop.genius import FILES, export
+    from negotiation.interop.genius import export, files
     from negotiation.model import NegotiationModel
     from negotiation.scenario import load_scenario
 
@@ -132,7 +132,7 @@ def _command_export_genius(args: argparse.Namespace) -> int:
         out = export(model, args.outdir, shares, reliefs)
     except ValueError as err:
         raise ScenarioError(f"{args.scenario}: {err}") from None
-    for key, name in FILES.items():
+    for key, name in files(model).items():
         extra = ""
         if key in out["profiles"]:
             p = out["profiles"][key]
@@ -269,67 +269,50 @@ def _command_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def result_json(model: Any, result: Any, seed: int) -> dict[str, Any]:
-    """The contract's JSON object for one run."""
-    pkg = result.package
-    out: dict[str, Any] = {
-        "scenario": model.spec.name,
-        "scenario_hash": model.scenario_hash(),
-        "seed": seed,
-        "agreed": result.agreed,
-        "steps": result.steps,
-        "us_profit_share": pkg.us_profit_share if pkg else None,
-        "tariff_relief_usd_bn_per_year": model.relief_usd_bn_per_year(pkg) if pkg else None,
-        "utilities": result.utilities,
-        "equilibrium": result.equilibrium,
-        **result.details,
-    }
-    if model.streams is not None and model.spec.deal.two_phase:
-        out["us_profit_share_before_recoup"] = model.spec.deal.phase1_us_share
-    return out
-
-
 def _print_table(model: Any, result: Any, seed: int) -> None:
-    from negotiation.issues import Package
+    from negotiation.result import money_in
 
     spec = model.spec
+    counterpart, principal = model.counterpart, model.principal
+    names = result.actor_names
     print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
-    print(f"{'round':>5}  {'proposer':<8} {'US share':>8} {'relief $bn/yr':>13} {'u_US':>9} {'u_Japan':>9}  answer")
+    print(f"{'round':>5}  {'proposer':<12} {'US share':>8} {'relief $bn/yr':>13} {'u_' + counterpart.key:>9} "
+          f"{'u_' + principal.key:>9}  answer")
     for offer, responses in zip(model.offers, model.responses, strict=True):
         p = offer.package
         answer = responses[-1]
         word = "accepted" if answer.accepted else f"rejected ({answer.reason})"
-        print(f"{offer.round:>5}  {offer.proposer:<8} {p.us_profit_share:>8.3f} "
-              f"{model.relief_usd_bn_per_year(p):>13.1f} {model.us.utility_of(p):>9.2f} "
-              f"{model.japan.utility_of(p):>9.2f}  {word}")
+        print(f"{offer.round:>5}  {offer.proposer:<12} {p.us_profit_share:>8.3f} "
+              f"{model.relief_usd_bn_per_year(p):>13.1f} {counterpart.utility_of(p):>9.2f} "
+              f"{principal.utility_of(p):>9.2f}  {word}")
     eq = result.equilibrium
     if result.agreed:
         pkg = result.package
-        print(f"\nAgreement in round {result.steps}: US {pkg.us_profit_share:.1%} of equity-related profits"
-              f"{' after recoup' if model.streams is not None and spec.deal.two_phase else ''}, "
-              f"tariff relief ${model.relief_usd_bn_per_year(pkg):.1f}bn a year.")
+        print(f"\nAgreement in round {result.steps}: {names[counterpart.key]} {pkg.us_profit_share:.1%} of "
+              f"equity-related profits{' after recoup' if result.us_profit_share_before_recoup is not None else ''}, "
+              f"tariff relief ${result.tariff_relief_usd_bn_per_year:.1f}bn a year.")
     else:
         print(f"\nNo agreement after {result.steps} rounds (breakdown).")
-    if eq["us_profit_share"] is not None:
-        relief = eq["tariff_relief_usd_bn_per_year"]
-        print(f"Equilibrium ({eq['concept']}): US share {eq['us_profit_share']:.3f}, relief ${relief:.1f}bn a year.")
-    for name in ("nash", "kalai_smorodinsky"):
-        if eq.get(name):
-            print(f"  {name.replace('_', '–').title():<18} US share {eq[name]['us_profit_share']:.3f}, "
-                  f"relief ${eq[name]['tariff_relief_usd_bn_per_year']:.1f}bn a year")
-    names = {"us": "US", "japan": "Japan", "jbic": "JBIC", "nexi": "NEXI", "tsmc": "TSMC"}
+    if eq is not None and eq.spe is not None:
+        print(f"Equilibrium ({eq.concept}): US share {eq.spe.us_profit_share:.3f}, "
+              f"relief ${eq.spe.tariff_relief_usd_bn_per_year:.1f}bn a year.")
+    others = (("Nash", eq.nash), ("Kalai–Smorodinsky", eq.kalai_smorodinsky)) if eq is not None else ()
+    for label, point in others:
+        if point is not None:
+            print(f"  {label:<18} US share {point.us_profit_share:.3f}, "
+                  f"relief ${point.tariff_relief_usd_bn_per_year:.1f}bn a year")
     print("Gains over no deal, present value in $bn (each actor's utility):  " +
-          ", ".join(f"{names.get(k, k)} {v:.1f}" for k, v in result.utilities.items()))
-    loss = result.details.get("japan_concession_loss_usd_bn_per_year")
+          ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
+    loss = result.concession_loss_usd_bn_per_year
+    opening = spec.deal.japan_opening_us_share
     if loss is not None and loss <= 0:
-        print(f"Japan conceded nothing beyond its {spec.deal.japan_opening_us_share:.0%} opening: it keeps "
+        print(f"{names[principal.key]} conceded nothing beyond its {opening:.0%} opening: it keeps "
               f"${-loss:.2f}bn a year more than at its opening, once recouped.")
     elif loss is not None:
-        yen = result.details.get("japan_concession_loss_jpy_bn_per_year")
-        print(f"Japan's yearly loss from conceding beyond its {spec.deal.japan_opening_us_share:.0%} opening, once "
-              f"recouped: ${loss:.2f}bn{'' if yen is None else f' ≈ ¥{yen:.0f}bn'} a year "
-              "(its negotiator: \"at most a couple of tens of billions of yen\").")
-    _ = Package
+        local = result.concession_loss_local_bn_per_year
+        shown = "" if local is None or result.currency == "USD" else f" ≈ {money_in(result.currency, local)}"
+        print(f"{names[principal.key]}'s yearly loss from conceding beyond its {opening:.0%} opening, once "
+              f"recouped: ${loss:.2f}bn{shown} a year.")
 
 
 def _command_run(args: argparse.Namespace) -> int:
@@ -343,7 +326,7 @@ def _command_run(args: argparse.Namespace) -> int:
         model = NegotiationModel(spec, rng=args.seed)
         result = model.run()
         if args.json:
-            print(json.dumps(result_json(model, result, args.seed), sort_keys=True))
+            print(json.dumps(result.to_json(), sort_keys=True))
         else:
             _print_table(model, result, args.seed)
         return 0

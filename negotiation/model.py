@@ -1,36 +1,39 @@
-"""NegotiationModel: the US and Japan bargain round by round over a package, under Level-II ratification.
+"""NegotiationModel: two governments bargain round by round over a package, under Level-II ratification.
 
-One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time): the proposer offers a
-package (US profit share, tariff relief), Japan's lenders say whether they would fund it, the responder
-accepts or rejects, both sides learn from what they saw, and a DataCollector row is written. The model
-stops itself on agreement, or at the deadline (``Spec.deadline_rounds``) with breakdown.
+It follows the ODD description in docs/ODD.md. The model is the negotiation table: it seats the actors a
+scenario names (each builds itself from the scenario: ``agents/``), draws the run's belief errors, and runs
+the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time):
 
-It follows the ODD description in docs/ODD.md; every behaviour lives in its actor's class in ``agents/``.
-The same scenario is solved from the outside by ``negotiation.solvers`` (``model.solve()``), which the
-agents never call.
+    propose  — the round's proposer offers a package (US profit share, tariff relief)
+    ratify   — the principal's lenders and insurer say whether they would fund it (Level II)
+    respond  — the other government accepts or rejects it (the principal only what is funded)
+    learn    — on a rejection, both governments update their beliefs
+    collect  — a DataCollector row
+
+The model stops itself on agreement, or at the deadline (``Spec.deadline_rounds``) with breakdown. The same
+scenario is solved from the outside by ``negotiation.solvers`` (``model.solve()``), which the agents never
+call. The model reads no files: give it a validated :class:`~negotiation.scenario.Spec`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
 
-from agents.base import Government, lognormal_factor
-from agents.japan import Japan, JapanPreferences
-from agents.jbic import JBIC, LenderTerms, nexi_cost_per_usd
-from agents.nexi import NEXI
-from agents.tsmc import TSMC
-from agents.us import US, USPreferences
-from negotiation.economics import ProfitStreams, annuity
+from agents import ROLES
+from agents.bargaining import BeliefErrors, Government
+from agents.contract import Actor
+from agents.investor import Investor, combined
+from agents.lender import Lender
+from agents.principal import Principal
+from negotiation.economics import ProfitStreams
 from negotiation.issues import Offer, Package, Response
-from negotiation.scenario import Spec, load_scenario, with_overrides
+from negotiation.result import Equilibrium, Point, RunResult
+from negotiation.scenario import Spec, with_overrides
 from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
 SHARE_POINTS = 201  # the agents' grid over the US share (the solver uses its own, finer grid)
@@ -49,36 +52,20 @@ _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest
 _SOLUTIONS_KEPT = 64
 
 
-@dataclass
-class Result:
-    """What a run ended with: the agreement (or breakdown), each actor's utility, the equilibrium."""
-
-    agreed: bool
-    steps: int
-    package: Package | None
-    utilities: dict[str, float]
-    equilibrium: dict[str, Any]
-    details: dict[str, Any] = field(default_factory=dict)
-
-
 class NegotiationModel(mesa.Model):
-    """The negotiation table: builds the actors from a scenario and runs the bargaining protocol.
+    """The negotiation table: seats the actors of a scenario and runs the bargaining protocol.
 
     Args:
-        spec: a validated scenario; when ``None``, ``scenario_path`` (default: the baseline) is loaded.
-        scenario_path: a scenario TOML file, used when ``spec`` is ``None``.
+        spec: a validated scenario (``negotiation.scenario.load_scenario`` reads one from a file).
         overrides: dotted-key overrides (``{"deal.equity_fraction": 0.2}``), validated like the file.
         rng: the seed (or NumPy generator); every random draw comes from ``self.rng``.
         collect_data: record a DataCollector row per round (default: ``protocol.collect_data``).
 
     """
 
-    def __init__(self, spec: Spec | None = None, *, scenario_path: str | Path | None = None,
-                 overrides: dict[str, Any] | None = None, rng: Any = None,
+    def __init__(self, spec: Spec, *, overrides: dict[str, Any] | None = None, rng: Any = None,
                  collect_data: bool | None = None) -> None:
         super().__init__(rng=rng)
-        if spec is None:
-            spec = load_scenario(scenario_path)
         if overrides:
             spec = with_overrides(spec, overrides)
         self.spec = spec
@@ -86,19 +73,15 @@ class NegotiationModel(mesa.Model):
         self.max_rounds = spec.deadline_rounds
         self.concession_rounds = spec.protocol.concession_rounds
         self.round_years = spec.protocol.round_months / 12.0
-        self.unit_surplus = spec.deal.kind == "unit_surplus"
-        self.share_grid = _SHARE_GRID
-        self.relief_at_stake = (not self.unit_surplus and spec.deal.tariff_threat
-                                and spec.deal.tariff_relief_max_usd_bn_per_year > 0)
-        self.relief_grid = _RELIEF_GRID if self.relief_at_stake else _NO_RELIEF_GRID
         self.offers: list[Offer] = []
         self.responses: list[tuple[Response, ...]] = []
         self.agreement: Package | None = None
         self.outcome = "running"
         self._solution: GameSolution | None = None
         self._digest: str | None = None
-        self._build_actors()
-        self._form_beliefs()
+        self._deal_economics()
+        self._seat_actors()
+        self._draw_beliefs()
         self.collect_data = spec.protocol.collect_data if collect_data is None else collect_data
         self.datacollector = mesa.DataCollector(model_reporters={
             "round": lambda m: m.steps,
@@ -106,200 +89,130 @@ class NegotiationModel(mesa.Model):
             "us_profit_share": lambda m: m.offers[-1].package.us_profit_share if m.offers else None,
             "tariff_relief_usd_bn_per_year": lambda m: (m.relief_usd_bn_per_year(m.offers[-1].package)
                                                         if m.offers else None),
-            "us_utility": lambda m: m.us.utility_of(m.offers[-1].package) if m.offers else None,
-            "japan_utility": lambda m: m.japan.utility_of(m.offers[-1].package) if m.offers else None,
+            "counterpart_utility": lambda m: m.counterpart.utility_of(m.offers[-1].package) if m.offers else None,
+            "principal_utility": lambda m: m.principal.utility_of(m.offers[-1].package) if m.offers else None,
             "accepted": lambda m: bool(m.responses and m.responses[-1][-1].accepted),
-            "lenders_fund": lambda m: (all(r.accepted for r in m.responses[-1] if r.actor in ("jbic", "nexi"))
-                                       if m.responses else None),
-            "tsmc_build_usd_bn": lambda m: (float(m.tsmc.build_usd_bn(m.offers[-1].package.relief_fraction))
-                                            if m.offers and m.tsmc is not None else None),
-            "us_believed_fundable_share": lambda m: m.us.believed_fundable_share,
+            "lenders_fund": lambda m: all(r.accepted for r in m.responses[-1][:-1]) if m.responses else None,
+            "investor_build_usd_bn": lambda m: (sum(float(i.build_usd_bn(m.offers[-1].package.relief_fraction))
+                                                    for i in m.investors) if m.offers and m.investors else None),
+            "counterpart_believed_fundable_share": lambda m: m.counterpart.believed_fundable_share,
         })
 
     # -- construction --------------------------------------------------------------------------------------
-    def _build_actors(self) -> None:
-        deal, a = self.spec.deal, self.spec.agents
-        self.tsmc = self.jbic = self.nexi = None
-        if self.unit_surplus:
-            self.streams = None
-            us_pref = USPreferences(unit_surplus=True)
-            japan_pref = JapanPreferences(unit_surplus=True)
-            self.equity_usd_bn = 0.0
-            self.fundable_share = 1.0
-        else:
-            self.streams = ProfitStreams.from_deal(deal)
-            self.equity_usd_bn = deal.fund_usd_bn * deal.equity_fraction
-            extra_build = None
-            if a.tsmc is not None:
-                self.tsmc = TSMC(self, a.tsmc.committed_usd_bn, a.tsmc.margin_per_usd,
-                                 a.tsmc.japanese_parts_share, a.tsmc.parts_tariff_cut)
-                extra_build = self.tsmc.extra_build_usd_bn
-            self.fundable_share = 1.0
-            if a.jbic is not None:
-                self.jbic = JBIC(self, self.lender_terms(), self.streams, self.equity_usd_bn)
-                self.fundable_share = self.jbic.fundable_share
-            if a.nexi is not None:
-                exposure = (a.nexi.guaranteed_fraction_of_fund * deal.fund_usd_bn
-                            + a.nexi.coverage_fraction * self.equity_usd_bn)
-                income = self.equity_usd_bn * self._nexi_cost(self.lender_terms().hurdle_rate_per_year)
-                self.nexi = NEXI(self, exposure, a.nexi.capacity_usd_bn, income)
-                if not self.nexi.within_capacity:
-                    self.fundable_share = -1.0
-            relief_value = deal.tariff_relief_max_usd_bn_per_year if deal.tariff_threat else 0.0
-            duty = deal.duty_at_stake_usd_bn_per_year if deal.tariff_threat else 0.0
-            build_kw = {"tsmc_extra_build_usd_bn": extra_build} if extra_build is not None else {}
-            us_pref = USPreferences(
-                discount_rate_per_year=a.us.discount_rate_per_year, equity_usd_bn=self.equity_usd_bn,
-                fund_usd_bn=deal.fund_usd_bn, onshore_value_per_usd=a.us.onshore_value_per_usd,
-                relief_cost_weight=a.us.relief_cost_weight, duty_at_stake_usd_bn_per_year=duty,
-                relief_life_years=deal.relief_life_years, streams=self.streams, **build_kw)
-            parts = (a.tsmc.japanese_parts_share * a.tsmc.japanese_parts_margin) if a.tsmc is not None else 0.0
-            japan_pref = JapanPreferences(
-                discount_rate_per_year=a.japan.discount_rate_per_year, equity_usd_bn=self.equity_usd_bn,
-                relief_value_usd_bn_per_year=relief_value, relief_life_years=deal.relief_life_years,
-                parts_margin_share=parts, streams=self.streams, **build_kw)
-            outside = a.japan.outside_option_share * relief_value * annuity(
-                a.japan.discount_rate_per_year, 0.0, deal.relief_life_years)
-            japan_pref = replace(japan_pref, disagreement=outside)
-        us_delta = a.us.discount if a.us.discount is not None else self.derived_discount(us_pref, Package(1.0, 0.0))
-        japan_delta = (a.japan.discount if a.japan.discount is not None
-                       else self.derived_discount(japan_pref, Package(0.0, 1.0 if self.relief_at_stake else 0.0)))
-        us_opening = Package(max(min(self.fundable_share, 1.0), 0.0), 0.0)
-        opening_share = 1.0 if self.unit_surplus else deal.japan_opening_us_share
-        japan_opening = Package(max(min(opening_share, self.fundable_share), 0.0),
-                                1.0 if self.relief_at_stake else 0.0)
-        self.us = US(self, us_pref, us_delta, us_opening, a.us.concession_beta)
-        self.japan = Japan(self, japan_pref, japan_delta, japan_opening, a.japan.concession_beta)
-        self.governments: dict[str, Government] = {"us": self.us, "japan": self.japan}
+    def _deal_economics(self) -> None:
+        """What the deal itself fixes: the issues at stake, the grids, the profit streams, the equity."""
+        deal = self.spec.deal
+        self.unit_surplus = deal.kind == "unit_surplus"
+        self.relief_at_stake = (not self.unit_surplus and deal.tariff_threat
+                                and deal.tariff_relief_max_usd_bn_per_year > 0)  # type: ignore[operator]
+        self.share_grid = _SHARE_GRID
+        self.relief_grid = _RELIEF_GRID if self.relief_at_stake else _NO_RELIEF_GRID
+        self.streams = None if self.unit_surplus else ProfitStreams.from_deal(deal)
+        self.equity_usd_bn = 0.0 if self.unit_surplus else deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
 
-    def lender_terms(self, margin_factor: float = 1.0, failure_factor: float = 1.0) -> LenderTerms:
-        """JBIC's hurdle and NEXI's cost, optionally as someone with belief errors would see them."""
-        a = self.spec.agents
-        hurdle = a.jbic.cost_of_funds_per_year + a.jbic.required_margin_per_year * margin_factor
-        return LenderTerms(hurdle, self._nexi_cost(hurdle, failure_factor))
+    def _seat_actors(self) -> None:
+        """Each actor builds itself from the scenario; those others depend on are seated first."""
+        spec = self.spec
 
-    def _nexi_cost(self, rate: float, failure_factor: float = 1.0) -> float:
-        n = self.spec.agents.nexi
-        if n is None:
-            return 0.0
-        streams = replace(self.streams, failure_probability=min(self.streams.failure_probability * failure_factor,
-                                                                0.99))
-        return nexi_cost_per_usd(n.loading, n.coverage_fraction, streams, rate)
+        def seat(role: str) -> list[Any]:
+            return [ROLES[role].from_spec(self, key, spec) for key in spec.keys_of(role)]
 
-    def derived_discount(self, preferences: Any, ideal: Package) -> float:
-        """Per-round patience from the cost of delay.
+        package = not self.unit_surplus
+        self.investors: list[Investor] = seat("investor") if package else []
+        self.onshore_build_usd_bn = combined(self.investors, lambda i: i.extra_build_usd_bn)
+        self.parts_income_usd_bn = combined(self.investors, lambda i: i.parts_income_usd_bn)
+        self.insurers: list[Any] = seat("insurer") if package else []
+        self.lenders: list[Lender] = seat("lender") if package else []
+        self.principal: Principal = seat("principal")[0]
+        self.counterpart: Government = seat("counterpart")[0]
+        self.governments: dict[str, Government] = {self.counterpart.key: self.counterpart,
+                                                   self.principal.key: self.principal}
 
-        The share of the gain from one's ideal package kept when agreement comes one round later,
-        (u(p, Δ) − d)/(u(p, 0) − d).
-        """
-        s, x = float(ideal.us_profit_share), float(ideal.relief_fraction)
-        d = preferences.disagreement
-        now = float(preferences.utility(s, x, 0.0)) - d
-        later = float(preferences.utility(s, x, self.round_years)) - d
-        if now <= 0:
-            return 0.5
-        return min(max(later / now, 0.01), 0.9999)
-
-    def _form_beliefs(self) -> None:
+    def _draw_beliefs(self) -> None:
+        """Draw the run's belief errors (in their fixed order) and let each government form its beliefs."""
         complete = self.spec.protocol.information == "complete"
-        sigma = 0.0 if complete else self.spec.protocol.belief_noise
-        rng = self.rng
-        us_pref, japan_pref = self.us.preferences, self.japan.preferences
-        f = [lognormal_factor(rng, sigma) for _ in range(7)]  # fixed order of draws
-        if self.unit_surplus:
-            believed_japan, believed_us = japan_pref, us_pref
-        else:
-            believed_japan = replace(japan_pref,
-                                     relief_value_usd_bn_per_year=japan_pref.relief_value_usd_bn_per_year * f[0])
-            believed_us = replace(us_pref, onshore_value_per_usd=us_pref.onshore_value_per_usd * f[2],
-                                  relief_cost_weight=us_pref.relief_cost_weight * f[3])
-        us_sees_delta = min(1.0 - (1.0 - self.japan.discount) * f[1], 0.9999)
-        japan_sees_delta = min(1.0 - (1.0 - self.us.discount) * f[4], 0.9999)
-        if self.jbic is not None and not complete:
-            believed_cap = LenderTerms.fundable_share(self.lender_terms(f[5], f[6]), self.streams)
-            if self.nexi is not None and not self.nexi.within_capacity:
-                believed_cap = -1.0
-        else:
-            believed_cap = self.fundable_share
-        self.us.form_beliefs(believed_japan, us_sees_delta, believed_cap, complete)
-        self.us.opening = Package(min(max(believed_cap, 0.0), 1.0), 0.0)
-        self.japan.form_beliefs(believed_us, japan_sees_delta, self.fundable_share, complete)
-        self.japan.fundable_share_floor = self.japan.fundable_share_ceiling = self.fundable_share
+        errors = BeliefErrors.draw(self.rng, 0.0 if complete else self.spec.protocol.belief_noise)
+        self.counterpart.form_beliefs_about(self.principal, errors, complete)
+        self.principal.form_beliefs_about(self.counterpart, errors, complete)
+
+    @property
+    def fundable_share(self) -> float:
+        """The highest US share the principal's ratifiers fund (−1: none)."""
+        return self.principal.fundable_share
 
     # -- protocol --------------------------------------------------------------------------------------------
     def proposer_in(self, t: int) -> str:
         """Which government proposes in round ``t`` (1-based): offers alternate from the first proposer."""
-        first = self.spec.protocol.first_proposer
-        other = "japan" if first == "us" else "us"
-        return first if t % 2 == 1 else other
+        first = self.spec.first_proposer
+        return first if t % 2 == 1 else self.spec.other_government(first)
 
     @property
     def round(self) -> int:
         """The round being (or about to be) played."""
         return max(self.steps, 1)
 
-    def ratify(self, package: Package) -> Response:
-        """Japan's Level-II check: JBIC and NEXI each say whether they fund the package."""
-        answers = [lender.respond(package) for lender in (self.jbic, self.nexi) if lender is not None]
-        self._lender_answers = tuple(answers)
-        refused = [r for r in answers if not r.accepted]
-        return Response("lenders", not refused, refused[0].reason if refused else "")
-
     def step(self) -> None:
         """One round: propose → ratify → respond → learn → collect."""
         t = self.steps
         proposer = self.governments[self.proposer_in(t)]
-        responder = self.japan if proposer is self.us else self.us
-        self._lender_answers = ()
+        responder = self.governments[self.spec.other_government(proposer.key)]
         package = proposer.propose(t)
         if package is not None:
             offer = Offer(t, proposer.key, responder.key, package)
             proposer.offers_made += 1
             self.offers.append(offer)
-            response = responder.respond(offer, funded=self.ratify if responder is self.japan else None)
-            if responder is not self.japan:
-                self.ratify(package)  # record what the lenders would say of Japan's own offer
-            self.responses.append((*self._lender_answers, response))
+            ratification = self.principal.ratify(package)
+            response = responder.respond(offer, ratification)
+            self.responses.append((*ratification, response))
             if response.accepted:
                 self.agreement = package
                 self.outcome = "agreement"
                 self.running = False
             else:
-                proposer.observe_own_offer_refused(offer, response)
-                responder.observe_offer(offer)
+                proposer.learn_from_refusal(offer, response)
+                responder.learn_from_offer(offer)
         if self.running and t >= self.max_rounds:
             self.outcome = "breakdown"
             self.running = False
         if self.collect_data:
             self.datacollector.collect(self)
 
-    def run(self, solve: bool = True) -> Result:
-        """Step until agreement or deadline and return the :class:`Result` (``solve``: with equilibrium)."""
+    def run(self, solve: bool = True) -> RunResult:
+        """Step until agreement or deadline and return the :class:`RunResult` (``solve``: with equilibrium)."""
         while self.running:
             self.step()
         return self.result(solve=solve)
 
     # -- views -----------------------------------------------------------------------------------------------
     def relief_usd_bn_per_year(self, package: Package) -> float:
-        """Tariff relief of a package: its value to Japan, $bn a year."""
+        """Tariff relief of a package: its value to the principal, $bn a year."""
         if not self.relief_at_stake:
             return 0.0
-        return package.relief_fraction * self.spec.deal.tariff_relief_max_usd_bn_per_year
+        return package.relief_fraction * self.spec.deal.tariff_relief_max_usd_bn_per_year  # type: ignore[operator]
 
-    def actors(self) -> list[Any]:
-        """The actors taking part, in canonical order."""
-        order = {"us": self.us, "japan": self.japan, "jbic": self.jbic, "nexi": self.nexi, "tsmc": self.tsmc}
-        return [order[k] for k in self.spec.actors if order.get(k) is not None]
+    def actors(self) -> list[Actor]:
+        """The actors taking part, by role (counterpart, principal, lenders, insurer, investors)."""
+        seated = {a.key: a for a in [self.counterpart, self.principal, *self.lenders, *self.insurers,
+                                     *self.investors]}
+        return [seated[k] for k in self.spec.actors if k in seated]
+
+    def actor(self, key: str) -> Actor:
+        """The actor with ``key``."""
+        for a in self.actors():
+            if a.key == key:
+                return a
+        raise KeyError(key)
 
     def game(self) -> PackageGame:
         """The same bargaining game, described for the outside solver (true preferences, no beliefs)."""
+        counterpart, principal = self.counterpart, self.principal
         return PackageGame(
-            us_utility=lambda s, x: self.us.preferences.utility(s, x),
-            japan_utility=lambda s, x: self.japan.preferences.utility(s, x),
-            disagreement=(self.us.preferences.disagreement, self.japan.preferences.disagreement),
-            deltas=(self.us.discount, self.japan.discount), rounds=self.max_rounds,
-            us_first=self.spec.protocol.first_proposer == "us", fundable_share=self.fundable_share,
-            relief_at_stake=self.relief_at_stake)
+            us_utility=lambda s, x: counterpart.preferences.utility(s, x),
+            japan_utility=lambda s, x: principal.preferences.utility(s, x),
+            disagreement=(counterpart.preferences.disagreement, principal.preferences.disagreement),
+            deltas=(counterpart.discount, principal.discount), rounds=self.max_rounds,
+            us_first=self.spec.first_proposer == counterpart.key, fundable_share=self.fundable_share,
+            relief_at_stake=self.relief_at_stake, names=(counterpart.name, principal.name))
 
     def solve(self) -> GameSolution:
         """The independently solved equilibrium of this scenario.
@@ -328,51 +241,41 @@ class NegotiationModel(mesa.Model):
         """A short hash of the validated scenario, for provenance."""
         return self.scenario_digest()[:16]
 
-    def result(self, solve: bool = True) -> Result:
-        """The run's outcome, each actor's utility (PV $bn gain over no deal) and the equilibrium.
+    def point(self, share: float, relief_fraction: float) -> Point:
+        """A package in the terms a user reads."""
+        return Point(share, self.relief_usd_bn_per_year(Package(share, relief_fraction)))
 
-        With ``solve``, the independently solved equilibrium is included (cached per scenario).
-        """
+    def result(self, solve: bool = True) -> RunResult:
+        """The run's outcome, each actor's utility (PV $bn gain over no deal) and, with ``solve``, the equilibrium."""
         pkg = self.agreement
-        utilities = {a.key: _clean(a.outcome_utility(pkg)) for a in self.actors()}
-        if not solve:
-            return Result(self.agreement is not None, self.steps, pkg, utilities, {}, {})
-        sol = self.solve()
-
-        def point(p: Any) -> dict[str, Any] | None:
-            if p is None:
-                return None
-            return {"us_profit_share": _clean(p.us_profit_share),
-                    "tariff_relief_usd_bn_per_year": _clean(self.relief_usd_bn_per_year(
-                        Package(p.us_profit_share, p.relief_fraction)))}
-
-        spe = point(sol.spe) or {"us_profit_share": None, "tariff_relief_usd_bn_per_year": None}
-        equilibrium = {**spe, "concept": sol.concept, "nash": point(sol.nash),
-                       "kalai_smorodinsky": point(sol.kalai_smorodinsky)}
-        details: dict[str, Any] = {
-            "discounts": {"us": _clean(self.us.discount), "japan": _clean(self.japan.discount)},
-            "fundable_share": _clean(self.fundable_share),
-            "deadline_rounds": self.max_rounds,
-        }
-        if self.streams is not None and self.spec.deal.two_phase:
-            details["recoup_years"] = _clean(self.streams.recoup_years)
+        deal, principal = self.spec.deal, self.principal
+        utilities = {a.key: a.outcome_utility(pkg) for a in self.actors()}
+        two_phase = self.streams is not None and deal.two_phase
+        equilibrium = distance = None
+        if solve:
+            sol = self.solve()
+            points = [None if p is None else self.point(p.us_profit_share, p.relief_fraction)
+                      for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)]
+            equilibrium = Equilibrium(sol.concept, *points)
+            if pkg is not None and sol.spe is not None:
+                distance = abs(pkg.us_profit_share - sol.spe.us_profit_share)
+        loss = local = None
         if pkg is not None and self.streams is not None:
-            # Japan's yearly loss from conceding beyond its opening, once recouped (FACTS: Akazawa's
-            # "at most a couple of tens of billions of yen" a year is the figure to hold it against)
+            # the principal's yearly loss from conceding beyond its opening, once recouped (docs/FACTS.md:
+            # Akazawa's "at most a couple of tens of billions of yen" a year is the figure to hold it against)
             yearly_profit = ((1 - self.streams.failure_probability) * self.streams.cash_yield_per_year
                              * self.equity_usd_bn)
-            concession = pkg.us_profit_share - self.spec.deal.japan_opening_us_share
-            details["japan_concession_loss_usd_bn_per_year"] = _clean(concession * yearly_profit)
-            if self.spec.deal.jpy_per_usd is not None:
-                details["japan_concession_loss_jpy_bn_per_year"] = _clean(
-                    concession * yearly_profit * self.spec.deal.jpy_per_usd)
-        if pkg is not None and sol.spe is not None:
-            details["distance_to_equilibrium"] = _clean(abs(pkg.us_profit_share - sol.spe.us_profit_share))
-        return Result(self.agreement is not None, self.steps, pkg, utilities, equilibrium, details)
-
-
-def _clean(v: float) -> float:
-    """Round a float for stable, readable output (12 significant digits)."""
-    if v is None or not math.isfinite(v):
-        return v
-    return float(f"{v:.12g}")
+            loss = (pkg.us_profit_share - deal.japan_opening_us_share) * yearly_profit  # type: ignore[operator]
+            if principal.currency_per_usd is not None:
+                local = loss * principal.currency_per_usd
+        return RunResult(
+            scenario=self.spec.name, scenario_hash=self.scenario_hash(), seed=self.seed_value,
+            agreed=pkg is not None, outcome=self.outcome, steps=self.steps, deadline_rounds=self.max_rounds,
+            package=pkg, tariff_relief_usd_bn_per_year=self.relief_usd_bn_per_year(pkg) if pkg else None,
+            us_profit_share_before_recoup=deal.phase1_us_share if two_phase else None,
+            utilities=utilities, actor_names={a.key: a.name for a in self.actors()},
+            discounts={k: g.discount for k, g in self.governments.items()}, fundable_share=self.fundable_share,
+            currency=principal.currency, equilibrium=equilibrium,
+            recoup_years=self.streams.recoup_years if two_phase else None,  # type: ignore[union-attr]
+            concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
+            distance_to_equilibrium=distance)

@@ -11,11 +11,10 @@ import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-ACTORS = ("us", "japan", "jbic", "nexi", "tsmc")
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
 
 
@@ -24,19 +23,13 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    """Base for every table: unknown keys are errors, numbers must be finite."""
+    """Base for every table: unknown keys are errors, types are TOML's own, numbers must be finite.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=False)
+    Strict typing: a number must be written as a number (``0.2``, not ``"0.2"``; an integer is a fine float),
+    a boolean as ``true``/``false`` (not ``0`` or ``"no"``), a word as a string.
+    """
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: Any) -> Any:
-        field = cls.model_fields[info.field_name]
-        if isinstance(value, bool) and field.annotation in (float, int, float | None, int | None):
-            raise ValueError("expected a number, got a boolean")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class _Table(_Strict):
@@ -69,14 +62,19 @@ class Deal(_Table):
     profit_life_years: float | None = Field(None, gt=0, le=100)
     project_failure_probability: float | None = Field(None, ge=0, lt=1)
     recovery_fraction: float | None = Field(None, ge=0, le=1)
-    jpy_per_usd: float | None = Field(None, gt=0)  # for reporting money in yen too; not used by the bargaining
-
-    optional: ClassVar[tuple[str, ...]] = ("jpy_per_usd",)
 
 
-class USParams(_Table):
-    """The US government's preference parameters (see agents/us.py)."""
+class _ActorTable(_Table):
+    """The table of one actor, ``[agents.<key>]``: its role, display name, and the role's parameters."""
 
+    name: str = ""
+
+
+class CounterpartParams(_ActorTable):
+    """The counterpart government's preference parameters (see agents/counterpart.py)."""
+
+    role: Literal["counterpart"]
+    name: str = "counterpart government"
     optional: ClassVar[tuple[str, ...]] = ("discount",)
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
     discount: float | None = Field(None, gt=0, lt=1)
@@ -85,57 +83,62 @@ class USParams(_Table):
     concession_beta: float = Field(1.0, gt=0, le=100)
 
 
-class JapanParams(_Table):
-    """Japan's government preference parameters (see agents/japan.py)."""
+class PrincipalParams(_ActorTable):
+    """The principal government's preference parameters (see agents/principal.py)."""
 
-    optional: ClassVar[tuple[str, ...]] = ("discount",)
+    role: Literal["principal"]
+    name: str = "principal government"
+    optional: ClassVar[tuple[str, ...]] = ("discount", "currency_per_usd")
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
     discount: float | None = Field(None, gt=0, lt=1)
     outside_option_share: float | None = Field(None, ge=0, le=1)
     concession_beta: float = Field(1.0, gt=0, le=100)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217: what its money is reported in, besides $
+    currency_per_usd: float | None = Field(None, gt=0)  # for reporting money in its currency; not bargained over
 
 
-class JBICParams(_Table):
-    """JBIC's lending parameters (see agents/jbic.py)."""
+class LenderParams(_ActorTable):
+    """A state lender's parameters (see agents/lender.py)."""
 
+    role: Literal["lender"]
+    name: str = "state lender"
     cost_of_funds_per_year: float | None = Field(None, ge=0, le=1)
     required_margin_per_year: float | None = Field(None, ge=0, le=1)
 
 
-class NEXIParams(_Table):
-    """NEXI's insurance parameters (see agents/nexi.py)."""
+class InsurerParams(_ActorTable):
+    """The insurer's parameters (see agents/insurer.py)."""
 
+    role: Literal["insurer"]
+    name: str = "insurer"
     coverage_fraction: float | None = Field(None, ge=0, le=1)
     loading: float | None = Field(None, ge=0, le=10)
     guaranteed_fraction_of_fund: float | None = Field(None, ge=0, le=1)
     capacity_usd_bn: float | None = Field(None, ge=0)
 
 
-class TSMCParams(_Table):
-    """TSMC's investment parameters (see agents/tsmc.py)."""
+class InvestorParams(_ActorTable):
+    """A third-party investor's parameters (see agents/investor.py)."""
 
+    role: Literal["investor"]
+    name: str = "investor"
     committed_usd_bn: float | None = Field(None, ge=0)
     margin_per_usd: float | None = Field(None, gt=0, le=10)
-    japanese_parts_share: float | None = Field(None, ge=0, le=1)
+    principal_parts_share: float | None = Field(None, ge=0, le=1)
     parts_tariff_cut: float | None = Field(None, ge=0, le=1)
-    japanese_parts_margin: float | None = Field(None, ge=0, le=1)
+    principal_parts_margin: float | None = Field(None, ge=0, le=1)
 
 
-class Agents(_Strict):
-    """One table per actor; a missing table means that actor takes no part (US and Japan always do)."""
-
-    us: USParams = USParams()
-    japan: JapanParams = JapanParams()
-    jbic: JBICParams | None = None
-    nexi: NEXIParams | None = None
-    tsmc: TSMCParams | None = None
+ActorParams = Annotated[CounterpartParams | PrincipalParams | LenderParams | InsurerParams | InvestorParams,
+                        Field(discriminator="role")]
+ROLES = ("counterpart", "principal", "lender", "insurer", "investor")  # also the order actors are listed in
 
 
 class Protocol(_Strict):
     """Who proposes first, how long the negotiation may last, and what each side knows."""
 
-    first_proposer: Literal["us", "japan"] = "us"
-    last_proposer: Literal["us", "japan"] | None = None  # who has the last word (see Spec.deadline_rounds)
+    first_proposer: str = "counterpart"  # an actor key (or the role "counterpart" / "principal")
+    last_proposer: str | None = None  # who has the last word (see Spec.deadline_rounds); key or role
     max_rounds: int | None = Field(None, ge=1, le=100_000)  # left out: derived (see Spec.deadline_rounds)
     round_months: float = Field(1.0, gt=0, le=120)
     information: Literal["complete", "incomplete"] = "complete"
@@ -150,7 +153,7 @@ class Spec(_Strict):
     name: str = "unnamed"
     description: str = ""
     deal: Deal = Deal()
-    agents: Agents = Agents()
+    agents: dict[str, ActorParams] = Field(default_factory=dict)
     protocol: Protocol = Protocol()
 
     _rounds_derived: bool = PrivateAttr(default=False)  # protocol.max_rounds came from the calendar
@@ -174,20 +177,60 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:
-        tables: list[tuple[str, _Table]] = []
+        """Exactly one counterpart and one principal, at most one insurer, proposers that exist, no gaps."""
+        for role, low, high in (("counterpart", 1, 1), ("principal", 1, 1), ("insurer", 0, 1)):
+            n = len(self.keys_of(role))
+            if not low <= n <= high:
+                want = "exactly one" if low == high else f"at most {high}"
+                raise ValueError(f"agents: {want} actor with role = {role!r} is needed, found {n}")
+        tables: list[tuple[str, _Table]] = [(f"agents.{key}", table) for key, table in self.agents.items()]
         if self.deal.kind == "package":
-            tables += [("deal", self.deal), ("agents.us", self.agents.us), ("agents.japan", self.agents.japan)]
-        elif self.agents.us.discount is None or self.agents.japan.discount is None:
-            raise ValueError("a unit_surplus game needs agents.us.discount and agents.japan.discount")
-        for actor in ("jbic", "nexi", "tsmc"):
-            table = getattr(self.agents, actor)
-            if table is not None:
-                tables.append((f"agents.{actor}", table))
+            tables.insert(0, ("deal", self.deal))
+        else:  # the unit game needs only the governments' discount factors
+            for key in self.governments:
+                if self.agents[key].discount is None:  # type: ignore[union-attr]
+                    raise ValueError(f"a unit_surplus game needs agents.{key}.discount")
+            tables = [(w, t) for w, t in tables if t.role not in ("counterpart", "principal")]  # type: ignore[attr-defined]
         for where, table in tables:
             missing = table.missing()
             if missing:
                 raise ValueError(f"{where}.{missing[0]} is required")
+        for name in ("first_proposer", "last_proposer"):
+            value = getattr(self.protocol, name)
+            if value is not None and value not in (*self.governments, "counterpart", "principal"):
+                raise ValueError(f"protocol.{name}: {value!r} is not one of the governments "
+                                 f"({', '.join(self.governments)})")
         return self
+
+    def keys_of(self, role: str) -> tuple[str, ...]:
+        """The keys of the actors with ``role``, in file order."""
+        return tuple(key for key, table in self.agents.items() if table.role == role)
+
+    @property
+    def governments(self) -> tuple[str, str]:
+        """The keys of the counterpart and the principal."""
+        return self.keys_of("counterpart")[0], self.keys_of("principal")[0]
+
+    def government(self, who: str) -> str:
+        """An actor key for ``who``, given as a government's key or as its role."""
+        counterpart, principal = self.governments
+        return {"counterpart": counterpart, "principal": principal}.get(who, who)
+
+    @property
+    def first_proposer(self) -> str:
+        """The key of the government that proposes in round 1."""
+        return self.government(self.protocol.first_proposer)
+
+    @property
+    def last_proposer(self) -> str | None:
+        """The key of the government with the last word, if the scenario names one."""
+        p = self.protocol.last_proposer
+        return None if p is None else self.government(p)
+
+    def other_government(self, key: str) -> str:
+        """The other government's key."""
+        counterpart, principal = self.governments
+        return principal if key == counterpart else counterpart
 
     @property
     def deadline_rounds(self) -> int:
@@ -201,15 +244,17 @@ class Spec(_Strict):
         """
         p = self.protocol
         rounds = p.max_rounds if p.max_rounds is not None else DEFAULT_DEADLINE_ROUNDS
-        final_proposer = p.first_proposer if rounds % 2 == 1 else ("japan" if p.first_proposer == "us" else "us")
-        if p.last_proposer is not None and final_proposer != p.last_proposer and rounds > 1:
+        first = self.first_proposer
+        final_proposer = first if rounds % 2 == 1 else self.other_government(first)
+        last = self.last_proposer
+        if last is not None and final_proposer != last and rounds > 1:
             rounds -= 1
         return rounds
 
     @property
     def actors(self) -> tuple[str, ...]:
-        """The actors that take part, in the canonical order."""
-        return tuple(a for a in ACTORS if getattr(self.agents, a) is not None)
+        """The actors that take part, by role (counterpart, principal, lenders, insurer, investors)."""
+        return tuple(key for role in ROLES for key in self.keys_of(role))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -218,19 +263,36 @@ class Spec(_Strict):
 
 def _format_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
+    parts = [str(p) for p in first["loc"]]
+    if len(parts) >= 3 and parts[0] == "agents" and parts[2] in ROLES:
+        del parts[2]  # pydantic names the role's table in the location; the user wrote agents.<key>.<field>
+    loc = ".".join(parts)
     msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] in ("union_tag_not_found", "union_tag_invalid"):
+        got = "" if first["type"] == "union_tag_not_found" else " (got an unknown role)"
+        return (f"{source}: {loc}: unknown actor or missing role{got}: an actor's table needs "
+                f"role = one of {', '.join(ROLES)}")
     if not loc:
         return f"{source}: {msg}"
     if first["type"] == "extra_forbidden":
-        parts = loc.split(".")
-        if len(parts) == 2 and parts[0] == "agents":
-            msg = f"unknown actor (expected one of {', '.join(ACTORS)})"
-        else:
-            msg = "unknown key"
+        msg = "unknown key"
     value = first.get("input")
     shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
     return f"{source}: {loc}: {msg}{shown}"
+
+
+def value_at(spec: Spec, key: str) -> Any:
+    """A scenario value by dotted key (``None`` when the scenario does not have it).
+
+    >>> value_at(load_scenario(), "agents.us.role")
+    'counterpart'
+    """
+    node: Any = spec
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return None
+    return node
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -308,18 +370,33 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     """Read a scenario with its ``base`` chain.
 
     A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
-    override it key by key, so a counterfactual lists only what it changes.
+    override it key by key, so a counterfactual lists only what it changes. A top-level
+    ``without = ["tsmc"]`` removes actors the base has.
     """
     data = read_toml(path)
     base = data.pop("base", None)
+    without = data.pop("without", [])
+    if not isinstance(without, list) or not all(isinstance(k, str) for k in without):
+        raise ScenarioError(f"{path}: without: expected a list of actor keys, e.g. without = [\"tsmc\"]")
     if base is None:
+        if without:
+            raise ScenarioError(f"{path}: without: only a scenario with a base can leave actors out")
         return data
     if not isinstance(base, str):
         raise ScenarioError(f"{path}: base: expected a file name")
     base_path = (path.parent / base).resolve()
     if base_path in seen:
         raise ScenarioError(f"{path}: base: {base} includes itself")
-    return _merge(_read_with_base(base_path, (*seen, base_path)), data)
+    merged = _read_with_base(base_path, (*seen, base_path))
+    agents = dict(merged.get("agents", {}))
+    for key in without:
+        if key not in agents:
+            raise ScenarioError(f"{path}: without: {key!r} is not an actor of {base} "
+                                f"(its actors: {', '.join(agents) or 'none'})")
+        del agents[key]
+    if without:
+        merged["agents"] = agents
+    return _merge(merged, data)
 
 
 def read_scenario(path: str | Path) -> dict[str, Any]:

@@ -15,9 +15,25 @@ from matplotlib.figure import Figure
 
 from negotiation.issues import Package
 
-ACTOR_COLOURS = {"us": "#1f5fa8", "japan": "#c62f2f", "jbic": "#7b4ea3", "nexi": "#168a72", "tsmc": "#d9822b"}
-ACTOR_NAMES = {"us": "US", "japan": "Japan", "jbic": "JBIC", "nexi": "NEXI", "tsmc": "TSMC"}
+ROLE_COLOURS = {"counterpart": "#1f5fa8", "principal": "#c62f2f", "lender": "#7b4ea3", "insurer": "#168a72",
+                "investor": "#d9822b"}
+SPARE_COLOURS = ("#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")  # second lenders, investors, …
 REFERENCE_COLOUR = "#555555"
+
+
+def colours(model: Any) -> dict[str, str]:
+    """One colour per actor key, by role (the first actor of a role gets the role's colour)."""
+    out: dict[str, str] = {}
+    spare = iter(SPARE_COLOURS * 4)
+    for actor in model.actors():
+        taken = ROLE_COLOURS[actor.role] in out.values()
+        out[actor.key] = next(spare) if taken else ROLE_COLOURS[actor.role]
+    return out
+
+
+def name_of(model: Any, key: str) -> str:
+    """An actor's display name."""
+    return model.actor(key).name
 
 
 @dataclass(frozen=True)
@@ -39,7 +55,8 @@ def offers(model: Any) -> list[OfferPoint]:
     for offer, responses in zip(model.offers, model.responses, strict=False):
         p = offer.package
         out.append(OfferPoint(offer.round, offer.proposer, p.us_profit_share, model.relief_usd_bn_per_year(p),
-                              model.us.utility_of(p), model.japan.utility_of(p), responses[-1].accepted))
+                              model.counterpart.utility_of(p), model.principal.utility_of(p),
+                              responses[-1].accepted))
     return out
 
 
@@ -63,46 +80,28 @@ def outcome_text(model: Any) -> str:
     if model.outcome == "breakdown":
         return f"No agreement: talks broke down after {model.steps} rounds (the tariff stays)."
     if not model.offers:
-        who = ACTOR_NAMES[model.proposer_in(1)]
+        who = name_of(model, model.proposer_in(1))
         return f"Round 0 of {model.max_rounds}: {who} will open. Press Step or Play."
     last = model.offers[-1]
     answer = model.responses[-1][-1]
     why = f" ({answer.reason})" if answer.reason else ""
-    return (f"Round {model.steps} of {model.max_rounds}: {ACTOR_NAMES[last.proposer]} offered US "
+    return (f"Round {model.steps} of {model.max_rounds}: {name_of(model, last.proposer)} offered US "
             f"{last.package.us_profit_share:.0%}, ${model.relief_usd_bn_per_year(last.package):.1f}bn/yr relief; "
-            f"{ACTOR_NAMES[last.responder]} said no{why}.")
+            f"{name_of(model, last.responder)} said no{why}.")
 
 
 def actor_rows(model: Any) -> list[dict[str, Any]]:
-    """Each actor's standing at the current package: utility, reservation value, and what it does.
+    """Each actor's standing at the current package: utility, reservation value, and where it stands.
 
-    Utilities are PV $bn gains over no deal for the lenders and TSMC; for the governments the PV $bn value of
-    the package and of no deal (the reservation value).
+    Utilities are PV $bn gains over no deal for the lenders and investors; for the governments the PV $bn
+    value of the package and of no deal (the reservation value).
     """
     pkg = current_package(model)
-    rows = []
-    for actor in model.actors():
-        key = actor.key
-        row: dict[str, Any] = {"key": key, "actor": ACTOR_NAMES[key], "colour": ACTOR_COLOURS[key]}
-        if key in ("us", "japan"):
-            gov = model.governments[key]
-            row["utility_usd_bn"] = gov.utility_of(pkg) if pkg is not None else None
-            row["reservation_usd_bn"] = gov.preferences.disagreement
-            row["status"] = "proposes" if model.offers and model.offers[-1].proposer == key else "responds"
-        elif key in ("jbic", "nexi"):
-            row["utility_usd_bn"] = actor.outcome_utility(pkg) if pkg is not None else None
-            row["reservation_usd_bn"] = 0.0
-            if pkg is None:
-                row["status"] = "—"
-            else:
-                row["status"] = "would fund" if actor.respond(pkg).accepted else "would NOT fund"
-        else:  # tsmc
-            relief = pkg.relief_fraction if pkg is not None else 0.0
-            row["utility_usd_bn"] = actor.outcome_utility(pkg) if pkg is not None else None
-            row["reservation_usd_bn"] = 0.0
-            row["status"] = f"builds ${float(actor.build_usd_bn(relief)):.0f}bn in the US"
-        rows.append(row)
-    return rows
+    palette = colours(model)
+    return [{"key": actor.key, "actor": actor.name, "role": actor.role, "colour": palette[actor.key],
+             "utility_usd_bn": actor.outcome_utility(pkg) if pkg is not None else None,
+             "reservation_usd_bn": actor.reservation_utility(), "status": actor.stance(pkg)}
+            for actor in model.actors()]
 
 
 def _money(v: float | None) -> str:
@@ -128,14 +127,15 @@ def offers_figure(model: Any) -> Figure:
     ax_share, ax_relief = fig.subplots(2, 1, sharex=True)
     pts = offers(model)
     sol = model.solve()
-    for key in ("japan", "us"):
+    palette = colours(model)
+    for key in (model.principal.key, model.counterpart.key):
         mine = [p for p in pts if p.proposer == key]
         if mine:
             rounds = [p.round for p in mine]
-            ax_share.plot(rounds, [100 * p.us_profit_share for p in mine], "o-", color=ACTOR_COLOURS[key],
-                          label=f"{ACTOR_NAMES[key]}'s offers")
+            ax_share.plot(rounds, [100 * p.us_profit_share for p in mine], "o-", color=palette[key],
+                          label=f"{name_of(model, key)}'s offers")
             ax_relief.plot(rounds, [p.tariff_relief_usd_bn_per_year for p in mine], "o-",
-                           color=ACTOR_COLOURS[key], label=f"{ACTOR_NAMES[key]}'s offers")
+                           color=palette[key], label=f"{name_of(model, key)}'s offers")
     if sol.spe is not None:
         relief = model.relief_usd_bn_per_year(Package(sol.spe.us_profit_share, sol.spe.relief_fraction))
         ax_share.axhline(100 * sol.spe.us_profit_share, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
@@ -163,10 +163,10 @@ def utility_space(model: Any) -> dict[str, Any]:
     """The data of the utility-space view: frontier, disagreement, Nash and SPE points, offers, agreement."""
     sol = model.solve()
     pts = offers(model)
-    d = (model.us.preferences.disagreement, model.japan.preferences.disagreement)
+    d = (model.counterpart.preferences.disagreement, model.principal.preferences.disagreement)
     agreement = None
     if model.agreement is not None:
-        agreement = (model.us.utility_of(model.agreement), model.japan.utility_of(model.agreement))
+        agreement = (model.counterpart.utility_of(model.agreement), model.principal.utility_of(model.agreement))
     return {
         "frontier": (np.asarray(sol.frontier_us), np.asarray(sol.frontier_japan)),
         "disagreement": d,
@@ -194,14 +194,15 @@ def utility_figure(model: Any) -> Figure:
     path = data["offers"]
     if path:
         ax.plot([u for _, u, _ in path], [j for _, _, j in path], ":", color="#999999", lw=1)
-        for key in ("japan", "us"):
+        palette = colours(model)
+        for key in (model.principal.key, model.counterpart.key):
             mine = [(u, j) for k, u, j in path if k == key]
             if mine:
-                ax.plot(*zip(*mine, strict=True), "o", color=ACTOR_COLOURS[key], label=f"{ACTOR_NAMES[key]}'s offers")
+                ax.plot(*zip(*mine, strict=True), "o", color=palette[key], label=f"{name_of(model, key)}'s offers")
     if data["agreement"] is not None:
         ax.plot(*data["agreement"], "*", color="black", ms=18, label="agreement")
-    ax.set_xlabel("US utility (PV $bn)")
-    ax.set_ylabel("Japan utility (PV $bn)")
+    ax.set_xlabel(f"{model.counterpart.name}: utility (PV $bn)")
+    ax.set_ylabel(f"{model.principal.name}: utility (PV $bn)")
     ax.set_title("Utility space")
     ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)

@@ -105,7 +105,7 @@ def test_slider_and_reset_change_the_outcome(page):
     for _ in range(10):
         slider.press("ArrowRight")  # 0.005 → 0.015 /yr: lenders fund less
     expect(slider).to_have_attribute("aria-valuenow", "0.015")
-    expect(page.get_by_text("Lenders' required margin (JBIC), /yr: 0.015")).to_be_visible()
+    expect(page.get_by_text("JBIC: required margin over its funding, /yr: 0.015")).to_be_visible()
     page.get_by_role("button", name="Reset").click()
     expect(outcome(page)).to_contain_text("Round 0 of 42")
     page.get_by_role("button", name="▶").click()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario import load_scenario, value_at
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "runs" / "baseline.toml"
@@ -42,12 +42,8 @@ def test_the_baseline_states_its_ranges():
 
 @pytest.mark.parametrize(("key", "value"), claimed_ranges(), ids=lambda v: str(v))
 def test_the_share_stays_in_the_band_at_each_end_of_a_claimed_range(key, value):
-    current = load_scenario(BASELINE)
-    table, name = key.rsplit(".", 1)
-    node = current
-    for part in table.split("."):
-        node = getattr(node, part)
-    if isinstance(getattr(node, name), int) and not isinstance(getattr(node, name), bool):
+    current = value_at(load_scenario(BASELINE), key)
+    if isinstance(current, int) and not isinstance(current, bool):
         value = int(value)
     model = NegotiationModel(load_scenario(BASELINE, [f"{key}={value}"]), rng=0, collect_data=False)
     result = model.run(solve=False)

@@ -72,15 +72,16 @@ def test_same_seed_same_run_and_different_seeds_differ_in_path():
 
 def test_lenders_fund_the_agreement_and_it_is_individually_rational_for_everyone(baseline_runs):
     for m, r in baseline_runs:
-        assert m.jbic.respond(r.package).accepted and m.nexi.respond(r.package).accepted
-        assert r.utilities["us"] >= m.us.preferences.disagreement
-        assert r.utilities["japan"] >= m.japan.preferences.disagreement
+        assert m.lenders[0].respond(r.package).accepted and m.insurers[0].respond(r.package).accepted
+        assert r.utilities["us"] >= m.counterpart.preferences.disagreement
+        assert r.utilities["japan"] >= m.principal.preferences.disagreement
         assert min(r.utilities["jbic"], r.utilities["nexi"], r.utilities["tsmc"]) >= -1e-9
 
 
 def _feasible_utilities(m):
     s, x = np.meshgrid(np.linspace(0, max(m.fundable_share, 0), 401), m.relief_grid, indexing="ij")
-    return m.us.preferences.utility(s.ravel(), x.ravel()), m.japan.preferences.utility(s.ravel(), x.ravel())
+    s, x = s.ravel(), x.ravel()
+    return m.counterpart.preferences.utility(s, x), m.principal.preferences.utility(s, x)
 
 
 def test_complete_information_agreement_is_pareto_efficient_on_the_fundable_set():
@@ -100,7 +101,7 @@ def test_every_run_ends_and_agreements_are_fundable_and_rational(seed, margin, y
     assert not m.running and r.steps <= m.max_rounds
     if r.agreed:
         assert 0.0 <= r.package.us_profit_share <= 1.0 and 0.0 <= r.package.relief_fraction <= 1.0
-        assert m.jbic.respond(r.package).accepted
+        assert m.lenders[0].respond(r.package).accepted
         assert r.utilities["us"] >= -1e-9 and r.utilities["japan"] >= -1e-9
         if info == "complete":
             uu, uj = _feasible_utilities(m)
@@ -171,10 +172,10 @@ def test_planar_frontier_equals_the_full_grid_frontier(seed, cap, relief, outsid
     """The frontier built from the utility planes is the one every fundable grid package gives."""
     m, _ = run(f"deal.tariff_relief_max_usd_bn_per_year={relief}", f"agents.japan.outside_option_share={outside}",
                seed=seed)
-    for gov in (m.us, m.japan):
+    for gov in (m.counterpart, m.principal):
         gov.fundable_share_floor, gov.fundable_share_ceiling, gov.fundable_share_prior = 0.0, 1.0, cap
         gov._frontier = None
-        planar, full = gov.frontier(), gov._grid_frontier()
+        planar, full = gov.frontier(), gov._builder.grid_frontier(gov.believed_fundable_share)
         assert (planar.own_utility.size == 0) == (full.own_utility.size == 0)
         if full.own_utility.size == 0:
             continue
@@ -191,7 +192,7 @@ def test_planar_frontier_equals_the_full_grid_frontier(seed, cap, relief, outsid
 @given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=40))
 def test_frontier_from_points_is_from_grid_on_lists(points):
     """The list twin of Frontier.from_grid keeps the same packages in the same order, ties included."""
-    from agents.base import Frontier
+    from agents.frontier import Frontier
 
     own = [float(a) for a, _ in points]
     opp = [float(b) for _, b in points]  # small integers: many ties and collinear points
@@ -211,7 +212,7 @@ def test_frontier_from_points_is_from_grid_on_lists(points):
 def test_jbic_limit_is_the_last_share_with_nonnegative_npv(yield_, margin, failure, two_phase):
     m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"agents.jbic.required_margin_per_year={margin}",
                f"deal.project_failure_probability={failure}", f"deal.two_phase={str(two_phase).lower()}")
-    terms, cap = m.lender_terms(), m.jbic.fundable_share
+    terms, cap = m.lenders[0].terms, m.lenders[0].fundable_share
     if 0.0 < cap < 1.0:
         assert terms.npv_per_usd(m.streams, cap) >= 0.0
         assert terms.npv_per_usd(m.streams, min(cap + 1e-9, 1.0)) < 0.0
@@ -227,7 +228,7 @@ def test_jbic_limit_is_the_last_share_with_nonnegative_npv(yield_, margin, failu
 def test_preferences_that_declare_affine_in_terms_are_planes(yield_, relief, two_phase, s, x, tsmc_margin):
     m, _ = run(f"deal.project_cash_yield_per_year={yield_}", f"deal.tariff_relief_max_usd_bn_per_year={relief}",
                f"deal.two_phase={str(two_phase).lower()}", f"agents.tsmc.margin_per_usd={tsmc_margin}")
-    for prefs in (m.us.preferences, m.japan.preferences):
+    for prefs in (m.counterpart.preferences, m.principal.preferences):
         assert type(prefs).affine_in_terms
         u00, u10, u01 = prefs.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
         u = prefs.utility(np.array([s]), np.array([x]))[0]

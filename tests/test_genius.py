@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import ROOT, chipdeal
 
-from negotiation.interop.genius import FILES, export, label
+from negotiation.interop.genius import export, files, label
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
 
@@ -34,7 +34,7 @@ def normalised(model, shares, reliefs):
     """Our utilities on the grid, normalised to [0, 1] the GENIUS way, straight from the preferences."""
     s, x = np.meshgrid(shares, reliefs, indexing="ij")
     out = {}
-    for key, gov in (("us", model.us), ("japan", model.japan)):
+    for key, gov in (("us", model.counterpart), ("japan", model.principal)):
         u = gov.preferences.utility(s.ravel(), x.ravel()).reshape(s.shape)
         out[key] = (u - u.min()) / (u.max() - u.min())
     return out
@@ -43,7 +43,7 @@ def normalised(model, shares, reliefs):
 def test_the_xml_is_wellformed_with_explicit_discrete_values(tmp_path):
     model = model_of()
     out = export(model, tmp_path)
-    domain = ET.parse(tmp_path / FILES["domain"]).getroot()
+    domain = ET.parse(tmp_path / files(model)["domain"]).getroot()
     assert domain.tag == "negotiation_template"
     issues = domain.findall(".//issue")
     assert [i.get("name") for i in issues] == ["us_profit_share", "relief_fraction"]
@@ -51,7 +51,7 @@ def test_the_xml_is_wellformed_with_explicit_discrete_values(tmp_path):
     values = [float(item.get("value")) for item in issues[0].findall("item")]
     assert max(values) == pytest.approx(model.fundable_share, abs=1e-6)  # the lenders' limit bounds the issue
     for key in ("us", "japan"):
-        root = ET.parse(tmp_path / FILES[key]).getroot()
+        root = ET.parse(tmp_path / files(model)[key]).getroot()
         weights = [float(w.get("value")) for w in root.findall(".//weight")]
         assert sum(weights) == pytest.approx(1.0, abs=1e-12)
         evals = [float(i.get("evaluation")) for i in root.findall(".//item")]
@@ -64,7 +64,7 @@ def test_the_outside_option_becomes_japans_reservation_value(tmp_path):
     model = model_of("agents.japan.outside_option_share=0.5")
     out = export(model, tmp_path)
     p = out["profiles"]["japan"]
-    expected = (model.japan.preferences.disagreement - p.u_min) / p.u_range
+    expected = (model.principal.preferences.disagreement - p.u_min) / p.u_range
     assert p.reservation == pytest.approx(expected) and p.reservation > 0
     assert out["profiles"]["us"].reservation == 0.0
 

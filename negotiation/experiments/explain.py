@@ -16,36 +16,47 @@ class Mechanism:
     name: str
     what_it_removes: str
 
-    def switch_off(self, data: dict[str, Any], model_discounts: dict[str, float]) -> dict[str, Any]:
-        """A copy of the scenario data with this mechanism off."""
+    def switch_off(self, data: dict[str, Any], spec: Spec, model_discounts: dict[str, float]) -> dict[str, Any]:
+        """A copy of the scenario data with this mechanism off (actors found by their roles)."""
         data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
         data["agents"] = {k: dict(v) for k, v in data["agents"].items()}
         if self.name == "lenders' floor":
-            data["agents"].pop("jbic", None)
-            data["agents"].pop("nexi", None)
+            for key in (*spec.keys_of("lender"), *spec.keys_of("insurer")):
+                data["agents"].pop(key)
         elif self.name == "two-phase rule":
             data["deal"]["two_phase"] = False
         elif self.name == "tariff threat":
             data["deal"]["tariff_threat"] = False
         elif self.name == "unequal patience":
             common = statistics.geometric_mean(model_discounts.values())
-            data["agents"]["us"]["discount"] = common
-            data["agents"]["japan"]["discount"] = common
-        elif self.name == "TSMC's response":
-            data["agents"].pop("tsmc", None)
+            for key in spec.governments:
+                data["agents"][key]["discount"] = common
+        elif self.name == "investors' response":
+            for key in spec.keys_of("investor"):
+                data["agents"].pop(key)
         elif self.name == "incomplete information":
             data["protocol"]["information"] = "complete"
         elif self.name == "last word":
-            data["protocol"]["last_proposer"] = "japan" if data["protocol"]["last_proposer"] == "us" else "us"
+            data["protocol"]["last_proposer"] = spec.other_government(spec.last_proposer)  # type: ignore[arg-type]
         return data
+
+    def applies_to(self, spec: Spec) -> bool:
+        """Whether the scenario has this mechanism to switch off."""
+        if self.name == "lenders' floor":
+            return bool(spec.keys_of("lender") or spec.keys_of("insurer"))
+        if self.name == "investors' response":
+            return bool(spec.keys_of("investor"))
+        if self.name == "last word":
+            return spec.last_proposer is not None
+        return True
 
 
 MECHANISMS = (
-    Mechanism("lenders' floor", "JBIC and NEXI no longer need to fund what Japan signs"),
+    Mechanism("lenders' floor", "the principal's lenders and insurer no longer need to fund what it signs"),
     Mechanism("two-phase rule", "the bargained split applies from the first dollar (no recoup first)"),
     Mechanism("tariff threat", "no tariff threat, so no relief to trade"),
     Mechanism("unequal patience", "both sides get the same per-round discount (geometric mean)"),
-    Mechanism("TSMC's response", "TSMC takes no part (no extra build, no Japanese parts)"),
+    Mechanism("investors' response", "third-party investors take no part (no extra build, no parts)"),
     Mechanism("incomplete information", "both sides know everything: equilibrium play"),
     Mechanism("last word", "the other side makes the final offer before the deadline"),
 )
@@ -68,7 +79,7 @@ def _summarise(spec: Spec, seeds: list[int]) -> dict[str, Any]:
             "us_profit_share": statistics.median(shares) if shares else None,
             "tariff_relief_usd_bn_per_year": statistics.median(reliefs) if reliefs else None,
             "equilibrium_us_profit_share": sol.us_profit_share if sol else None,
-            "discounts": {"us": model.us.discount, "japan": model.japan.discount}}
+            "discounts": {key: gov.discount for key, gov in model.governments.items()}}
 
 
 def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:
@@ -77,13 +88,9 @@ def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:
     rows = [{"mechanism": "(none: the scenario as given)", "removes": "", **base}]
     data = spec.model_dump(exclude_none=True)
     for mech in MECHANISMS:
-        if mech.name == "lenders' floor" and spec.agents.jbic is None and spec.agents.nexi is None:
+        if not mech.applies_to(spec):
             continue
-        if mech.name == "TSMC's response" and spec.agents.tsmc is None:
-            continue
-        if mech.name == "last word" and spec.protocol.last_proposer is None:
-            continue
-        off = spec_from_dict(mech.switch_off(data, base["discounts"]), source=f"explain: {mech.name}")
+        off = spec_from_dict(mech.switch_off(data, spec, base["discounts"]), source=f"explain: {mech.name}")
         rows.append({"mechanism": mech.name, "removes": mech.what_it_removes, **_summarise(off, seeds)})
     return rows
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from negotiation.experiments.store import RESULT_COLUMNS, Store
+from negotiation.experiments.store import Store, result_columns
 from negotiation.experiments.sweepfile import Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
 from negotiation.scenario import ScenarioError, Spec, with_overrides
@@ -35,29 +35,13 @@ def run_one(base: Spec, run: dict[str, Any], traces: bool = False) -> tuple[dict
 
     row: dict[str, Any] = {k: run[k] for k in ("run_id", "point", "replicate", "seed")}
     row.update(run["overrides"])
-    row.update(dict.fromkeys(RESULT_COLUMNS, None))
+    row.update(dict.fromkeys(result_columns(base), None))
     row["error"] = ""
     trace_rows: list[dict[str, Any]] = []
     try:
         spec = with_overrides(base, run["overrides"]) if run["overrides"] else base
         model = NegotiationModel(spec, rng=run["seed"], collect_data=traces)
-        result = model.run(solve=True)
-        pkg = result.package
-        eq = result.equilibrium
-        row.update(agreed=result.agreed, outcome=model.outcome, steps=result.steps, deadline_rounds=model.max_rounds,
-                   us_profit_share=pkg.us_profit_share if pkg else None,
-                   relief_fraction=pkg.relief_fraction if pkg else None,
-                   tariff_relief_usd_bn_per_year=model.relief_usd_bn_per_year(pkg) if pkg else None,
-                   eq_us_profit_share=eq.get("us_profit_share"),
-                   eq_tariff_relief_usd_bn_per_year=eq.get("tariff_relief_usd_bn_per_year"),
-                   distance_to_equilibrium=result.details.get("distance_to_equilibrium"),
-                   fundable_share=result.details.get("fundable_share"))
-        for short, name in (("nash", "nash"), ("ks", "kalai_smorodinsky")):
-            point = eq.get(name) or {}
-            row[f"{short}_us_profit_share"] = point.get("us_profit_share")
-            row[f"{short}_tariff_relief_usd_bn_per_year"] = point.get("tariff_relief_usd_bn_per_year")
-        for actor, value in result.utilities.items():
-            row[f"utility_{actor}"] = value
+        row.update(model.run(solve=True).to_row())
         if traces:
             frame = model.datacollector.get_model_vars_dataframe()
             for record in frame.to_dict("records"):

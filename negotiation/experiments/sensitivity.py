@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from negotiation.experiments.runner import execute
 from negotiation.experiments.sweepfile import RunSettings, Sweep, SweepError, sweep_from_dict
-from negotiation.scenario import ScenarioError, read_scenario, read_toml, spec_from_dict, with_overrides
+from negotiation.scenario import ScenarioError, read_scenario, read_toml, spec_from_dict, value_at, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
            "us_profit_share": "US share | agreement",
@@ -125,17 +125,10 @@ def build(path: str | Path, method: str | None = None) -> Study:
         rows = []
         for row in x:
             j = int(np.flatnonzero(~np.isnan(row))[0])
-            rows.append(tuple(float(row[i]) if i == j else _base_value(base, k) for i, k in enumerate(keys)))
+            rows.append(tuple(float(row[i]) if i == j else value_at(base, k) for i, k in enumerate(keys)))
     else:
         rows = [tuple(float(v) for v in row) for row in x]
     return Study(spec, x, sweep.with_design(keys, rows, source=str(path)))
-
-
-def _base_value(base: Any, key: str) -> Any:
-    node = base
-    for part in key.split("."):
-        node = getattr(node, part)
-    return node
 
 
 # ---------------------------------------------------------------------------------------------------------

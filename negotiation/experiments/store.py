@@ -18,12 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
+from negotiation.result import ROW_COLUMNS, UTILITY_PREFIX
+from negotiation.scenario import Spec
 
-RESULT_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share", "relief_fraction",
-                  "tariff_relief_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
-                  "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year", "ks_us_profit_share",
-                  "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium", "fundable_share", "utility_us",
-                  "utility_japan", "utility_jbic", "utility_nexi", "utility_tsmc", "error"]
+
+def result_columns(base: Spec) -> list[str]:
+    """The result columns of a sweep on ``base``: the run's outcome (``ROW_COLUMNS``), then each actor's utility."""
+    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors)]
 
 
 def chipdeal_version() -> str:
@@ -37,13 +38,14 @@ def chipdeal_version() -> str:
 
 
 def _frame(rows: list[dict[str, Any]], sweep: Sweep) -> pd.DataFrame:
-    columns = ["run_id", "point", "replicate", "seed", *sweep.varied_keys, *RESULT_COLUMNS]
+    results = result_columns(sweep.base)
+    columns = ["run_id", "point", "replicate", "seed", *sweep.varied_keys, *results]
     frame = pd.DataFrame(rows, columns=columns)
     for col in ("agreed",):
         frame[col] = frame[col].astype(bool)
     for col in ("steps",):
         frame[col] = pd.to_numeric(frame[col]).astype("Int64")
-    for col in RESULT_COLUMNS:
+    for col in results:
         if col not in ("agreed", "outcome", "steps", "error"):
             frame[col] = pd.to_numeric(frame[col]).astype(float)
     frame["outcome"] = frame["outcome"].astype(object).where(frame["outcome"].notna(), "error").astype(str)

@@ -23,7 +23,13 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 ISSUES = ("us_profit_share", "relief_fraction")
-FILES = {"domain": "chipdeal-domain.xml", "us": "chipdeal-1-us.xml", "japan": "chipdeal-2-japan.xml"}
+DOMAIN_FILE = "chipdeal-domain.xml"
+
+
+def files(model: Any) -> dict[str, str]:
+    """The files an export writes: the domain, then one profile per government (counterpart first)."""
+    return {"domain": DOMAIN_FILE, model.counterpart.key: f"chipdeal-1-{model.counterpart.key}.xml",
+            model.principal.key: f"chipdeal-2-{model.principal.key}.xml"}
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,9 @@ def export(model: Any, folder: str | Path, share_points: int = 101, relief_point
     shares, reliefs = grid(model, share_points, relief_points)
     if shares.size < 2:
         raise ValueError("the lenders fund no share at all: there is no issue space to export")
-    profiles = {"us": profile(model.us.preferences, shares, reliefs),
-                "japan": profile(model.japan.preferences, shares, reliefs)}
-    (folder / FILES["domain"]).write_text(domain_xml(shares, reliefs))
+    profiles = {gov.key: profile(gov.preferences, shares, reliefs) for gov in (model.counterpart, model.principal)}
+    names = files(model)
+    (folder / names["domain"]).write_text(domain_xml(shares, reliefs))
     for key, p in profiles.items():
-        (folder / FILES[key]).write_text(profile_xml(p, shares, reliefs, f"chipdeal {key}"))
+        (folder / names[key]).write_text(profile_xml(p, shares, reliefs, f"chipdeal {key}"))
     return {"shares": shares, "reliefs": reliefs, "profiles": profiles, "folder": folder}

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from negotiation.interop.genius import FILES, export
+from negotiation.interop.genius import export
 
 PAIRS = {  # NegMAS's built-in strategies, the same strategy on both sides (both are time-based concession)
     "aspiration": "AspirationNegotiator",
@@ -34,7 +34,7 @@ def require_negmas() -> Any:
 
 
 def load(folder: str | Path) -> Any:
-    """Load an exported folder with NegMAS (ufuns[0] is the US, ufuns[1] Japan: files sort that way)."""
+    """Load an exported folder with NegMAS (ufuns[0] is the counterpart, ufuns[1] the principal: files sort so)."""
     require_negmas()
     from negmas.inout import Scenario
 
@@ -45,21 +45,21 @@ def load(folder: str | Path) -> Any:
 
 
 def negotiate(scenario: Any, strategy: str, n_steps: int) -> dict[str, Any]:
-    """One SAO negotiation, US first (ufuns[0]), with NegMAS's ``strategy`` on both sides."""
+    """One SAO negotiation, the counterpart first (ufuns[0]), with NegMAS's ``strategy`` on both sides."""
     import negmas.sao as sao
 
     cls = getattr(sao, PAIRS[strategy])
     mechanism = sao.SAOMechanism(outcome_space=scenario.outcome_space, n_steps=n_steps)
-    mechanism.add(cls(name="us"), ufun=scenario.ufuns[0])
-    mechanism.add(cls(name="japan"), ufun=scenario.ufuns[1])
+    mechanism.add(cls(name="counterpart"), ufun=scenario.ufuns[0])
+    mechanism.add(cls(name="principal"), ufun=scenario.ufuns[1])
     state = mechanism.run()
     agreement = state.agreement
     out: dict[str, Any] = {"strategy": strategy, "agreed": agreement is not None, "rounds": state.step}
     if agreement is not None:
         out["us_profit_share"] = float(agreement[0])
         out["relief_fraction"] = float(agreement[1])
-        out["us_utility"] = float(scenario.ufuns[0](agreement))
-        out["japan_utility"] = float(scenario.ufuns[1](agreement))
+        out["counterpart_utility"] = float(scenario.ufuns[0](agreement))
+        out["principal_utility"] = float(scenario.ufuns[1](agreement))
     return out
 
 
@@ -94,4 +94,4 @@ def compare(model: Any, strategies: tuple[str, ...] = tuple(PAIRS), share_points
     return rows
 
 
-__all__ = ["FILES", "PAIRS", "compare", "load", "negotiate", "require_negmas"]
+__all__ = ["PAIRS", "compare", "load", "negotiate", "require_negmas"]

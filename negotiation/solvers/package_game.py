@@ -30,6 +30,7 @@ class PackageGame:
     relief_at_stake: bool
     share_points: int = 2001
     relief_points: int = 101
+    names: tuple[str, str] = ("US", "Japan")  # the two governments' display names, for the concept's text
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _feasible_grid(game: PackageGame) -> tuple[np.ndarray, np.ndarray]:
 
 def solve_package_game(game: PackageGame) -> GameSolution:
     """Solve the package game: SPE (alternating offers, deadline), Nash and K–S on the fundable set."""
-    last = "US" if (game.rounds % 2 == 1) == game.us_first else "Japan"
+    last = game.names[0] if (game.rounds % 2 == 1) == game.us_first else game.names[1]
     concept = f"subgame-perfect equilibrium, alternating offers, {game.rounds}-round deadline, last offer {last}'s"
     s, x = _feasible_grid(game)
     if s.size == 0:

@@ -33,7 +33,7 @@ def run_record(path: Path, seed: int) -> dict:
               for o in model.offers]
     answers = [[[r.actor, r.accepted, r.reason] for r in rs] for rs in model.responses]
     return {"offers": offers, "answers": answers, "outcome": model.outcome, "steps": result.steps,
-            "utilities": {k: repr(v) for k, v in sorted(result.utilities.items())}}
+            "utilities": {k: repr(v) for k, v in sorted(result.to_json()["utilities"].items())}}
 
 
 def digest(record: dict) -> str:

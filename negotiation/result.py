@@ -1,0 +1,155 @@
+"""What a run ended with, as one typed value, and its faces: the CLI's JSON, a sweep row, a table.
+
+The model builds a :class:`RunResult` with raw floats; rounding for stable output happens here, in the faces,
+and nowhere else. The JSON face is the contract of ``chipdeal run --json`` (docs/CONTRACT.md); the row face
+is one row of a sweep's ``runs.parquet``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from negotiation.issues import Package
+
+# The columns every sweep row has after the run's id, point, replicate, seed and varied keys.
+ROW_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share", "relief_fraction",
+               "tariff_relief_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
+               "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year", "ks_us_profit_share",
+               "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium", "fundable_share", "error"]
+UTILITY_PREFIX = "utility_"  # one column per actor key: utility_<key>
+
+CURRENCY_SIGNS = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£", "KRW": "₩", "CNY": "¥", "INR": "₹"}
+
+
+def clean(value: float | None) -> float | None:
+    """Round a float for stable, readable output (12 significant digits); ``None`` and non-finite pass."""
+    if value is None or not math.isfinite(value):
+        return value
+    return float(f"{value:.12g}")
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of the package game in the terms a user reads: share and relief in $bn a year."""
+
+    us_profit_share: float
+    tariff_relief_usd_bn_per_year: float
+
+    def to_json(self) -> dict[str, float | None]:
+        """``{"us_profit_share": …, "tariff_relief_usd_bn_per_year": …}``, rounded."""
+        return {"us_profit_share": clean(self.us_profit_share),
+                "tariff_relief_usd_bn_per_year": clean(self.tariff_relief_usd_bn_per_year)}
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """The independently solved equilibrium of the scenario, with the Nash and Kalai–Smorodinsky points."""
+
+    concept: str
+    spe: Point | None
+    nash: Point | None
+    kalai_smorodinsky: Point | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's ``equilibrium`` object (the SPE's terms at top level)."""
+        spe = self.spe.to_json() if self.spe else {"us_profit_share": None, "tariff_relief_usd_bn_per_year": None}
+        return {**spe, "concept": self.concept, "nash": self.nash.to_json() if self.nash else None,
+                "kalai_smorodinsky": self.kalai_smorodinsky.to_json() if self.kalai_smorodinsky else None}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run's outcome, each actor's utility and the equilibrium beside it.
+
+    Utilities are present-value $bn gains over no deal (shares in the unit game). Money the principal
+    reports in its own currency carries ``currency``; ``concession_loss_*`` is the principal's yearly loss,
+    once recouped, from conceding beyond its opening share.
+    """
+
+    scenario: str
+    scenario_hash: str
+    seed: int | None
+    agreed: bool
+    outcome: str
+    steps: int
+    deadline_rounds: int
+    package: Package | None
+    tariff_relief_usd_bn_per_year: float | None
+    us_profit_share_before_recoup: float | None
+    utilities: dict[str, float]
+    actor_names: dict[str, str]
+    discounts: dict[str, float]
+    fundable_share: float
+    currency: str
+    equilibrium: Equilibrium | None = None
+    recoup_years: float | None = None
+    concession_loss_usd_bn_per_year: float | None = None
+    concession_loss_local_bn_per_year: float | None = None
+    distance_to_equilibrium: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def us_profit_share(self) -> float | None:
+        """The agreed US share of equity-related profits (after recoup under the two-phase rule)."""
+        return None if self.package is None else self.package.us_profit_share
+
+    @property
+    def relief_fraction(self) -> float | None:
+        """The agreed fraction of the relief at stake."""
+        return None if self.package is None else self.package.relief_fraction
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's JSON object for ``chipdeal run --json`` (rounded; no paths, times or versions)."""
+        out: dict[str, Any] = {
+            "scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
+            "agreed": self.agreed, "outcome": self.outcome, "steps": self.steps,
+            "deadline_rounds": self.deadline_rounds, "us_profit_share": self.us_profit_share,
+            "tariff_relief_usd_bn_per_year": self.tariff_relief_usd_bn_per_year,
+            "utilities": {k: clean(v) for k, v in self.utilities.items()},
+            "actors": dict(self.actor_names), "currency": self.currency,
+            "discounts": {k: clean(v) for k, v in self.discounts.items()},
+            "fundable_share": clean(self.fundable_share),
+        }
+        if self.equilibrium is not None:
+            out["equilibrium"] = self.equilibrium.to_json()
+        if self.us_profit_share_before_recoup is not None:
+            out["us_profit_share_before_recoup"] = self.us_profit_share_before_recoup
+        optional = {"recoup_years": self.recoup_years,
+                    "concession_loss_usd_bn_per_year": self.concession_loss_usd_bn_per_year,
+                    "concession_loss_local_bn_per_year": self.concession_loss_local_bn_per_year,
+                    "distance_to_equilibrium": self.distance_to_equilibrium}
+        out.update({k: clean(v) for k, v in optional.items() if v is not None})
+        out.update(self.extra)
+        return out
+
+    def to_row(self) -> dict[str, Any]:
+        """The result columns of one sweep row (:data:`ROW_COLUMNS` and ``utility_<key>``)."""
+        eq = self.equilibrium
+        row: dict[str, Any] = {
+            "agreed": self.agreed, "outcome": self.outcome, "steps": self.steps,
+            "deadline_rounds": self.deadline_rounds, "us_profit_share": self.us_profit_share,
+            "relief_fraction": self.relief_fraction,
+            "tariff_relief_usd_bn_per_year": self.tariff_relief_usd_bn_per_year,
+            "distance_to_equilibrium": clean(self.distance_to_equilibrium),
+            "fundable_share": clean(self.fundable_share), "error": "",
+        }
+        for short, point in (("eq", eq.spe if eq else None), ("nash", eq.nash if eq else None),
+                             ("ks", eq.kalai_smorodinsky if eq else None)):
+            values = point.to_json() if point else {}
+            row[f"{short}_us_profit_share"] = values.get("us_profit_share")
+            row[f"{short}_tariff_relief_usd_bn_per_year"] = values.get("tariff_relief_usd_bn_per_year")
+        for key, value in self.utilities.items():
+            row[f"{UTILITY_PREFIX}{key}"] = clean(value)
+        return row
+
+
+def money_in(currency: str, amount_bn: float) -> str:
+    """An amount in $bn-equivalent units of ``currency``, with its sign: ``¥110bn``.
+
+    >>> money_in("JPY", 110.4), money_in("CHF", 2.0)
+    ('¥110bn', 'CHF 2bn')
+    """
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{amount_bn:.0f}bn" if sign else f"{currency} {amount_bn:.0f}bn"
