@@ -1,14 +1,17 @@
 """The counterpart government (the US in the baseline): it sets the tariff and wants a share of the profits.
 
-It values equity-related profits and investment on its soil, and gives up tariff revenue when it grants
-relief. It does not know the principal's lenders' limit: it believes one, and learns from the principal's
-offers (the principal only proposes what its lenders fund) and from the lenders' refusals.
+It values investment on its soil, the profits it receives and the headline share it can announce, and gives
+up tariff revenue when it grants relief (only the part of the duty foreign exporters bear is a gain to its
+economy; the part its own buyers pay is a transfer, weighted by ``buyers_duty_weight``). It does not know
+the principal's lenders' limit: it believes one, and learns from the principal's offers (the principal only
+proposes what its lenders fund) and from the lenders' refusals.
 
-Sources for its preference parameters (values and ranges in ``runs/baseline.toml``):
-    discount_rate_per_year: assumption, the 10-year Treasury yield in 2025 (about 4.3%).
-    onshore_value_per_usd: assumption, the value the administration puts on a dollar invested onshore.
-    relief_cost_weight: assumption, the weight on forgone duty (part is paid by US buyers, docs/FACTS.md).
-    duty_at_stake_usd_bn_per_year: docs/FACTS.md, "direct duty saved by the cut" (≈ $15bn a year).
+Sources for its preference parameters (values and ranges in ``runs/baseline.toml``, rows in docs/FACTS.md):
+    discount_rate_per_year: FACTS ust10-2025, the 10-year Treasury yield (a sovereign discounts at its
+        risk-free rate: Arrow & Lind 1970).
+    opening_us_share: FACTS white-house-framing, "90% of the Profits".
+    onshore_value_per_usd: the calibrated parameter (the agreed tariff is its target; docs/ODD.md).
+    headline_value_usd_bn, buyers_duty_weight: assumptions.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
+from agents.frontier import Plane, planes_of
 from agents.investor import no_build
-from negotiation.economics import ProfitStreams, annuity, as_terms
+from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package
 
 if TYPE_CHECKING:
@@ -31,47 +35,68 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CounterpartPreferences:
-    """The counterpart's utility of a package, in present-value $bn at its own discount rate.
+    """The counterpart's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
-    u_C(s, x) = E·profits_C(s) + v·(F + ΔB(x)) − w·D·x·A(r, 0, T_relief)
+    u_C(s, x; t) = −R_C(x; t) + e^(−ρt)·[v·(F + ΔB(x)) + E·(P₁ + s·A) + h·s]
 
-    where E is the principal's equity in $bn, profits_C the counterpart's part of the equity-related profits
-    per $ (two-phase rule included), v the value of a dollar invested onshore, F the fund, ΔB(x) the
-    investors' extra build, w·D the weighted duty forgone per year and A an annuity to the end of the tariff
-    regime. In the unit game (Rubinstein's), u_C = s.
+    R_C(x; t) is the duty revenue its economy forgoes from t to the regime's end (the foreign-borne part,
+    plus ω times the part its buyers pay); v the value of a dollar invested on its soil, F the fund, ΔB(x)
+    the investors' extra build; E the principal's equity, P₁ and A the PV per $ of its phase-1 part and of
+    the whole post-recoup flow (ρ-discounted); h the value of announcing the whole post-recoup share. No deal
+    is worth 0. In the unit game (Rubinstein's), u_C = s·δ^(t/Δ) with δ its patience per round.
     """
 
-    affine_in_terms: ClassVar[bool] = True  # the agents work from the utility plane (tested)
-    unit_surplus: bool = False
+    unit_discount: float | None = None  # the unit game: patience per round
+    round_years: float = 1.0
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0
     fund_usd_bn: float = 0.0
     onshore_value_per_usd: float = 0.0
-    relief_cost_weight: float = 0.0
-    duty_at_stake_usd_bn_per_year: float = 0.0
-    relief_life_years: float = 0.0
-    streams: ProfitStreams | None = None
+    headline_value_usd_bn: float = 0.0
+    trade: TradeTerms | None = None
+    gain_weights: tuple[float, ...] = ()
+    portfolio: Portfolio | None = None
     onshore_build_usd_bn: Callable[[Any], Any] = field(default=no_build)
     disagreement: float = 0.0
 
-    def utility(self, us_share: Any, relief_fraction: Any, delay_years: float = 0.0) -> Any:
-        """Utility (PV $bn) of each package agreed after ``delay_years``."""
-        s, x = as_terms(us_share), as_terms(relief_fraction)
-        if self.unit_surplus:
-            return s + 0.0 * x
-        r, d = self.discount_rate_per_year, delay_years
-        profits = self.equity_usd_bn * self.streams.us_value(s, r, d)  # type: ignore[union-attr]
-        onshore = self.onshore_value_per_usd * (self.fund_usd_bn + self.onshore_build_usd_bn(x)) * np.exp(-r * d)
-        relief_cost = (self.relief_cost_weight * self.duty_at_stake_usd_bn_per_year * x
-                       * annuity(r, d, self.relief_life_years))
-        return profits + onshore - relief_cost
+    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
+        """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
+        s, x, t = np.asarray(us_share, float), np.asarray(relief_fraction, float), np.asarray(delay_years, float)
+        if self.unit_discount is not None:
+            return s * self.unit_discount ** (t / self.round_years) + 0.0 * x
+        r = self.discount_rate_per_year
+        later = discount(r, t)
+        phase1, after = self.portfolio.us_values(r, t)  # type: ignore[union-attr]
+        revenue = (self.trade.relief_value(list(self.gain_weights), r, x, t)  # type: ignore[union-attr]
+                   if self.trade is not None else 0.0 * x)
+        gains = (self.onshore_value_per_usd * (self.fund_usd_bn + self.onshore_build_usd_bn(x))
+                 + self.equity_usd_bn * phase1) * later
+        share = s * (self.equity_usd_bn * after + self.headline_value_usd_bn * later)
+        return gains + share - revenue
+
+    def planes(self, times_years: np.ndarray) -> list[Plane]:
+        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
+        return planes_of(self, times_years)
 
     def seen_with(self, errors: BeliefErrors) -> CounterpartPreferences:
-        """These preferences as the principal believes them: its errors on the onshore value and relief cost."""
-        if self.unit_surplus:
-            return self
+        """These preferences as the principal believes them: its errors on onshore value, relief cost, patience."""
+        if self.unit_discount is not None:
+            return replace(self, unit_discount=seen_patience(self.unit_discount, errors.counterpart_patience))
         return replace(self, onshore_value_per_usd=self.onshore_value_per_usd * errors.counterpart_onshore_value,
-                       relief_cost_weight=self.relief_cost_weight * errors.counterpart_relief_cost)
+                       gain_weights=tuple(w * errors.counterpart_relief_cost for w in self.gain_weights),
+                       discount_rate_per_year=self.discount_rate_per_year * errors.counterpart_patience)
+
+    def more_patient(self) -> CounterpartPreferences:
+        """The same preferences, more patient: half the discount rate (unit game: δ halfway to 1)."""
+        if self.unit_discount is not None:
+            return replace(self, unit_discount=self.unit_discount + 0.5 * (1.0 - self.unit_discount))
+        return replace(self, discount_rate_per_year=0.5 * self.discount_rate_per_year)
+
+    def per_round_discount(self) -> float:
+        """Its pure time preference over one round, e^(−ρΔ) (unit game: δ)."""
+        if self.unit_discount is not None:
+            return self.unit_discount
+        return float(np.exp(-self.discount_rate_per_year * self.round_years))
 
 
 class Counterpart(Government):
@@ -81,42 +106,35 @@ class Counterpart(Government):
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "sets_tariff": True}
 
     @classmethod
-    def ideal(cls, relief_at_stake: bool) -> Package:
-        """All the profits after recoup, no relief."""
-        return Package(1.0, 0.0)
-
-    @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Counterpart:
-        """Preferences from the deal and ``agents.<key>``; patience from the cost of delay unless given."""
+        """Preferences from the deal and ``agents.<key>``."""
         params, deal = spec.agents[key], spec.deal
         if model.unit_surplus:
-            preferences = CounterpartPreferences(unit_surplus=True)
+            preferences = CounterpartPreferences(unit_discount=params.discount, round_years=model.round_years)
         else:
-            threat = deal.tariff_threat
+            trade = model.trade
+            weights = tuple(trade.counterpart_gain_weights(params.buyers_duty_weight)) if trade is not None else ()
             preferences = CounterpartPreferences(
-                discount_rate_per_year=params.discount_rate_per_year, equity_usd_bn=model.equity_usd_bn,
-                fund_usd_bn=deal.fund_usd_bn, onshore_value_per_usd=params.onshore_value_per_usd,
-                relief_cost_weight=params.relief_cost_weight,
-                duty_at_stake_usd_bn_per_year=deal.duty_at_stake_usd_bn_per_year if threat else 0.0,
-                relief_life_years=deal.relief_life_years, streams=model.streams,
-                onshore_build_usd_bn=model.onshore_build_usd_bn)
-        discount = cls.discount_from(params.discount, preferences, model.relief_at_stake, model.round_years)
+                round_years=model.round_years, discount_rate_per_year=params.discount_rate_per_year,
+                equity_usd_bn=model.equity_usd_bn, fund_usd_bn=deal.fund_usd_bn,
+                onshore_value_per_usd=params.onshore_value_per_usd,
+                headline_value_usd_bn=params.headline_value_usd_bn, trade=trade, gain_weights=weights,
+                portfolio=model.portfolio, onshore_build_usd_bn=model.onshore_build_usd_bn)
         # a provisional opening: the one it makes is set when it forms its beliefs about the lenders' limit
-        opening = Package(max(min(model.fundable_share, 1.0), 0.0), 0.0)
-        return cls(model, key, params.name, preferences, discount, opening, params.concession_beta)
+        opening = Package(model.share_range()[1], 0.0)
+        return cls(model, key, params.name, preferences, opening, params.concession_beta)
 
     def form_beliefs_about(self, other: Government, errors: BeliefErrors, complete_information: bool) -> None:
-        """Believe the principal's preferences, patience and lenders' limit with this run's errors.
+        """Believe the principal's preferences and lenders' limit with this run's errors.
 
-        Its opening asks for the whole share it believes the lenders fund, and no relief.
+        Its opening asks for its public demand (or what it believes the lenders fund, if less), no relief.
         """
         principal: Any = other
-        believed = principal.preferences.seen_with(errors)
         cap = (principal.fundable_share if complete_information
                else principal.fundable_share_seen_with(errors))
-        self.form_beliefs(believed, seen_patience(principal.discount, errors.principal_patience), cap,
-                          complete_information)
-        self.opening = Package(min(max(cap, 0.0), 1.0), 0.0)
+        self.errors = errors
+        self.form_beliefs(principal.preferences.seen_with(errors), cap, complete_information)
+        self.opening = Package(min(max(cap, 0.0), self.model.share_range()[1]), 0.0)
 
     def learn_from_offer(self, offer: Offer) -> None:
         """An offer by the principal floors the believed limit: it only proposes what its lenders fund."""
@@ -126,4 +144,4 @@ class Counterpart(Government):
             cap = self.believed_fundable_share
             self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
             if self.believed_fundable_share != cap:
-                self._forget(frontier_too=True)
+                self._forget()

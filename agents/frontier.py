@@ -1,9 +1,11 @@
-"""The geometry behind a government's plan: the efficient packages it believes feasible, as a frontier.
+"""The geometry behind a government's plan: the efficient packages it believes feasible in a round.
 
-One seam, one oracle. :class:`FrontierBuilder` builds the believed frontier for a given believed lenders'
-limit: from the utility planes when both sides' preferences declare themselves affine in the terms (the fast
-path), and from every fundable grid package otherwise. :meth:`FrontierBuilder.grid_frontier` is the plain
-definition and the oracle the fast path is tested against.
+One seam, one oracle. Both governments' utilities are affine in the two terms in every round (a *plane*
+per round, :data:`Plane`), and the terms range over a box (shares between the two openings and below the
+lenders' limit, relief fractions in [0, 1]). The image of a box under two affine maps is a parallelogram, so
+the efficient set is a chain of at most three of its corners: :func:`box_frontier` builds it exactly, in
+plain floats. :func:`grid_frontier` is the plain definition (every package of a fine grid) and the oracle
+it is tested against.
 
 :class:`Frontier` holds the efficient packages ordered by the opponent's utility and answers the backward
 induction's one question: the best package for oneself that gives the opponent at least so much.
@@ -24,32 +26,45 @@ ACCEPT_TOLERANCE = 1e-9  # numerical slack when an offer leaves the responder ex
 
 
 class Preferences(Protocol):
-    """A government's preferences over packages, in present-value $bn (or shares in the unit game).
+    """A government's preferences over packages agreed at a date, in present-value $bn at time 0.
 
-    A class may declare ``affine_in_terms = True`` (utility affine in both terms): the frontier is then
-    built from the utility plane, where three numbers value a package. Other preferences get the frontier of
-    every fundable grid package.
+    ``utility(s, x, t)`` broadcasts over NumPy arrays of shares, relief fractions and agreement dates; it is
+    affine in (s, x) for every t, and :meth:`planes` gives its coefficients for many dates at once.
     """
 
-    def utility(self, us_share: Any, relief_fraction: Any, delay_years: float = 0.0) -> Any:
-        """Utility of each package if agreed after ``delay_years``."""
+    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
+        """Utility of each package if agreed at ``delay_years`` after the talks' start."""
+        ...
+
+    def planes(self, times_years: np.ndarray) -> list[Plane]:
+        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
         ...
 
     @property
     def disagreement(self) -> float:
-        """Utility of no deal (the outside option)."""
+        """Utility of no deal, PV at time 0."""
         ...
 
 
 Plane = tuple[float, float, float]
 
 
-def plane_of(preferences: Preferences) -> Plane | None:
-    """(u(0, 0), ∂u/∂s, ∂u/∂x) of preferences that declare themselves affine in both terms, else None."""
-    if not getattr(preferences, "affine_in_terms", False):
-        return None
-    u = preferences.utility(np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0]))
-    return float(u[0]), float(u[1] - u[0]), float(u[2] - u[0])
+def planes_of(preferences: Any, times_years: np.ndarray) -> list[Plane]:
+    """Coefficients of an affine utility at each date, from three evaluations of ``utility``.
+
+    >>> class Half:
+    ...     def utility(self, s, x, t=0.0): return 2.0 + 3.0 * s - x + 0.0 * t
+    >>> planes_of(Half(), np.array([0.0, 1.0]))[1]
+    (2.0, 3.0, -1.0)
+    """
+    t = np.asarray(times_years, dtype=float)
+    u00 = np.broadcast_to(preferences.utility(0.0, 0.0, t), t.shape)
+    u10 = np.broadcast_to(preferences.utility(1.0, 0.0, t), t.shape)
+    u01 = np.broadcast_to(preferences.utility(0.0, 1.0, t), t.shape)
+    return list(zip(u00.tolist(), (u10 - u00).tolist(), (u01 - u00).tolist(), strict=True))
+
+
+Box = tuple[float, float, float, float]  # s_low, s_high, x_low, x_high
 
 
 class Frontier:
@@ -194,97 +209,36 @@ def upper_hull(x: list[float], y: list[float]) -> list[int]:
     return hull
 
 
-class FrontierBuilder:
-    """The believed frontier of one government, for any believed lenders' limit.
+def box_frontier(own: Plane, opponent: Plane, box: Box) -> Frontier:
+    """The efficient packages of a box of terms under two affine utilities: a chain of the box's corners.
 
-    Built once per belief about the opponent's preferences; :meth:`frontier` is then called whenever the
-    believed limit moves. Both preferences are fixed for the builder's life.
-
-    Args:
-        own: the government's own preferences.
-        opponent: the opponent's preferences as believed.
-        share_grid: the agents' grid over the US share (read-only, shared by every model).
-        relief_grid: the agents' grid over the relief fraction.
-
+    Packages between corners lie on the segments joining them (both utilities are affine), so the frontier
+    is exact, not a grid's approximation. An empty box (s_low > s_high) gives an empty frontier.
     """
+    s_lo, s_hi, x_lo, x_hi = box
+    if s_hi < s_lo - ACCEPT_TOLERANCE:
+        return Frontier([], [], [], [])
+    a0, a1, a2 = own
+    b0, b1, b2 = opponent
+    corners = [(s_lo, x_lo), (s_hi, x_lo), (s_lo, x_hi), (s_hi, x_hi)]
+    if s_hi - s_lo <= ACCEPT_TOLERANCE:
+        corners = corners[::2]
+    if x_hi - x_lo <= ACCEPT_TOLERANCE:
+        corners = corners[:2] if len(corners) == 4 else corners[:1]
+    s = [c[0] for c in corners]
+    x = [c[1] for c in corners]
+    own_u = [a0 + a1 * si + a2 * xi for si, xi in corners]
+    opp_u = [b0 + b1 * si + b2 * xi for si, xi in corners]
+    return Frontier.from_points(own_u, opp_u, s, x)
 
-    def __init__(self, own: Preferences, opponent: Preferences, share_grid: np.ndarray,
-                 relief_grid: np.ndarray) -> None:
-        self.own, self.opponent = own, opponent
-        self.share_grid, self.relief_grid = share_grid, relief_grid
-        self.own_plane, self.opponent_plane = plane_of(own), plane_of(opponent)
-        self.planar = self.own_plane is not None and self.opponent_plane is not None
-        self._accepted_rows: tuple[list[int], list[int]] | None = None
-        self._shares: list[float] = []
-        self._reliefs: list[float] = []
 
-    def frontier(self, cap: float) -> Frontier:
-        """Efficient fundable packages both sides accept, under a believed limit ``cap`` on the US share."""
-        return self._planar_frontier(cap) if self.planar else self.grid_frontier(cap)
-
-    def grid_frontier(self, cap: float) -> Frontier:
-        """The frontier of every fundable grid package both sides accept (any preferences): the oracle."""
-        shares = np.union1d(self.share_grid, [cap])
-        shares = shares[(shares >= 0.0) & (shares <= cap + ACCEPT_TOLERANCE)]
-        s, x = (a.ravel() for a in np.meshgrid(shares, self.relief_grid, indexing="ij"))
-        own, opp = self.own.utility(s, x), self.opponent.utility(s, x)
-        keep = (own >= self.own.disagreement) & (opp >= self.opponent.disagreement)
-        return Frontier.from_grid(own[keep], opp[keep], s[keep], x[keep])
-
-    def _accept_grid(self) -> tuple[list[int], list[int]]:
-        """Per relief level, the first and last grid rows (shares) both sides accept.
-
-        Both planes are monotone in the share, in floating point too (each operation is), so the rows
-        between the two are accepted as well.
-        """
-        if self._accepted_rows is None:
-            (a0, a1, a2), (b0, b1, b2) = self.own_plane, self.opponent_plane  # type: ignore[misc]
-            s, x = self.share_grid[:, None], self.relief_grid[None, :]
-            keep = (a0 + a1 * s + a2 * x >= self.own.disagreement) & (
-                b0 + b1 * s + b2 * x >= self.opponent.disagreement)
-            n = keep.shape[0]
-            first = np.where(keep.any(axis=0), np.argmax(keep, axis=0), n)
-            last = n - 1 - np.argmax(keep[::-1], axis=0)
-            self._accepted_rows = (first.tolist(), last.tolist())
-            self._shares, self._reliefs = self.share_grid.tolist(), self.relief_grid.tolist()
-        return self._accepted_rows
-
-    def _planar_frontier(self, cap: float) -> Frontier:
-        """:meth:`frontier` when both utilities are planes over (share, relief), on plain floats.
-
-        The candidates are the only grid packages that can be vertices: per relief level (a segment in
-        utility space, both utilities being affine in the share), the lowest and highest fundable share both
-        sides accept (grid rows at or below the believed limit, and the limit itself). On the row at the
-        limit the points are collinear in utility space, so only its two extreme accepted relief levels can
-        be vertices and only those are kept.
-        """
-        first_rows, last_rows = self._accept_grid()
-        shares, reliefs = self._shares, self._reliefs
-        (a0, a1, a2), (b0, b1, b2) = self.own_plane, self.opponent_plane  # type: ignore[misc]
-        d_own, d_opp = self.own.disagreement, self.opponent.disagreement
-        n_rows = bisect.bisect_right(shares, cap + ACCEPT_TOLERANCE)  # grid rows at or below the limit
-        cap_row = 0.0 <= cap <= 1.0 and cap not in shares  # the limit is a row of its own
-        s: list[float] = []
-        x: list[float] = []
-        at_cap: list[int] = []  # relief levels accepted on the row at the limit
-        for c, first in enumerate(first_rows):
-            on_cap = cap_row and (a0 + a1 * cap + a2 * reliefs[c] >= d_own
-                                  and b0 + b1 * cap + b2 * reliefs[c] >= d_opp)
-            if on_cap:
-                at_cap.append(c)
-            if first >= n_rows:  # also when the level accepts no grid row (first = number of rows)
-                continue
-            s.append(shares[first])
-            x.append(reliefs[c])
-            if on_cap:
-                continue
-            last = min(last_rows[c], n_rows - 1)
-            if last != first:
-                s.append(shares[last])
-                x.append(reliefs[c])
-        for c in dict.fromkeys(at_cap[:1] + at_cap[-1:]):
-            s.append(cap)
-            x.append(reliefs[c])
-        own = [a0 + a1 * si + a2 * xi for si, xi in zip(s, x, strict=True)]
-        opp = [b0 + b1 * si + b2 * xi for si, xi in zip(s, x, strict=True)]
-        return Frontier.from_points(own, opp, s, x)
+def grid_frontier(own: Plane, opponent: Plane, box: Box, points: int = 101) -> Frontier:
+    """The frontier of every package on a ``points`` × ``points`` grid of the box: the oracle."""
+    s_lo, s_hi, x_lo, x_hi = box
+    if s_hi < s_lo:
+        return Frontier([], [], [], [])
+    s, x = (a.ravel() for a in np.meshgrid(np.linspace(s_lo, s_hi, points), np.linspace(x_lo, x_hi, points),
+                                           indexing="ij"))
+    own_u = own[0] + own[1] * s + own[2] * x
+    opp_u = opponent[0] + opponent[1] * s + opponent[2] * x
+    return Frontier.from_grid(own_u, opp_u, s, x)

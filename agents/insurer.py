@@ -1,8 +1,7 @@
 """The principal's export-credit insurer (NEXI in the baseline): guarantees what fits its capacity at a premium.
 
 Sources for its parameters (values and ranges in ``runs/baseline.toml``):
-    capacity_usd_bn: docs/FACTS.md (more than ¥1t of bonds plus ¥100bn of new capital, FY2025) and an
-        assumed leverage on that capital.
+    capacity_usd_bn: FACTS nexi-capacity (¥40–50t of underwriting capacity).
     guaranteed_fraction_of_fund: assumption, the part of the package it guarantees.
     coverage_fraction, loading: assumptions, the share of a failed project's loss it covers and its premium
         loading over expected claims.
@@ -11,13 +10,12 @@ Sources for its parameters (values and ranges in ``runs/baseline.toml``):
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 
 from agents.contract import Actor
-from negotiation.economics import ProfitStreams
+from negotiation.economics import Portfolio
 from negotiation.issues import Package, Response
 
 if TYPE_CHECKING:
@@ -54,14 +52,16 @@ class Insurer(Actor):
         return cls(model, key, params.name, exposure, params.capacity_usd_bn, params.coverage_fraction,
                    params.loading)
 
-    def cover_cost_per_usd(self, streams: ProfitStreams, rate: float, failure_factor: float = 1.0) -> float:
-        """Its loading on the expected claims it covers, PV per $ of equity: λ·p·(1 − R)·c·e^(−r·b).
+    def cover_cost_per_usd(self, portfolio: Portfolio, rate: float, failure_factor: float = 1.0) -> float:
+        """Its loading on the expected claims it covers, PV per $ of equity: λ·Σ w·p·(1 − R)·c·e^(−r·b).
 
-        ``failure_factor`` scales the failure probability (capped at 0.99), as a lender's belief might.
+        ``failure_factor`` scales the failure probabilities (capped at 0.99), as a lender's belief might.
         """
-        seen = replace(streams, failure_probability=min(streams.failure_probability * failure_factor, 0.99))
-        expected_claims = seen.failure_probability * (1.0 - seen.recovery_fraction) * self.coverage_fraction
-        return self.loading * expected_claims * math.exp(-rate * seen.build_years)
+        claims = 0.0
+        for w, c in zip(portfolio.weights, portfolio.classes, strict=True):
+            p = min(c.failure_probability * failure_factor, 0.99)
+            claims += w * p * (1.0 - c.recovery_fraction) * math.exp(-rate * c.build_years)
+        return self.loading * self.coverage_fraction * claims
 
     def sell_cover(self, loading_income_usd_bn: float) -> None:
         """A lender buys cover: the insurer earns its loading on it."""

@@ -3,7 +3,7 @@
 Sources for its parameters (values and ranges in ``runs/baseline.toml``):
     committed_usd_bn: docs/FACTS.md, TSMC's additional $100bn committed to US investment.
     principal_parts_share: assumption, the share of a fab's capex bought from the principal's suppliers.
-    parts_tariff_cut: docs/FACTS.md, the tariff cut (25% → 15%: 10 points).
+    the tariff cut on its parts: the deal's own cut, x·(τ_threat − τ_floor) at relief fraction x.
     margin_per_usd: assumption, the investor's NPV margin per $ of capex.
     principal_parts_margin: assumption, the principal's suppliers' margin on what they sell.
 """
@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
+import numpy as np
 
 from agents.contract import Actor
-from negotiation.economics import as_terms
 from negotiation.issues import Package
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def no_build(relief_fraction: Any) -> Any:
     """No extra build at any relief (no investor)."""
-    return 0.0 * as_terms(relief_fraction)
+    return 0.0 * np.asarray(relief_fraction)
 
 
 class Investor(Actor):
@@ -43,6 +43,7 @@ class Investor(Actor):
 
     def __init__(self, model: mesa.Model, key: str, name: str, committed_usd_bn: float, margin_per_usd: float,
                  principal_parts_share: float, parts_tariff_cut: float, principal_parts_margin: float) -> None:
+        """``parts_tariff_cut`` is the cut in the tariff on its parts at full relief (x = 1)."""
         super().__init__(model, key, name)
         self.committed_usd_bn = committed_usd_bn
         self.margin_per_usd = margin_per_usd
@@ -54,12 +55,14 @@ class Investor(Actor):
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Investor:
         """From ``agents.<key>``."""
         p = spec.agents[key]
-        return cls(model, key, p.name, p.committed_usd_bn, p.margin_per_usd, p.principal_parts_share,
-                   p.parts_tariff_cut, p.principal_parts_margin)
+        trade = model.trade
+        cut = 0.0 if trade is None else trade.threat_rate - trade.floor_rate
+        return cls(model, key, p.name, p.committed_usd_bn, p.margin_per_usd, p.principal_parts_share, cut,
+                   p.principal_parts_margin)
 
     def cost_saving(self, relief_fraction: Any) -> Any:
         """σ(x): the saving per $ of capex from relief on the principal's parts and tools it buys."""
-        return as_terms(relief_fraction) * self.principal_parts_share * self.parts_tariff_cut
+        return np.asarray(relief_fraction) * self.principal_parts_share * self.parts_tariff_cut
 
     def build_usd_bn(self, relief_fraction: Any) -> Any:
         """B*(x): how much it builds at relief x."""

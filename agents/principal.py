@@ -1,14 +1,16 @@
 """The principal government (Japan in the baseline): it invests, wants tariff relief, gives up profits.
 
 It signs only what its Level-II ratifiers (its state lenders and its insurer) will fund (Putnam 1988): it
-asks them, so it knows their limit, and it never proposes beyond it.
+asks them, so it knows their limit, and it never proposes beyond it. Without a deal it pays the tariffs and
+keeps its money (invested on its own in the same projects only if that pays: its disagreement value).
 
-Sources for its preference parameters (values and ranges in ``runs/baseline.toml``):
-    tariff_relief_max_usd_bn_per_year: docs/FACTS.md (the article's ¥10t ≈ $68bn a year, an upper bound;
-        the duty saved, ≈ $15bn a year, is the lower reading).
-    discount_rate_per_year: assumption, the 10-year JGB yield in 2025 (about 1.5%).
+Sources for its preference parameters (values and ranges in ``runs/baseline.toml``, rows in docs/FACTS.md):
+    discount_rate_per_year: FACTS jgb10-2025, the 10-year JGB yield (Arrow & Lind 1970, as for the US).
+    the value of relief: from its exports, who bears the duty and the volume lost (``deal.goods``; FACTS
+        trade-base-2024, autos-base-2024, incidence rows, elasticity-blp-2023), or the article's
+        ¥10t ≈ $68bn a year (FACTS relief-value-article) as the stated upper bound.
     outside_option_share: assumption, the share of the tariff damage it could avoid without a deal.
-    japan_opening_us_share: docs/FACTS.md, Japan opened at 50:50.
+    japan_opening_us_share: FACTS opening-ask, Japan opened at 50:50.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
+from agents.frontier import Plane, planes_of
 from agents.investor import no_build
-from negotiation.economics import ProfitStreams, annuity, as_terms
+from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package, Response
 
 if TYPE_CHECKING:
@@ -31,43 +34,67 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PrincipalPreferences:
-    """The principal's utility of a package, in present-value $bn at its own discount rate.
+    """The principal's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
-    u_P(s, x) = V·x·A(r, 0, T_relief) + E·(profits_P(s) − 1) + m·φ·ΔB(x)
+    u_P(s, x; t) = (1 − o)·R_P(x; t) + e^(−ρt)·[E·(W − s·A − 1) + m·φ·ΔB(x) − h·s]
 
-    where V is the relief's value to the principal per year, E its equity in $bn (paid in at signing and
-    returned through its part of the profits), m·φ·ΔB the margin on its suppliers' parts in the investors'
-    extra build. No deal is worth ``disagreement``: the share of the relief's value it could secure on its
-    own. In the unit game, u_P = 1 − s.
+    R_P(x; t) is what the deal's tariff saves it from t to the regime's end against the no-deal tariffs (the
+    duty its exporters bear and the margin on the volume they keep), o the share of tariff damage it can
+    avoid anyway (in both states, so it scales the relief); E its equity, paid at signing, W and A the PV
+    per $ of all it receives with no post-recoup share for the counterpart and of the post-recoup flow;
+    m·φ·ΔB its suppliers' margin on the investors' extra build; h its domestic cost of conceding the whole
+    share. No deal is worth E·max(0, W_own − 1): the same projects held alone, if they pay. In the unit game,
+    u_P = (1 − s)·δ^(t/Δ).
     """
 
-    affine_in_terms: ClassVar[bool] = True  # the agents work from the utility plane (tested)
-    unit_surplus: bool = False
+    unit_discount: float | None = None
+    round_years: float = 1.0
     discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0
-    relief_value_usd_bn_per_year: float = 0.0
-    relief_life_years: float = 0.0
-    streams: ProfitStreams | None = None
+    outside_option_share: float = 0.0
+    headline_cost_usd_bn: float = 0.0
+    trade: TradeTerms | None = None
+    cost_weights: tuple[float, ...] = ()
+    portfolio: Portfolio | None = None
     parts_income_usd_bn: Callable[[Any], Any] = field(default=no_build)
     disagreement: float = 0.0
 
-    def utility(self, us_share: Any, relief_fraction: Any, delay_years: float = 0.0) -> Any:
-        """Utility (PV $bn) of each package agreed after ``delay_years``."""
-        s, x = as_terms(us_share), as_terms(relief_fraction)
-        if self.unit_surplus:
-            return 1.0 - s + 0.0 * x
-        r, d = self.discount_rate_per_year, delay_years
-        relief = self.relief_value_usd_bn_per_year * x * annuity(r, d, self.relief_life_years)
-        equity = self.equity_usd_bn * (self.streams.japan_value(s, r, d) - np.exp(-r * d))  # type: ignore[union-attr]
-        parts = self.parts_income_usd_bn(x) * np.exp(-r * d)
-        return relief + equity + parts
+    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
+        """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
+        s, x, t = np.asarray(us_share, float), np.asarray(relief_fraction, float), np.asarray(delay_years, float)
+        if self.unit_discount is not None:
+            return (1.0 - s) * self.unit_discount ** (t / self.round_years) + 0.0 * x
+        r = self.discount_rate_per_year
+        later = discount(r, t)
+        whole, after = self.portfolio.principal_values(r, t)  # type: ignore[union-attr]
+        relief = ((1.0 - self.outside_option_share) * self.trade.relief_value(list(self.cost_weights), r, x, t)
+                  if self.trade is not None else 0.0 * x)
+        equity = self.equity_usd_bn * (whole - later)
+        share = s * (self.equity_usd_bn * after + self.headline_cost_usd_bn * later)
+        return relief + equity + self.parts_income_usd_bn(x) * later - share
+
+    def planes(self, times_years: np.ndarray) -> list[Plane]:
+        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
+        return planes_of(self, times_years)
 
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
-        """These preferences as the counterpart believes them: its error on the value of relief."""
-        if self.unit_surplus:
-            return self
-        return replace(self, relief_value_usd_bn_per_year=self.relief_value_usd_bn_per_year
-                       * errors.principal_relief_value)
+        """These preferences as the counterpart believes them: its errors on the value of relief and patience."""
+        if self.unit_discount is not None:
+            return replace(self, unit_discount=seen_patience(self.unit_discount, errors.principal_patience))
+        return replace(self, cost_weights=tuple(w * errors.principal_relief_value for w in self.cost_weights),
+                       discount_rate_per_year=self.discount_rate_per_year * errors.principal_patience)
+
+    def more_patient(self) -> PrincipalPreferences:
+        """The same preferences, more patient: half the discount rate (unit game: δ halfway to 1)."""
+        if self.unit_discount is not None:
+            return replace(self, unit_discount=self.unit_discount + 0.5 * (1.0 - self.unit_discount))
+        return replace(self, discount_rate_per_year=0.5 * self.discount_rate_per_year)
+
+    def per_round_discount(self) -> float:
+        """Its pure time preference over one round, e^(−ρΔ) (unit game: δ)."""
+        if self.unit_discount is not None:
+            return self.unit_discount
+        return float(np.exp(-self.discount_rate_per_year * self.round_years))
 
 
 class Principal(Government):
@@ -77,22 +104,17 @@ class Principal(Government):
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "invests": True}
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: PrincipalPreferences,
-                 discount: float, opening: Package, concession_beta: float, currency: str,
-                 currency_per_usd: float | None, ratifiers: list[Any], fundable_share: float) -> None:
-        super().__init__(model, key, name, preferences, discount, opening, concession_beta)
+                 opening: Package, concession_beta: float, currency: str, currency_per_usd: float | None,
+                 ratifiers: list[Any], fundable_share: float) -> None:
+        super().__init__(model, key, name, preferences, opening, concession_beta)
         self.currency = currency
         self.currency_per_usd = currency_per_usd
         self.ratifiers = ratifiers
         self.fundable_share = fundable_share
 
     @classmethod
-    def ideal(cls, relief_at_stake: bool) -> Package:
-        """No profit share to the counterpart, all the relief at stake."""
-        return Package(0.0, 1.0 if relief_at_stake else 0.0)
-
-    @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Principal:
-        """Preferences, opening and patience from the deal and ``agents.<key>``; its ratifiers' limit.
+        """Preferences and opening from the deal and ``agents.<key>``; its ratifiers' limit.
 
         Its ratifiers (the scenario's lenders and insurer, seated before it) fix the highest US share it
         can sign; it opens at the deal's opening share (capped at that limit) with all the relief.
@@ -101,27 +123,32 @@ class Principal(Government):
         ratifiers = [*model.lenders, *model.insurers]
         fundable = fundable_share_of(model.lenders, model.insurers, model.unit_surplus)
         if model.unit_surplus:
-            preferences = PrincipalPreferences(unit_surplus=True)
-            opening_share = 1.0
+            preferences = PrincipalPreferences(unit_discount=params.discount, round_years=model.round_years)
+            opening_share = 0.0
         else:
-            relief_value = deal.tariff_relief_max_usd_bn_per_year if deal.tariff_threat else 0.0
+            trade = model.trade
+            weights = tuple(trade.principal_cost_weights()) if trade is not None else ()
+            if trade is not None and deal.relief_value_basis == "article":  # full relief worth the article's figure
+                full = sum(w * (g.rate_without_deal - trade.floor_rate) for w, g in zip(weights, trade.goods,
+                                                                                       strict=True))
+                weights = tuple(w * deal.tariff_relief_max_usd_bn_per_year / full for w in weights)
             r = params.discount_rate_per_year
+            own = model.portfolio.own_investment_value(r)
             preferences = PrincipalPreferences(
-                discount_rate_per_year=r, equity_usd_bn=model.equity_usd_bn,
-                relief_value_usd_bn_per_year=relief_value, relief_life_years=deal.relief_life_years,
-                streams=model.streams, parts_income_usd_bn=model.parts_income_usd_bn,
-                disagreement=params.outside_option_share * relief_value * annuity(r, 0.0, deal.relief_life_years))
+                round_years=model.round_years, discount_rate_per_year=r, equity_usd_bn=model.equity_usd_bn,
+                outside_option_share=params.outside_option_share, headline_cost_usd_bn=params.headline_cost_usd_bn,
+                trade=trade, cost_weights=weights, portfolio=model.portfolio,
+                parts_income_usd_bn=model.parts_income_usd_bn,
+                disagreement=model.equity_usd_bn * max(0.0, own - 1.0))
             opening_share = deal.japan_opening_us_share
-        discount = cls.discount_from(params.discount, preferences, model.relief_at_stake, model.round_years)
         opening = Package(max(min(opening_share, fundable), 0.0), 1.0 if model.relief_at_stake else 0.0)
-        return cls(model, key, params.name, preferences, discount, opening, params.concession_beta,
+        return cls(model, key, params.name, preferences, opening, params.concession_beta,
                    params.currency, params.currency_per_usd, ratifiers, fundable)
 
     def form_beliefs_about(self, other: Government, errors: BeliefErrors, complete_information: bool) -> None:
-        """Believe the counterpart's preferences and patience with this run's errors; know the lenders' limit."""
-        believed = other.preferences.seen_with(errors)  # type: ignore[attr-defined]
-        self.form_beliefs(believed, seen_patience(other.discount, errors.counterpart_patience),
-                          self.fundable_share, complete_information)
+        """Believe the counterpart's preferences with this run's errors; know the lenders' limit."""
+        self.errors = errors
+        self.form_beliefs(other.preferences.seen_with(errors), self.fundable_share, complete_information)
         self.fundable_share_floor = self.fundable_share_ceiling = self.fundable_share
 
     def fundable_share_seen_with(self, errors: BeliefErrors) -> float:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import served_app, start_browser  # noqa: E402
+from page.browser import served_app, start_browser  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 STARTS = 3

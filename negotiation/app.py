@@ -36,10 +36,12 @@ class Slider:
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
 # fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
 SLIDERS = (
-    Slider("relief", "Relief at stake, $bn/yr (value to {principal})", "deal.tariff_relief_max_usd_bn_per_year", 0,
-           120, 1),
-    Slider("equity", "Equity fraction of the package", "deal.equity_fraction", 0.005, 0.5, 0.005),
-    Slider("deadline", "Deadline, years (talks end; 3.5 = January 2029)", "deal.horizon_years", 0.5, 7, 0.25),
+    Slider("threat", "Threatened tariff on {principal}'s other goods", "deal.threat_rate", 0.1, 0.5, 0.01),
+    Slider("equity", "Equity fraction of the package", "deal.equity_fraction", 0.005, 0.2, 0.005),
+    Slider("threat date", "Threat takes effect after, years (0.31 = 1 Aug 2025)", "deal.talks_deadline_years",
+           0.0, 2.0, 0.002),
+    Slider("window", "Allocation window, years (the talks' last date; 3.78 = Jan 2029)", "deal.horizon_years",
+           0.5, 7, 0.01),
     Slider("{counterpart} rate", "{counterpart}: patience, discount rate /yr",
            "agents.{counterpart}.discount_rate_per_year", 0.0, 0.15, 0.001),
     Slider("{principal} rate", "{principal}: patience, discount rate /yr", "agents.{principal}.discount_rate_per_year",

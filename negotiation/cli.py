@@ -276,26 +276,33 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     counterpart, principal = model.counterpart, model.principal
     names = result.actor_names
     print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
-    print(f"{'round':>5}  {'proposer':<12} {'US share':>8} {'relief $bn/yr':>13} {'u_' + counterpart.key:>9} "
-          f"{'u_' + principal.key:>9}  answer")
+    print(f"{'round':>5}  {'proposer':<12} {'US share':>8} {'tariff':>7} {'relief $bn/yr':>13} "
+          f"{'u_' + counterpart.key:>9} {'u_' + principal.key:>9}  answer")
     for offer, responses in zip(model.offers, model.responses, strict=True):
         p = offer.package
         answer = responses[-1]
         word = "accepted" if answer.accepted else f"rejected ({answer.reason})"
+        rate = model.tariff_rate(p)
         print(f"{offer.round:>5}  {offer.proposer:<12} {p.us_profit_share:>8.3f} "
-              f"{model.relief_usd_bn_per_year(p):>13.1f} {counterpart.utility_of(p):>9.2f} "
-              f"{principal.utility_of(p):>9.2f}  {word}")
+              f"{'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f} "
+              f"{counterpart.utility_of(p, offer.round):>9.2f} {principal.utility_of(p, offer.round):>9.2f}  {word}")
     eq = result.equilibrium
     if result.agreed:
         pkg = result.package
+        rate = result.measures.get("agreed_tariff_rate")
+        value = result.measures.get("relief_value_to_principal_usd_bn_per_year")
+        duty = result.tariff_relief_usd_bn_per_year
+        tariff = ("" if rate is None else f", a {rate:.1%} tariff: duty relief ${duty:.1f}bn a year, worth "
+                  f"${value:.1f}bn a year to {names[principal.key]}")
         print(f"\nAgreement in round {result.steps}: {names[counterpart.key]} {pkg.us_profit_share:.1%} of "
-              f"equity-related profits{' after recoup' if result.us_profit_share_before_recoup is not None else ''}, "
-              f"tariff relief ${result.tariff_relief_usd_bn_per_year:.1f}bn a year.")
+              f"equity-related profits{' after recoup' if result.us_profit_share_before_recoup is not None else ''}"
+              f"{tariff}.")
     else:
         print(f"\nNo agreement after {result.steps} rounds (breakdown).")
     if eq is not None and eq.spe is not None:
-        print(f"Equilibrium ({eq.concept}): US share {eq.spe.us_profit_share:.3f}, "
-              f"relief ${eq.spe.tariff_relief_usd_bn_per_year:.1f}bn a year.")
+        rate = "" if eq.spe_tariff_rate is None else f", tariff {eq.spe_tariff_rate:.1%}"
+        print(f"Equilibrium ({eq.concept}): US share {eq.spe.us_profit_share:.3f}{rate}, "
+              f"relief ${eq.spe.tariff_relief_usd_bn_per_year:.1f}bn a year, agreed in round {eq.spe_round}.")
     others = (("Nash", eq.nash), ("Kalai–Smorodinsky", eq.kalai_smorodinsky)) if eq is not None else ()
     for label, point in others:
         if point is not None:

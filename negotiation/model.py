@@ -2,7 +2,8 @@
 
 It follows the ODD description in docs/ODD.md. The model is the negotiation table: it seats the actors a
 scenario names (each builds itself from the scenario: ``agents/``), draws the run's belief errors, and runs
-the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time):
+the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time; round k is played at
+(k − 1)·Δ years after the talks' start, and everyone values a package agreed then at that date):
 
     propose  — the round's proposer offers a package (US profit share, tariff relief)
     ratify   — the principal's lenders and insurer say whether they would fund it (Level II)
@@ -30,24 +31,12 @@ from agents.contract import Actor
 from agents.investor import Investor, combined
 from agents.lender import Lender
 from agents.principal import Principal
-from negotiation.economics import ProfitStreams
+from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, Point, RunResult
 from negotiation.scenario import Spec, with_overrides
 from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
-SHARE_POINTS = 201  # the agents' grid over the US share (the solver uses its own, finer grid)
-RELIEF_POINTS = 21  # the agents' grid over the relief fraction
-
-
-def _read_only(values: np.ndarray) -> np.ndarray:
-    values.flags.writeable = False
-    return values
-
-
-_SHARE_GRID = _read_only(np.linspace(0.0, 1.0, SHARE_POINTS))  # shared by every model: never written
-_RELIEF_GRID = _read_only(np.linspace(0.0, 1.0, RELIEF_POINTS))
-_NO_RELIEF_GRID = _read_only(np.array([0.0]))
 _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
 _SOLUTIONS_KEPT = 64
 
@@ -71,11 +60,16 @@ class NegotiationModel(mesa.Model):
         self.spec = spec
         self.seed_value = rng if isinstance(rng, int) else None
         self.max_rounds = spec.deadline_rounds
-        self.concession_rounds = spec.protocol.concession_rounds
+        self.concession_rounds = spec.protocol.concession_rounds or 1
         self.round_years = spec.protocol.round_months / 12.0
+        self.round_dates = np.arange(self.max_rounds, dtype=float) * self.round_years  # index k − 1: round k
+        # the chance the talks go on after a refusal (an exogenous breakdown hazard: Binmore, Rubinstein &
+        # Wolinsky 1986); 1 in the unit game, where patience alone is the cost of delay
+        self.survival = float(np.exp(-spec.protocol.breakdown_hazard_per_year * self.round_years))
         self.offers: list[Offer] = []
         self.responses: list[tuple[Response, ...]] = []
         self.agreement: Package | None = None
+        self.agreement_round = 0
         self.outcome = "running"
         self._solution: GameSolution | None = None
         self._digest: str | None = None
@@ -100,15 +94,48 @@ class NegotiationModel(mesa.Model):
 
     # -- construction --------------------------------------------------------------------------------------
     def _deal_economics(self) -> None:
-        """What the deal itself fixes: the issues at stake, the grids, the profit streams, the equity."""
+        """What the deal itself fixes: the issues at stake, the tariffs, the project portfolio, the equity."""
         deal = self.spec.deal
         self.unit_surplus = deal.kind == "unit_surplus"
-        self.relief_at_stake = (not self.unit_surplus and deal.tariff_threat
-                                and deal.tariff_relief_max_usd_bn_per_year > 0)  # type: ignore[operator]
-        self.share_grid = _SHARE_GRID
-        self.relief_grid = _RELIEF_GRID if self.relief_at_stake else _NO_RELIEF_GRID
-        self.streams = None if self.unit_surplus else ProfitStreams.from_deal(deal)
-        self.equity_usd_bn = 0.0 if self.unit_surplus else deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
+        self.relief_at_stake = not self.unit_surplus and deal.tariff_threat
+        self.trade: TradeTerms | None = None
+        self.portfolio: Portfolio | None = None
+        self.equity_usd_bn = 0.0
+        if self.unit_surplus:
+            return
+        self.equity_usd_bn = deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
+        if deal.tariff_threat:
+            self.trade = TradeTerms(
+                goods=tuple(Goods(g.exports_usd_bn_per_year, g.rate_during_talks,
+                                  deal.threat_rate if g.threatened else g.rate_during_talks,  # type: ignore[arg-type]
+                                  g.exporters_share_of_duty) for g in deal.goods.values()),  # type: ignore[union-attr]
+                threat_rate=deal.threat_rate, floor_rate=deal.floor_rate,  # type: ignore[arg-type]
+                threat_effective_years=deal.talks_deadline_years,  # type: ignore[arg-type]
+                regime_end_years=deal.relief_life_years,  # type: ignore[arg-type]
+                trade_elasticity=deal.trade_elasticity, exporters_margin=deal.exporters_margin)  # type: ignore[arg-type]
+        classes = deal.projects.values()  # type: ignore[union-attr]
+        total = sum(c.weight for c in classes)
+        self.portfolio = Portfolio(
+            tuple(ProfitStreams.of(c.cash_yield_per_year, c.build_years, c.life_years, c.failure_probability,
+                                   c.recovery_fraction, deal.two_phase, deal.phase1_us_share,  # type: ignore[arg-type]
+                                   deal.recoup_rate_per_year) for c in classes),  # type: ignore[arg-type]
+            tuple(c.weight / total for c in classes))
+
+    def planes_for(self, preferences: Any) -> list[tuple[float, float, float]]:
+        """The utility planes of ``preferences`` in every round (index k − 1: round k, at its date)."""
+        return preferences.planes(self.round_dates)
+
+    def share_range(self) -> tuple[float, float]:
+        """The US shares a government may ask for: between the two openings under no-retraction, else [0, 1].
+
+        The principal's opening is the least it offers, the counterpart's public demand the most it asks.
+        """
+        if self.unit_surplus or not self.spec.protocol.no_retraction:
+            return 0.0, 1.0
+        spec = self.spec
+        low = min(spec.deal.japan_opening_us_share, 1.0)  # type: ignore[type-var]
+        high = spec.agents[spec.governments[0]].opening_us_share  # type: ignore[union-attr]
+        return min(low, high), high
 
     def _seat_actors(self) -> None:
         """Each actor builds itself from the scenario; those others depend on are seated first."""
@@ -166,6 +193,7 @@ class NegotiationModel(mesa.Model):
             self.responses.append((*ratification, response))
             if response.accepted:
                 self.agreement = package
+                self.agreement_round = t
                 self.outcome = "agreement"
                 self.running = False
             else:
@@ -185,10 +213,24 @@ class NegotiationModel(mesa.Model):
 
     # -- views -----------------------------------------------------------------------------------------------
     def relief_usd_bn_per_year(self, package: Package) -> float:
-        """Tariff relief of a package: its value to the principal, $bn a year."""
-        if not self.relief_at_stake:
+        """Tariff relief of a package: the duty it saves the principal's exporters a year against the threat."""
+        if self.trade is None:
             return 0.0
-        return package.relief_fraction * self.spec.deal.tariff_relief_max_usd_bn_per_year  # type: ignore[operator]
+        return self.trade.duty_relief_usd_bn_per_year(package.relief_fraction)
+
+    def relief_value_usd_bn_per_year(self, package: Package) -> float:
+        """What that relief is worth to the principal a year (its exporters' share of the duty, volume kept)."""
+        if self.trade is None:
+            return 0.0
+        scale = 1.0 - self.principal.preferences.outside_option_share
+        weights = self.principal.preferences.cost_weights
+        rate = float(self.trade.rate(package.relief_fraction))
+        return scale * float(sum(w * (g.rate_without_deal - rate) for w, g in zip(weights, self.trade.goods,
+                                                                                  strict=True)))
+
+    def tariff_rate(self, package: Package) -> float | None:
+        """The all-in tariff rate the package agrees (None when no tariff is at stake)."""
+        return None if self.trade is None else float(self.trade.rate(package.relief_fraction))
 
     def actors(self) -> list[Actor]:
         """The actors taking part, by role (counterpart, principal, lenders, insurer, investors)."""
@@ -206,12 +248,18 @@ class NegotiationModel(mesa.Model):
     def game(self) -> PackageGame:
         """The same bargaining game, described for the outside solver (true preferences, no beliefs)."""
         counterpart, principal = self.counterpart, self.principal
+        s_lo, s_hi = self.share_range()
+
+        def fundable(share: float) -> bool:
+            package = Package(min(max(share, 0.0), 1.0), 0.0)
+            return all(r.accepted for r in principal.ratify(package))
+
         return PackageGame(
-            us_utility=lambda s, x: counterpart.preferences.utility(s, x),
-            japan_utility=lambda s, x: principal.preferences.utility(s, x),
+            us_utility=counterpart.preferences.utility, japan_utility=principal.preferences.utility,
             disagreement=(counterpart.preferences.disagreement, principal.preferences.disagreement),
-            deltas=(counterpart.discount, principal.discount), rounds=self.max_rounds,
-            us_first=self.spec.first_proposer == counterpart.key, fundable_share=self.fundable_share,
+            round_years=self.round_years, rounds=self.max_rounds, survival=self.survival,
+            us_first=self.spec.first_proposer == counterpart.key,
+            box=(min(principal.opening.us_profit_share, s_hi), s_hi, 0.0, 1.0), fundable=fundable,
             relief_at_stake=self.relief_at_stake, names=(counterpart.name, principal.name))
 
     def solve(self) -> GameSolution:
@@ -248,34 +296,46 @@ class NegotiationModel(mesa.Model):
     def result(self, solve: bool = True) -> RunResult:
         """The run's outcome, each actor's utility (PV $bn gain over no deal) and, with ``solve``, the equilibrium."""
         pkg = self.agreement
-        deal, principal = self.spec.deal, self.principal
+        deal, principal, counterpart = self.spec.deal, self.principal, self.counterpart
         utilities = {a.key: a.outcome_utility(pkg) for a in self.actors()}
-        two_phase = self.streams is not None and deal.two_phase
+        two_phase = self.portfolio is not None and deal.two_phase
         equilibrium = distance = None
         if solve:
             sol = self.solve()
             points = [None if p is None else self.point(p.us_profit_share, p.relief_fraction)
                       for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)]
-            equilibrium = Equilibrium(sol.concept, *points)
+            equilibrium = Equilibrium(sol.concept, *points, spe_round=sol.spe.round if sol.spe else None,
+                                      spe_tariff_rate=(self.tariff_rate(Package(sol.spe.us_profit_share,
+                                                                                sol.spe.relief_fraction))
+                                                       if sol.spe else None))
             if pkg is not None and sol.spe is not None:
                 distance = abs(pkg.us_profit_share - sol.spe.us_profit_share)
+        extra: dict[str, Any] = {}
         loss = local = None
-        if pkg is not None and self.streams is not None:
-            # the principal's yearly loss from conceding beyond its opening, once recouped (docs/FACTS.md:
-            # Akazawa's "at most a couple of tens of billions of yen" a year is the figure to hold it against)
-            yearly_profit = ((1 - self.streams.failure_probability) * self.streams.cash_yield_per_year
-                             * self.equity_usd_bn)
+        if pkg is not None and self.portfolio is not None:
+            # the principal's yearly loss, once recouped, from conceding beyond its opening (docs/FACTS.md
+            # akazawa-loss: "at most a couple of tens of billions of yen" a year is the figure to hold it to)
+            yearly_profit = self.portfolio.yearly_profit() * self.equity_usd_bn
             loss = (pkg.us_profit_share - deal.japan_opening_us_share) * yearly_profit  # type: ignore[operator]
             if principal.currency_per_usd is not None:
                 local = loss * principal.currency_per_usd
+            t = self.round_dates[self.agreement_round - 1]
+            us_phase1, us_after = self.portfolio.us_values(counterpart.preferences.discount_rate_per_year, t)
+            p_whole, p_after = self.portfolio.principal_values(principal.preferences.discount_rate_per_year, t)
+            extra["us_pv_of_profits_usd_bn"] = self.equity_usd_bn * (us_phase1 + pkg.us_profit_share * us_after)
+            extra["principal_pv_of_profits_usd_bn"] = self.equity_usd_bn * (p_whole - pkg.us_profit_share * p_after)
+            extra["never_recoups_fraction"] = self.portfolio.never_recoups()
+        if pkg is not None and self.trade is not None:
+            extra["agreed_tariff_rate"] = self.tariff_rate(pkg)
+            extra["relief_value_to_principal_usd_bn_per_year"] = self.relief_value_usd_bn_per_year(pkg)
         return RunResult(
             scenario=self.spec.name, scenario_hash=self.scenario_hash(), seed=self.seed_value,
             agreed=pkg is not None, outcome=self.outcome, steps=self.steps, deadline_rounds=self.max_rounds,
             package=pkg, tariff_relief_usd_bn_per_year=self.relief_usd_bn_per_year(pkg) if pkg else None,
             us_profit_share_before_recoup=deal.phase1_us_share if two_phase else None,
             utilities=utilities, actor_names={a.key: a.name for a in self.actors()},
-            discounts={k: g.discount for k, g in self.governments.items()}, fundable_share=self.fundable_share,
-            currency=principal.currency, equilibrium=equilibrium,
-            recoup_years=self.streams.recoup_years if two_phase else None,  # type: ignore[union-attr]
+            discounts={k: g.preferences.per_round_discount() for k, g in self.governments.items()},
+            fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
+            recoup_years=self.portfolio.recoup_years() if two_phase else None,  # type: ignore[union-attr]
             concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
-            distance_to_equilibrium=distance)
+            distance_to_equilibrium=distance, measures=extra)

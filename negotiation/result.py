@@ -15,9 +15,12 @@ from negotiation.issues import Package
 
 # The columns every sweep row has after the run's id, point, replicate, seed and varied keys.
 ROW_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share", "relief_fraction",
-               "tariff_relief_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
-               "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year", "ks_us_profit_share",
-               "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium", "fundable_share", "error"]
+               "tariff_relief_usd_bn_per_year", "agreed_tariff_rate", "relief_value_to_principal_usd_bn_per_year",
+               "us_pv_of_profits_usd_bn", "principal_pv_of_profits_usd_bn", "recoup_years",
+               "concession_loss_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
+               "eq_tariff_rate", "eq_round", "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year",
+               "ks_us_profit_share", "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium",
+               "fundable_share", "error"]
 UTILITY_PREFIX = "utility_"  # one column per actor key: utility_<key>
 
 CURRENCY_SIGNS = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£", "KRW": "₩", "CNY": "¥", "INR": "₹"}
@@ -51,11 +54,14 @@ class Equilibrium:
     spe: Point | None
     nash: Point | None
     kalai_smorodinsky: Point | None
+    spe_round: int | None = None
+    spe_tariff_rate: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``equilibrium`` object (the SPE's terms at top level)."""
         spe = self.spe.to_json() if self.spe else {"us_profit_share": None, "tariff_relief_usd_bn_per_year": None}
-        return {**spe, "concept": self.concept, "nash": self.nash.to_json() if self.nash else None,
+        return {**spe, "concept": self.concept, "round": self.spe_round, "tariff_rate": clean(self.spe_tariff_rate),
+                "nash": self.nash.to_json() if self.nash else None,
                 "kalai_smorodinsky": self.kalai_smorodinsky.to_json() if self.kalai_smorodinsky else None}
 
 
@@ -88,7 +94,7 @@ class RunResult:
     concession_loss_usd_bn_per_year: float | None = None
     concession_loss_local_bn_per_year: float | None = None
     distance_to_equilibrium: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    measures: dict[str, Any] = field(default_factory=dict)  # further outcomes (tariff rate, PVs, recoup)
 
     @property
     def us_profit_share(self) -> float | None:
@@ -121,7 +127,7 @@ class RunResult:
                     "concession_loss_local_bn_per_year": self.concession_loss_local_bn_per_year,
                     "distance_to_equilibrium": self.distance_to_equilibrium}
         out.update({k: clean(v) for k, v in optional.items() if v is not None})
-        out.update(self.extra)
+        out.update({k: clean(v) if isinstance(v, float) else v for k, v in self.measures.items()})
         return out
 
     def to_row(self) -> dict[str, Any]:
@@ -134,7 +140,13 @@ class RunResult:
             "tariff_relief_usd_bn_per_year": self.tariff_relief_usd_bn_per_year,
             "distance_to_equilibrium": clean(self.distance_to_equilibrium),
             "fundable_share": clean(self.fundable_share), "error": "",
+            "recoup_years": clean(self.recoup_years),
+            "concession_loss_usd_bn_per_year": clean(self.concession_loss_usd_bn_per_year),
+            "eq_tariff_rate": clean(eq.spe_tariff_rate) if eq else None, "eq_round": eq.spe_round if eq else None,
         }
+        for key in ("agreed_tariff_rate", "relief_value_to_principal_usd_bn_per_year", "us_pv_of_profits_usd_bn",
+                    "principal_pv_of_profits_usd_bn"):
+            row[key] = clean(self.measures.get(key))
         for short, point in (("eq", eq.spe if eq else None), ("nash", eq.nash if eq else None),
                              ("ks", eq.kalai_smorodinsky if eq else None)):
             values = point.to_json() if point else {}

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
+MAX_ROUNDS = 10_000  # the longest negotiation a scenario may ask for (given or derived)
 
 
 class ScenarioError(ValueError):
@@ -42,26 +43,68 @@ class _Table(_Strict):
         return [k for k, v in self if v is None and k not in self.optional]
 
 
+class Goods(_Strict):
+    """One group of the principal's exports (``[deal.goods.<name>]``) and what it pays without a deal."""
+
+    exports_usd_bn_per_year: float = Field(gt=0, le=10_000)
+    rate_during_talks: float = Field(ge=0, le=2)  # what it pays now (and, if not threatened, without a deal)
+    threatened: bool = True  # the threatened rate (deal.threat_rate) applies to it from the talks' deadline
+    exporters_share_of_duty: float = Field(ge=0, le=1)  # incidence: the part of the duty the exporters bear
+
+
+class ProjectClass(_Strict):
+    """One class of funded projects (``[deal.projects.<name>]``): its weight in the equity and its economics."""
+
+    weight: float = Field(ge=0, le=1)  # relative: the classes' weights are normalised to sum to 1
+    cash_yield_per_year: float = Field(ge=0, le=1)
+    build_years: float = Field(ge=0, le=30)
+    life_years: float = Field(gt=0, le=100)
+    failure_probability: float = Field(ge=0, lt=1)
+    recovery_fraction: float = Field(ge=0, le=1)
+
+
 class Deal(_Table):
-    """The deal's facts and the economics of what is bargained over (FACTS.md rows, or assumptions)."""
+    """The deal's facts and the economics of what is bargained over (docs/FACTS.md rows, or assumptions).
+
+    Clocks, in years from the talks' start: ``talks_deadline_years`` is when the threatened tariff takes
+    effect without a deal (talks may go on after it, the tariff being paid meanwhile); ``horizon_years`` is
+    the allocation window, the last date a deal can be struck; ``relief_life_years`` is when the tariff
+    regime, and with it both the threat and the relief, ends. Profits run on their own clocks (projects).
+    """
 
     kind: Literal["package", "unit_surplus"] = "package"
-    fund_usd_bn: float | None = Field(None, gt=0)
+    fund_usd_bn: float | None = Field(None, gt=0, le=10_000)
     equity_fraction: float | None = Field(None, ge=0.0, le=1.0)
     japan_opening_us_share: float | None = Field(None, ge=0.0, le=1.0)
-    tariff_relief_max_usd_bn_per_year: float | None = Field(None, ge=0)
+    tariff_relief_max_usd_bn_per_year: float | None = Field(None, ge=0, le=10_000)
+    relief_value_basis: Literal["trade", "article"] = "trade"
     horizon_years: float | None = Field(None, gt=0, le=50)
-    tariff_threat: bool = True
-    duty_at_stake_usd_bn_per_year: float | None = Field(None, ge=0)
+    talks_deadline_years: float | None = Field(None, ge=0, le=50)
     relief_life_years: float | None = Field(None, gt=0, le=100)
+    tariff_threat: bool = True
+    threat_rate: float | None = Field(None, ge=0, le=2)
+    floor_rate: float | None = Field(None, ge=0, le=2)
+    trade_elasticity: float | None = Field(None, ge=0, le=20)
+    exporters_margin: float | None = Field(None, ge=0, le=1)
+    goods: dict[str, Goods] | None = None
     two_phase: bool = True
     phase1_us_share: float | None = Field(None, ge=0.0, le=1.0)
     recoup_rate_per_year: float | None = Field(None, ge=0, le=1)
-    project_cash_yield_per_year: float | None = Field(None, gt=0, le=5)
-    build_years: float | None = Field(None, ge=0, le=30)
-    profit_life_years: float | None = Field(None, gt=0, le=100)
-    project_failure_probability: float | None = Field(None, ge=0, lt=1)
-    recovery_fraction: float | None = Field(None, ge=0, le=1)
+    projects: dict[str, ProjectClass] | None = None
+
+    optional: ClassVar[tuple[str, ...]] = ("tariff_relief_max_usd_bn_per_year",)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deal:
+        if self.relief_value_basis == "article" and self.tariff_relief_max_usd_bn_per_year is None:
+            raise ValueError("deal.relief_value_basis = 'article' needs deal.tariff_relief_max_usd_bn_per_year")
+        if self.threat_rate is not None and self.floor_rate is not None and self.floor_rate > self.threat_rate:
+            raise ValueError(f"deal.floor_rate ({self.floor_rate}) is above deal.threat_rate ({self.threat_rate})")
+        if self.projects is not None and not sum(p.weight for p in self.projects.values()) > 0:
+            raise ValueError("deal.projects: the weights sum to 0 (give at least one class a positive weight)")
+        if self.goods is not None and not self.goods:
+            raise ValueError("deal.goods: at least one group of goods is needed")
+        return self
 
 
 class _ActorTable(_Table):
@@ -77,9 +120,11 @@ class CounterpartParams(_ActorTable):
     name: str = "counterpart government"
     optional: ClassVar[tuple[str, ...]] = ("discount",)
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
-    discount: float | None = Field(None, gt=0, lt=1)
+    discount: float | None = Field(None, gt=0, lt=1)  # per round: the unit game's stationary patience
+    opening_us_share: float = Field(1.0, ge=0, le=1)  # its public demand for the post-recoup share
     onshore_value_per_usd: float | None = Field(None, ge=0, le=10)
-    relief_cost_weight: float | None = Field(None, ge=0, le=10)
+    headline_value_usd_bn: float = Field(0.0, ge=0, le=10_000)  # value of announcing the whole share, PV $bn
+    buyers_duty_weight: float = Field(0.0, ge=0, le=1)  # weight on duty its own buyers pay (0: a transfer)
     concession_beta: float = Field(1.0, gt=0, le=100)
 
 
@@ -92,9 +137,10 @@ class PrincipalParams(_ActorTable):
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
     discount: float | None = Field(None, gt=0, lt=1)
     outside_option_share: float | None = Field(None, ge=0, le=1)
+    headline_cost_usd_bn: float = Field(0.0, ge=0, le=10_000)  # domestic cost of conceding the whole share
     concession_beta: float = Field(1.0, gt=0, le=100)
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217: what its money is reported in, besides $
-    currency_per_usd: float | None = Field(None, gt=0)  # for reporting money in its currency; not bargained over
+    currency_per_usd: float | None = Field(None, gt=0, le=100_000)  # for reporting only; not bargained over
 
 
 class LenderParams(_ActorTable):
@@ -104,6 +150,7 @@ class LenderParams(_ActorTable):
     name: str = "state lender"
     cost_of_funds_per_year: float | None = Field(None, ge=0, le=1)
     required_margin_per_year: float | None = Field(None, ge=0, le=1)
+    state_backing_usd_bn: float = Field(0.0, ge=0, le=10_000)  # losses the government stands behind, PV $bn
 
 
 class InsurerParams(_ActorTable):
@@ -114,7 +161,7 @@ class InsurerParams(_ActorTable):
     coverage_fraction: float | None = Field(None, ge=0, le=1)
     loading: float | None = Field(None, ge=0, le=10)
     guaranteed_fraction_of_fund: float | None = Field(None, ge=0, le=1)
-    capacity_usd_bn: float | None = Field(None, ge=0)
+    capacity_usd_bn: float | None = Field(None, ge=0, le=100_000)
 
 
 class InvestorParams(_ActorTable):
@@ -122,10 +169,9 @@ class InvestorParams(_ActorTable):
 
     role: Literal["investor"]
     name: str = "investor"
-    committed_usd_bn: float | None = Field(None, ge=0)
+    committed_usd_bn: float | None = Field(None, ge=0, le=10_000)
     margin_per_usd: float | None = Field(None, gt=0, le=10)
     principal_parts_share: float | None = Field(None, ge=0, le=1)
-    parts_tariff_cut: float | None = Field(None, ge=0, le=1)
     principal_parts_margin: float | None = Field(None, ge=0, le=1)
 
 
@@ -139,11 +185,13 @@ class Protocol(_Strict):
 
     first_proposer: str = "counterpart"  # an actor key (or the role "counterpart" / "principal")
     last_proposer: str | None = None  # who has the last word (see Spec.deadline_rounds); key or role
-    max_rounds: int | None = Field(None, ge=1, le=100_000)  # left out: derived (see Spec.deadline_rounds)
-    round_months: float = Field(1.0, gt=0, le=120)
+    max_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: derived (see Spec.deadline_rounds)
+    round_months: float = Field(1.0, ge=0.01, le=120)
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
-    concession_rounds: int = Field(1, ge=1, le=10_000)
+    concession_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: the rounds to the talks' deadline
+    no_retraction: bool = True  # a government never asks more than it already asked (its opening bounds it)
+    breakdown_hazard_per_year: float = Field(0.0, ge=0, le=50)  # the talks end without a deal at this rate
     collect_data: bool = True
 
 
@@ -157,6 +205,7 @@ class Spec(_Strict):
     protocol: Protocol = Protocol()
 
     _rounds_derived: bool = PrivateAttr(default=False)  # protocol.max_rounds came from the calendar
+    _concession_derived: bool = PrivateAttr(default=False)  # protocol.concession_rounds came from the deadline
 
     @model_validator(mode="after")
     def _derive_rounds(self) -> Spec:
@@ -166,13 +215,27 @@ class Spec(_Strict):
         deadline: quarterly rounds get a third as many), or 42 without a horizon. Overrides re-derive it
         (:func:`with_overrides`), so moving the horizon or the round length moves the deadline.
         """
+        months = self.protocol.round_months
+        update: dict[str, int] = {}
         if self.protocol.max_rounds is None:
             if self.deal.horizon_years is not None:
-                rounds = max(1, math.floor(self.deal.horizon_years * 12.0 / self.protocol.round_months + 1e-9))
+                rounds = max(1, math.floor(self.deal.horizon_years * 12.0 / months + 1e-9))
             else:
                 rounds = DEFAULT_DEADLINE_ROUNDS
-            object.__setattr__(self, "protocol", self.protocol.model_copy(update={"max_rounds": rounds}))
+            if rounds > MAX_ROUNDS:
+                raise ValueError(f"deal.horizon_years = {self.deal.horizon_years:g} holds {rounds:,} rounds of "
+                                 f"{months:g} months; at most {MAX_ROUNDS:,} (raise protocol.round_months)")
+            update["max_rounds"] = rounds
             self._rounds_derived = True
+        if self.protocol.concession_rounds is None:  # concede by the talks' deadline (or by the last round)
+            deadline = self.deal.talks_deadline_years
+            rounds = update.get("max_rounds", self.protocol.max_rounds or DEFAULT_DEADLINE_ROUNDS)
+            if deadline is not None and deadline * 12.0 / months >= 1:
+                rounds = min(math.floor(deadline * 12.0 / months + 1e-9), rounds)
+            update["concession_rounds"] = max(1, rounds)
+            self._concession_derived = True
+        if update:
+            object.__setattr__(self, "protocol", self.protocol.model_copy(update=update))
         return self
 
     @model_validator(mode="after")
@@ -445,6 +508,8 @@ def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override")
     data = spec.model_dump(exclude_none=True)
     if spec._rounds_derived:  # derived from the calendar: derive it again from the overridden scenario
         data["protocol"].pop("max_rounds", None)
+    if spec._concession_derived:
+        data["protocol"].pop("concession_rounds", None)
     for key, value in values.items():
         apply_override(data, key.split("."), value, source=source)
     return spec_from_dict(data, source=source)

@@ -1,7 +1,7 @@
 """What the page shows, as plain data and matplotlib figures: no Solara here, so every view is testable alone.
 
 Each function takes a running or finished :class:`~negotiation.model.NegotiationModel`. Actors keep one
-colour in every view (:data:`ACTOR_COLOURS`); money is in $bn, shares are fractions shown as percentages.
+colour in every view (:func:`colours`, by role); money is in $bn, shares are fractions shown as percentages.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class OfferPoint:
     proposer: str
     us_profit_share: float
     tariff_relief_usd_bn_per_year: float
+    tariff_rate: float | None
     us_utility: float
     japan_utility: float
     accepted: bool
@@ -55,6 +56,7 @@ def offers(model: Any) -> list[OfferPoint]:
     for offer, responses in zip(model.offers, model.responses, strict=False):
         p = offer.package
         out.append(OfferPoint(offer.round, offer.proposer, p.us_profit_share, model.relief_usd_bn_per_year(p),
+                              model.tariff_rate(p),
                               model.counterpart.utility_of(p), model.principal.utility_of(p),
                               responses[-1].accepted))
     return out
@@ -73,7 +75,8 @@ def outcome_text(model: Any) -> str:
     if model.outcome == "agreement":
         pkg = model.agreement
         text = (f"Agreement in round {model.steps}: US {pkg.us_profit_share:.0%} of equity profits, "
-                f"${model.relief_usd_bn_per_year(pkg):.1f}bn/yr tariff relief")
+                + (f"a {model.tariff_rate(pkg):.1%} tariff (${model.relief_usd_bn_per_year(pkg):.1f}bn/yr of duty "
+                   "relief)" if model.trade is not None else "no tariff at stake"))
         if sol.spe is not None:
             text += f"; {abs(pkg.us_profit_share - sol.spe.us_profit_share):.2f} from the equilibrium"
         return text + "."
@@ -85,9 +88,10 @@ def outcome_text(model: Any) -> str:
     last = model.offers[-1]
     answer = model.responses[-1][-1]
     why = f" ({answer.reason})" if answer.reason else ""
+    rate = model.tariff_rate(last.package)
+    terms = f", a {rate:.1%} tariff" if rate is not None else ""
     return (f"Round {model.steps} of {model.max_rounds}: {name_of(model, last.proposer)} offered US "
-            f"{last.package.us_profit_share:.0%}, ${model.relief_usd_bn_per_year(last.package):.1f}bn/yr relief; "
-            f"{name_of(model, last.responder)} said no{why}.")
+            f"{last.package.us_profit_share:.0%}{terms}; {name_of(model, last.responder)} said no{why}.")
 
 
 def actor_rows(model: Any) -> list[dict[str, Any]]:
@@ -122,40 +126,50 @@ def actor_table_html(model: Any) -> str:
 
 
 def offers_figure(model: Any) -> Figure:
-    """US share and tariff relief offered by each side, round by round, with the equilibrium as a reference."""
+    """US share and the tariff rate offered by each side, round by round, with the equilibrium as a reference."""
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
-    ax_share, ax_relief = fig.subplots(2, 1, sharex=True)
+    ax_share, ax_rate = fig.subplots(2, 1, sharex=True)
     pts = offers(model)
     sol = model.solve()
     palette = colours(model)
+    tariff = model.trade is not None
     for key in (model.principal.key, model.counterpart.key):
         mine = [p for p in pts if p.proposer == key]
         if mine:
             rounds = [p.round for p in mine]
             ax_share.plot(rounds, [100 * p.us_profit_share for p in mine], "o-", color=palette[key],
                           label=f"{name_of(model, key)}'s offers")
-            ax_relief.plot(rounds, [p.tariff_relief_usd_bn_per_year for p in mine], "o-",
-                           color=palette[key], label=f"{name_of(model, key)}'s offers")
+            if tariff:
+                ax_rate.plot(rounds, [100 * p.tariff_rate for p in mine], "o-", color=palette[key],  # type: ignore[operator]
+                             label=f"{name_of(model, key)}'s offers")
     if sol.spe is not None:
-        relief = model.relief_usd_bn_per_year(Package(sol.spe.us_profit_share, sol.spe.relief_fraction))
         ax_share.axhline(100 * sol.spe.us_profit_share, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
-        ax_relief.axhline(relief, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
+        if tariff:
+            rate = model.tariff_rate(Package(sol.spe.us_profit_share, sol.spe.relief_fraction))
+            ax_rate.axhline(100 * rate, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
     if model.agreement is not None:
         ax_share.plot([model.steps], [100 * model.agreement.us_profit_share], "*", ms=16, color="black",
                       label="agreement")
-        ax_relief.plot([model.steps], [model.relief_usd_bn_per_year(model.agreement)], "*", ms=16, color="black",
-                       label="agreement")
-    ax_share.set_ylabel("US share of profits (%)")
+        if tariff:
+            ax_rate.plot([model.steps], [100 * model.tariff_rate(model.agreement)], "*", ms=16, color="black",
+                         label="agreement")
+    ax_share.set_ylabel("US share of profits\nafter recoup (%)")
     ax_share.set_ylim(-2, 102)
-    ax_relief.set_ylabel("tariff relief ($bn/yr)")
-    top = model.spec.deal.tariff_relief_max_usd_bn_per_year if model.relief_at_stake else 1.0
-    ax_relief.set_ylim(-0.03 * top, 1.05 * top)
-    ax_relief.set_xlabel("round (month)")
-    ax_relief.set_xlim(0.5, max(model.steps, 1) + 0.5)
+    if tariff:
+        low, high = 100 * model.trade.floor_rate, 100 * model.trade.threat_rate
+        ax_rate.set_ylabel("tariff rate (%)")
+        ax_rate.set_ylim(low - 0.05 * (high - low + 1), high + 0.05 * (high - low + 1))
+        ax_rate.axhline(high, color="#bbbbbb", lw=1)
+        ax_rate.axhline(low, color="#bbbbbb", lw=1)
+    else:
+        ax_rate.text(0.5, 0.5, "no tariff at stake", transform=ax_rate.transAxes, ha="center", color="#777777")
+        ax_rate.set_yticks([])
+    ax_rate.set_xlabel(f"round ({model.spec.protocol.round_months:g} months each)")
+    ax_rate.set_xlim(0.5, max(model.steps, 1) + 0.5)
     ax_share.set_title("Offers over time")
     ax_share.legend(loc="lower right", fontsize="small")
     ax_share.grid(alpha=0.3)
-    ax_relief.grid(alpha=0.3)
+    ax_rate.grid(alpha=0.3)
     return fig
 
 

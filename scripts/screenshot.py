@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import served_app, start_browser  # noqa: E402
+from page.browser import served_app, start_browser  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "app.png"

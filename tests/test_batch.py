@@ -21,9 +21,9 @@ SMALL = """replicates = 3
 seed = 4
 samples = 2
 [grid]
-"deal.equity_fraction" = [0.05, 0.12]
+"deal.equity_fraction" = [0.01, 0.02]
 [sample]
-"agents.us.relief_cost_weight" = { dist = "uniform", low = 0.2, high = 1.0 }
+"agents.us.onshore_value_per_usd" = { dist = "uniform", low = 0.03, high = 0.09 }
 "agents.japan.concession_beta" = { dist = "choice", values = [1.0, 3.0] }
 """
 
@@ -41,12 +41,12 @@ def test_one_row_per_run_with_the_varied_keys_and_results(small):
     sw = load_sweep(path)
     assert sw.n_runs == 2 * 2 * 3 == len(frame)
     assert frame["run_id"].tolist() == list(range(sw.n_runs))
-    for key in ("deal.equity_fraction", "agents.us.relief_cost_weight", "agents.japan.concession_beta"):
+    for key in ("deal.equity_fraction", "agents.us.onshore_value_per_usd", "agents.japan.concession_beta"):
         assert key in frame.columns
     assert (frame["error"] == "").all() and frame["agreed"].all()
     assert frame["us_profit_share"].between(0, 1).all()
     assert (frame["tariff_relief_usd_bn_per_year"] >= 0).all()
-    assert frame["agents.us.relief_cost_weight"].between(0.2, 1.0).all()
+    assert frame["agents.us.onshore_value_per_usd"].between(0.03, 0.09).all()
 
 
 def test_two_workers_give_the_same_frame(small, tmp_path):
@@ -81,11 +81,11 @@ def test_seeds_are_common_across_points_and_replay_exactly(small):
 
 def test_growing_the_grid_leaves_finished_runs_unchanged(tmp_path):
     head = 'replicates = 2\nseed = 9\n[grid]\n"deal.equity_fraction" = '
-    narrow = write_batch_file(tmp_path, head + "[0.12]\n", "a.toml")
-    wide = write_batch_file(tmp_path, head + "[0.12, 0.2]\n", "b.toml")
+    narrow = write_batch_file(tmp_path, head + "[0.015]\n", "a.toml")
+    wide = write_batch_file(tmp_path, head + "[0.015, 0.02]\n", "b.toml")
     a = sweep(narrow, workers=1, progress=False)
     b = sweep(wide, workers=1, progress=False)
-    same = b[b["deal.equity_fraction"] == 0.12].reset_index(drop=True)
+    same = b[b["deal.equity_fraction"] == 0.015].reset_index(drop=True)
     cols = [c for c in a.columns if c not in ("run_id", "point")]
     pd.testing.assert_frame_equal(a[cols], same[cols])
 

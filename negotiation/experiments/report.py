@@ -102,6 +102,7 @@ class Pattern:
     low: float
     high: float
     source: str
+    use: str = "corroboration"  # or "calibration": the one target a parameter was set to
 
     def matches(self, frame: pd.DataFrame) -> pd.Series:
         """Which runs reproduce the pattern."""
@@ -132,7 +133,7 @@ def load_patterns(path: str | Path) -> list[Pattern]:
         missing = [k for k in ("name", "column", "low", "high", "source") if k not in entry]
         if missing:
             raise SweepError(f"{where}: {missing[0]} is required")
-        unknown = sorted(set(entry) - {"name", "column", "low", "high", "source"})
+        unknown = sorted(set(entry) - {"name", "column", "low", "high", "source", "use"})
         if unknown:
             raise SweepError(f"{where}: {unknown[0]}: unknown key")
         if not all(isinstance(entry[k], int | float) and not isinstance(entry[k], bool) for k in ("low", "high")):

@@ -10,6 +10,7 @@ Kalai & Smorodinsky (1975); Binmore, Rubinstein & Wolinsky (1986).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -283,3 +284,181 @@ def spe_on_frontier(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float], delt
     span = u1[j] - u1[j - 1]
     w = 0.0 if span <= 0 else float(np.clip((values[0] - u1[j - 1]) / span, 0.0, 1.0))
     return SPEOutcome(values[0], values[1], w, j - 1, True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Piecewise-linear frontiers: Nash and Kalai–Smorodinsky exactly, SPE with time-varying frontiers
+
+
+def clip_polyline(u1: np.ndarray, u2: np.ndarray,
+                  d: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float]]]:
+    """The part of a piecewise-linear frontier (u1 ascending) where both get at least ``d``.
+
+    Segments crossing u1 = d1 or u2 = d2 are cut at the crossing. Returns the clipped vertices and, for each,
+    where it lies on the original (vertex i, fraction λ to i + 1), so terms can be interpolated.
+
+    >>> a, b, where = clip_polyline(np.array([0.0, 1.0]), np.array([1.0, 0.0]), (0.25, 0.5))
+    >>> a.tolist(), b.tolist(), where
+    ([0.25, 0.5], [0.75, 0.5], [(0, 0.25), (0, 0.5)])
+    """
+    u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
+    out1: list[float] = []
+    out2: list[float] = []
+    where: list[tuple[int, float]] = []
+
+    def add(i: int, lam: float) -> None:
+        j = min(i + 1, u1.size - 1)
+        a, b = u1[i] + lam * (u1[j] - u1[i]), u2[i] + lam * (u2[j] - u2[i])
+        if not out1 or abs(a - out1[-1]) > 1e-12 or abs(b - out2[-1]) > 1e-12:
+            out1.append(float(a))
+            out2.append(float(b))
+            where.append((i, float(lam)))
+
+    tol = 1e-12
+    for i in range(u1.size):
+        if u1[i] >= d[0] - tol and u2[i] >= d[1] - tol:
+            add(i, 0.0)
+        if i + 1 < u1.size:
+            lams = []
+            for k, (a, b) in enumerate(((u1[i], u1[i + 1]), (u2[i], u2[i + 1]))):
+                if (a - d[k]) * (b - d[k]) < 0:
+                    lams.append((d[k] - a) / (b - a))
+            for lam in sorted(lams):
+                a1 = u1[i] + lam * (u1[i + 1] - u1[i])
+                a2 = u2[i] + lam * (u2[i + 1] - u2[i])
+                if a1 >= d[0] - 1e-9 and a2 >= d[1] - 1e-9:
+                    add(i, float(lam))
+    return np.array(out1), np.array(out2), where
+
+
+def nash_on_polyline(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float],
+                     power: float = 0.5) -> tuple[int, float, float, float] | None:
+    """Generalised Nash (1950) on a piecewise-linear frontier: the maximiser of (u1 − d1)^α (u2 − d2)^(1−α).
+
+    ``u1, u2`` are the frontier's vertices in order (the frontier is the segments joining them). On a segment
+    a = A + λ·Δa, b = B + λ·Δb the first-order condition α·Δa/a + (1 − α)·Δb/b = 0 is linear in λ, so the
+    optimum is exact: λ* = −(α·Δa·B + (1 − α)·Δb·A)/(Δa·Δb), clipped to the segment. Returns (segment i,
+    λ, u1, u2) with the point a fraction λ of the way from vertex i to i + 1; ``None`` if no point beats d.
+
+    >>> nash_on_polyline(np.array([0.0, 1.0]), np.array([1.0, 0.0]), (0.0, 0.0))  # the unit split
+    (0, 0.5, 0.5, 0.5)
+    >>> nash_on_polyline(np.array([0.0, 0.6, 1.0]), np.array([1.0, 0.4, 0.0]), (0.0, 0.0))[2:]  # mid-segment
+    (0.5, 0.5)
+    """
+    u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
+    best: tuple[float, int, float, float, float] | None = None
+    n = u1.size
+    for i in range(max(n - 1, 1)):
+        j = min(i + 1, n - 1)
+        a0, b0 = u1[i] - d[0], u2[i] - d[1]
+        da, db = u1[j] - u1[i], u2[j] - u2[i]
+        candidates = [0.0, 1.0]
+        if da * db != 0.0:
+            candidates.append(-(power * da * b0 + (1.0 - power) * db * a0) / (da * db))
+        for lam in candidates:
+            lam = min(max(float(lam), 0.0), 1.0)
+            a, b = a0 + lam * da, b0 + lam * db
+            if a <= 0 or b <= 0:
+                continue
+            value = power * math.log(a) + (1.0 - power) * math.log(b)
+            if best is None or value > best[0] + 1e-15:
+                best = (value, i, lam, float(a + d[0]), float(b + d[1]))
+    return None if best is None else best[1:]
+
+
+def ks_on_polyline(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float]) -> tuple[int, float, float, float] | None:
+    """Kalai & Smorodinsky (1975) on a piecewise-linear frontier, exactly: (segment i, λ, u1, u2).
+
+    The ideal point takes each player's best individually rational payoff; along a segment the gap between
+    the two normalised gains is linear, so its root is found exactly. ``None`` if no point is rational.
+
+    >>> ks_on_polyline(np.array([0.0, 1.0]), np.array([2.0, 0.0]), (0.0, 0.0))
+    (0, 0.5, 0.5, 1.0)
+    """
+    u1, u2 = np.asarray(u1, float), np.asarray(u2, float)
+    ok = (u1 >= d[0] - 1e-12) & (u2 >= d[1] - 1e-12)
+    if not ok.any():
+        return None
+    # the ideal point over the rational part of the frontier (clipping each segment at d)
+    ideal1, ideal2 = d[0], d[1]
+    n = u1.size
+    for i in range(n):
+        if u2[i] >= d[1]:
+            ideal1 = max(ideal1, u1[i])
+        if u1[i] >= d[0]:
+            ideal2 = max(ideal2, u2[i])
+    for i in range(n - 1):  # a segment crossing u2 = d2 or u1 = d1 holds the ideal's coordinate at the crossing
+        for (a, b, c, e, axis) in ((u1[i], u2[i], u1[i + 1], u2[i + 1], 1), (u2[i], u1[i], u2[i + 1], u1[i + 1], 0)):
+            dline = d[axis]
+            if (b - dline) * (e - dline) < 0:
+                w = (dline - b) / (e - b)
+                value = a + w * (c - a)
+                if axis == 1:
+                    ideal1 = max(ideal1, value)
+                else:
+                    ideal2 = max(ideal2, value)
+    g1, g2 = ideal1 - d[0], ideal2 - d[1]
+    if g1 <= 0 or g2 <= 0:
+        return None
+    gap = (u1 - d[0]) / g1 - (u2 - d[1]) / g2
+    for i in range(max(n - 1, 1)):
+        j = min(i + 1, n - 1)
+        if gap[i] == 0.0:
+            return i, 0.0, float(u1[i]), float(u2[i])
+        if gap[i] * gap[j] < 0 or gap[j] == 0.0:
+            lam = float(gap[i] / (gap[i] - gap[j]))
+            return i, lam, float(u1[i] + lam * (u1[j] - u1[i])), float(u2[i] + lam * (u2[j] - u2[i]))
+    return None
+
+
+def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tuple[float, float],
+                           first: int = 0, survival: float = 1.0) -> tuple[int, int, float, float, float] | None:
+    """SPE of alternating offers with a deadline when the frontier changes every round (exact time).
+
+    ``frontiers[k]`` is round k + 1's Pareto frontier, vertices ordered by u1 ascending, utilities already
+    valued at the talks' start (so no discount factor appears). Backward from the deadline (both get ``d``
+    after it): the proposer offers the responder its value of the next round and keeps the best frontier
+    payoff consistent with that, if that beats waiting. With a breakdown risk (Binmore, Rubinstein & Wolinsky
+    1986), a refusal is followed by the next round only with probability ``survival`` and by ``d`` otherwise,
+    so a responder's value of refusing is d + survival·(v − d). Returns the equilibrium agreement as
+    (round, vertex i, λ, u1, u2): the first round whose proposer offers rather than waits (the point lies a
+    fraction λ of the way from vertex i to i + 1); ``None`` if no round agrees.
+
+    >>> u = np.linspace(0, 1, 2)
+    >>> rounds = [(u * 0.9 ** k, (1 - u) * 0.9 ** k) for k in range(400)]  # δ = 0.9 each
+    >>> round(spe_on_dated_frontiers(rounds, (0.0, 0.0))[3], 4)  # Rubinstein: 1/(1 + δ), agreed in round 1
+    0.5263
+    """
+    values = [d[0], d[1]]
+    offers: dict[int, tuple[int, float, float, float]] = {}
+    for k in range(len(frontiers) - 1, -1, -1):
+        p = first if k % 2 == 0 else 1 - first
+        r = 1 - p
+        u1, u2 = frontiers[k]
+        if survival < 1.0:
+            values = [d[0] + survival * (values[0] - d[0]), d[1] + survival * (values[1] - d[1])]
+        if not u1.size:
+            continue
+        fr, fp = (u2, u1) if r == 1 else (u1, u2)  # responder's and proposer's coordinates
+        need, wait = values[r], values[p]
+        order = np.argsort(fr, kind="stable")  # responder's utility ascending
+        xs, ys = fr[order], fp[order]
+        if need > xs[-1] + 1e-12:
+            continue
+        j = int(np.searchsorted(xs, need))
+        if j == 0:
+            best, vi, lam = float(ys[0]), int(order[0]), 0.0
+        else:
+            j = min(j, xs.size - 1)
+            span = xs[j] - xs[j - 1]
+            w = 0.0 if span <= 0 else min(max(float((need - xs[j - 1]) / span), 0.0), 1.0)
+            best = float(ys[j - 1] + w * (ys[j] - ys[j - 1]))
+            a, b = int(order[j - 1]), int(order[j])  # neighbours along the frontier
+            vi, lam = (a, w) if a < b else (b, 1.0 - w)
+        if best >= wait - 1e-9:
+            values[p] = best
+            offers[k] = (vi, lam, values[0], values[1])
+    if not offers:
+        return None
+    k = min(offers)
+    return (k + 1, *offers[k])

@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, served_app, start_browser
+from page.browser import CHROMIUM, served_app, start_browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CHIPDEAL_ARTIFACTS", ROOT / "runs" / "out" / "artifacts"))
 
 
@@ -77,14 +77,14 @@ def outcome(page):
 
 
 def test_page_loads_and_step_advances_and_redraws(page):
-    expect(outcome(page)).to_contain_text("Round 0 of 42")
+    expect(outcome(page)).to_contain_text("Round 0 of 90")
     plots = page.locator(".vue-grid-item img")
     expect(plots).to_have_count(2)
     src = [plots.nth(i).get_attribute("src") for i in range(2)]
     expect(page.locator(".chipdeal-actors")).to_contain_text("TSMC")
     expect(page.locator(".v-select").filter(has_text="Final offer before the deadline")).to_contain_text("us")
     page.get_by_role("button", name="Step").click()
-    expect(outcome(page)).to_contain_text("Round 1 of 42")
+    expect(outcome(page)).to_contain_text("Round 1 of 90")
     for i in range(2):
         expect(plots.nth(i)).not_to_have_attribute("src", src[i])
     expect(page.locator(".chipdeal-actors")).to_contain_text("would fund")
@@ -100,14 +100,14 @@ def test_slider_and_reset_change_the_outcome(page):
     page.get_by_role("button", name="▶").click()
     expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
     first = outcome(page).inner_text()
-    slider = page.get_by_role("slider", name="JBIC margin")
+    slider = page.get_by_role("slider", name="threat", exact=True)
     slider.focus()
     for _ in range(10):
-        slider.press("ArrowRight")  # 0.005 → 0.015 /yr: lenders fund less
-    expect(slider).to_have_attribute("aria-valuenow", "0.015")
-    expect(page.get_by_text("JBIC: required margin over its funding, /yr: 0.015")).to_be_visible()
+        slider.press("ArrowRight")  # 25% → 35%: a bigger threat, a higher tariff
+    expect(slider).to_have_attribute("aria-valuenow", "0.35")
+    expect(page.get_by_text("Threatened tariff on Japan's other goods: 0.35")).to_be_visible()
     page.get_by_role("button", name="Reset").click()
-    expect(outcome(page)).to_contain_text("Round 0 of 42")
+    expect(outcome(page)).to_contain_text("Round 0 of 90")
     page.get_by_role("button", name="▶").click()
     expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
     assert outcome(page).inner_text() != first
@@ -117,7 +117,7 @@ def test_scenario_picker_and_reset(page):
     page.locator(".v-select").filter(has_text="Scenario").click()
     page.locator(".v-menu__content .v-list-item").filter(has_text=re.compile(r"^rubinstein$")).click()
     expect(page.get_by_role("slider", name="US δ")).to_have_count(1)
-    expect(page.get_by_role("slider", name="relief")).to_have_count(0)
+    expect(page.get_by_role("slider", name="threat", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Reset").click()
     page.get_by_role("button", name="Step").click()
     expect(outcome(page)).to_contain_text("Agreement in round 1")

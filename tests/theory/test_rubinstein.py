@@ -10,7 +10,7 @@ from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
 from negotiation.solvers.bargaining import is_spe, rubinstein_share
 
-RUBINSTEIN = Path(__file__).resolve().parent.parent / "runs" / "scenarios" / "rubinstein.toml"
+RUBINSTEIN = Path(__file__).resolve().parents[2] / "runs" / "scenarios" / "rubinstein.toml"
 
 
 def simulate(d_us, d_japan, first="us"):

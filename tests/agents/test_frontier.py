@@ -1,0 +1,48 @@
+"""The frontier seam against its oracle: the exact box frontier equals the frontier of a fine grid of packages."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.frontier import Frontier, box_frontier, grid_frontier
+
+coef = st.one_of(st.just(0.0), st.floats(-50.0, -1e-3), st.floats(1e-3, 50.0))  # no float-noise slopes
+unit = st.floats(0.0, 1.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(coef, coef, coef), st.tuples(coef, coef, coef), unit, unit, unit, unit)
+def test_box_frontier_is_the_grid_frontier(own, opp, a, b, c, d):
+    box = (min(a, b), max(a, b), min(c, d), max(c, d))
+    exact, grid = box_frontier(own, opp, box), grid_frontier(own, opp, box, points=41)
+    assert 1 <= len(exact.own_values) <= 4  # a chain of the box's corners (three, but for float-collinear ones)
+    scale = 1.0 + max(abs(v) for v in (*own, *opp))
+    # every grid package is weakly below the exact frontier, and the exact ends are grid points
+    for u_opp, u_own in zip(grid.opponent_values, grid.own_values, strict=True):
+        located = exact.locate(u_opp)
+        assert located is not None and located[0] >= u_own - 1e-9 * scale
+    assert exact.opponent_values[0] == np.float64(grid.opponent_values[0]) or abs(
+        exact.opponent_values[0] - grid.opponent_values[0]) <= 1e-9 * scale
+    assert abs(exact.opponent_values[-1] - grid.opponent_values[-1]) <= 1e-9 * scale
+
+
+def test_frontier_locate_and_package_interpolate_along_segments():
+    f = Frontier([0.0, 1.0], [1.0, 0.0], [0.9, 0.9], [0.0, 1.0])
+    value, i, w = f.locate(0.25)
+    assert (value, i, w) == (0.75, 0, 0.25)
+    assert f.package_at(i, w).relief_fraction == 0.25
+    assert f.best_for_own(2.0) is None
+    assert f.reversed().opponent_values == [1.0, 0.0][::-1] or f.reversed().own_values == [0.0, 1.0]
+
+
+@settings(max_examples=50, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=1, max_size=40))
+def test_frontier_from_points_is_from_grid_on_lists(points):
+    """The list twin of Frontier.from_grid keeps the same packages in the same order, ties included."""
+    own = [float(a) for a, _ in points]
+    opp = [float(b) for _, b in points]  # small integers: many ties and collinear points
+    tags = [float(i) for i in range(len(points))]
+    a = Frontier.from_points(own, opp, tags, tags)
+    b = Frontier.from_grid(np.array(own), np.array(opp), np.array(tags), np.array(tags))
+    assert a.share_values == b.share_values and a.own_values == b.own_values
+    assert np.all(np.diff(a.opponent_utility) > 0) and np.all(np.diff(a.own_utility) < 0)

@@ -1,0 +1,132 @@
+"""Each behaviour rule of the governments, made to fire against a fixed counterpart: a test that fails when the
+rule is removed (offer: concession and the no-retraction box; accept: AC_next with the acceptance belief and
+the lenders' veto; learn: the lenders' limit, the principal's offers, errors and acceptance belief)."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agents.bargaining import BeliefErrors, faratin_alpha
+from negotiation.issues import Offer, Package, Response
+from negotiation.model import NegotiationModel
+from negotiation.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def model(*sets, seed=3):
+    return NegotiationModel(load_scenario(ROOT / "runs" / "baseline.toml", list(sets)), rng=seed, collect_data=False)
+
+
+# --- offer ------------------------------------------------------------------------------------------------
+
+def test_faratin_concession_moves_from_the_opening_to_the_target_by_the_deadline():
+    m = model()
+    us = m.counterpart
+    us.offers_made = 1  # it has opened
+    t_max = m.concession_rounds
+    values = []
+    for t in range(2, t_max + 2, 2):  # the US proposes in even rounds
+        package = us.propose(t)
+        values.append(us.utility_of(package, t) - us.utility_of(us.target(t), t))
+    assert all(v >= -1e-9 for v in values)  # never below its target
+    assert values[0] > 1e-3  # before the deadline it asks for more than its target …
+    assert values[-1] == pytest.approx(0.0, abs=1e-9)  # … and concedes all the way by it
+    assert faratin_alpha(1, 4, 0.5) < faratin_alpha(1, 4, 2.0)  # Boulware concedes later than Conceder
+
+
+def test_the_first_offer_is_the_opening_and_complete_information_offers_the_target():
+    m = model()
+    assert m.principal.propose(1) == m.principal.opening == Package(0.5, 1.0)
+    c = model("protocol.information=complete")
+    assert c.principal.propose(1) == c.principal.target(1)
+
+
+def test_no_retraction_keeps_every_plan_between_the_openings():
+    m = model("protocol.information=complete")
+    assert m.share_range() == (0.5, 0.9)
+    assert all(0.5 <= p.us_profit_share <= 0.9 for p in m.counterpart._targets.values() or [m.counterpart.target(2)])
+    free = model("protocol.information=complete", "protocol.no_retraction=false")
+    assert free.share_range() == (0.0, 1.0) and free.counterpart.target(2).us_profit_share > 0.9
+
+
+# --- accept -----------------------------------------------------------------------------------------------
+
+def test_ac_next_accepts_what_beats_its_next_offer_and_refuses_what_does_not():
+    m = model("protocol.information=complete")
+    us = m.counterpart
+    t = 1
+    threshold = us.next_offer_value(t)
+    target = us.target(2)
+    rich = Offer(t, "japan", "us", target)  # what it would ask next round, a round early: worth more
+    assert us.utility_of(target, t) >= threshold and us.respond(rich).accepted
+    poor = Offer(t, "japan", "us", Package(0.5, 1.0))  # Japan's opening
+    assert us.utility_of(poor.package, t) < threshold and not us.respond(poor).accepted
+
+
+def test_the_acceptance_belief_makes_a_government_take_an_offer_it_would_otherwise_haggle_over():
+    m = model()
+    us = m.counterpart
+    t = next(k for k in range(m.concession_rounds + 1, m.max_rounds) if m.proposer_in(k) == "japan")  # conceded
+    own_next = us.target(t + 1)
+    offer = Offer(t, "japan", "us", Package(0.9, min(own_next.relief_fraction + 0.02, 1.0)))  # a little more relief
+    assert not us.respond(offer).accepted  # sure its next offer will be taken, it refuses
+    us.acceptance_belief = 0.0  # its targets keep being refused: it expects the same offer again instead
+    assert us.respond(offer).accepted
+
+
+def test_the_principal_refuses_what_its_lenders_will_not_fund_however_good():
+    m = model("agents.jbic.state_backing_usd_bn=0")
+    japan = m.principal
+    offer = Offer(2, "us", "japan", Package(0.5, 1.0))  # its own opening
+    ratification = japan.ratify(offer.package)
+    assert not all(r.accepted for r in ratification)
+    answer = japan.respond(offer, ratification)
+    assert not answer.accepted and answer.reason == "not funded"
+
+
+# --- learn ------------------------------------------------------------------------------------------------
+
+def test_a_lenders_refusal_caps_what_the_counterpart_believes_fundable():
+    m = model()
+    us = m.counterpart
+    before = us.believed_fundable_share
+    offer = Offer(2, "us", "japan", Package(0.8, 0.0))
+    us.learn_from_refusal(offer, Response("japan", False, "not funded"))
+    assert us.believed_fundable_share < 0.8 <= before
+
+
+def test_an_offer_by_the_principal_floors_the_counterparts_belief():
+    m = model()
+    us = m.counterpart
+    us.fundable_share_prior, us.fundable_share_floor = 0.3, 0.0
+    us.learn_from_offer(Offer(1, "japan", "us", Package(0.6, 1.0)))
+    assert us.believed_fundable_share == pytest.approx(0.6)
+    us.learn_from_offer(Offer(3, "us", "japan", Package(0.95, 1.0)))  # its own offers teach it nothing
+    assert us.believed_fundable_share == pytest.approx(0.6)
+
+
+def test_a_refused_target_halves_the_errors_and_the_acceptance_belief():
+    m = model()
+    us = m.counterpart
+    us.errors = replace(us.errors, principal_relief_value=4.0)
+    t = 2
+    target = us.target(t)
+    us.learn_from_refusal(Offer(t, "us", "japan", target), Response("japan", False, "worth less than my next offer"))
+    assert us.errors.principal_relief_value == pytest.approx(2.0)
+    assert us.acceptance_belief == 0.5
+    assert us.opponent_preferences.cost_weights[0] == pytest.approx(m.principal.preferences.cost_weights[0] * 2.0)
+    other = Offer(t, "us", "japan", Package(0.9, 0.0))  # not its target: nothing learnt
+    us.learn_from_refusal(other, Response("japan", False, "worth less than my next offer"))
+    assert us.acceptance_belief == 0.5
+
+
+def test_belief_errors_are_drawn_in_their_declared_order_from_the_models_rng():
+    import numpy as np
+
+    a = BeliefErrors.draw(np.random.default_rng(5), 0.2)
+    rng = np.random.default_rng(5)
+    b = [float(np.exp(0.2 * rng.standard_normal())) for _ in range(7)]
+    assert list(vars(a).values()) == pytest.approx(b)
+    assert BeliefErrors.draw(np.random.default_rng(5), 0.0) == BeliefErrors(*([1.0] * 7))
