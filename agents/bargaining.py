@@ -44,7 +44,7 @@ import mesa
 import numpy as np
 
 from agents.contract import Actor
-from agents.frontier import ACCEPT_TOLERANCE, Box, Frontier, Plane, box_frontier
+from agents.frontier import ACCEPT_TOLERANCE, Box, Frontier, Plane, box_frontier, plane_chain
 from negotiation.issues import Offer, Package, Response
 
 if TYPE_CHECKING:
@@ -131,10 +131,13 @@ class Government(Actor):
         self.last_target: Package | None = None
         self.errors: BeliefErrors | None = None  # the belief errors it holds about the other side
         self.acceptance_belief = 1.0  # how likely it thinks the other side is to accept its target
-        self._own_planes: list[Plane] = self.model.planes_for(preferences)  # index k − 1: round k
+        self._own_planes: list[Plane] = self.model.planes_for(preferences, own=key)  # index k − 1: round k
         self._opponent_planes: list[Plane] = []
         self._plan: dict[int, float] | None = None  # round → own value (PV at 0) of that round's SPE outcome
-        self._targets: dict[int, Package] = {}  # proposer rounds: the SPE package
+        self._where: dict[int, tuple[int, int, float]] = {}
+        self._plan_box: Box = (0.0, 1.0, 0.0, 1.0)
+        self._targets: dict[int, Package | None] = {}  # proposer rounds: the SPE package
+
         self._frontiers: dict[int, tuple[Frontier, Frontier]] = {}  # round → (frontier, opponent's view)
         self._utility_memo: dict[tuple[Package, int], float] = {}
 
@@ -189,7 +192,9 @@ class Government(Actor):
         """Backward induction over the remaining rounds under this government's beliefs, with exact time.
 
         Returns a dict round → the value this government gets from that round's SPE outcome (PV at the
-        talks' start); the package it would propose in a round is :meth:`target`.
+        talks' start); the package it would propose in a round is :meth:`target`. Each round's frontier is
+        the chain of the box's corners (:func:`~agents.frontier.corner_chain`), so the step is a few float
+        comparisons; the result equals planning on :meth:`frontier` (tested).
         """
         if self._plan is not None:
             return self._plan
@@ -198,36 +203,68 @@ class Government(Actor):
         d_opp = value_opp = self.opponent_preferences.disagreement
         keep = model.survival  # the chance the talks survive a refusal (Binmore, Rubinstein & Wolinsky 1986)
         plan: dict[int, float] = {}
-        targets: dict[int, Package] = {}
+        where: dict[int, tuple[int, int, float]] = {}  # proposer rounds: the offer between two corners
         tol = ACCEPT_TOLERANCE
         box = self.box()
+        if box[1] < box[0] - tol:  # nothing it believes fundable lies within the openings: no deal to plan
+            self._plan, self._where, self._targets, self._plan_box = (
+                dict.fromkeys(range(model.round, model.max_rounds + 1), d_own), {}, {}, box)
+            return self._plan
+        own_planes, opp_planes = self._own_planes, self._opponent_planes
         proposing = (model.max_rounds % 2 == 1) == (model.proposer_in(1) == self.key)
-        own_planes, opp_planes, frontiers = self._own_planes, self._opponent_planes, self._frontiers
         for t in range(model.max_rounds, model.round - 1, -1):
-            pair = frontiers.get(t)
-            if pair is None:
-                f = box_frontier(own_planes[t - 1], opp_planes[t - 1], box)
-                pair = frontiers[t] = (f, f.reversed())
             if keep < 1.0:  # what refusing now is worth: next round's outcome if the talks survive, else no deal
                 value_own, value_opp = d_own + keep * (value_own - d_own), d_opp + keep * (value_opp - d_opp)
+            xs, ys, ids = plane_chain(own_planes[t - 1], opp_planes[t - 1], box)
             if proposing:  # offer the opponent its value of the next round, keep the best rest if it beats waiting
-                found = pair[0].best_for_own(value_opp)
-                if found is not None and found[0] >= value_own - tol:
-                    value_own = found[0]
-                    targets[t] = found[1]
+                need, top = value_opp, len(xs) - 1
+                if need <= xs[top] + tol:
+                    if need <= xs[0] or top == 0:
+                        best, found = ys[0], (ids[0], ids[0], 0.0)
+                    else:
+                        j = 1
+                        while j < top and xs[j] < need:
+                            j += 1
+                        w = (need - xs[j - 1]) / (xs[j] - xs[j - 1])
+                        w = 1.0 if w > 1.0 else w
+                        best, found = ys[j - 1] + w * (ys[j] - ys[j - 1]), (ids[j - 1], ids[j], w)
+                    if best >= value_own - tol:
+                        value_own = best
+                        where[t] = found
             else:  # the opponent offers this government its value of the next round, if that beats waiting
-                found = pair[1].best_for_own(value_own)
-                if found is not None and found[0] >= value_opp - tol:
-                    value_opp = found[0]
+                need = value_own
+                if need <= ys[0] + tol:  # own utility falls along the chain: walk it from its own best end
+                    k = len(ys) - 1
+                    if need <= ys[k] or k == 0:
+                        best = xs[k]
+                    else:
+                        while k > 1 and ys[k - 1] < need:
+                            k -= 1
+                        w = (need - ys[k]) / (ys[k - 1] - ys[k])
+                        w = 1.0 if w > 1.0 else w
+                        best = xs[k] + w * (xs[k - 1] - xs[k])
+                    if best >= value_opp - tol:
+                        value_opp = best
             plan[t] = value_own
             proposing = not proposing
-        self._plan, self._targets = plan, targets
+        self._plan, self._where, self._targets, self._plan_box = plan, where, {}, box
         return plan
 
     def target(self, t: int) -> Package | None:
         """The subgame-perfect package this government would propose in round ``t`` under its beliefs."""
         self.plan()
-        return self._targets.get(t)
+        if t not in self._targets:  # built once per plan: the same package object every time it is asked
+            found = self._where.get(t)
+            if found is None:
+                self._targets[t] = None
+            else:
+                i, j, w = found
+                s_lo, s_hi, x_lo, x_hi = self._plan_box
+                corner = ((s_lo, x_lo), (s_hi, x_lo), (s_lo, x_hi), (s_hi, x_hi))
+                (si, xi), (sj, xj) = corner[i], corner[j]
+                self._targets[t] = Package(min(max(si + w * (sj - si), 0.0), 1.0),
+                                           min(max(xi + w * (xj - xi), 0.0), 1.0))
+        return self._targets[t]
 
     # -- offer -------------------------------------------------------------------------------------------
     def propose(self, t: int) -> Package | None:

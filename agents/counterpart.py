@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import Plane, planes_of
+from agents.frontier import Plane, as_planes
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package
@@ -61,22 +61,29 @@ class CounterpartPreferences:
 
     def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
         """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
-        s, x, t = np.asarray(us_share, float), np.asarray(relief_fraction, float), np.asarray(delay_years, float)
+        a0, a1, a2 = self.plane_arrays(np.asarray(delay_years, dtype=float))
+        return a0 + a1 * np.asarray(us_share, float) + a2 * np.asarray(relief_fraction, float)
+
+    def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
+        """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
         if self.unit_discount is not None:
-            return s * self.unit_discount ** (t / self.round_years) + 0.0 * x
+            k = self.unit_discount ** (t / self.round_years)
+            return 0.0 * k, k, 0.0 * k
         r = self.discount_rate_per_year
         later = discount(r, t)
-        phase1, after = self.portfolio.us_values(r, t)  # type: ignore[union-attr]
-        revenue = (self.trade.relief_value(list(self.gain_weights), r, x, t)  # type: ignore[union-attr]
-                   if self.trade is not None else 0.0 * x)
-        gains = (self.onshore_value_per_usd * (self.fund_usd_bn + self.onshore_build_usd_bn(x))
-                 + self.equity_usd_bn * phase1) * later
-        share = s * (self.equity_usd_bn * after + self.headline_value_usd_bn * later)
-        return gains + share - revenue
+        phase1, after = self.portfolio.us_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
+        revenue0, revenue_slope = (self.trade.relief_parts(list(self.gain_weights), r, t)  # type: ignore[union-attr]
+                                   if self.trade is not None else (0.0 * later, 0.0 * later))
+        build0, build1 = self.onshore_build_usd_bn(0.0), self.onshore_build_usd_bn(1.0)
+        v = self.onshore_value_per_usd
+        a0 = v * (self.fund_usd_bn + build0) * later + self.equity_usd_bn * phase1 - revenue0
+        a1 = self.equity_usd_bn * after + self.headline_value_usd_bn * later
+        a2 = v * (build1 - build0) * later - revenue_slope
+        return a0, a1, a2
 
     def planes(self, times_years: np.ndarray) -> list[Plane]:
         """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
-        return planes_of(self, times_years)
+        return as_planes(self.plane_arrays(np.asarray(times_years, float)), times_years)
 
     def seen_with(self, errors: BeliefErrors) -> CounterpartPreferences:
         """These preferences as the principal believes them: its errors on onshore value, relief cost, patience."""

@@ -67,6 +67,12 @@ def planes_of(preferences: Any, times_years: np.ndarray) -> list[Plane]:
 Box = tuple[float, float, float, float]  # s_low, s_high, x_low, x_high
 
 
+def as_planes(arrays: tuple[Any, Any, Any], times_years: Any) -> list[Plane]:
+    """Coefficient arrays (u(0, 0, t), ∂u/∂s, ∂u/∂x) over the dates as one plane per date (plain floats)."""
+    a0, a1, a2 = (np.broadcast_to(a, np.shape(times_years)) for a in arrays)
+    return list(zip(a0.tolist(), a1.tolist(), a2.tolist(), strict=True))
+
+
 class Frontier:
     """Efficient packages under some beliefs, ordered by the opponent's utility (ascending).
 
@@ -242,3 +248,99 @@ def grid_frontier(own: Plane, opponent: Plane, box: Box, points: int = 101) -> F
     own_u = own[0] + own[1] * s + own[2] * x
     opp_u = opponent[0] + opponent[1] * s + opponent[2] * x
     return Frontier.from_grid(own_u, opp_u, s, x)
+
+
+def corner_values(planes: list[Plane], box: Box) -> list[tuple[float, float, float, float]]:
+    """Each round's utility at the box's four corners: (s_lo, x_lo), (s_hi, x_lo), (s_lo, x_hi), (s_hi, x_hi)."""
+    s_lo, s_hi, x_lo, x_hi = box
+    a = np.asarray(planes, dtype=float).reshape(-1, 3)
+    s = np.array([s_lo, s_hi, s_lo, s_hi])
+    x = np.array([x_lo, x_lo, x_hi, x_hi])
+    return [tuple(row) for row in (a[:, :1] + a[:, 1:2] * s + a[:, 2:3] * x).tolist()]
+
+
+def plane_chain(own: Plane, opponent: Plane, box: Box) -> tuple[list[float], list[float], list[int]]:
+    """The frontier of the box under two planes, from the planes' signs: (opponent ascending, own, corner).
+
+    Corners are numbered 0 (s_lo, x_lo), 1 (s_hi, x_lo), 2 (s_lo, x_hi), 3 (s_hi, x_hi). A term both sides want
+    at the same end (or one side does not care about) sits at that end; a term they pull apart spans its
+    range. With both terms contested, the frontier runs from one's own best corner to the opponent's through
+    the corner that gives up the term it values less per unit of the other's gain first (the steeper
+    slope). Equal to :func:`corner_chain_general` on the corner values (tested); the backward induction's step.
+
+    >>> plane_chain((0.0, 3.0, -1.0), (0.0, -1.0, 2.0), (0.0, 1.0, 0.0, 1.0))
+    ([-1.0, 1.0, 2.0], [3.0, 2.0, -1.0], [1, 3, 2])
+    >>> plane_chain((0.0, 1.0, -1.0), (0.0, 0.0, 2.0), (0.0, 1.0, 0.0, 1.0))  # it alone cares about s
+    ([0.0, 2.0], [1.0, 0.0], [1, 3])
+    """
+    a0, a1, a2 = own
+    b0, b1, b2 = opponent
+    s_lo, s_hi, x_lo, x_hi = box
+    s_fixed = None if a1 * b1 < 0 else (s_hi if (a1 > 0 or b1 > 0) else s_lo)
+    x_fixed = None if a2 * b2 < 0 else (x_hi if (a2 > 0 or b2 > 0) else x_lo)
+    if s_hi - s_lo <= 0.0:
+        s_fixed = s_lo
+    if x_hi - x_lo <= 0.0:
+        x_fixed = x_lo
+    sb = 1 if s_fixed == s_hi and s_hi != s_lo else 0  # the corner bit of a fixed share
+    xb = 2 if x_fixed == x_hi and x_hi != x_lo else 0
+    if s_fixed is not None and x_fixed is not None:
+        k = sb + xb
+        return [b0 + b1 * s_fixed + b2 * x_fixed], [a0 + a1 * s_fixed + a2 * x_fixed], [k]
+    if s_fixed is not None:  # x is contested: the edge at the fixed share, from own's end of x to the opponent's
+        own_x, opp_x = (x_hi, x_lo) if a2 > 0 else (x_lo, x_hi)
+        ids = [sb + (2 if own_x == x_hi else 0), sb + (2 if opp_x == x_hi else 0)]
+        return ([b0 + b1 * s_fixed + b2 * own_x, b0 + b1 * s_fixed + b2 * opp_x],
+                [a0 + a1 * s_fixed + a2 * own_x, a0 + a1 * s_fixed + a2 * opp_x], ids)
+    if x_fixed is not None:  # the share is contested
+        own_s, opp_s = (s_hi, s_lo) if a1 > 0 else (s_lo, s_hi)
+        ids = [xb + (1 if own_s == s_hi else 0), xb + (1 if opp_s == s_hi else 0)]
+        return ([b0 + b1 * own_s + b2 * x_fixed, b0 + b1 * opp_s + b2 * x_fixed],
+                [a0 + a1 * own_s + a2 * x_fixed, a0 + a1 * opp_s + a2 * x_fixed], ids)
+    own_s, opp_s = (s_hi, s_lo) if a1 > 0 else (s_lo, s_hi)
+    own_x, opp_x = (x_hi, x_lo) if a2 > 0 else (x_lo, x_hi)
+    # from own's best corner, concede first the term with the smaller own loss per unit of opponent gain
+    share_first = -a1 / b1 < -a2 / b2  # |∂own/∂opp| along the share, against along relief
+    mid_s, mid_x = (opp_s, own_x) if share_first else (own_s, opp_x)
+    pts = ((own_s, own_x), (mid_s, mid_x), (opp_s, opp_x))
+    ids = [(1 if si == s_hi else 0) + (2 if xi == x_hi else 0) for si, xi in pts]
+    xs = [b0 + b1 * si + b2 * xi for si, xi in pts]
+    ys = [a0 + a1 * si + a2 * xi for si, xi in pts]
+    if (xs[1] - xs[0]) * (ys[2] - ys[0]) - (ys[1] - ys[0]) * (xs[2] - xs[0]) >= 0:  # collinear: one segment
+        del xs[1], ys[1], ids[1]
+    return xs, ys, ids
+
+
+def corner_chain_general(own: tuple[float, ...],
+                         opponent: tuple[float, ...]) -> tuple[list[float], list[float], list[int]]:
+    """:func:`box_frontier` on four corner values, as plain lists: (opponent's utility ascending, own, corner).
+
+    The Pareto-efficient corners (a corner another beats for both sides, or equals, is dropped), ordered by the
+    opponent's utility, less those below the chord of their neighbours. The backward induction's inner step.
+
+    >>> corner_chain_general((0.0, 3.0, -1.0, 2.0), (0.0, -1.0, 2.0, 1.0))  # own (0, 3, −1), opponent (0, −1, 2)
+    ([-1.0, 1.0, 2.0], [3.0, 2.0, -1.0], [1, 3, 2])
+    >>> corner_chain_general((0.0, 1.0, 0.0, 1.0), (0.0, 0.0, 1.0, 1.0))  # one corner best for both: a point
+    ([1.0], [1.0], [3])
+    """
+    kept = []
+    for i in range(4):
+        oi, pi = own[i], opponent[i]
+        dominated = False
+        for j in range(4):
+            if j != i and opponent[j] >= pi and own[j] >= oi and (opponent[j] > pi or own[j] > oi or j < i):
+                dominated = True
+                break
+        if not dominated:
+            kept.append(i)
+    kept.sort(key=opponent.__getitem__)
+    hull: list[int] = []
+    for i in kept:  # upper concave envelope (a middle corner on or below the chord goes)
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if ((opponent[b] - opponent[a]) * (own[i] - own[a]) - (own[b] - own[a]) * (opponent[i] - opponent[a])) >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return [opponent[i] for i in hull], [own[i] for i in hull], hull

@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import Plane, planes_of
+from agents.frontier import Plane, as_planes
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package, Response
@@ -61,21 +61,29 @@ class PrincipalPreferences:
 
     def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
         """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
-        s, x, t = np.asarray(us_share, float), np.asarray(relief_fraction, float), np.asarray(delay_years, float)
+        a0, a1, a2 = self.plane_arrays(np.asarray(delay_years, dtype=float))
+        return a0 + a1 * np.asarray(us_share, float) + a2 * np.asarray(relief_fraction, float)
+
+    def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
+        """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
         if self.unit_discount is not None:
-            return (1.0 - s) * self.unit_discount ** (t / self.round_years) + 0.0 * x
+            k = self.unit_discount ** (t / self.round_years)
+            return k, -k, 0.0 * k
         r = self.discount_rate_per_year
         later = discount(r, t)
-        whole, after = self.portfolio.principal_values(r, t)  # type: ignore[union-attr]
-        relief = ((1.0 - self.outside_option_share) * self.trade.relief_value(list(self.cost_weights), r, x, t)
-                  if self.trade is not None else 0.0 * x)
-        equity = self.equity_usd_bn * (whole - later)
-        share = s * (self.equity_usd_bn * after + self.headline_cost_usd_bn * later)
-        return relief + equity + self.parts_income_usd_bn(x) * later - share
+        whole, after = self.portfolio.principal_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
+        relief0, relief_slope = (self.trade.relief_parts(list(self.cost_weights), r, t)  # type: ignore[union-attr]
+                                 if self.trade is not None else (0.0 * later, 0.0 * later))
+        keep = 1.0 - self.outside_option_share
+        parts0, parts1 = self.parts_income_usd_bn(0.0), self.parts_income_usd_bn(1.0)
+        a0 = keep * relief0 + self.equity_usd_bn * (whole - later) + parts0 * later
+        a1 = -(self.equity_usd_bn * after + self.headline_cost_usd_bn * later)
+        a2 = keep * relief_slope + (parts1 - parts0) * later
+        return a0, a1, a2
 
     def planes(self, times_years: np.ndarray) -> list[Plane]:
         """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
-        return planes_of(self, times_years)
+        return as_planes(self.plane_arrays(np.asarray(times_years, float)), times_years)
 
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
         """These preferences as the counterpart believes them: its errors on the value of relief and patience."""

@@ -133,15 +133,23 @@ class Portfolio:
     classes: tuple[ProfitStreams, ...]
     weights: tuple[float, ...]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_memo", {})  # values at scalar dates, which recur (the lenders' answers)
+
     def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
         """Per $ of equity: the counterpart's PV of its phase-1 part, and of the whole post-recoup flow.
 
         The counterpart's value is ``phase1 + s·after`` for a post-recoup share s.
         """
+        key = ("us", rate_per_year, signed_years) if isinstance(signed_years, float) else None
+        if key is not None and key in self._memo:  # type: ignore[attr-defined]
+            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
         phase1, after = 0.0, 0.0
         for w, c in zip(self.weights, self.classes, strict=True):
             b, a = c.phase_values(rate_per_year, signed_years)
             phase1, after = phase1 + w * c.phase1_us_share * b, after + w * a
+        if key is not None:
+            self._memo[key] = (phase1, after)  # type: ignore[attr-defined]
         return phase1, after
 
     def principal_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
@@ -150,11 +158,16 @@ class Portfolio:
         The principal's value is ``whole − s·after`` (its phase-1 part, all of the post-recoup flow, and
         recoveries on failed projects).
         """
+        key = ("principal", rate_per_year, signed_years) if isinstance(signed_years, float) else None
+        if key is not None and key in self._memo:  # type: ignore[attr-defined]
+            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
         whole, after = 0.0, 0.0
         for w, c in zip(self.weights, self.classes, strict=True):
             b, a = c.phase_values(rate_per_year, signed_years)
             whole = whole + w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year, signed_years))
             after = after + w * a
+        if key is not None:
+            self._memo[key] = (whole, after)  # type: ignore[attr-defined]
         return whole, after
 
     def own_investment_value(self, rate_per_year: float) -> float:
@@ -251,6 +264,18 @@ class TradeTerms:
         without = sum(w * (g.rate_during_talks * before + g.rate_without_deal * after)
                       for w, g in zip(weights, self.goods, strict=True))
         return without - sum(weights) * self.rate(relief_fraction) * whole
+
+    def relief_parts(self, weights: list[float], rate_per_year: float, signed_years: Times) -> tuple[Any, Any]:
+        """:meth:`relief_value` as (its value at relief fraction 0, its slope in the relief fraction)."""
+        t = np.asarray(signed_years, dtype=float)
+        end = self.regime_end_years
+        switch = np.minimum(np.maximum(t, self.threat_effective_years), end)
+        before, after = annuity(rate_per_year, t, switch), annuity(rate_per_year, switch, end)
+        whole = before + after
+        without = sum(w * (g.rate_during_talks * before + g.rate_without_deal * after)
+                      for w, g in zip(weights, self.goods, strict=True))
+        total = sum(weights)
+        return without - total * self.threat_rate * whole, total * (self.threat_rate - self.floor_rate) * whole
 
     def duty_relief_usd_bn_per_year(self, relief_fraction: float) -> float:
         """Duty the deal's rate saves the principal's exporters a year against the threatened rates (2024 volumes)."""

@@ -104,6 +104,10 @@ class NegotiationModel(mesa.Model):
         if self.unit_surplus:
             return
         self.equity_usd_bn = deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
+        cached = self.spec._derived.get("economics")
+        if cached is not None:  # the scenario's economics do not depend on the seed
+            self.trade, self.portfolio = cached
+            return
         if deal.tariff_threat:
             self.trade = TradeTerms(
                 goods=tuple(Goods(g.exports_usd_bn_per_year, g.rate_during_talks,
@@ -120,10 +124,20 @@ class NegotiationModel(mesa.Model):
                                    c.recovery_fraction, deal.two_phase, deal.phase1_us_share,  # type: ignore[arg-type]
                                    deal.recoup_rate_per_year) for c in classes),  # type: ignore[arg-type]
             tuple(c.weight / total for c in classes))
+        self.spec._derived["economics"] = (self.trade, self.portfolio)
 
-    def planes_for(self, preferences: Any) -> list[tuple[float, float, float]]:
-        """The utility planes of ``preferences`` in every round (index k − 1: round k, at its date)."""
-        return preferences.planes(self.round_dates)
+    def planes_for(self, preferences: Any, own: str | None = None) -> list[tuple[float, float, float]]:
+        """The utility planes of ``preferences`` in every round (index k − 1: round k, at its date).
+
+        ``own`` names the government whose true preferences these are: those depend on the scenario alone and
+        are computed once per scenario (a sweep's replicates share them).
+        """
+        if own is None:
+            return preferences.planes(self.round_dates)
+        key = ("planes", own)
+        if key not in self.spec._derived:
+            self.spec._derived[key] = preferences.planes(self.round_dates)
+        return self.spec._derived[key]
 
     def share_range(self) -> tuple[float, float]:
         """The US shares a government may ask for: between the two openings under no-retraction, else [0, 1].
@@ -190,6 +204,8 @@ class NegotiationModel(mesa.Model):
             self.offers.append(offer)
             ratification = self.principal.ratify(package)
             response = responder.respond(offer, ratification)
+            if response.accepted and not all(r.accepted for r in ratification):  # signed only if funded
+                response = Response(responder.key, False, "not funded")
             self.responses.append((*ratification, response))
             if response.accepted:
                 self.agreement = package
@@ -281,8 +297,10 @@ class NegotiationModel(mesa.Model):
     def scenario_digest(self) -> str:
         """The SHA-256 of the validated scenario (cached)."""
         if self._digest is None:
-            text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-            self._digest = hashlib.sha256(text.encode()).hexdigest()
+            self._digest = self.spec._derived.get("digest")
+            if self._digest is None:
+                text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+                self._digest = self.spec._derived["digest"] = hashlib.sha256(text.encode()).hexdigest()
         return self._digest
 
     def scenario_hash(self) -> str:

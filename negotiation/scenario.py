@@ -205,6 +205,8 @@ class Spec(_Strict):
     protocol: Protocol = Protocol()
 
     _rounds_derived: bool = PrivateAttr(default=False)  # protocol.max_rounds came from the calendar
+    # what models derive from this scenario alone (economics, the true preferences' planes): computed once
+    _derived: dict[Any, Any] = PrivateAttr(default_factory=dict)
     _concession_derived: bool = PrivateAttr(default=False)  # protocol.concession_rounds came from the deadline
 
     @model_validator(mode="after")
@@ -267,7 +269,10 @@ class Spec(_Strict):
 
     def keys_of(self, role: str) -> tuple[str, ...]:
         """The keys of the actors with ``role``, in file order."""
-        return tuple(key for key, table in self.agents.items() if table.role == role)
+        cache = self._derived.setdefault("keys_of", {})
+        if role not in cache:
+            cache[role] = tuple(key for key, table in self.agents.items() if table.role == role)
+        return cache[role]  # type: ignore[no-any-return]
 
     @property
     def governments(self) -> tuple[str, str]:

@@ -46,3 +46,21 @@ def test_frontier_from_points_is_from_grid_on_lists(points):
     b = Frontier.from_grid(np.array(own), np.array(opp), np.array(tags), np.array(tags))
     assert a.share_values == b.share_values and a.own_values == b.own_values
     assert np.all(np.diff(a.opponent_utility) > 0) and np.all(np.diff(a.own_utility) < 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(coef, coef, coef), st.tuples(coef, coef, coef), unit, unit, unit, unit)
+def test_the_plane_chain_is_the_general_corner_chain(own, opp, a, b, c, d):
+    from agents.frontier import corner_chain_general, corner_values, plane_chain
+
+    box = (min(a, b), max(a, b), min(c, d), max(c, d))
+    o, p = corner_values([own], box)[0], corner_values([opp], box)[0]
+    fast, general = plane_chain(own, opp, box), corner_chain_general(o, p)
+    scale = 1.0 + max(abs(v) for v in (*own, *opp))
+    # the same frontier: the same ends, and every vertex of one on the other (degenerate corners may differ)
+    f1 = Frontier(fast[0], fast[1], fast[0], fast[0])
+    f2 = Frontier(general[0], general[1], general[0], general[0])
+    for f, g in ((f1, f2), (f2, f1)):
+        for x, y in zip(f.opponent_values, f.own_values, strict=True):
+            located = g.locate(x)
+            assert located is not None and abs(located[0] - y) <= 1e-9 * scale

@@ -144,6 +144,7 @@ def test_dated_frontiers_reproduce_stahl_with_stationary_discounting(rounds):
     assert out[0] == 1 and out[3] == pytest.approx(eq.stahl_share(0.9, 0.7, rounds), abs=1e-9)
 
 
+@settings(max_examples=20, deadline=None)
 @given(st.floats(0.01, 0.3))
 def test_breakdown_risk_alone_splits_toward_nash(q):
     """Binmore, Rubinstein & Wolinsky (1986): no discounting, a refusal ends the talks with probability q.
