@@ -454,8 +454,24 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         ScenarioError: the file cannot be read, is not UTF-8, is malformed or nests too deeply.
 
     """
+    return parse_toml(read_small_file(path), path)
+
+
+def parse_toml(raw: bytes, path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file's bytes (read by :func:`read_small_file`); problems name ``path`` on one line.
+
+    Args:
+        raw: the file's contents.
+        path: where they came from (for messages).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ScenarioError: the text is not UTF-8, is malformed, has an absurdly long dotted key or nests too deeply.
+
+    """
     shown = shown_path(path)
-    raw = read_small_file(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
