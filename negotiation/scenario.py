@@ -502,15 +502,16 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = None) -> dict[str, Any]:
     """Read a scenario with its ``base`` chain.
 
     A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
     override it key by key, so a counterfactual lists only what it changes. A top-level
-    ``without = ["tsmc"]`` removes actors the base has. Every file is read by :func:`read_toml`; a chain
-    longer than ``MAX_BASE_CHAIN`` files, or one that comes back to a file, is an error.
+    ``without = ["tsmc"]`` removes actors the base has. Every file is read by :func:`read_toml` (through
+    ``given``, the name as written, when there is one, so messages name what the user wrote); a chain longer
+    than ``MAX_BASE_CHAIN`` files, or one that comes back to a file, is an error.
     """
-    data = read_toml(path)
+    data = read_toml(given or path)
     base = data.pop("base", None)
     without = data.pop("without", [])
     if not isinstance(without, list) or not all(isinstance(k, str) for k in without):
@@ -529,7 +530,7 @@ def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)} includes itself")
     if len(seen) >= MAX_BASE_CHAIN:
         raise ScenarioError(f"{shown_path(path)}: base: more than {MAX_BASE_CHAIN} files in the base chain")
-    merged = _read_with_base(base_path, (*seen, base_path))
+    merged = _read_with_base(base_path, (*seen, base_path), given=path.parent / base)
     agents = dict(merged.get("agents", {}))
     for key in without:
         if key not in agents:

@@ -16,7 +16,9 @@ chunks rescheduled by Dask; a lost scheduler stops the sweep with the resume hin
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import gc
+import logging
 import math
 import os
 import signal
@@ -301,6 +303,24 @@ def _connect(address: str) -> Any:
                          f"({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
 
 
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep distributed's own log (reconnect attempts, tracebacks of lost connections) off the terminal.
+
+    What went wrong is said in one line by :class:`SweepStopped`.
+    """
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado")]
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def _dask_workers(client: Any) -> int:
     try:
         return max(sum(client.nthreads().values()), 1)
@@ -317,7 +337,7 @@ def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: b
     try:
         base = client.scatter(sweep.base, broadcast=True)
         futures = [client.submit(run_chunk, base, c, traces, pure=False) for c in _take(chunks, window)]
-        pending = as_completed(futures)
+        pending = as_completed(futures, loop=client.loop)
         for fut in pending:
             try:
                 result = fut.result()
@@ -343,7 +363,8 @@ def _dask_failure(client: Any, err: BaseException) -> str:
     name = err.__class__.__name__
     if name == "KilledWorker":
         return f"a chunk killed {MAX_ATTEMPTS} or more Dask workers ({shown_path(str(err), 200)})"
-    if getattr(client, "status", "running") != "running" or name in ("CancelledError", "CommClosedError"):
+    if getattr(client, "status", "running") != "running" or name in ("CancelledError", "FutureCancelledError",
+                                                                      "CommClosedError"):
         return f"lost the Dask scheduler ({name})"
     return f"a Dask task failed ({name}: {shown_path(str(err), 200)})"
 
@@ -405,6 +426,9 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     n = sweep.n_runs
     client = None
     bar = None
+    quiet = contextlib.ExitStack()
+    if scheduler is not None:
+        quiet.enter_context(_quiet_dask())
     try:
         opened = store.open(resume, overwrite)
         for note in opened.notes:
@@ -445,6 +469,7 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
                 client.close(timeout=2)
             except Exception:  # noqa: BLE001,S110 - closing a client whose scheduler is gone
                 pass
+        quiet.close()
 
 
 def _kept(store: Store) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,10 +412,13 @@ def read_base_scenario(path: Path, scenario: Any, what: str = "the sweep file") 
     try:
         return spec_from_dict(read_scenario(scenario_path), source=shown_path(scenario_path))
     except ScenarioError as err:
-        if not scenario_path.exists():
+        if not os.path.lexists(scenario_path):
             raise SweepError(f"{shown_path(path)}: scenario: {shown_path(scenario)} not found (relative to "
                              f"{what})") from None
-        raise SweepError(f"{shown_path(path)}: scenario: {err}") from None
+        message, resolved = str(err), shown_path(scenario_path)
+        if message.startswith(resolved):  # name the file as the user wrote it, not where its symlinks lead
+            message = shown_path(scenario) + message[len(resolved):]
+        raise SweepError(f"{shown_path(path)}: scenario: {message}") from None
 
 
 def check_size(n_runs: int, max_runs: int, source: str, how: str) -> None:
