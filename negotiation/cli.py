@@ -123,10 +123,10 @@ def _sensitivity(args: argparse.Namespace) -> int:
     study = build(args.spec, args.method, max_runs=args.max_runs)  # checks the spec before any run
     method = study.spec.method
     out = Path(args.out) if args.out else Path("runs/out") / f"{Path(args.spec).stem}-{method}"
-    warn(f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs:,} runs → {out}")
+    banner = f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs:,} runs → {out}"
     try:
         result = run(study, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                     overwrite=args.overwrite, progress=not args.quiet)
+                     overwrite=args.overwrite, progress=not args.quiet, notify=warn, banner=banner)
     except SweepStopped as err:
         warn(f"chipdeal: {err}")
         return err.exit_code
@@ -261,11 +261,11 @@ def _sweep(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs/out") / Path(args.sweep_file).stem
     where = f"Dask scheduler {shown_path(args.scheduler)}" if args.scheduler else \
         f"{args.workers or 'all'} local worker(s)"
-    warn(f"chipdeal sweep: {sweep.n_points:,} point(s) × {sweep.file.replicates:,} replicate(s) = "
-         f"{sweep.n_runs:,} runs on {where} → {shown_path(out)}")
+    banner = (f"chipdeal sweep: {sweep.n_points:,} point(s) × {sweep.file.replicates:,} replicate(s) = "
+              f"{sweep.n_runs:,} runs on {where} → {shown_path(out)}")
     try:
         summary = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                          overwrite=args.overwrite, traces=args.traces, progress=not args.quiet)
+                          overwrite=args.overwrite, traces=args.traces, progress=not args.quiet, banner=banner)
     except SweepStopped as err:
         warn(f"chipdeal: {err}")
         return err.exit_code

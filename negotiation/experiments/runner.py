@@ -391,7 +391,7 @@ def _stderr(message: str) -> None:
 
 def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
             resume: bool = False, overwrite: bool = False, traces: bool = False, progress: bool = True,
-            notify: Notify | None = None) -> Summary:
+            notify: Notify | None = None, banner: str | None = None) -> Summary:
     """Run a sweep into ``out`` and merge it into ``out/runs.parquet``.
 
     Args:
@@ -403,7 +403,8 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
         overwrite: replace what ``out`` holds.
         traces: record per-round traces too.
         progress: show a progress bar.
-        notify: where one-line notices go (default: stderr when ``progress``).
+        notify: where one-line notices go (rejected part files, a worker that died; default: stderr).
+        banner: a line to say once the folder is ready and there is work to do (what runs where).
 
     Returns:
         The merged sweep's numbers (``already_finished`` when there was nothing left to run).
@@ -415,7 +416,7 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     """
     from tqdm import tqdm
 
-    notify = notify or (_stderr if progress else (lambda _message: None))
+    notify = notify or _stderr
     workers = os.cpu_count() or 1 if workers is None else workers
     if workers < 1:
         raise SweepError("--workers must be at least 1")
@@ -435,6 +436,8 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
             notify(f"chipdeal: {note}")
         if opened.finished:
             return _finished_summary(store)
+        if banner:
+            notify(banner)
         todo = n - store.kept
         if scheduler is not None:
             client = _connect(scheduler)

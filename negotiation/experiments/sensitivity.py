@@ -444,7 +444,7 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
 
 def run(study: Study | str | Path, out: str | Path, *, method: str | None = None, workers: int | None = None,
         scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
-        notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS) -> dict[str, Any]:
+        notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS, banner: str | None = None) -> dict[str, Any]:
     """Build, run and analyse a study; writes runs.parquet, indices.csv, PNGs and summary.md to ``out``.
 
     Args:
@@ -456,8 +456,9 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
         resume: finish the study ``out`` holds.
         overwrite: replace what ``out`` holds.
         progress: show a progress bar, and a line per analysis step.
-        notify: where one-line notices go (default: stderr when ``progress``).
+        notify: where one-line notices go (default: stderr; the analysis steps only with ``progress``).
         max_runs: the most runs the study may have (when ``study`` is a file).
+        banner: a line to say once the folder is ready and there is work to do.
 
     Returns:
         ``frame`` (the runs), ``indices``, ``notes``, ``summary`` (the page's text) and ``out``.
@@ -474,7 +475,7 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
     out = Path(out)
     say = notify or ((lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda _m: None))
     summary = execute(study.sweep, out, workers=workers, scheduler=scheduler, resume=resume, overwrite=overwrite,
-                      progress=progress, notify=notify)
+                      progress=progress, notify=notify, banner=banner)
     if summary.errors:
         raise SweepStopped(f"{summary.errors:,} of {summary.runs:,} runs raised (see the 'error' column of "
                            f"{shown_path(summary.path)}); the indices would not mean anything, so none were computed")

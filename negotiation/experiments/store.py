@@ -289,9 +289,11 @@ class Store:
                              "--overwrite to start over")
         notes = []
         if stored is None:
+            if os.path.lexists(self.manifest):
+                self._reject(self.manifest)
             self._write_manifest()
-            notes.append(f"{shown_path(self.manifest)} was {problem}; rewritten from this sweep (every part file "
-                         "is checked against it)")
+            notes.append(f"{shown_path(self.manifest)} was {problem}; rewritten from this sweep (the old one is in "
+                         "rejected/; every part file is checked against this sweep)")
         self._clean_strays()
         done, rejected = self._verify_parts()
         if rejected:
