@@ -21,9 +21,12 @@ import gc
 import logging
 import math
 import os
+import select
 import signal
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -170,27 +173,46 @@ def max_local_workers() -> int:
 # Local workers
 
 
-def _worker_init() -> None:
-    """In each local worker: leave Ctrl-C and hang-ups to the parent, and die with the fork server.
+def _worker_init(parent: int) -> None:
+    """In each local worker: leave Ctrl-C and hang-ups to the parent, and exit as soon as the parent is gone.
 
     The terminal sends SIGINT and SIGHUP to the whole process group; the parent decides what to keep and
-    stops the workers itself. ``PR_SET_PDEATHSIG`` kills a worker whose fork server exits, which it does
-    when the parent dies, even by SIGKILL: no orphan keeps computing.
+    stops the workers itself. A parent killed outright (SIGKILL, the out-of-memory killer) cannot: workers
+    forked from the fork server are not its children and would wait on the task queue for ever, so each
+    watches the parent (a pidfd, or a poll where there is none) and exits with it.
+
+    Args:
+        parent: the sweep's process id.
+
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
+    threading.Thread(target=_exit_with, args=(parent,), name="chipdeal-parent-watch", daemon=True).start()
 
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
-        except (OSError, AttributeError):  # pragma: no cover - no prctl: the parent still kills its workers
-            pass
+
+def _exit_with(parent: int) -> None:
+    try:
+        fd = os.pidfd_open(parent)
+    except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3): poll
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the process has exited
+    else:  # pragma: no cover - pidfd is there on the Linux this runs on
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    os._exit(1)
 
 
 def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A persistent pool of ``workers`` processes forked from the preloaded fork server."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init)
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init,
+                                  initargs=(os.getpid(),))
 
 
 def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
@@ -431,6 +453,8 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     if scheduler is not None:
         quiet.enter_context(_quiet_dask())
     try:
+        if scheduler is not None:  # before the folder is touched: an unreachable cluster leaves nothing behind
+            client = _connect(scheduler)
         opened = store.open(resume, overwrite)
         for note in opened.notes:
             notify(f"chipdeal: {note}")
@@ -439,8 +463,7 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
         if banner:
             notify(banner)
         todo = n - store.kept
-        if scheduler is not None:
-            client = _connect(scheduler)
+        if client is not None:
             workers = _dask_workers(client)
         else:
             workers = max(1, min(workers, todo))

@@ -473,7 +473,7 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
     if not isinstance(study, Study):
         study = build(study, method, max_runs)
     out = Path(out)
-    say = notify or ((lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda _m: None))
+    say = (notify or (lambda m: print(m, file=sys.stderr, flush=True))) if progress else (lambda _m: None)
     summary = execute(study.sweep, out, workers=workers, scheduler=scheduler, resume=resume, overwrite=overwrite,
                       progress=progress, notify=notify, banner=banner)
     if summary.errors:
