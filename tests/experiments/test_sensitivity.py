@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import BASELINE, chipdeal, write_batch_file
+from checks import SWEEP_HEAD, assert_one_line
 from matplotlib.image import imread
 
 from negotiation.experiments.sensitivity import (
+    SETTLED_MAX_CONF,
     SensitivitySpec,
     analyse,
     build,
@@ -16,6 +17,7 @@ from negotiation.experiments.sensitivity import (
     morris_indices,
     sobol_with_settling,
 )
+from negotiation.model import NegotiationModel
 
 
 def ishigami(x, a=7.0, b=0.1):
@@ -51,8 +53,9 @@ def test_too_small_a_sample_does_not_claim_to_have_settled():
     spec = ishigami_spec(8)
     x = design(spec)
     table = sobol_with_settling(spec.problem(), ishigami(x), spec.n, seed=1)
-    s1, _ = ishigami_exact()
-    assert not (table["settled"].all() and np.allclose(table["S1"], s1, atol=0.02))
+    wide = table[["S1_conf", "ST_conf"]].max(axis=1) > SETTLED_MAX_CONF
+    assert wide.all()  # at N = 8 every interval is wide ...
+    assert not table["settled"].any()  # ... so no index is settled, however little it moved from N = 4
 
 
 def test_morris_ranks_ishigami_inputs_as_theory_says():
@@ -82,16 +85,20 @@ def test_breakdowns_are_analysed_apart_not_dropped_or_filled():
 
 # --- the model through the CLI -------------------------------------------------------------------------------
 
-
-
 SMALL = """n = 8
 levels = 4
 seed = 2
 [inputs]
-"deal.project_cash_yield_per_year" = [0.22, 0.35]
-"agents.jbic.required_margin_per_year" = [0.0, 0.008]
-"agents.us.relief_cost_weight" = [0.2, 1.5]
+"deal.equity_fraction" = [0.05, 0.2]
+"agents.japan.outside_option_share" = [0.0, 0.4]
+"protocol.belief_noise" = [0.0, 0.5]
 """
+
+
+def write(tmp_path, body, name="spec.toml"):
+    path = tmp_path / name
+    path.write_text(SWEEP_HEAD + body)
+    return path
 
 
 def assert_png(path):
@@ -102,28 +109,33 @@ def assert_png(path):
 
 
 @pytest.mark.parametrize("method", ["sobol", "morris", "ofat"])
-def test_sensitivity_cli_writes_table_plots_and_summary(tmp_path, method):
-    spec = write_batch_file(tmp_path, SMALL)
+def test_sensitivity_writes_table_plots_and_summary_and_reports_its_analysis(cli, tmp_path, method):
+    spec = write(tmp_path, SMALL)
     out = tmp_path / method
-    p = chipdeal("sensitivity", str(spec), "--method", method, "--workers", "1", "--out", str(out), "--quiet")
-    assert p.returncode == 0, p.stderr[-2000:]
-    assert "Traceback" not in p.stderr
+    outcome = cli("sensitivity", spec, "--method", method, "--workers", "1", "--out", out, limit_s=120)
+    assert outcome.code == 0, outcome.err[-2000:]
+    assert "Traceback" not in outcome.err
+    assert "analysing" in outcome.err and "wrote" in outcome.err  # the phase after the runs is said
     runs = pd.read_parquet(out / "runs.parquet")
-    assert len(runs) == build(spec, method).sweep.n_runs
+    assert len(runs) == build(spec, method).sweep.n_runs and (runs["error"] == "").all()
     summary = (out / "summary.md").read_text()
+    assert outcome.out.strip() == summary.strip()
     if method == "ofat":
         assert_png(out / "ofat.png")
         return
     table = pd.read_csv(out / "indices.csv")
     assert set(table["output"]) == {"p_agreement", "us_profit_share", "tariff_relief_usd_bn_per_year"}
+    assert set(table["input"]) == {"deal.equity_fraction", "agents.japan.outside_option_share",
+                                   "protocol.belief_noise"}
     assert_png(out / "indices.png")
     assert "US share | agreement" in summary
+    if method == "sobol":
+        sobol = table[table["method"] == "sobol"]
+        wide = sobol[["S1_conf", "ST_conf"]].max(axis=1) > SETTLED_MAX_CONF
+        assert not sobol.loc[wide, "settled"].any()  # N = 8: an index known to ± 0.5 is not "settled"
     if method == "morris":
         assert_png(out / "morris.png")
-        relief = table[(table.output == "tariff_relief_usd_bn_per_year") & (table.method == "morris")]
-        relief = relief.set_index("input")["mu_star"]
-        # what the US loses per $ of relief granted decides how much relief it grants
-        assert relief.idxmax() == "agents.us.relief_cost_weight"
+        assert (table.loc[table["method"] == "morris", "mu_star"] >= 0).all()
 
 
 @pytest.mark.parametrize("body, words", [
@@ -132,77 +144,36 @@ def test_sensitivity_cli_writes_table_plots_and_summary(tmp_path, method):
     ('[inputs]\n"deal.equity_fraction" = [0.1, 0.1]\n', "empty or inverted"),
     ('[inputs]\n', "inputs"),
     ('n = 100\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "power of 2"),
+    ('n = 2.5\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "n"),
     ('[inputs]\n"deal.equity_fraction" = [0.1, 2.0]\n', "equity_fraction"),
+    ('[inputs]\n"deal.two_phase" = [0, 1]\n', "bool key, not a continuous number"),
+    ('[inputs]\n"protocol.max_rounds" = [10, 40]\n', "int key, not a continuous number"),
+    ('[inputs]\n"protocol.information" = [0, 1]\n', "str key, not a continuous number"),
+    ('n = 1099511627776\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "--max-runs"),
+    ('method = "ofat"\nlevels = 1000000000\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "--max-runs"),
+    ('method = "morris"\nn = 1000000000\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "--max-runs"),
+    ('replicates = 100000000\n[inputs]\n"deal.equity_fraction" = [0.1, 0.2]\n', "--max-runs"),
 ])
-def test_a_bad_spec_exits_2_with_one_line_before_any_run(tmp_path, body, words):
-    spec = write_batch_file(tmp_path, body)
-    p = chipdeal("sensitivity", str(spec), "--out", str(tmp_path / "out"))
-    lines = p.stderr.strip().splitlines()
-    assert p.returncode == 2 and len(lines) == 1 and words in lines[0], p.stderr
-    assert not (tmp_path / "out").exists()
+def test_a_bad_spec_exits_2_with_one_line_before_any_run(cli, tmp_path, body, words):
+    out = tmp_path / "out"
+    outcome = cli("sensitivity", write(tmp_path, body), "--out", out, memory=True)
+    assert_one_line(outcome, 2, words, seconds=3.0, mib=32.0)
+    assert not out.exists()
 
 
-def test_report_writes_plots_and_a_page_for_a_sweep(tmp_path):
-    sweep = tmp_path / "s.toml"
-    sweep.write_text(f'scenario = "{BASELINE}"\nreplicates = 2\nseed = 1\n[grid]\n'
-                     '"deal.equity_fraction" = [0.05, 0.12, 0.2]\n'
-                     '"protocol.information" = ["complete", "incomplete"]\n')
-    assert chipdeal("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "out"), "--quiet").returncode == 0
-    p = chipdeal("report", str(tmp_path / "out"))
-    assert p.returncode == 0, p.stderr
-    page = (tmp_path / "out" / "report.md").read_text()
-    assert "12 runs" in page and "deal.equity_fraction" in page
-    assert "Runs that reproduce the observed patterns (`patterns.toml`)" in page  # the shipped patterns
-    assert_png(tmp_path / "out" / "distributions.png")
-    assert_png(tmp_path / "out" / "against_inputs.png")
+@pytest.mark.parametrize("target", ["/dev/zero", "/proc/self/mem", "missing.toml"])
+def test_an_odd_spec_path_is_one_line(cli, tmp_path, target):
+    assert_one_line(cli("sensitivity", tmp_path / target if target == "missing.toml" else target,
+                        "--out", tmp_path / "out"), 2)
 
 
-def test_report_on_a_folder_without_runs_exits_2(tmp_path):
-    p = chipdeal("report", str(tmp_path))
-    assert p.returncode == 2 and "runs.parquet" in p.stderr and "Traceback" not in p.stderr
+def test_runs_that_raised_are_not_analysed(cli, tmp_path, monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("boom")
 
-
-# --- pattern-oriented filtering (chipdeal report, runs/patterns.toml) -----------------------------------------
-
-def test_the_shipped_patterns_name_their_sources():
-    from negotiation.experiments.report import default_patterns_path, load_patterns
-
-    patterns = load_patterns(default_patterns_path())
-    assert len(patterns) >= 2
-    assert all(p.source.startswith("FACTS") and p.low <= p.high for p in patterns)
-
-
-def test_pattern_filter_counts_each_pattern_and_their_intersection():
-    from negotiation.experiments.report import Pattern, pattern_lines
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"agreed": rng.random(400) < 0.9, "us_profit_share": rng.random(400),
-                          "relief_fraction": rng.random(400), "deal.x": rng.random(400)})
-    split = Pattern("split", "us_profit_share", 0.5, 1.0, "FACTS: a")
-    relief = Pattern("relief", "relief_fraction", 0.0, 0.5, "FACTS: b")
-    both = frame["agreed"] & frame["us_profit_share"].between(0.5, 1.0) & frame["relief_fraction"].between(0.0, 0.5)
-    text = "\n".join(pattern_lines(frame, ["deal.x"], [split, relief], "p.toml"))
-    assert f"| {int(split.matches(frame).sum())} of 400 |" in text
-    assert f"**{int(both.sum())} of 400**" in text
-    assert not split.matches(frame[~frame["agreed"]]).any()  # a run without agreement reproduces nothing
-    x = frame.loc[both, "deal.x"]
-    assert f"| deal.x | {frame['deal.x'].median():.3g} (" in text and f"| {x.median():.3g} (" in text
-    never = Pattern("never", "relief_fraction", 2.0, 3.0, "FACTS: c")
-    assert "No run reproduces all the patterns" in "\n".join(pattern_lines(frame, ["deal.x"], [never], "p.toml"))
-
-
-@pytest.mark.parametrize(("text", "words"), [
-    ("", "one or more [[pattern]]"),
-    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 1\nhigh = 0\nsource = "s"\n', "low must not exceed high"),
-    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 0\nsource = "s"\n', "high is required"),
-    ('[[pattern]]\nname = "a"\ncolumn = "c"\nlow = 0\nhigh = 1\nsource = "s"\nhgih = 2\n', "hgih: unknown key"),
-    ("[[pattern]\n", "pattern"),
-])
-def test_a_bad_patterns_file_exits_2_with_one_line(tmp_path, text, words):
-    sweep = write_batch_file(tmp_path, "replicates = 1\n")
-    assert chipdeal("sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "out"), "--quiet").returncode == 0
-    bad = tmp_path / "patterns.toml"
-    bad.write_text(text)
-    p = chipdeal("report", str(tmp_path / "out"), "--patterns", str(bad))
-    lines = p.stderr.strip().splitlines()
-    assert p.returncode == 2 and len(lines) == 1 and words in lines[0] and "Traceback" not in p.stderr, p.stderr
+    monkeypatch.setattr(NegotiationModel, "run", broken)
+    out = tmp_path / "out"
+    outcome = cli("sensitivity", write(tmp_path, SMALL), "--method", "ofat", "--workers", "1", "--out", out,
+                  "--quiet")
+    assert_one_line(outcome, 1, "runs raised", "none were computed", seconds=60, started=True)
+    assert (out / "runs.parquet").is_file() and not (out / "summary.md").exists()
