@@ -475,8 +475,12 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
         if client is not None:
             _run_dask(client, sweep, chunks, traces, store, bar, window=4 * workers)
         elif workers == 1:
-            for chunk in chunks:
-                _store_result(store, bar, run_chunk(sweep.base, chunk, traces))
+            gc.freeze()  # run_chunk's collection then scans the runs' objects only, not this process's whole heap
+            try:
+                for chunk in chunks:
+                    _store_result(store, bar, run_chunk(sweep.base, chunk, traces))
+            finally:
+                gc.unfreeze()
         else:
             _run_local(sweep, chunks, traces, store, bar, workers, notify)
         bar.close()
