@@ -6,7 +6,6 @@ import argparse
 import json
 import statistics
 import sys
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from negotiation.scenario import ScenarioError
@@ -17,6 +16,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D102
         self.exit(2, f"chipdeal: error: {message}\n")
+
+
+def _batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options ``sweep`` and ``sensitivity`` share (where to run, where to write, how much)."""
+    from negotiation.experiments import DEFAULT_MAX_RUNS
+
+    parser.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all "
+                        "cores)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    parser.add_argument("--out", default=None, metavar="DIR", help=out_help)
+    parser.add_argument("--resume", action="store_true", help="finish an interrupted run in DIR (runs only what "
+                        "is missing; every part file is checked first)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the sweep DIR holds (only chipdeal's "
+                        "own files in it are removed)")
+    parser.add_argument("--max-runs", type=int, default=DEFAULT_MAX_RUNS, metavar="N",
+                        help=f"refuse more than N runs (default {DEFAULT_MAX_RUNS:,})")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -38,23 +55,13 @@ def _build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--json", action="store_true", help="print the rows as JSON")
     sw = sub.add_parser("sweep", help="run a sweep file (grid, Monte Carlo, replicates) in parallel to Parquet")
     sw.add_argument("sweep_file", metavar="SWEEP.toml", help="sweep file (see runs/sweeps/)")
-    sw.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)")
-    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                    help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
-    sw.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/out/<sweep name>)")
-    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR (runs only what is "
-                    "missing)")
+    _batch_options(sw, "output folder (default: runs/out/<sweep name>)")
     sw.add_argument("--traces", action="store_true", help="also write per-round traces to DIR/traces.parquet")
-    sw.add_argument("--quiet", action="store_true", help="no progress bar")
     sens = sub.add_parser("sensitivity", help="Sobol', Morris or one-at-a-time sensitivity of the split (SALib)")
     sens.add_argument("spec", metavar="SPEC.toml", help="sensitivity spec (see runs/sweeps/sobol.toml)")
     sens.add_argument("--method", choices=["sobol", "morris", "ofat"], default=None,
                       help="override the spec's method")
-    sens.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)")
-    sens.add_argument("--scheduler", default=None, metavar="ADDRESS", help="an existing Dask cluster")
-    sens.add_argument("--out", default=None, metavar="DIR", help="output folder (default: runs/out/<spec>-<method>)")
-    sens.add_argument("--resume", action="store_true", help="finish an interrupted study in DIR")
-    sens.add_argument("--quiet", action="store_true", help="no progress bar")
+    _batch_options(sens, "output folder (default: runs/out/<spec>-<method>)")
     rep = sub.add_parser("report", help="plots and a markdown page for a sweep folder")
     rep.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
     rep.add_argument("--patterns", default=None, metavar="FILE",
@@ -79,41 +86,60 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _batch_command(args: argparse.Namespace, body: Any) -> int:
+    """Run a batch command with stop signals handled: one line and an exit status, never a traceback."""
+    from negotiation.experiments.console import stopping_on_signals, warn
+
+    with stopping_on_signals():
+        try:
+            if args.max_runs < 1:
+                raise ScenarioError("--max-runs must be at least 1")
+            if args.workers is not None and args.workers < 1:
+                raise ScenarioError("--workers must be at least 1")
+            if args.scheduler is None and args.workers != 1:
+                from negotiation.experiments.workers import start_worker_server
+
+                start_worker_server()  # its imports overlap ours
+            return body(args)
+        except KeyboardInterrupt as err:  # before the sweep started (a stop after that is a SweepStopped)
+            import signal
+
+            signum = getattr(err, "signum", signal.SIGINT)
+            warn(f"chipdeal: interrupted ({signal.Signals(signum).name}) before any run started")
+            return 130 if signum == signal.SIGINT else 128 + signum
+
+
 def _command_sensitivity(args: argparse.Namespace) -> int:
+    return _batch_command(args, _sensitivity)
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    if args.workers is not None and args.workers < 1:
-        raise ScenarioError("--workers must be at least 1")
-    if args.scheduler is None and args.workers != 1:
-        from negotiation.experiments.workers import start_worker_server
-
-        start_worker_server()
+    from negotiation.experiments.console import emit, warn
     from negotiation.experiments.sensitivity import build, run
+    from negotiation.experiments.store import SweepStopped
 
-    study = build(args.spec, args.method)  # checks the spec before any run
+    study = build(args.spec, args.method, max_runs=args.max_runs)  # checks the spec before any run
     method = study.spec.method
     out = Path(args.out) if args.out else Path("runs/out") / f"{Path(args.spec).stem}-{method}"
-    print(f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs} runs → {out}",
-          file=sys.stderr)
+    banner = f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs:,} runs → {out}"
     try:
-        result = run(args.spec, out, method=args.method, workers=args.workers, scheduler=args.scheduler,
-                     resume=args.resume, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"chipdeal: interrupted; finished runs are in {out}/parts; rerun with --resume", file=sys.stderr)
-        return 130
-    except BrokenProcessPool:
-        print(f"chipdeal: error: a worker process died; rerun with --resume (finished runs are in {out}/parts)",
-              file=sys.stderr)
-        return 1
-    print((result["out"] / "summary.md").read_text())
+        result = run(study, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                     overwrite=args.overwrite, progress=not args.quiet, notify=warn, banner=banner)
+    except SweepStopped as err:
+        warn(f"chipdeal: {err}")
+        return err.exit_code
+    emit(result["summary"])
     return 0
 
 
 def _command_report(args: argparse.Namespace) -> int:
+    from negotiation.experiments.console import emit
     from negotiation.experiments.report import report
 
     path = report(args.folder, args.patterns)
-    print(f"wrote {path} (and its PNGs)")
+    emit(f"wrote {path} (and its PNGs)")
     return 0
 
 
@@ -219,37 +245,37 @@ def _command_app(args: argparse.Namespace) -> int:
 
 
 def _command_sweep(args: argparse.Namespace) -> int:
+    return _batch_command(args, _sweep)
+
+
+def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    if args.scheduler is None and args.workers != 1:
-        from negotiation.experiments.workers import start_worker_server
-
-        start_worker_server()  # its imports overlap ours
+    from negotiation.experiments.console import emit, warn
     from negotiation.experiments.runner import execute
-    from negotiation.experiments.sweepfile import SweepError, load_sweep
+    from negotiation.experiments.store import SweepStopped
+    from negotiation.experiments.sweepfile import load_sweep
+    from negotiation.scenario import shown_path
 
-    if args.workers is not None and args.workers < 1:
-        raise SweepError("--workers must be at least 1")
-    sweep = load_sweep(args.sweep_file)
+    sweep = load_sweep(args.sweep_file, max_runs=args.max_runs)
     out = Path(args.out) if args.out else Path("runs/out") / Path(args.sweep_file).stem
-    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.workers or 'all'} local worker(s)"
-    print(f"chipdeal sweep: {sweep.n_points} point(s) × {sweep.file.replicates} replicate(s) = {sweep.n_runs} runs "
-          f"on {where} → {out}", file=sys.stderr)
+    where = f"Dask scheduler {shown_path(args.scheduler)}" if args.scheduler else \
+        f"{args.workers or 'all'} local worker(s)"
+    banner = (f"chipdeal sweep: {sweep.n_points:,} point(s) × {sweep.file.replicates:,} replicate(s) = "
+              f"{sweep.n_runs:,} runs on {where} → {shown_path(out)}")
     try:
-        frame = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                        traces=args.traces, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"chipdeal: interrupted; finished runs are in {out}/parts; rerun with --resume to finish",
-              file=sys.stderr)
-        return 130
-    except BrokenProcessPool:
-        print(f"chipdeal: error: a worker process died; finished runs are in {out}/parts; rerun with --resume",
-              file=sys.stderr)
-        return 1
-    errors = int((frame["error"] != "").sum())
-    agreed = frame["agreed"].mean() if len(frame) else float("nan")
-    print(f"{len(frame)} runs → {out / 'runs.parquet'}; agreement in {agreed:.0%}"
-          + (f"; {errors} run(s) raised (see the 'error' column)" if errors else ""))
+        summary = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                          overwrite=args.overwrite, traces=args.traces, progress=not args.quiet, banner=banner)
+    except SweepStopped as err:
+        warn(f"chipdeal: {err}")
+        return err.exit_code
+    agreed = f"agreement in {summary.agreed / summary.runs:.0%}"
+    raised = f"; {summary.errors:,} run(s) raised (see the 'error' column)" if summary.errors else ""
+    if summary.already_finished:
+        emit(f"{shown_path(out)}: this sweep is already finished ({summary.runs:,} runs in runs.parquet, {agreed}"
+             f"{raised}); pass --overwrite to run it again")
+    else:
+        emit(f"{summary.runs:,} runs → {shown_path(summary.path)}; {agreed}{raised}")
     return 0
 
 

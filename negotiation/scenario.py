@@ -8,6 +8,9 @@ values it may take. User errors raise :class:`ScenarioError`, whose message name
 from __future__ import annotations
 
 import math
+import os
+import re
+import stat
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -409,19 +412,152 @@ def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
         raise ScenarioError(_format_error(err, source)) from None
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning a missing or malformed file into a :class:`ScenarioError`."""
-    path = Path(path)
+MAX_TOML_BYTES = 1 << 20  # a scenario, sweep or patterns file is a few kB; anything past 1 MiB is not one
+MAX_TOML_DEPTH = 32  # tables and arrays nested deeper than this are no scenario (and would exhaust the stack)
+MAX_KEY_PARTS = 256  # tomllib's time grows with the square of a dotted key's parts (50,000 parts: ~40 s)
+MAX_BASE_CHAIN = 32  # ``base =`` files read for one scenario
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')"""
+_LONG_KEY = re.compile(rf"^[ \t]*\[*[ \t]*{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{MAX_KEY_PARTS}}}", re.MULTILINE)
+
+
+def shown_path(path: str | Path | bytes, limit: int = 160) -> str:
+    r"""A path as one printable line: control characters escaped, the middle of a very long path elided.
+
+    Args:
+        path: the path as the user gave it.
+        limit: the most characters shown.
+
+    Returns:
+        The path, safe to print in a one-line message.
+
+    >>> shown_path("a" + chr(10) + "b.toml")
+    'a\\nb.toml'
+    >>> len(shown_path("x" * 5000))
+    160
+
+    """
+    text = os.fsdecode(path) if isinstance(path, bytes) else str(path)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) > limit:
+        half = (limit - 1) // 2
+        text = text[:half] + "…" + text[len(text) - (limit - 1 - half):]
+    return text
+
+
+def read_small_file(path: str | Path, limit: int = MAX_TOML_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; anything else is a :class:`ScenarioError`.
+
+    The file is opened without blocking (a FIFO nobody writes to is refused, not waited on), must be a regular
+    file (not a device such as ``/dev/zero``, a FIFO or a folder, also behind a symlink), and is read only up to
+    the limit (files in ``/proc`` report size 0). Every OS error becomes one line naming the path.
+
+    Args:
+        path: the file.
+        limit: the largest size accepted, in bytes.
+
+    Returns:
+        The file's contents.
+
+    Raises:
+        ScenarioError: the path cannot be read as a small regular file.
+
+    """
+    shown = shown_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read ({err.__class__.__name__})") from None
+        raise ScenarioError(f"{shown}: no such file") from None
+    except ValueError:  # an embedded NUL byte
+        raise ScenarioError(f"{shown}: not a valid path (it contains a NUL byte)") from None
+    except OSError as err:
+        raise ScenarioError(f"{shown}: cannot open ({err.strerror or err.__class__.__name__})") from None
     try:
-        return tomllib.loads(text)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode)
+                    else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket")
+            raise ScenarioError(f"{shown}: not a regular file ({kind})")
+        if info.st_size > limit:
+            raise ScenarioError(f"{shown}: too large ({info.st_size:,} bytes; at most {limit:,})")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 16, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise ScenarioError(f"{shown}: too large (more than {limit:,} bytes)")
+        return b"".join(chunks)
+    except OSError as err:
+        raise ScenarioError(f"{shown}: cannot read ({err.strerror or err.__class__.__name__})") from None
+    finally:
+        os.close(fd)
+
+
+def _depth(data: Any) -> int:
+    """How deeply tables and arrays nest in parsed TOML (iterative: the value may be deeper than the stack)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_TOML_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; any problem with the file or its text is a one-line :class:`ScenarioError`.
+
+    Args:
+        path: the file (a small regular file: see :func:`read_small_file`).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ScenarioError: the file cannot be read, is not UTF-8, is malformed or nests too deeply.
+
+    """
+    return parse_toml(read_small_file(path), path)
+
+
+def parse_toml(raw: bytes, path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file's bytes (read by :func:`read_small_file`); problems name ``path`` on one line.
+
+    Args:
+        raw: the file's contents.
+        path: where they came from (for messages).
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ScenarioError: the text is not UTF-8, is malformed, has an absurdly long dotted key or nests too deeply.
+
+    """
+    shown = shown_path(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ScenarioError(f"{shown}: not UTF-8 text (line {line})") from None
+    long_key = _LONG_KEY.search(text)
+    if long_key:
+        line = text.count("\n", 0, long_key.start()) + 1
+        raise ScenarioError(f"{shown}: line {line}: a key of more than {MAX_KEY_PARTS} dotted parts")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: malformed TOML: {err}") from None
+        raise ScenarioError(f"{shown}: malformed TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(f"{shown}: malformed TOML: nested too deeply (at most {MAX_TOML_DEPTH} levels)") from None
+    if _depth(data) > MAX_TOML_DEPTH:
+        raise ScenarioError(f"{shown}: nested too deeply (at most {MAX_TOML_DEPTH} levels of tables and arrays)")
+    return data
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -434,32 +570,39 @@ def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = None) -> dict[str, Any]:
     """Read a scenario with its ``base`` chain.
 
     A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
     override it key by key, so a counterfactual lists only what it changes. A top-level
-    ``without = ["tsmc"]`` removes actors the base has.
+    ``without = ["tsmc"]`` removes actors the base has. Every file is read by :func:`read_toml` (through
+    ``given``, the name as written, when there is one, so messages name what the user wrote); a chain longer
+    than ``MAX_BASE_CHAIN`` files, or one that comes back to a file, is an error.
     """
-    data = read_toml(path)
+    data = read_toml(given or path)
     base = data.pop("base", None)
     without = data.pop("without", [])
     if not isinstance(without, list) or not all(isinstance(k, str) for k in without):
-        raise ScenarioError(f"{path}: without: expected a list of actor keys, e.g. without = [\"tsmc\"]")
+        raise ScenarioError(f"{shown_path(path)}: without: expected a list of actor keys, e.g. without = [\"tsmc\"]")
     if base is None:
         if without:
-            raise ScenarioError(f"{path}: without: only a scenario with a base can leave actors out")
+            raise ScenarioError(f"{shown_path(path)}: without: only a scenario with a base can leave actors out")
         return data
     if not isinstance(base, str):
-        raise ScenarioError(f"{path}: base: expected a file name")
-    base_path = (path.parent / base).resolve()
+        raise ScenarioError(f"{shown_path(path)}: base: expected a file name")
+    try:
+        base_path = (path.parent / base).resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
+        raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)}: cannot resolve ({err})") from None
     if base_path in seen:
-        raise ScenarioError(f"{path}: base: {base} includes itself")
-    merged = _read_with_base(base_path, (*seen, base_path))
+        raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)} includes itself")
+    if len(seen) >= MAX_BASE_CHAIN:
+        raise ScenarioError(f"{shown_path(path)}: base: more than {MAX_BASE_CHAIN} files in the base chain")
+    merged = _read_with_base(base_path, (*seen, base_path), given=path.parent / base)
     agents = dict(merged.get("agents", {}))
     for key in without:
         if key not in agents:
-            raise ScenarioError(f"{path}: without: {key!r} is not an actor of {base} "
+            raise ScenarioError(f"{shown_path(path)}: without: {key!r} is not an actor of {shown_path(base)} "
                                 f"(its actors: {', '.join(agents) or 'none'})")
         del agents[key]
     if without:

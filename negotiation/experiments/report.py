@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,67 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import SweepError
-from negotiation.scenario import runs_file
+from negotiation.scenario import ScenarioError, read_toml, runs_file, shown_path
+
+MAX_REPORT_ROWS = 10_000_000  # a report reads the whole frame into memory
+REQUIRED = {"agreed": "bool", "outcome": "text", "steps": "number", "us_profit_share": "number",
+            "tariff_relief_usd_bn_per_year": "number", "error": "text"}
 
 
 def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The sweep's frame and its provenance metadata."""
+    """The sweep's frame and its provenance metadata; anything unusable is a one-line :class:`SweepError`.
+
+    Args:
+        folder: a sweep's ``--out`` folder.
+
+    Returns:
+        The frame (checked to have the columns a report reads, of the right kinds) and the provenance.
+
+    """
+    shown = shown_path(folder)
+    try:
+        info = os.stat(folder)
+    except (OSError, ValueError) as err:
+        why = "no such folder" if isinstance(err, FileNotFoundError) else \
+            f"cannot open ({getattr(err, 'strerror', None) or err.__class__.__name__})"
+        raise SweepError(f"{shown}: {why}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise SweepError(f"{shown}: not a folder (give a sweep's --out folder)")
     path = folder / "runs.parquet"
-    if not path.is_file():
-        raise SweepError(f"{folder}: no runs.parquet (is it a sweep's --out folder?)")
-    meta_raw = pq.read_schema(path).metadata or {}
-    meta = json.loads(meta_raw.get(b"chipdeal", b"{}"))
-    return pd.read_parquet(path), meta
+    try:
+        info = os.stat(path)
+    except OSError:
+        raise SweepError(f"{shown}: no runs.parquet (is it a sweep's --out folder?)") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SweepError(f"{shown_path(path)}: not a regular file")
+    try:
+        meta_data = pq.read_metadata(path)
+        if meta_data.num_rows > MAX_REPORT_ROWS:
+            raise SweepError(f"{shown_path(path)}: {meta_data.num_rows:,} runs; a report reads at most "
+                             f"{MAX_REPORT_ROWS:,}")
+        raw = (meta_data.schema.to_arrow_schema().metadata or {}).get(b"chipdeal", b"{}")
+        frame = pq.read_table(path).to_pandas()
+    except SweepError:
+        raise
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many kinds for a truncated or garbage file
+        raise SweepError(f"{shown_path(path)}: not a readable Parquet file ({err.__class__.__name__})") from None
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    for col, kind in REQUIRED.items():
+        if col not in frame.columns:
+            raise SweepError(f"{shown_path(path)}: no {col!r} column (is it a chipdeal sweep's runs.parquet?)")
+        ok = {"bool": pd.api.types.is_bool_dtype, "number": pd.api.types.is_numeric_dtype,
+              "text": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)}[kind]
+        if not ok(frame[col]) or (kind == "bool" and frame[col].isna().any()):
+            raise SweepError(f"{shown_path(path)}: column {col!r} should hold {kind}s")
+    frame["error"] = frame["error"].fillna("").astype(str)
+    keys = meta.get("varied_keys")
+    if not (isinstance(keys, list) and all(isinstance(k, str) and k in frame.columns for k in keys)):
+        meta["varied_keys"] = [c for c in frame.columns if "." in c]
+    return frame, meta
 
 
 def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
@@ -43,8 +94,8 @@ def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
     b.hist(agreed["tariff_relief_usd_bn_per_year"].dropna(), bins=40, color="#c62f2f")
     b.set_xlabel("tariff relief ($bn/yr), given agreement")
     b.set_ylabel("runs")
-    c.hist(frame["steps"].dropna().astype(float), bins=min(42, max(int(frame["steps"].max() or 1), 1)),
-           color="#555555")
+    steps = frame["steps"].dropna().astype(float)
+    c.hist(steps, bins=min(42, max(int(steps.max()) if len(steps) else 1, 1)), color="#555555")
     c.set_xlabel("rounds to the end (months)")
     c.set_ylabel("runs")
     counts = frame["outcome"].value_counts()
@@ -67,6 +118,10 @@ def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path) -> Pat
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     agreed = frame[frame["agreed"]]
     for ax, key in zip(axes, keys, strict=False):
+        if agreed.empty:  # nothing agreed: say so instead of plotting nothing
+            ax.text(0.5, 0.5, "no run agreed", transform=ax.transAxes, ha="center", color="#777777")
+            ax.set_xlabel(key)
+            continue
         x = pd.to_numeric(agreed[key], errors="coerce")
         if x.isna().all():  # words or booleans: one box per value
             groups = [g["us_profit_share"].to_numpy() for _, g in agreed.groupby(key)]
@@ -116,32 +171,44 @@ def default_patterns_path() -> Path:
 
 
 def load_patterns(path: str | Path) -> list[Pattern]:
-    """The ``[[pattern]]`` entries of a patterns file, checked (a bad file is a :class:`SweepError`)."""
+    """The ``[[pattern]]`` entries of a patterns file, checked (a bad file is a :class:`SweepError`).
+
+    Args:
+        path: the patterns file (read like any TOML input: a small regular file).
+
+    Returns:
+        The patterns.
+
+    """
     path = Path(path)
+    where_file = shown_path(path)
     try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise SweepError(f"{path}: no such patterns file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{path}: {err}") from None
+        data = read_toml(path)
+    except ScenarioError as err:
+        raise SweepError(str(err).replace(": no such file", ": no such patterns file")) from None
     entries = data.get("pattern")
     if not isinstance(entries, list) or not entries:
-        raise SweepError(f"{path}: expected one or more [[pattern]] tables")
+        raise SweepError(f"{where_file}: expected one or more [[pattern]] tables")
     patterns = []
     for i, entry in enumerate(entries, 1):
-        where = f"{path}: pattern {i}"
+        where = f"{where_file}: pattern {i}"
+        if not isinstance(entry, dict):
+            raise SweepError(f"{where}: expected a [[pattern]] table")
         missing = [k for k in ("name", "column", "low", "high", "source") if k not in entry]
         if missing:
             raise SweepError(f"{where}: {missing[0]} is required")
         unknown = sorted(set(entry) - {"name", "column", "low", "high", "source", "use"})
         if unknown:
             raise SweepError(f"{where}: {unknown[0]}: unknown key")
-        if not all(isinstance(entry[k], int | float) and not isinstance(entry[k], bool) for k in ("low", "high")):
-            raise SweepError(f"{where}: low and high must be numbers")
+        if not all(isinstance(entry[k], int | float) and not isinstance(entry[k], bool)
+                   and math.isfinite(entry[k]) for k in ("low", "high")):
+            raise SweepError(f"{where}: low and high must be finite numbers")
+        if not all(isinstance(entry[k], str) for k in ("name", "column", "source")):
+            raise SweepError(f"{where}: name, column and source must be strings")
         if not entry["low"] <= entry["high"]:
             raise SweepError(f"{where}: low must not exceed high")
-        patterns.append(Pattern(str(entry["name"]), str(entry["column"]), float(entry["low"]),
-                                float(entry["high"]), str(entry["source"])))
+        patterns.append(Pattern(entry["name"], entry["column"], float(entry["low"]), float(entry["high"]),
+                                entry["source"]))
     return patterns
 
 
@@ -177,21 +244,39 @@ def _spread(values: pd.Series) -> str:
 
 
 def report(folder: str | Path, patterns_path: str | Path | None = None) -> Path:
-    """Write distributions.png, against_inputs.png and report.md into the sweep folder; returns report.md.
+    """Write distributions.png, against_inputs.png and report.md into the sweep folder.
 
-    ``patterns_path``: observed patterns to filter the runs by (default: ``runs/patterns.toml``).
+    Args:
+        folder: a sweep's ``--out`` folder.
+        patterns_path: observed patterns to filter the runs by (default: ``runs/patterns.toml``).
+
+    Returns:
+        The path of report.md.
+
+    Raises:
+        SweepError: the folder, its runs.parquet or the patterns file cannot be used, or the report cannot
+            be written there (one line).
+
     """
     folder = Path(folder)
+    try:
+        return _report(folder, patterns_path)
+    except OSError as err:
+        raise SweepError(f"{shown_path(folder)}: cannot write the report there "
+                         f"({err.strerror or err.__class__.__name__})") from None
+
+
+def _report(folder: Path, patterns_path: str | Path | None) -> Path:
     if patterns_path is None:  # the shipped patterns, when there are any
         patterns_path = default_patterns_path()
-        patterns = load_patterns(patterns_path) if patterns_path.is_file() else []
+        patterns = load_patterns(patterns_path) if os.path.isfile(patterns_path) else []
     else:
         patterns_path = Path(patterns_path)
         patterns = load_patterns(patterns_path)
     frame, meta = load_runs(folder)
     if frame.empty:
         raise SweepError(f"{folder}: runs.parquet has no rows")
-    keys = meta.get("varied_keys") or [c for c in frame.columns if "." in c]
+    keys = meta["varied_keys"]
     plot_distributions(frame, folder / "distributions.png")
     pictures = ["distributions.png"]
     if keys:
@@ -201,7 +286,9 @@ def report(folder: str | Path, patterns_path: str | Path | None = None) -> Path:
     share = agreed["us_profit_share"]
     lines = [f"# Sweep report: {meta.get('sweep_file', folder)}", "",
              f"{len(frame)} runs; scenario {meta.get('scenario', '?')}; master seed {meta.get('master_seed', '?')}; "
-             f"chipdeal {meta.get('chipdeal_version', '?')}; sweep SHA-256 {str(meta.get('sweep_sha256', '?'))[:12]}.",
+             f"chipdeal {meta.get('chipdeal_version', '?')} (code {str(meta.get('code_fingerprint', '?'))[:12]}); "
+             f"sweep digest {str(meta.get('sweep_digest', '?'))[:12]}; sweep file SHA-256 "
+             f"{str(meta.get('sweep_file_sha256', '?'))[:12]}.",
              "",
              f"- Agreement in {len(agreed) / len(frame):.1%} of runs"
              + (f"; {int((frame['error'] != '').sum())} run(s) raised." if (frame["error"] != "").any() else "."),
@@ -218,7 +305,8 @@ def report(folder: str | Path, patterns_path: str | Path | None = None) -> Path:
                   "| input | Spearman ρ |", "|---|---:|"]
         for key in keys:
             x = pd.to_numeric(agreed[key], errors="coerce")
-            rho = x.corr(share, method="spearman") if x.notna().all() and x.nunique() > 1 else float("nan")
+            constant = x.nunique() < 2 or share.nunique() < 2
+            rho = float("nan") if constant or x.isna().any() else x.corr(share, method="spearman")
             lines.append(f"| {key} | {rho:.2f} |")
     lines += pattern_lines(frame, keys, patterns, patterns_path.name)
     lines += ["", *[f"![{p}]({p})" for p in pictures], ""]

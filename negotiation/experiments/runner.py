@@ -1,36 +1,67 @@
 """Running a sweep: chunks of runs on a local process pool or a Dask cluster, each chunk stored as it ends.
 
-Work units are chunks of consecutive runs, executed by a persistent process pool (forkserver, with the model
+Work units are chunks of consecutive runs, generated lazily from a bitmap of the runs already done (memory
+stays flat however many runs a sweep has), executed by a persistent process pool (forkserver, with the model
 preloaded so workers do not re-import Mesa) or by an existing Dask cluster. Each point's equilibrium is
 solved once per worker (``NegotiationModel.solve`` caches it per scenario), and per-round data collection
 stays off unless traces are asked for. A run that raises becomes a row with its error text.
+
+Stopping: an interrupt (Ctrl-C, or SIGTERM/SIGHUP turned into one by the command line) kills the local
+workers at once, keeps every finished chunk and raises :class:`SweepStopped` with one line saying what was
+kept. A local worker that dies (killed, out of memory) breaks the pool: the chunks it held run again on a new
+pool, up to ``MAX_ATTEMPTS`` times each, so no run is lost or run twice. A Dask worker that dies has its
+chunks rescheduled by Dask; a lost scheduler stops the sweep with the resume hint.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import gc
-import itertools
+import logging
 import math
 import os
+import select
+import signal
+import sys
 import tempfile
+import threading
+import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from negotiation.experiments.store import Store, result_columns
-from negotiation.experiments.sweepfile import Sweep, SweepError, load_sweep
+from negotiation.experiments.store import Store, Summary, SweepStopped, code_fingerprint, result_columns
+from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
-from negotiation.scenario import ScenarioError, Spec, with_overrides
+from negotiation.scenario import ScenarioError, Spec, shown_path, with_overrides
 
 MAX_CHUNK_RUNS = 200
+MAX_ATTEMPTS = 3  # a chunk whose worker died this many times stops the sweep (it may be what kills them)
+WORKERS_PER_CORE = 4  # the most local workers per core (more only adds memory and switching)
+_BITMAP_BLOCK = 1 << 16  # run ids scanned at a time for missing runs
+
+Notify = Callable[[str], None]
 
 
 def run_one(base: Spec, run: dict[str, Any], traces: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run one row of a sweep; an exception becomes a row with its error text."""
+    """Run one row of a sweep; an exception becomes a row with its error text.
+
+    Args:
+        base: the base scenario.
+        run: the run's id, point, replicate, seed and overrides (:meth:`Sweep.run_spec`).
+        traces: whether to collect its per-round rows.
+
+    Returns:
+        The row, and its per-round rows (empty without ``traces``).
+
+    """
     from negotiation.model import NegotiationModel
 
     row: dict[str, Any] = {k: run[k] for k in ("run_id", "point", "replicate", "seed")}
@@ -54,8 +85,19 @@ def run_one(base: Spec, run: dict[str, Any], traces: bool = False) -> tuple[dict
     return row, trace_rows
 
 
-def run_chunk(base: Spec, runs: list[dict[str, Any]], traces: bool = False) -> tuple[list[dict], list[dict]]:
-    """Run a chunk of sweep rows in order (the unit of work shipped to a process or a Dask worker)."""
+def run_chunk(base: Spec, runs: list[dict[str, Any]], traces: bool = False) -> tuple[list[dict], list[dict], str]:
+    """Run a chunk of sweep rows in order (the unit of work shipped to a process or a Dask worker).
+
+    Args:
+        base: the base scenario.
+        runs: the chunk's runs (:meth:`Sweep.run_spec` each).
+        traces: whether to collect per-round rows.
+
+    Returns:
+        The rows, the per-round rows, and the worker's :func:`code_fingerprint` (the store refuses results
+        computed by other code).
+
+    """
     rows: list[dict[str, Any]] = []
     trace_rows: list[dict[str, Any]] = []
     for run in runs:
@@ -63,98 +105,212 @@ def run_chunk(base: Spec, runs: list[dict[str, Any]], traces: bool = False) -> t
         rows.append(row)
         trace_rows.extend(trace)
     gc.collect()  # a model and its agents form reference cycles: free them per chunk, or memory grows with runs
-    return rows, trace_rows
+    return rows, trace_rows, code_fingerprint()
 
 
-def _chunks(sweep: Sweep, done: set[int], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Consecutive missing runs, ``size`` at a time, generated lazily (memory stays flat)."""
-    chunk: list[dict[str, Any]] = []
-    for run_id in range(sweep.n_runs):
-        if run_id in done:
+def missing_ranges(done: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """Ranges ``[start, stop)`` of consecutive runs not done, at most ``size`` long, generated lazily.
+
+    A chunk never spans a run already done, so part files hold disjoint ranges of consecutive run ids and
+    merge in order.
+
+    Args:
+        done: one bool per run id.
+        size: the longest range.
+
+    Yields:
+        ``(start, stop)`` pairs, in order.
+
+    >>> list(missing_ranges(np.array([0, 0, 1, 0, 0, 0, 1], dtype=bool), 2))
+    [(0, 2), (3, 5), (5, 6)]
+
+    """
+    n = len(done)
+    for block in range(0, n, _BITMAP_BLOCK):
+        todo = ~done[block:block + _BITMAP_BLOCK]
+        if not todo.any():
             continue
-        chunk.append(sweep.run_spec(run_id))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], todo, [False])).astype(np.int8)))
+        for start, stop in zip(edges[::2] + block, edges[1::2] + block, strict=True):
+            for a in range(int(start), int(stop), size):
+                yield a, min(a + size, int(stop))
+
+
+def _chunks(sweep: Sweep, done: np.ndarray, size: int) -> Iterator[list[dict[str, Any]]]:
+    """The missing runs, ``size`` at a time, each chunk built only when it is about to be sent."""
+    for start, stop in missing_ranges(done, size):
+        yield [sweep.run_spec(run_id) for run_id in range(start, stop)]
 
 
 def chunk_size(n_runs: int, workers: int) -> int:
     """Runs per task: about sixteen tasks per worker, at most ``MAX_CHUNK_RUNS`` (so progress stays live).
 
+    Args:
+        n_runs: runs to do.
+        workers: processes (or Dask threads) that do them.
+
+    Returns:
+        The chunk size.
+
     >>> chunk_size(4, 1), chunk_size(10_000, 2)
     (1, 200)
+
     """
     return max(1, min(MAX_CHUNK_RUNS, math.ceil(n_runs / (16 * max(workers, 1)))))
 
 
-def _bounded(submit: Callable[[list[dict]], Any], chunks: Iterable[list[dict]], window: int,
-             wait_one: Callable[[set], tuple[Any, set]]) -> Iterator[Any]:
-    """Submit chunks keeping at most ``window`` in flight; yield finished futures as they complete."""
-    pending: set = set()
-    it = iter(chunks)
-    for chunk in itertools.islice(it, window):
-        pending.add(submit(chunk))
-    while pending:
-        fut, pending = wait_one(pending)
-        yield fut
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.add(submit(nxt))
+def max_local_workers() -> int:
+    """The most local workers allowed (``WORKERS_PER_CORE`` per core).
+
+    Returns:
+        The limit on ``--workers``.
+
+    """
+    return WORKERS_PER_CORE * (os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Local workers
+
+
+def _worker_init(parent: int) -> None:
+    """In each local worker: leave Ctrl-C and hang-ups to the parent, and exit as soon as the parent is gone.
+
+    The terminal sends SIGINT and SIGHUP to the whole process group; the parent decides what to keep and
+    stops the workers itself. A parent killed outright (SIGKILL, the out-of-memory killer) cannot: workers
+    forked from the fork server are not its children and would wait on the task queue for ever, so each
+    watches the parent (a pidfd, or a poll where there is none) and exits with it.
+
+    Args:
+        parent: the sweep's process id.
+
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), name="chipdeal-parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        fd = os.pidfd_open(parent)
+    except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3): poll
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the process has exited
+    else:  # pragma: no cover - pidfd is there on the Linux this runs on
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    os._exit(1)
 
 
 def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A persistent pool of ``workers`` processes forked from the preloaded fork server."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context())
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init,
+                                  initargs=(os.getpid(),))
 
 
-def _wait_first(pending: set) -> tuple[Any, set]:
-    finished, rest = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-    fut = finished.pop()
-    return fut, rest | finished
+def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop a pool now: kill its workers (their unfinished chunks are redone on resume), wait for nothing."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # Python < 3.14 has no kill_workers()
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.join(timeout=1)
+        except (OSError, ValueError, AssertionError, AttributeError):
+            pass
 
 
-def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-            resume: bool = False, traces: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Run a sweep into ``out`` and return the merged frame (one row per run, sorted by run id)."""
-    from tqdm import tqdm
+def _span(chunk: list[dict[str, Any]]) -> str:
+    return f"{chunk[0]['run_id']}–{chunk[-1]['run_id']}"
 
-    store = Store(Path(out), sweep)
-    workers = workers or os.cpu_count() or 1
-    if workers < 1:
-        raise SweepError("--workers must be at least 1")
-    client = None
-    if scheduler is not None:
-        client = _connect(scheduler)
-        workers = max(sum(client.nthreads().values()), 1)
-    done = store.open(resume)
-    todo = sweep.n_runs - len(done & set(range(sweep.n_runs)))
-    size = chunk_size(todo, workers)
-    tqdm.monitor_interval = 0  # no monitor thread: the local pool forks this process
-    bar = tqdm(total=sweep.n_runs, initial=sweep.n_runs - todo, unit="run", disable=not progress,
-               desc=f"sweep {Path(sweep.source).name}", smoothing=0.1, dynamic_ncols=True)
-    chunks = _chunks(sweep, done, size)
+
+def _store_result(store: Store, bar: Any, result: tuple[list[dict], list[dict], str]) -> None:
+    rows, trace_rows, fingerprint = result
+    if fingerprint != code_fingerprint():
+        raise SweepStopped(f"a worker ran other chipdeal code (fingerprint {fingerprint}, here "
+                           f"{code_fingerprint()}); install the same code on every worker")
+    store.write_part(rows, trace_rows)
+    bar.update(len(rows))
+
+
+def _run_local(sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: Store, bar: Any, workers: int,
+               notify: Notify) -> None:
+    """Run the chunks on a local pool; a pool broken by a dying worker is replaced and its chunks rerun."""
+    attempts: dict[int, int] = {}
+    retry: deque[list[dict]] = deque()
+    pending: dict[cf.Future, list[dict]] = {}
+    window = 4 * workers
+    pool = _local_pool(workers)
+    clean = False
     try:
-        if client is not None:
-            _run_dask(client, sweep, chunks, traces, store, bar, window=4 * workers)
-        elif workers == 1:
-            for chunk in chunks:
-                rows, trace_rows = run_chunk(sweep.base, chunk, traces)
-                store.write_part(rows, trace_rows)
-                bar.update(len(rows))
-        else:
-            with _local_pool(workers) as pool:
-                submit = lambda chunk: pool.submit(run_chunk, sweep.base, chunk, traces)  # noqa: E731
-                for fut in _bounded(submit, chunks, 4 * workers, _wait_first):
-                    rows, trace_rows = fut.result()
-                    store.write_part(rows, trace_rows)
-                    bar.update(len(rows))
+        while True:
+            broken = False
+            while len(pending) < window:
+                chunk = retry.popleft() if retry else next(chunks, None)
+                if chunk is None:
+                    break
+                try:
+                    pending[pool.submit(run_chunk, sweep.base, chunk, traces)] = chunk
+                except BrokenProcessPool:
+                    retry.appendleft(chunk)
+                    broken = True
+                    break
+            if not pending and not broken:
+                break
+            if not broken:
+                finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in finished:
+                    err = fut.exception()
+                    if isinstance(err, BrokenProcessPool):
+                        broken = True
+                        continue
+                    if err is not None:
+                        raise SweepStopped(f"a worker failed on runs {_span(pending[fut])} "
+                                           f"({err.__class__.__name__}: {shown_path(str(err), 200)})")
+                    _store_result(store, bar, fut.result())
+                    del pending[fut]
+            if not broken:
+                continue
+            lost = []
+            for fut, chunk in pending.items():  # a result that arrived before the break is kept
+                if fut.done() and not fut.cancelled() and fut.exception() is None:
+                    _store_result(store, bar, fut.result())
+                else:
+                    lost.append(chunk)
+            pending.clear()
+            _kill_pool(pool)
+            for chunk in lost:
+                first = chunk[0]["run_id"]
+                attempts[first] = attempts.get(first, 1) + 1
+                if attempts[first] > MAX_ATTEMPTS:
+                    raise SweepStopped(f"a worker process died {MAX_ATTEMPTS} times while running runs "
+                                       f"{_span(chunk)} (out of memory, or killed?)")
+            if lost:
+                notify(f"chipdeal: a worker process died; its {len(lost)} unfinished chunk(s) (runs "
+                       f"{', '.join(_span(c) for c in lost[:3])}{', …' if len(lost) > 3 else ''}) run again")
+            retry.extendleft(sorted(lost, key=lambda c: c[0]["run_id"], reverse=True))
+            pool = _local_pool(workers)
+        clean = True
     finally:
-        bar.close()
-        if client is not None:
-            client.close()
-    return store.merge(traces)
+        if clean:
+            pool.shutdown(wait=True)
+        else:
+            _kill_pool(pool)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dask
 
 
 def _connect(address: str) -> Any:
@@ -163,39 +319,250 @@ def _connect(address: str) -> Any:
     except ImportError:  # pragma: no cover - distributed is a dependency
         raise SweepError("--scheduler needs the 'distributed' package") from None
     try:
-        return Client(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as err:
-        raise SweepError(f"--scheduler {address}: cannot reach a Dask scheduler ({err})") from None
+        return Client(address, timeout="10s", set_as_default=False)
+    except Exception as err:  # noqa: BLE001 - a bad address or an unreachable host: many exception types
+        raise SweepError(f"--scheduler {shown_path(address)}: cannot reach a Dask scheduler "
+                         f"({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
 
 
-def _run_dask(client: Any, sweep: Sweep, chunks: Iterable[list[dict]], traces: bool, store: Store, bar: Any,
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Keep distributed's own log (reconnect attempts, tracebacks of lost connections) off the terminal.
+
+    What went wrong is said in one line by :class:`SweepStopped`.
+    """
+    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado")]
+    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _dask_workers(client: Any) -> int:
+    try:
+        return max(sum(client.nthreads().values()), 1)
+    except Exception as err:  # noqa: BLE001
+        raise SweepStopped(f"lost the Dask scheduler ({err.__class__.__name__})") from None
+
+
+def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: Store, bar: Any,
               window: int) -> None:
+    """Run the chunks on a Dask cluster (it reschedules the chunks of a worker that dies)."""
     from distributed import as_completed
 
-    base = client.scatter(sweep.base, broadcast=True)
-    it = iter(chunks)
-    pending = as_completed([client.submit(run_chunk, base, c, traces, pure=False)
-                            for c in itertools.islice(it, window)])
-    for fut in pending:
-        rows, trace_rows = fut.result()
-        fut.release()
-        store.write_part(rows, trace_rows)
-        bar.update(len(rows))
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.add(client.submit(run_chunk, base, nxt, traces, pure=False))
+    futures: list[Any] = []
+    try:
+        base = client.scatter(sweep.base, broadcast=True)
+        futures = [client.submit(run_chunk, base, c, traces, pure=False) for c in _take(chunks, window)]
+        pending = as_completed(futures, loop=client.loop)
+        for fut in pending:
+            try:
+                result = fut.result()
+            except Exception as err:  # noqa: BLE001 - KilledWorker, a lost scheduler, a failing task
+                raise SweepStopped(_dask_failure(client, err)) from None
+            fut.release()
+            _store_result(store, bar, result)
+            nxt = next(chunks, None)
+            if nxt is not None:
+                new = client.submit(run_chunk, base, nxt, traces, pure=False)
+                futures.append(new)
+                pending.add(new)
+    except (OSError, TimeoutError) as err:
+        raise SweepStopped(_dask_failure(client, err)) from None
+    finally:
+        try:
+            client.cancel([f for f in futures if not f.done()])
+        except Exception:  # noqa: BLE001,S110 - the scheduler may be gone already
+            pass
+
+
+def _dask_failure(client: Any, err: BaseException) -> str:
+    name = err.__class__.__name__
+    if name == "KilledWorker":
+        return f"a chunk killed {MAX_ATTEMPTS} or more Dask workers ({shown_path(str(err), 200)})"
+    if getattr(client, "status", "running") != "running" or name in ("CancelledError", "FutureCancelledError",
+                                                                      "CommClosedError"):
+        return f"lost the Dask scheduler ({name})"
+    return f"a Dask task failed ({name}: {shown_path(str(err), 200)})"
+
+
+def _take(it: Iterator[Any], n: int) -> list[Any]:
+    out = []
+    for _ in range(n):
+        item = next(it, None)
+        if item is None:
+            break
+        out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The sweep
+
+
+def _stderr(message: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+
+
+def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
+            resume: bool = False, overwrite: bool = False, traces: bool = False, progress: bool = True,
+            notify: Notify | None = None, banner: str | None = None) -> Summary:
+    """Run a sweep into ``out`` and merge it into ``out/runs.parquet``.
+
+    Args:
+        sweep: the checked sweep.
+        out: its folder.
+        workers: local processes (default: every core); ignored with ``scheduler``.
+        scheduler: a Dask scheduler's address.
+        resume: finish the sweep ``out`` holds.
+        overwrite: replace what ``out`` holds.
+        traces: record per-round traces too.
+        progress: show a progress bar.
+        notify: where one-line notices go (rejected part files, a worker that died; default: stderr).
+        banner: a line to say once the folder is ready and there is work to do (what runs where).
+
+    Returns:
+        The merged sweep's numbers (``already_finished`` when there was nothing left to run).
+
+    Raises:
+        SweepError: bad options or an unusable folder (before any run).
+        SweepStopped: interrupted or failed part-way; the message says what was kept and how to resume.
+
+    """
+    from tqdm import tqdm
+
+    notify = notify or _stderr
+    workers = os.cpu_count() or 1 if workers is None else workers
+    if workers < 1:
+        raise SweepError("--workers must be at least 1")
+    if scheduler is None and workers > max_local_workers():
+        raise SweepError(f"--workers {workers}: at most {max_local_workers()} on this machine "
+                         f"({WORKERS_PER_CORE} per core)")
+    store = Store(Path(out), sweep, traces)
+    n = sweep.n_runs
+    client = None
+    bar = None
+    quiet = contextlib.ExitStack()
+    if scheduler is not None:
+        quiet.enter_context(_quiet_dask())
+    try:
+        if scheduler is not None:  # before the folder is touched: an unreachable cluster leaves nothing behind
+            client = _connect(scheduler)
+        opened = store.open(resume, overwrite)
+        for note in opened.notes:
+            notify(f"chipdeal: {note}")
+        if opened.finished:
+            return _finished_summary(store)
+        if banner:
+            notify(banner)
+        todo = n - store.kept
+        if client is not None:
+            workers = _dask_workers(client)
+        else:
+            workers = max(1, min(workers, todo))
+        size = chunk_size(todo, workers)
+        tqdm.monitor_interval = 0  # no monitor thread: the local pool forks this process
+        bar = tqdm(total=n, initial=n - todo, unit="run", disable=not progress,
+                   desc=f"sweep {Path(sweep.source).name}", smoothing=0.1, dynamic_ncols=True)
+        chunks = _chunks(sweep, opened.done, size)
+        if client is not None:
+            _run_dask(client, sweep, chunks, traces, store, bar, window=4 * workers)
+        elif workers == 1:
+            gc.freeze()  # run_chunk's collection then scans the runs' objects only, not this process's whole heap
+            try:
+                for chunk in chunks:
+                    _store_result(store, bar, run_chunk(sweep.base, chunk, traces))
+            finally:
+                gc.unfreeze()
+        else:
+            _run_local(sweep, chunks, traces, store, bar, workers, notify)
+        bar.close()
+        return store.merge()
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        raise SweepStopped(f"interrupted ({signal.Signals(signum).name}); {_kept(store)}",
+                           130 if signum == signal.SIGINT else 128 + signum) from None
+    except SweepStopped as err:
+        raise SweepStopped(f"{err}; {_kept(store)}", err.exit_code) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        if client is not None:
+            try:
+                client.close(timeout=2)
+            except Exception:  # noqa: BLE001,S110 - closing a client whose scheduler is gone
+                pass
+        quiet.close()
+
+
+def _kept(store: Store) -> str:
+    n = store.sweep.n_runs
+    if store.kept >= n:
+        return f"all {n:,} runs are kept in {shown_path(store.parts)}; rerun with --resume to merge them"
+    return (f"{store.kept:,} of {n:,} runs are kept in {shown_path(store.parts)}; rerun with --resume to finish "
+            "the rest")
+
+
+def _finished_summary(store: Store) -> Summary:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = store.out / "runs.parquet"
+    try:
+        table = pq.read_table(path, columns=["agreed", "error"])
+    except Exception as err:  # noqa: BLE001 - checked a moment ago; a file that changes since is a stop
+        raise SweepStopped(f"cannot read {shown_path(path)} ({err.__class__.__name__})") from None
+    agreed = int(pc.sum(table.column("agreed")).as_py() or 0)
+    errors = int(pc.sum(pc.not_equal(table.column("error"), "")).as_py() or 0)
+    return Summary(table.num_rows, agreed, errors, path, already_finished=True)
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """A merged ``runs.parquet`` as a DataFrame (one row per run, sorted by run id).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The frame.
+
+    """
+    return pd.read_parquet(path)
 
 
 def sweep(sweep_file: str | Path | Sweep, out: str | Path | None = None, *, workers: int | None = None,
-          scheduler: str | None = None, resume: bool = False, traces: bool = False,
-          progress: bool = True) -> pd.DataFrame:
+          scheduler: str | None = None, resume: bool = False, overwrite: bool = False, traces: bool = False,
+          progress: bool = True, max_runs: int = DEFAULT_MAX_RUNS) -> pd.DataFrame:
     """Run a sweep file (or a :class:`Sweep`) and return its results as a DataFrame.
 
     Without ``out`` the part files go to a temporary folder that is removed afterwards.
+
+    Args:
+        sweep_file: the sweep file, or a checked sweep.
+        out: its folder (default: a temporary one).
+        workers: local processes.
+        scheduler: a Dask scheduler's address.
+        resume: finish the sweep ``out`` holds.
+        overwrite: replace what ``out`` holds.
+        traces: record per-round traces too (``out/traces.parquet``).
+        progress: show a progress bar.
+        max_runs: the most runs the sweep file may have.
+
+    Returns:
+        One row per run, sorted by run id.
+
     """
-    spec = sweep_file if isinstance(sweep_file, Sweep) else load_sweep(sweep_file)
+    spec = sweep_file if isinstance(sweep_file, Sweep) else load_sweep(sweep_file, max_runs=max_runs)
+    kwargs = {"workers": workers, "scheduler": scheduler, "traces": traces, "progress": progress}
     if out is not None:
-        return execute(spec, out, workers=workers, scheduler=scheduler, resume=resume, traces=traces,
-                       progress=progress)
+        return read_runs(execute(spec, out, resume=resume, overwrite=overwrite, **kwargs).path)
     with tempfile.TemporaryDirectory(prefix="chipdeal-sweep-") as tmp:
-        return execute(spec, tmp, workers=workers, scheduler=scheduler, traces=traces, progress=progress)
+        return read_runs(execute(spec, tmp, **kwargs).path)
+

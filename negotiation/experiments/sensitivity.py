@@ -26,13 +26,24 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from negotiation.experiments.runner import execute
-from negotiation.experiments.sweepfile import RunSettings, Sweep, SweepError, sweep_from_dict
-from negotiation.scenario import ScenarioError, read_scenario, read_toml, spec_from_dict, value_at, with_overrides
+from negotiation.experiments import DEFAULT_MAX_RUNS
+from negotiation.experiments.runner import Notify, execute, read_runs
+from negotiation.experiments.store import SweepStopped
+from negotiation.experiments.sweepfile import (
+    RunSettings,
+    Sweep,
+    SweepError,
+    check_size,
+    read_base_scenario,
+    read_batch_file,
+    sweep_from_dict,
+)
+from negotiation.scenario import ScenarioError, Spec, shown_path, value_at, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
            "us_profit_share": "US share | agreement",
            "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}
+SETTLED_MAX_CONF = 0.05  # an index is settled only if its 95% interval is at most ± this wide, as well as stable
 
 
 class SensitivitySpec(RunSettings):
@@ -40,8 +51,8 @@ class SensitivitySpec(RunSettings):
 
     inputs: dict[str, tuple[float, float]] = Field(min_length=1)
     method: Literal["sobol", "morris", "ofat"] = "sobol"
-    n: int = Field(default=256, ge=2)
-    levels: int = Field(default=4, ge=2)
+    n: int = Field(default=256, ge=2, strict=True)
+    levels: int = Field(default=4, ge=2, strict=True)
 
     @model_validator(mode="after")
     def _ranges(self) -> SensitivitySpec:
@@ -53,9 +64,24 @@ class SensitivitySpec(RunSettings):
         return self
 
     def problem(self) -> dict[str, Any]:
-        """The SALib problem."""
+        """The SALib problem.
+
+        Returns:
+            ``num_vars``, ``names`` and ``bounds``, as SALib takes them.
+
+        """
         return {"num_vars": len(self.inputs), "names": list(self.inputs), "bounds": [list(b) for b in
                                                                                       self.inputs.values()]}
+
+    def n_points(self) -> int:
+        """How many design points the method makes (counted before any design is built).
+
+        Returns:
+            Sobol': n × (inputs + 2) (Saltelli, no second order); Morris: n × (inputs + 1); OFAT: inputs × levels.
+
+        """
+        d = len(self.inputs)
+        return {"sobol": self.n * (d + 2), "morris": self.n * (d + 1), "ofat": d * self.levels}[self.method]
 
 
 @dataclass(frozen=True)
@@ -67,10 +93,25 @@ class Study:
     sweep: Sweep
 
 
-def load_spec(path: str | Path, method: str | None = None) -> tuple[SensitivitySpec, Any]:
-    """Read and check a spec (and its base scenario); every problem is a :class:`SweepError`."""
+def load_spec(path: str | Path, method: str | None = None,
+              max_runs: int = DEFAULT_MAX_RUNS) -> tuple[SensitivitySpec, Spec, str]:
+    """Read and check a spec (and its base scenario); every problem is a :class:`SweepError`.
+
+    The study's size is checked before anything is built; every input must be a continuous number of the
+    scenario (an integer, boolean or word key is refused: its indices would mean nothing), valid over its
+    whole range.
+
+    Args:
+        path: the spec file.
+        method: overrides the spec's method.
+        max_runs: the most runs the study may have.
+
+    Returns:
+        The spec, its base scenario and the SHA-256 of the spec file.
+
+    """
     path = Path(path)
-    data = read_toml(path)
+    data, sha = read_batch_file(path)
     if method is not None:
         data["method"] = method
     try:
@@ -79,18 +120,27 @@ def load_spec(path: str | Path, method: str | None = None) -> tuple[SensitivityS
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
         msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
-        raise SweepError(f"{path}: {loc + ': ' if loc else ''}{msg}") from None
-    scenario_path = (path.parent / spec.scenario).resolve()
-    if not scenario_path.is_file():
-        raise SweepError(f"{path}: scenario: {spec.scenario} not found (relative to the spec)")
-    base = spec_from_dict(read_scenario(scenario_path), source=str(scenario_path))
+        raise SweepError(f"{shown_path(path)}: {loc + ': ' if loc else ''}{msg}") from None
+    points = spec.n_points()
+    check_size(points * spec.replicates, max_runs, str(path),
+               f"{points:,} {spec.method} design points × {spec.replicates} replicate(s)")
+    base = read_base_scenario(path, spec.scenario, "the spec")
     for key, (low, high) in spec.inputs.items():
-        for value in (low, high):
+        inner = low + (high - low) * 0.381966  # a value no integer key accepts
+        for value in (low, high, inner):
             try:
-                with_overrides(base, {key: value}, source=f"{path}: inputs")
+                with_overrides(base, {key: value}, source=f"{shown_path(path)}: inputs")
             except ScenarioError as e:
+                kind = value_at(base, key)
+                if isinstance(kind, bool | int | str) and not isinstance(kind, float):
+                    raise SweepError(f"{shown_path(path)}: inputs: {key!r} is a {type(kind).__name__} key, not a "
+                                     "continuous number: a sensitivity input must take any value in its range "
+                                     "(sweep it on a [grid] instead)") from None
                 raise SweepError(str(e)) from None
-    return spec, base
+        if spec.method == "ofat" and value_at(base, key) is None:
+            raise SweepError(f"{shown_path(path)}: inputs: {key!r} has no value in the base scenario, where OFAT "
+                             "holds each input while another moves")
+    return spec, base, sha
 
 
 def design(spec: SensitivitySpec) -> np.ndarray:
@@ -114,21 +164,33 @@ def design(spec: SensitivitySpec) -> np.ndarray:
     return np.array(rows)
 
 
-def build(path: str | Path, method: str | None = None) -> Study:
-    """Spec → design → the sweep that runs it (one point per design row, ``replicates`` seeds each)."""
-    spec, base = load_spec(path, method)
+def build(path: str | Path, method: str | None = None, max_runs: int = DEFAULT_MAX_RUNS) -> Study:
+    """Spec → design → the sweep that runs it (one point per design row, ``replicates`` seeds each).
+
+    Args:
+        path: the spec file.
+        method: overrides the spec's method.
+        max_runs: the most runs the study may have (checked before the design is built).
+
+    Returns:
+        The study.
+
+    """
+    spec, base, sha = load_spec(path, method, max_runs)
     x = design(spec)
     sweep = sweep_from_dict({"replicates": spec.replicates, "seed": spec.seed, "name": spec.name}, base,
-                            source=str(path))
+                            source=str(path), max_runs=max_runs)
     keys = list(spec.inputs)
     if spec.method == "ofat":
         rows = []
         for row in x:
             j = int(np.flatnonzero(~np.isnan(row))[0])
-            rows.append(tuple(float(row[i]) if i == j else value_at(base, k) for i, k in enumerate(keys)))
+            rows.append(tuple(float(row[i]) if i == j else float(value_at(base, k)) for i, k in enumerate(keys)))
     else:
         rows = [tuple(float(v) for v in row) for row in x]
-    return Study(spec, x, sweep.with_design(keys, rows, source=str(path)))
+    sweep = sweep.with_design(keys, rows, source=str(path))
+    return Study(spec, x, Sweep(sweep.file, sweep.base, sweep.source, sweep.digest, sweep.design_keys, sweep.design,
+                                sha, sweep.kinds))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -160,14 +222,27 @@ def sobol_with_settling(problem: dict[str, Any], y: np.ndarray, n: int, seed: in
     """Sobol' indices at n and at n/2, and whether each index settled.
 
     The design's first half is itself a Sobol' design of n/2; an index has settled when doubling n moved it
-    by less than its interval.
+    by less than its interval *and* that interval is narrow (at most ± ``SETTLED_MAX_CONF``): an index known
+    only to ± 0.5 has not settled, however little it moved.
+
+    Args:
+        problem: the SALib problem.
+        y: one output per design row.
+        n: the base sample size.
+        seed: the bootstrap's seed.
+
+    Returns:
+        One row per input: S1, ST, their intervals, their values at n/2 and ``settled``.
+
     """
     full = sobol_indices(problem, y, seed)
     rows_per_base = problem["num_vars"] + 2
     half = sobol_indices(problem, np.asarray(y)[: (n // 2) * rows_per_base], seed)
     full["S1_half"], full["ST_half"] = half["S1"].to_numpy(), half["ST"].to_numpy()
-    full["settled"] = ((full["S1"] - full["S1_half"]).abs() <= full["S1_conf"]) & (
+    stable = ((full["S1"] - full["S1_half"]).abs() <= full["S1_conf"]) & (
         (full["ST"] - full["ST_half"]).abs() <= full["ST_conf"])
+    narrow = (full["S1_conf"] <= SETTLED_MAX_CONF) & (full["ST_conf"] <= SETTLED_MAX_CONF)
+    full["settled"] = stable & narrow
     full["n"] = n
     return full
 
@@ -188,7 +263,13 @@ def delta_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: i
 
     from SALib.analyze import delta
 
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):  # binning notices
+    try:  # δ solves thousands of tiny triangular systems: BLAS threads only fight over them (10× slower)
+        from threadpoolctl import threadpool_limits
+
+        one_thread: Any = threadpool_limits(1)
+    except ImportError:  # pragma: no cover - installed with the environment
+        one_thread = contextlib.nullcontext()
+    with one_thread, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         res = delta.analyze(problem, np.asarray(x), np.asarray(y, dtype=float), seed=seed)
     key = "delta_raw" if "delta_raw" in res else "delta"  # SALib ≥ 1.5 names it by method
     return pd.DataFrame({"input": problem["names"], "delta": res[key], "delta_conf": res[f"{key}_conf"],
@@ -342,7 +423,8 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
         if method == "sobol":
             t = t.sort_values("ST", ascending=False)
             lines.append(f"Sobol' indices at N = {spec.n} (S1 and ST with 95% intervals; 'settled' = halving N "
-                         "moved both by less than their interval):")
+                         f"moved both by less than their interval, and both intervals are within "
+                         f"± {SETTLED_MAX_CONF}):")
             lines.append("")
             lines.append("| input | S1 | ST | settled |")
             lines.append("|---|---:|---:|---|")
@@ -366,29 +448,76 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
     return "\n".join(lines) + "\n"
 
 
-def run(path: str | Path, out: str | Path, *, method: str | None = None, workers: int | None = None,
-        scheduler: str | None = None, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Build, run and analyse a study; writes runs.parquet, indices.csv, PNGs and summary.md to ``out``."""
-    study = build(path, method)
+def run(study: Study | str | Path, out: str | Path, *, method: str | None = None, workers: int | None = None,
+        scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
+        notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS, banner: str | None = None) -> dict[str, Any]:
+    """Build, run and analyse a study; writes runs.parquet, indices.csv, PNGs and summary.md to ``out``.
+
+    Args:
+        study: a built study, or the spec file to build one from.
+        out: its folder.
+        method: overrides the spec's method (when ``study`` is a file).
+        workers: local processes.
+        scheduler: a Dask scheduler's address.
+        resume: finish the study ``out`` holds.
+        overwrite: replace what ``out`` holds.
+        progress: show a progress bar, and a line per analysis step.
+        notify: where one-line notices go (default: stderr; the analysis steps only with ``progress``).
+        max_runs: the most runs the study may have (when ``study`` is a file).
+        banner: a line to say once the folder is ready and there is work to do.
+
+    Returns:
+        ``frame`` (the runs), ``indices``, ``notes``, ``summary`` (the page's text) and ``out``.
+
+    Raises:
+        SweepStopped: the runs stopped part-way, a run raised (indices from such runs are not computed), the
+            analysis failed, or the outputs could not be written.
+
+    """
+    import sys
+
+    if not isinstance(study, Study):
+        study = build(study, method, max_runs)
     out = Path(out)
-    frame = execute(study.sweep, out, workers=workers, scheduler=scheduler, resume=resume, progress=progress)
+    say = (notify or (lambda m: print(m, file=sys.stderr, flush=True))) if progress else (lambda _m: None)
+    summary = execute(study.sweep, out, workers=workers, scheduler=scheduler, resume=resume, overwrite=overwrite,
+                      progress=progress, notify=notify, banner=banner)
+    if summary.errors:
+        raise SweepStopped(f"{summary.errors:,} of {summary.runs:,} runs raised (see the 'error' column of "
+                           f"{shown_path(summary.path)}); the indices would not mean anything, so none were computed")
     spec = study.spec
-    pictures: list[str] = []
-    if spec.method == "ofat":
-        plot_ofat(frame, spec, out / "ofat.png")
-        pictures.append("ofat.png")
-        table, notes = pd.DataFrame(), []
-    else:
-        outputs = point_outputs(frame, study.sweep.n_points)
-        table, notes = analyse(spec, study.design, outputs)
-        table.to_csv(out / "indices.csv", index=False)
-        plot_indices(table, out / "indices.png")
-        pictures.append("indices.png")
-        if spec.method == "morris" and (table["method"] == "morris").any():
-            plot_morris(table, out / "morris.png")
-            pictures.append("morris.png")
-    errors = int((frame["error"] != "").sum())
-    if errors:
-        notes.append(f"{errors} run(s) raised; see the 'error' column of runs.parquet.")
-    (out / "summary.md").write_text(summary_markdown(spec, table, notes, len(frame), pictures))
-    return {"frame": frame, "indices": table, "notes": notes, "out": out}
+    try:
+        frame = read_runs(summary.path)
+        say(f"chipdeal sensitivity: analysing {study.sweep.n_points:,} points ({spec.method})")
+        pictures: list[str] = []
+        if spec.method == "ofat":
+            plot_ofat(frame, spec, out / "ofat.png")
+            pictures.append("ofat.png")
+            table, notes = pd.DataFrame(), []
+        else:
+            outputs = point_outputs(frame, study.sweep.n_points)
+            table, notes = analyse(spec, study.design, outputs)
+            say("chipdeal sensitivity: writing indices.csv and the pictures")
+            table.to_csv(out / "indices.csv", index=False)
+            plot_indices(table, out / "indices.png")
+            pictures.append("indices.png")
+            if spec.method == "morris" and (table["method"] == "morris").any():
+                plot_morris(table, out / "morris.png")
+                pictures.append("morris.png")
+        text = summary_markdown(spec, table, notes, len(frame), pictures)
+        (out / "summary.md").write_text(text)
+    except KeyboardInterrupt as err:
+        import signal
+
+        signum = getattr(err, "signum", signal.SIGINT)
+        raise SweepStopped(f"interrupted ({signal.Signals(signum).name}) during the analysis; all runs are in "
+                           f"{shown_path(summary.path)}; rerun with --resume to analyse them",
+                           130 if signum == signal.SIGINT else 128 + signum) from None
+    except OSError as err:
+        raise SweepStopped(f"cannot write the analysis into {shown_path(out)} ({err.strerror or err}); the runs are "
+                           f"in {shown_path(summary.path)}; rerun with --resume to analyse them") from None
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+        raise SweepStopped(f"the {spec.method} analysis failed ({err.__class__.__name__}: {err}); the runs are in "
+                           f"{shown_path(summary.path)}") from None
+    say(f"chipdeal sensitivity: wrote {shown_path(out / 'summary.md')}")
+    return {"frame": frame, "indices": table, "notes": notes, "out": out, "summary": text}

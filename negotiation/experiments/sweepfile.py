@@ -16,14 +16,28 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+import os
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from negotiation.scenario import ScenarioError, Spec, read_scenario, read_toml, spec_from_dict, with_overrides
+from negotiation.experiments import DEFAULT_MAX_RUNS
+from negotiation.scenario import (
+    ScenarioError,
+    Spec,
+    parse_toml,
+    read_scenario,
+    read_small_file,
+    shown_path,
+    spec_from_dict,
+    with_overrides,
+)
+
+INT64_MAX = 2**63 - 1  # a Parquet column of integers holds int64
 
 
 class SweepError(ScenarioError):
@@ -38,7 +52,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Window(_Strict):
+class _Dist(_Strict):
+    """A distribution: numbers written as numbers, and finite (``normal`` may leave its window open)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    def support(self) -> list[Any]:
+        """The values that bound what it can draw (each is validated against the scenario before any run)."""
+        raise NotImplementedError
+
+
+class _Window(_Dist):
     """A distribution on [low, high]: the window must not be empty."""
 
     low: float
@@ -59,6 +83,10 @@ class Uniform(_Window):
     def draw(self, rng: np.random.Generator) -> float:
         """One value."""
         return float(rng.uniform(self.low, self.high))
+
+    def support(self) -> list[Any]:
+        """Its ends: every draw lies in [low, high]."""
+        return [self.low, self.high]
 
 
 class LogUniform(Uniform):
@@ -83,8 +111,12 @@ class Normal(_Window):
     dist: Literal["normal"]
     mean: float
     sd: float = Field(gt=0)
-    low: float = -math.inf
-    high: float = math.inf
+    low: float = Field(-math.inf, allow_inf_nan=True)
+    high: float = Field(math.inf, allow_inf_nan=True)
+
+    def support(self) -> list[Any]:
+        """Its window's ends; an open end stands for the largest finite number (a bounded key refuses it)."""
+        return [max(self.low, -sys.float_info.max), min(self.high, sys.float_info.max)]
 
     def draw(self, rng: np.random.Generator) -> float:
         """One value (redrawn until it falls inside [low, high], at most 1000 times)."""
@@ -95,7 +127,7 @@ class Normal(_Window):
         raise ValueError("normal: [low, high] holds almost none of the distribution")
 
 
-class Triangular(_Strict):
+class Triangular(_Dist):
     """Triangular on [low, high] with its peak at ``mode``."""
 
     dist: Literal["triangular"]
@@ -113,27 +145,94 @@ class Triangular(_Strict):
         """One value."""
         return float(rng.triangular(self.low, self.mode, self.high))
 
+    def support(self) -> list[Any]:
+        """Its ends: every draw lies in [low, high]."""
+        return [self.low, self.high]
 
-class Choice(_Strict):
-    """One of ``values``, equally likely (booleans, words, integers)."""
+
+class Choice(_Dist):
+    """One of ``values``, equally likely (booleans, words, integers: one kind per key)."""
 
     dist: Literal["choice"]
     values: list[Any] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Choice:
+        object.__setattr__(self, "values", one_kind(self.values))
+        return self
 
     def draw(self, rng: np.random.Generator) -> Any:
         """One value."""
         return self.values[int(rng.integers(len(self.values)))]
 
+    def support(self) -> list[Any]:
+        """Every value."""
+        return list(dict.fromkeys(self.values))
+
 
 Distribution = Annotated[Uniform | LogUniform | Normal | Triangular | Choice, Field(discriminator="dist")]
+
+
+def one_kind(values: list[Any]) -> list[Any]:
+    """Grid or choice values as one column can hold them: all booleans, all words, or all numbers.
+
+    Numbers mixing integers and floats become floats (so every part file of a sweep has the same column
+    type); integers must fit in 64 bits and floats must be finite.
+
+    Args:
+        values: the values as TOML gave them.
+
+    Returns:
+        The values, numbers made one type.
+
+    Raises:
+        ValueError: a value is not a scalar, or the values mix kinds.
+
+    >>> one_kind([0, 0.5])
+    [0.0, 0.5]
+    >>> one_kind([True, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: values mix booleans and numbers (one kind per key)
+
+    """
+    kinds = []
+    for v in values:
+        if isinstance(v, bool):
+            kinds.append("booleans")
+        elif isinstance(v, int):
+            if abs(v) > INT64_MAX:
+                raise ValueError(f"{v} does not fit in a 64-bit integer")
+            kinds.append("numbers")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise ValueError(f"{v} is not a finite number")
+            kinds.append("numbers")
+        elif isinstance(v, str):
+            kinds.append("words")
+        else:
+            raise ValueError(f"values must be numbers, booleans or words (got {type(v).__name__} {v!r:.40})")
+    distinct = sorted(set(kinds))
+    if len(distinct) > 1:
+        raise ValueError(f"values mix {' and '.join(distinct)} (one kind per key)")
+    if distinct == ["numbers"] and any(isinstance(v, float) for v in values):
+        return [float(v) for v in values]
+    return list(values)
+
+
+def column_kind(values: list[Any]) -> str:
+    """The Parquet kind of a column holding ``values`` (already :func:`one_kind`): bool, int, float or str."""
+    first = values[0]
+    return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else \
+        "float" if isinstance(first, float) else "str"
 
 
 class RunSettings(_Strict):
     """What every batch file has: its base scenario, seeds per point, the master seed, a name."""
 
     scenario: str
-    replicates: int = Field(default=1, ge=1)
-    seed: int = Field(default=0, ge=0)
+    replicates: int = Field(default=1, ge=1, strict=True)
+    seed: int = Field(default=0, ge=0, le=INT64_MAX, strict=True)
     name: str = ""
     description: str = ""
 
@@ -143,13 +242,17 @@ class SweepFile(RunSettings):
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     sample: dict[str, Distribution] = Field(default_factory=dict)
-    samples: int = Field(default=0, ge=0)
+    samples: int = Field(default=0, ge=0, strict=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:
         for key, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid: {key!r} has no values")
+            try:
+                self.grid[key] = one_kind(values)
+            except ValueError as err:
+                raise ValueError(f"grid: {key!r}: {err}") from None
         both = set(self.grid) & set(self.sample)
         if both:
             raise ValueError(f"{sorted(both)[0]!r} is both in [grid] and in [sample]")
@@ -167,9 +270,11 @@ class Sweep:
     file: SweepFile
     base: Spec
     source: str
-    digest: str
+    digest: str  # the validated sweep and its base scenario (``sweep_digest`` in the store)
     design_keys: tuple[str, ...] = ()
     design: tuple[tuple[Any, ...], ...] = ()  # explicit points (e.g. a SALib design), one value per design key
+    file_sha256: str = ""  # the SHA-256 of the file's bytes, as read
+    kinds: dict[str, str] = field(default_factory=dict)  # varied key → bool, int, float or str (its column)
 
     @property
     def varied_keys(self) -> list[str]:
@@ -211,10 +316,21 @@ class Sweep:
         return values
 
     def with_design(self, keys: list[str], rows: list[tuple[Any, ...]], source: str) -> Sweep:
-        """This sweep crossed with explicit points (the digest covers them, so ``resume`` checks them)."""
-        design = tuple(tuple(float(v) if isinstance(v, np.floating) else v for v in row) for row in rows)
-        digest = hashlib.sha256((self.digest + json.dumps([keys, design])).encode()).hexdigest()
-        return Sweep(self.file, self.base, source, digest, tuple(keys), design)
+        """This sweep crossed with explicit points (the digest covers them, so ``resume`` checks them).
+
+        Args:
+            keys: the design's dotted keys.
+            rows: one tuple of values per point (numbers).
+            source: where the design came from (for messages).
+
+        Returns:
+            The sweep that runs every row of the design at every point of this one.
+
+        """
+        design = tuple(tuple(float(v) for v in row) for row in rows)
+        digest = hashlib.sha256((self.digest + json.dumps([keys, design], allow_nan=False)).encode()).hexdigest()
+        kinds = {**self.kinds, **dict.fromkeys(keys, "float")}
+        return Sweep(self.file, self.base, source, digest, tuple(keys), design, self.file_sha256, kinds)
 
     def run_spec(self, run_id: int) -> dict[str, Any]:
         """What a run needs: its id, point, replicate, seed and overrides."""
@@ -252,43 +368,153 @@ def _format_validation(err: ValidationError, source: str) -> str:
 _DIST_TAGS = ("uniform", "loguniform", "normal", "triangular", "choice")
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and check a sweep file; every problem is a :class:`SweepError` raised before any run starts."""
-    path = Path(path)
-    data = read_toml(path)
-    scenario = data.get("scenario")
+def read_batch_file(path: str | Path) -> tuple[dict[str, Any], str]:
+    """A sweep or sensitivity file's contents and the SHA-256 of its bytes (read once, so the two agree).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The parsed TOML and the hex SHA-256 of the bytes it was parsed from.
+
+    Raises:
+        SweepError: the file cannot be read or parsed (one line naming it).
+
+    """
+    try:
+        raw = read_small_file(path)
+        return parse_toml(raw, path), hashlib.sha256(raw).hexdigest()
+    except ScenarioError as err:
+        raise SweepError(str(err)) from None
+
+
+def read_base_scenario(path: Path, scenario: Any, what: str = "the sweep file") -> Spec:
+    """The validated base scenario a batch file names (relative to the batch file).
+
+    Args:
+        path: the batch file.
+        scenario: the value of its ``scenario`` key.
+        what: how messages call the batch file.
+
+    Returns:
+        The base scenario.
+
+    Raises:
+        SweepError: the name is not a string, or the file cannot be read or is not a valid scenario.
+
+    """
     if not isinstance(scenario, str):
-        raise SweepError(f"{path}: scenario: expected the base scenario's file name (relative to the sweep file)")
-    scenario_path = (path.parent / scenario).resolve()
-    if not scenario_path.is_file():
-        raise SweepError(f"{path}: scenario: {scenario} not found (relative to the sweep file)")
-    base = spec_from_dict(read_scenario(scenario_path), source=str(scenario_path))
-    return sweep_from_dict(data, base, source=str(path))
+        raise SweepError(f"{shown_path(path)}: scenario: expected the base scenario's file name (relative to {what})")
+    try:
+        scenario_path = (path.parent / scenario).resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
+        raise SweepError(f"{shown_path(path)}: scenario: {shown_path(scenario)}: cannot resolve ({err})") from None
+    try:
+        return spec_from_dict(read_scenario(scenario_path), source=shown_path(scenario_path))
+    except ScenarioError as err:
+        if not os.path.lexists(scenario_path):
+            raise SweepError(f"{shown_path(path)}: scenario: {shown_path(scenario)} not found (relative to "
+                             f"{what})") from None
+        message, resolved = str(err), shown_path(scenario_path)
+        if message.startswith(resolved):  # name the file as the user wrote it, not where its symlinks lead
+            message = shown_path(scenario) + message[len(resolved):]
+        raise SweepError(f"{shown_path(path)}: scenario: {message}") from None
 
 
-def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep") -> Sweep:
+def check_size(n_runs: int, max_runs: int, source: str, how: str) -> None:
+    """Refuse a sweep of more than ``max_runs`` runs before anything is built or run.
+
+    Args:
+        n_runs: how many runs it has.
+        max_runs: the most allowed (``--max-runs``).
+        source: the file (for the message).
+        how: how the count comes about, e.g. ``"12 points × 3 replicates"``.
+
+    Raises:
+        SweepError: too many runs; the message says how many and which option raises the limit.
+
+    """
+    if n_runs > max_runs:
+        shown = f"{n_runs:,}" if n_runs < 10**15 else f"about 10^{len(str(n_runs)) - 1}"
+        raise SweepError(f"{shown_path(source)}: {shown} runs ({how}) is more than the limit of {max_runs:,}; "
+                         "pass --max-runs N to allow more")
+
+
+def load_sweep(path: str | Path, max_runs: int = DEFAULT_MAX_RUNS) -> Sweep:
+    """Read and check a sweep file; every problem is a :class:`SweepError` raised before any run starts.
+
+    Args:
+        path: the sweep file.
+        max_runs: the most runs it may have.
+
+    Returns:
+        The sweep, ready to run.
+
+    """
+    path = Path(path)
+    data, sha = read_batch_file(path)
+    base = read_base_scenario(path, data.get("scenario"))
+    sweep = sweep_from_dict(data, base, source=str(path), max_runs=max_runs)
+    return Sweep(sweep.file, sweep.base, sweep.source, sweep.digest, file_sha256=sha, kinds=sweep.kinds)
+
+
+def _check_support(base: Spec, key: str, dist: Any, source: str) -> None:
+    for value in dist.support():
+        try:
+            with_overrides(base, {key: value}, source=f"{source}: sample")
+        except ScenarioError as err:
+            if isinstance(dist, Choice):
+                raise SweepError(f"{err} (a value of the choice)") from None
+            raise SweepError(f"{err} ({dist.dist} on [{dist.low:g}, {dist.high:g}] reaches it; every value a "
+                             "distribution can draw must be valid: narrow it or truncate it with low/high)") from None
+
+
+def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
+                    max_runs: int = DEFAULT_MAX_RUNS) -> Sweep:
     """Check a parsed sweep against its base scenario, before any run starts.
 
-    Every grid value and a first draw of every sampled key must make a valid scenario.
+    The size is checked first (nothing is built for a sweep over the limit). Every grid value, and every
+    value that bounds what a sampled key can draw (a window's ends, every choice), must make a valid
+    scenario, and a first joint draw too.
+
+    Args:
+        data: the parsed sweep file.
+        base: its validated base scenario.
+        source: the file (for messages).
+        max_runs: the most runs it may have.
+
+    Returns:
+        The checked sweep.
+
+    Raises:
+        SweepError: anything wrong with it, in one line.
+
     """
     data = {"scenario": "<given>", **data}
     try:
         file = SweepFile.model_validate(data)
     except ValidationError as err:
         raise SweepError(_format_validation(err, source)) from None
+    sizes = [len(v) for v in file.grid.values()]
+    how = " × ".join([*(f"{n} {k}" for n, k in zip(sizes, file.grid, strict=True)),
+                      *([f"{file.samples} samples"] if file.samples else []), f"{file.replicates} replicate(s)"])
+    check_size(math.prod(sizes) * max(file.samples, 1) * file.replicates, max_runs, source, how)
     try:
         for key, values in file.grid.items():
-            for value in values:
+            for value in dict.fromkeys(values):
                 with_overrides(base, {key: value}, source=f"{source}: grid")
+        for key, dist in file.sample.items():
+            _check_support(base, key, dist, source)
         if file.sample:
-            for key, value in draw_sample(file.sample, file.seed, 0).items():
-                with_overrides(base, {key: value}, source=f"{source}: sample ({file.sample[key].dist})")
+            with_overrides(base, draw_sample(file.sample, file.seed, 0), source=f"{source}: sample (first draw)")
     except ScenarioError as err:
         raise SweepError(str(err)) from None
     except ValueError as err:  # a distribution that cannot be drawn from
         raise SweepError(f"{source}: sample: {err}") from None
-    digest = hashlib.sha256(json.dumps({"sweep": data, "base": base.model_dump(mode="json")}, sort_keys=True,
-                                       default=str).encode()).hexdigest()
-    return Sweep(file, base, source, digest)
+    canonical = {"sweep": file.model_dump(mode="json"), "base": base.model_dump(mode="json")}
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    kinds = {**{k: column_kind(v) for k, v in file.grid.items()},
+             **{k: column_kind(d.values) if isinstance(d, Choice) else "float" for k, d in file.sample.items()}}
+    return Sweep(file, base, source, digest, kinds=kinds)
 
 
