@@ -524,7 +524,7 @@ def file_sources(path: str | Path) -> dict[str, Source]:
         for actor in without if isinstance(without, list) else []:
             out = {k: v for k, v in out.items() if not k.startswith(f"agents.{actor}.")}
         for key, (line, comment) in comments(file.read_text(encoding="utf-8")).items():
-            tags = tuple(dict.fromkeys(t.rstrip("S") if t.startswith("FACT") else t.removesuffix("S")
+            tags = tuple(dict.fromkeys("FACTS" if t.startswith("FACT") else "ASSUMPTION"
                                        for t in TAGS.findall(comment)))
             out[key] = Source("file", display_path(file), line, tags, comment)
     return out
