@@ -55,6 +55,8 @@ def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
     if choice:
         near = close(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         return f"{message} (did you mean {near!r}?)" if near else message
+    if message.endswith("required: command"):
+        return f"{message} (one of {', '.join(_commands(parser))}; chipdeal --help says what each does)"
     unknown = re.match(r"unrecognized arguments: (.*)", message)
     if unknown:
         options = sorted(_option_strings(parser))
@@ -65,6 +67,11 @@ def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
         return f"{message} (did you mean {', '.join(f'{near} for {w}' for w, near in hints.items())}?)" if hints \
             else message
     return message
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands of ``parser``, in the order of its help."""
+    return [name for a in parser._actions if isinstance(a, argparse._SubParsersAction) for name in a.choices]
 
 
 def _option_strings(parser: argparse.ArgumentParser) -> set[str]:

@@ -79,3 +79,9 @@ def test_a_misspelt_command_or_option_gets_the_real_one(cli, argv, hint):
     code, out, err = cli(*argv)
     assert code == 2 and out == ""
     assert hint in one_error_line(err)
+
+
+def test_no_command_lists_the_commands(cli):
+    code, _, err = cli()
+    line = one_error_line(err)
+    assert code == 2 and "one of run, explain, keys" in line and "chipdeal --help" in line
