@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, NoReturn
 
 from negotiation.scenario import ScenarioError
 
@@ -34,7 +34,8 @@ class UsageError(ScenarioError):
 class _Parser(argparse.ArgumentParser):
     """argparse whose errors are :class:`UsageError` (one line, exit 2 from :func:`main`), with suggestions."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]  # noqa: D102
+    def error(self, message: str) -> NoReturn:
+        """Raise :class:`UsageError` with argparse's message and a suggestion, instead of exiting."""
         raise UsageError(_suggest_usage(message, self))
 
 
@@ -134,6 +135,7 @@ def count(text: str) -> int:
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable), with the same help on every command that takes it."""
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a scenario key by dotted path, validated like the file; repeatable, e.g. "
                              "--set deal.equity_fraction=0.2 --set agents.japan.outside_option_share=0.5 "
@@ -141,10 +143,12 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_seed(parser: argparse.ArgumentParser, what: str = "random seed") -> None:
+    """``--seed N``, checked by :func:`seed`."""
     parser.add_argument("--seed", type=seed, default=0, metavar="N", help=f"{what}, 0 to 2**63 - 1 (default 0)")
 
 
 def _add_max_runs(parser: argparse.ArgumentParser) -> None:
+    """``--max-runs N``: the limit :func:`_check_runs` applies."""
     parser.add_argument("--max-runs", type=count, default=MAX_RUNS, metavar="N",
                         help=f"refuse more than N model runs (default {MAX_RUNS:,})")
 
@@ -459,6 +463,7 @@ def _command_explain(args: argparse.Namespace) -> int:
 
 
 def _command_keys(args: argparse.Namespace) -> int:
+    """``chipdeal keys``: every key of the scenario with its type, unit, range, value and source."""
     from negotiation.keys import describe, display_path, format_keys
     from negotiation.scenario import default_scenario_path, load_scenario_with_sets
 
@@ -601,6 +606,7 @@ def _replicates(spec: Any, first_seed: int, n: int) -> dict[str, Any]:
 
 
 def _print_replicates(summary: dict[str, Any]) -> None:
+    """The replicate summary as a table: one line per outcome, with both modes where bimodal."""
     outcomes = summary["outcomes"]
     agreed = outcomes["agreed"]
     print(f"Scenario {summary['scenario']!r}: {summary['replicates']} seeds from {summary['seed']}; "

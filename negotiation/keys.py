@@ -87,10 +87,12 @@ def _strip(annotation: Any) -> tuple[Any, list[Any]]:
 
 
 def _is_model(tp: Any) -> bool:
+    """Whether ``tp`` is a pydantic model class (a table)."""
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
 def _literal_values(annotation: Any) -> tuple[Any, ...]:
+    """The values of a ``Literal`` annotation (empty for any other)."""
     core, _ = _strip(annotation)
     return get_args(core) if get_origin(core) is Literal else ()
 
@@ -195,6 +197,7 @@ def key_paths(data: Mapping[str, Any] | BaseModel | None = None, root: type[Base
 
 
 def _walk(model: type[BaseModel], data: Any, prefix: list[str]) -> Iterator[tuple[list[str], FieldInfo]]:
+    """Every key under ``model`` (with ``data`` for tables by key): its dotted parts and its field."""
     for name, info in model.model_fields.items():
         s = slot(info)
         if s.kind == "value":
@@ -312,6 +315,7 @@ def type_of(info: FieldInfo) -> str:
 
 
 def _number(value: Any) -> str:
+    """A bound or value as written: ``0.12``, ``100000``."""
     return format(value, ".12g") if isinstance(value, float) else str(value)
 
 
@@ -429,6 +433,7 @@ def _split_comment(line: str, state: str | None) -> tuple[str, str, str, str | N
 
 
 def _depth(bare: str) -> int:
+    """How many brackets a line of code opens (negative: closes)."""
     return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
 
 
@@ -553,6 +558,7 @@ class KeyInfo:
 
 
 def _plain(value: Any) -> Any:
+    """A value as JSON holds it (models as dicts, tuples as lists)."""
     if isinstance(value, BaseModel):
         return value.model_dump()
     if isinstance(value, tuple):
@@ -612,6 +618,7 @@ def show_value(value: Any) -> str:
 
 
 def _cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, with an ellipsis."""
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

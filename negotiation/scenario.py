@@ -297,6 +297,7 @@ def _did_you_mean(err: ValidationError, data: Any) -> str:
 
 
 def _get(data: Any, parts: list[str]) -> Any:
+    """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
     for part in parts:
         data = data.get(part) if isinstance(data, dict) else None
     return data
