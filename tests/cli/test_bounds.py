@@ -1,10 +1,10 @@
 """Work that grows with an option is refused above a limit another option raises; seeds are 0 to 2**63 - 1."""
 
 import pytest
-from conftest import one_error_line
 from helpers import chipdeal
 
 import negotiation.model
+from cli.cli_checks import one_error_line
 from negotiation.cli import MAX_GRID_POINTS, MAX_RUNS, MAX_SEED
 from negotiation.scenario import default_scenario_path
 

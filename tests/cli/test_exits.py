@@ -9,12 +9,12 @@ import sys
 import time
 
 import pytest
-from conftest import one_error_line
 from helpers import ROOT
 
 import negotiation
 import negotiation.cli as cli_module
 import negotiation.model
+from cli.cli_checks import one_error_line
 from negotiation.scenario import ScenarioError
 
 

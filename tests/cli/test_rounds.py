@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from conftest import one_error_line
+
+from cli.cli_checks import one_error_line
 
 
 def test_rounds_replay_the_negotiation_to_its_outcome(cli):

@@ -3,8 +3,8 @@
 import argparse
 
 import pytest
-from conftest import one_error_line
 
+from cli.cli_checks import one_error_line
 from negotiation.cli import _build_parser
 from negotiation.scenario import default_scenario_path
 

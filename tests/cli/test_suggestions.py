@@ -1,8 +1,8 @@
 """Misspelt keys, actors, roles, choices, commands and options get a suggestion from the real names."""
 
 import pytest
-from conftest import one_error_line
 
+from cli.cli_checks import one_error_line
 from negotiation.keys import key_paths, suggest_keys
 from negotiation.scenario import default_scenario_path, read_scenario
 
