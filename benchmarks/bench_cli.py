@@ -2,7 +2,11 @@
 
 A benchmark, not a test: it prints medians over repeats (the machine is shared and noisy) beside the floor
 that Mesa alone costs (``python -c "import mesa"``), and which heavy packages a ``chipdeal run`` loads.
-Usage: uv run python benchmarks/bench_cli.py [--repeats N]
+``--against DIR`` times the same commands, interleaved, on another checkout (its code on ``PYTHONPATH``, run
+from its folder), e.g. the commit before a change:
+``git archive REV | tar -x -C /tmp/before && uv run python benchmarks/bench_cli.py --against /tmp/before``.
+
+Usage: uv run python benchmarks/bench_cli.py [--repeats N] [--against DIR]
 """
 
 import argparse
@@ -14,7 +18,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "chipdeal"  # the console script users run
 COMMANDS = [
     ["run"],
     ["run", "--json"],
@@ -31,33 +34,45 @@ HEAVY = ["mesa", "pandas", "pyarrow", "scipy", "networkx", "matplotlib", "solara
          "tqdm", "pydantic"]
 
 
-def wall(argv: list[str]) -> tuple[float, int]:
+def wall(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
     t0 = time.perf_counter()
-    p = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0, p.returncode
 
 
-def measure(label: str, argv: list[str], repeats: int) -> None:
-    wall(argv)  # warm the file cache
-    times, code = [], 0
-    for _ in range(repeats):
-        t, code = wall(argv)
-        times.append(t)
-    print(f"{label:48s} median {statistics.median(times):6.3f} s  min {min(times):6.3f}  max {max(times):6.3f}"
-          f"  (exit {code})")
+def line(label: str, times: list[float], code: int) -> str:
+    return (f"{label:56s} median {statistics.median(times):6.3f} s  min {min(times):6.3f}  max {max(times):6.3f}"
+            f"  (exit {code})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--against", type=Path, default=None, metavar="DIR", help="another checkout to compare")
     args = parser.parse_args()
-    base = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "negotiation.cli"]
-    print(f"{len(os.sched_getaffinity(0))} cores; PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE')}"
-          f"; {args.repeats} repeats each")
+    trees = {"": (ROOT, None)}
+    if args.against is not None:
+        trees = {"this  ": (ROOT, dict(os.environ, PYTHONPATH=str(ROOT))),
+                 "other ": (args.against.resolve(), dict(os.environ, PYTHONPATH=str(args.against.resolve())))}
+    print(f"{len(os.sched_getaffinity(0))} cores; load {os.getloadavg()[0]:.2f}; PYTHONDONTWRITEBYTECODE="
+          f"{os.environ.get('PYTHONDONTWRITEBYTECODE')}; {args.repeats} repeats each")
     for label, argv in FLOORS.items():
-        measure(label, argv, args.repeats)
-    for command in COMMANDS:
-        measure("chipdeal " + " ".join(command), base + command, args.repeats)
+        wall(argv, ROOT)
+        runs = [wall(argv, ROOT) for _ in range(args.repeats)]
+        print(line(label, [t for t, _ in runs], runs[-1][1]))
+    cli = [sys.executable, "-m", "negotiation.cli"]
+    times: dict[tuple[str, int], list[float]] = {(tree, i): [] for tree in trees for i in range(len(COMMANDS))}
+    codes: dict[tuple[str, int], int] = {}
+    for cwd, env in trees.values():  # warm the file cache
+        wall(cli + COMMANDS[0], cwd, env)
+    for _ in range(args.repeats):
+        for i, command in enumerate(COMMANDS):
+            for tree, (cwd, env) in trees.items():  # interleaved, so that the machine's load hits both alike
+                t, codes[tree, i] = wall(cli + command, cwd, env)
+                times[tree, i].append(t)
+    for i, command in enumerate(COMMANDS):
+        for tree in trees:
+            print(line(f"{tree}chipdeal {' '.join(command)}", times[tree, i], codes[tree, i]))
     probe = ("import sys, contextlib, io\nfrom negotiation.cli import main\n"
              "with contextlib.redirect_stdout(io.StringIO()): main(['run'])\n"
              f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
