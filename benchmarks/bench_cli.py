@@ -11,6 +11,7 @@ Usage: uv run python benchmarks/bench_cli.py [--repeats N] [--against DIR]
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,15 +35,22 @@ HEAVY = ["mesa", "pandas", "pyarrow", "scipy", "networkx", "matplotlib", "solara
          "tqdm", "pydantic"]
 
 
+CPU: list[float] = []  # user + system seconds of each timed child, in order (less hit by a busy machine)
+
+
 def wall(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0, p.returncode
+    elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return elapsed, p.returncode
 
 
-def line(label: str, times: list[float], code: int) -> str:
+def line(label: str, times: list[float], code: int, cpu: list[float]) -> str:
     return (f"{label:56s} median {statistics.median(times):6.3f} s  min {min(times):6.3f}  max {max(times):6.3f}"
-            f"  (exit {code})")
+            f"  cpu median {statistics.median(cpu):6.3f} s  (exit {code})")
 
 
 def main() -> None:
@@ -58,10 +66,12 @@ def main() -> None:
           f"{os.environ.get('PYTHONDONTWRITEBYTECODE')}; {args.repeats} repeats each")
     for label, argv in FLOORS.items():
         wall(argv, ROOT)
+        CPU.clear()
         runs = [wall(argv, ROOT) for _ in range(args.repeats)]
-        print(line(label, [t for t, _ in runs], runs[-1][1]))
+        print(line(label, [t for t, _ in runs], runs[-1][1], CPU))
     cli = [sys.executable, "-m", "negotiation.cli"]
     times: dict[tuple[str, int], list[float]] = {(tree, i): [] for tree in trees for i in range(len(COMMANDS))}
+    cpu: dict[tuple[str, int], list[float]] = {key: [] for key in times}
     codes: dict[tuple[str, int], int] = {}
     for cwd, env in trees.values():  # warm the file cache
         wall(cli + COMMANDS[0], cwd, env)
@@ -70,9 +80,10 @@ def main() -> None:
             for tree, (cwd, env) in trees.items():  # interleaved, so that the machine's load hits both alike
                 t, codes[tree, i] = wall(cli + command, cwd, env)
                 times[tree, i].append(t)
+                cpu[tree, i].append(CPU[-1])
     for i, command in enumerate(COMMANDS):
         for tree in trees:
-            print(line(f"{tree}chipdeal {' '.join(command)}", times[tree, i], codes[tree, i]))
+            print(line(f"{tree}chipdeal {' '.join(command)}", times[tree, i], codes[tree, i], cpu[tree, i]))
     probe = ("import sys, contextlib, io\nfrom negotiation.cli import main\n"
              "with contextlib.redirect_stdout(io.StringIO()): main(['run'])\n"
              f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
