@@ -1,21 +1,179 @@
-"""The ``chipdeal`` command line: run a scenario, print a table or JSON (the contract in DESIGN.md)."""
+"""The ``chipdeal`` command line: run a scenario, print a table or JSON (the contract in DESIGN.md).
+
+Conventions every command follows: bad input (a scenario, a ``--set``, an option) is a
+:class:`~negotiation.scenario.ScenarioError` and exits 2 with one line on stderr, with a suggestion where a
+name is misspelt; seeds are integers from 0 to 2**63 − 1; work that grows with an option (replicates, grid
+points) is refused above a limit that another option raises; Ctrl-C exits 130 and a closed stdout
+(``chipdeal run | head -1``) exits quietly, both without a traceback. Imports are lazy: ``--version`` and
+``keys`` never load Mesa, and ``run`` loads nothing the model does not need.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from negotiation.scenario import ScenarioError
 
+MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns (the sweep's Parquet) and replayed from there
+MAX_RUNS = 100_000  # default --max-runs: about 3 minutes at ≈ 2 ms a baseline run
+MAX_GRID_POINTS = 1_000_000  # default --max-points of export-genius: ≈ 40 MB of working arrays
+SECONDS_PER_RUN = 0.002  # a baseline run on the reference machine (benchmarks/bench_run.py), for estimates
+BYTES_PER_GRID_POINT = 40  # the export's working arrays per grid point (five float64 arrays)
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
+
+
+class UsageError(ScenarioError):
+    """A malformed command line (argparse's complaint), with a suggestion where a name is close to a real one."""
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 with one line (its default prints usage, which is fine, but keep it short)."""
+    """argparse whose errors are :class:`UsageError` (one line, exit 2 from :func:`main`), with suggestions."""
 
-    def error(self, message: str) -> None:  # noqa: D102
-        self.exit(2, f"chipdeal: error: {message}\n")
+    def error(self, message: str) -> NoReturn:
+        """Raise :class:`UsageError` with argparse's message and a suggestion, instead of exiting."""
+        raise UsageError(_suggest_usage(message, self))
+
+
+def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
+    """Argparse's message with `` (did you mean …?)`` for a misspelt command, choice or option.
+
+    Args:
+        message: argparse's error message.
+        parser: the parser that complained (its options, and its subcommands' options, are the candidates).
+
+    Returns:
+        The message, with a suggestion where one is close.
+
+    """
+    from negotiation.keys import close
+
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        near = close(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        return f"{message} (did you mean {near!r}?)" if near else message
+    if message.endswith("required: command"):
+        return f"{message} (one of {', '.join(_commands(parser))}; chipdeal --help says what each does)"
+    unknown = re.match(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        options = sorted(_option_strings(parser))
+        words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
+        hints = {w: near for w in words if (near := close(w, options))}
+        if len(hints) == 1:
+            return f"{message} (did you mean {next(iter(hints.values()))}?)"
+        return f"{message} (did you mean {', '.join(f'{near} for {w}' for w, near in hints.items())}?)" if hints \
+            else message
+    return message
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands of ``parser``, in the order of its help."""
+    return [name for a in parser._actions if isinstance(a, argparse._SubParsersAction) for name in a.choices]
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option of ``parser`` and of its subcommands."""
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(o for o in action.option_strings if o.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and a fingerprint of the code, computed only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and a fingerprint of the code, and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from negotiation.version import version_text
+
+        print(version_text())
+        parser.exit(0)
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, an integer from 0 to 2**63 − 1.
+
+    >>> seed("7")
+    7
+    >>> seed("-1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: -1: a seed is an integer from 0 to 2**63 - 1
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a seed is an integer from 0 to 2**63 - 1") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value}: a seed is an integer from 0 to 2**63 - 1")
+    return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 1.
+
+    >>> count("20")
+    20
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return value
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable), with the same help on every command that takes it."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario key by dotted path, validated like the file; repeatable, e.g. "
+                             "--set deal.equity_fraction=0.2 --set agents.japan.outside_option_share=0.5 "
+                             "(chipdeal keys lists every key)")
+
+
+def _add_seed(parser: argparse.ArgumentParser, what: str = "random seed") -> None:
+    """``--seed N``, checked by :func:`seed`."""
+    parser.add_argument("--seed", type=seed, default=0, metavar="N", help=f"{what}, 0 to 2**63 - 1 (default 0)")
+
+
+def _add_max_runs(parser: argparse.ArgumentParser) -> None:
+    """``--max-runs N``: the limit :func:`_check_runs` applies."""
+    parser.add_argument("--max-runs", type=count, default=MAX_RUNS, metavar="N",
+                        help=f"refuse more than N model runs (default {MAX_RUNS:,})")
+
+
+def _duration(seconds: float) -> str:
+    """``"40 s"``, ``"3 min"``, ``"5.6 h"``, ``"12 days"``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
+
+
+def _check_runs(option: str, runs: int, limit: int, what: str = "") -> None:
+    """Refuse ``runs`` model runs above ``limit``, saying how much that is and which option raises it."""
+    if runs > limit:
+        raise ScenarioError(f"{option}: {what}{runs:,} runs (about {_duration(runs * SECONDS_PER_RUN)}) is above "
+                            f"the limit of {limit:,}; raise it with --max-runs {runs}")
+
+
+def _check_seeds(first: int, n: int) -> None:
+    """The seeds ``first … first + n − 1`` must all be valid seeds."""
+    if first + n - 1 > MAX_SEED:
+        raise ScenarioError(f"--seed {first} --replicates {n}: the last seed, {first + n - 1}, is above 2**63 - 1")
 
 
 def _batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -38,21 +196,31 @@ def _batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chipdeal", description="Agent-based game of the 2025 US–Japan chip investment deal.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action=_Version)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run one scenario and print the negotiation and its outcome")
     run.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario key by dotted path, e.g. deal.equity_fraction=0.2")
+    _add_seed(run)
+    _add_set(run)
     run.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    run.add_argument("--replicates", type=int, default=1, metavar="N",
-                     help="run N seeds (seed, seed+1, …) and summarise the split")
+    run.add_argument("--replicates", type=count, default=1, metavar="N",
+                     help="run N seeds (seed, seed+1, …) and summarise every outcome: median, 95%% interval, "
+                          "both modes where bimodal")
+    _add_max_runs(run)
+    run.add_argument("--rounds", action="store_true",
+                     help="with --json: add every round's offer, utilities and answers (key \"rounds\")")
     exp = sub.add_parser("explain", help="rerun a scenario with each mechanism switched off in turn")
     exp.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
-    exp.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    exp.add_argument("--replicates", type=int, default=5, metavar="N", help="seeds per row (default 5)")
-    exp.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _add_seed(exp, "first seed")
+    exp.add_argument("--replicates", type=count, default=5, metavar="N", help="seeds per row (default 5)")
+    _add_max_runs(exp)
+    _add_set(exp)
     exp.add_argument("--json", action="store_true", help="print the rows as JSON")
+    keys = sub.add_parser("keys", aliases=["params"],
+                          help="every scenario key: type, unit, allowed range, the scenario's value and its source")
+    keys.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
+    _add_set(keys)
+    keys.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     sw = sub.add_parser("sweep", help="run a sweep file (grid, Monte Carlo, replicates) in parallel to Parquet")
     sw.add_argument("sweep_file", metavar="SWEEP.toml", help="sweep file (see runs/sweeps/)")
     _batch_options(sw, "output folder (default: runs/out/<sweep name>)")
@@ -69,18 +237,20 @@ def _build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("export-genius", help="write the governments' issue space and preferences as GENIUS XML")
     gen.add_argument("scenario", metavar="SCENARIO", help="scenario TOML")
     gen.add_argument("outdir", metavar="OUTDIR", help="folder for the domain and the two profile files")
-    gen.add_argument("--resolution", type=int, nargs=2, default=[101, 11], metavar=("SHARES", "RELIEFS"),
+    gen.add_argument("--resolution", type=count, nargs=2, default=[101, 11], metavar=("SHARES", "RELIEFS"),
                      help="values per issue on [0, 1] (default 101 11); shares stop at what the lenders fund")
-    gen.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    gen.add_argument("--max-points", type=count, default=MAX_GRID_POINTS, metavar="N",
+                     help=f"refuse a grid of more than N points, SHARES × RELIEFS (default {MAX_GRID_POINTS:,})")
+    _add_set(gen)
     neg = sub.add_parser("negmas", help="negotiate the exported scenario with NegMAS's agents (SAO), beside ours")
     neg.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO", help="scenario TOML (default baseline)")
-    neg.add_argument("--seed", type=int, default=0, help="seed of our actors' run (default 0)")
-    neg.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _add_seed(neg, "seed of our actors' run")
+    _add_set(neg)
     neg.add_argument("--json", action="store_true", help="print the rows as JSON")
     app = sub.add_parser("app", help="serve the interactive page (Solara) in the browser")
     app.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine "
                      "only; 0.0.0.0 opens it to other hosts)")
-    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    app.add_argument("--port", type=int, default=8765, help="port, 1–65535 (default 8765)")
     assets = sub.add_parser("assets", help="fetch the page's front-end files from the npm registry for offline use")
     assets.add_argument("--dir", default=None, help="cache folder (default ~/.cache/chipdeal/solara-cdn)")
     return parser
@@ -144,20 +314,29 @@ def _command_report(args: argparse.Namespace) -> int:
 
 
 def _command_export_genius(args: argparse.Namespace) -> int:
-    from negotiation.interop.genius import export, files
-    from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
-
     shares, reliefs = args.resolution
     if shares < 2 or reliefs < 2:
         raise ScenarioError("--resolution: at least 2 values per issue")
-    model = NegotiationModel(load_scenario(args.scenario, args.overrides), rng=0)
+    points = shares * reliefs
+    if points > args.max_points:
+        raise ScenarioError(f"--resolution {shares} {reliefs}: {points:,} grid points (about "
+                            f"{_size(points * BYTES_PER_GRID_POINT)} of memory) is above the limit of "
+                            f"{args.max_points:,}; raise it with --max-points {points}")
+    from negotiation.scenario import load_scenario_with_sets
+
+    spec = load_scenario_with_sets(args.scenario, args.overrides)
+    from negotiation.interop.genius import export, files
+    from negotiation.model import NegotiationModel
+
+    model = NegotiationModel(spec, rng=0)
     if model.unit_surplus:
         raise ScenarioError(f"{args.scenario}: a unit-surplus scenario has one issue; export a package scenario")
     try:
         out = export(model, args.outdir, shares, reliefs)
     except ValueError as err:
         raise ScenarioError(f"{args.scenario}: {err}") from None
+    except OSError as err:
+        raise ScenarioError(f"{args.outdir}: cannot write the export there ({err.strerror or err})") from None
     for key, name in files(model).items():
         extra = ""
         if key in out["profiles"]:
@@ -167,12 +346,23 @@ def _command_export_genius(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(n_bytes: float) -> str:
+    """``"40 MB"``, ``"400 GB"``."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n_bytes < 1000 or unit == "TB":
+            return f"{n_bytes:,.0f} {unit}"
+        n_bytes /= 1000
+    return f"{n_bytes:,.0f} TB"  # not reached
+
+
 def _command_negmas(args: argparse.Namespace) -> int:
+    from negotiation.scenario import load_scenario_with_sets
+
+    spec = load_scenario_with_sets(args.scenario, args.overrides)
     from negotiation.interop.negmas_bridge import compare, require_negmas
     from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
 
-    model = NegotiationModel(load_scenario(args.scenario, args.overrides), rng=args.seed, collect_data=False)
+    model = NegotiationModel(spec, rng=args.seed, collect_data=False)
     if model.unit_surplus:
         raise ScenarioError("a unit-surplus scenario has one issue; use a package scenario")
     try:
@@ -280,18 +470,39 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _command_explain(args: argparse.Namespace) -> int:
-    from negotiation.experiments.explain import explain, format_table
-    from negotiation.scenario import load_scenario
+    from negotiation.scenario import load_scenario_with_sets
 
-    spec = load_scenario(args.scenario, args.overrides)
-    if args.replicates < 1:
-        raise ScenarioError("--replicates must be at least 1")
-    rows = explain(spec, list(range(args.seed, args.seed + args.replicates)))
+    spec = load_scenario_with_sets(args.scenario, args.overrides)
+    _check_seeds(args.seed, args.replicates)
+    from negotiation.experiments.explain import MECHANISMS, explain, format_table
+
+    rows = 1 + sum(1 for mechanism in MECHANISMS if mechanism.applies(spec))
+    _check_runs(f"--replicates {args.replicates}", rows * args.replicates, args.max_runs,
+                f"{rows} rows × {args.replicates:,} seeds = ")
+    rows_out = explain(spec, list(range(args.seed, args.seed + args.replicates)))
     if args.json:
-        print(json.dumps(rows, sort_keys=True))
+        print(json.dumps(rows_out, sort_keys=True))
     else:
         print(f"Scenario {spec.name!r}: medians over {args.replicates} seeds from {args.seed}\n")
-        print(format_table(rows))
+        print(format_table(rows_out))
+    return 0
+
+
+def _command_keys(args: argparse.Namespace) -> int:
+    """``chipdeal keys``: every key of the scenario with its type, unit, range, value and source."""
+    from negotiation.keys import describe, display_path, format_keys
+    from negotiation.scenario import default_scenario_path, load_scenario_with_sets
+
+    path = args.scenario if args.scenario is not None else default_scenario_path()
+    spec = load_scenario_with_sets(path, args.overrides)
+    rows = describe(spec, path, args.overrides)
+    if args.json:
+        print(json.dumps({"scenario": spec.name, "file": display_path(path), "keys": [r.to_json() for r in rows]},
+                         sort_keys=True, ensure_ascii=False))
+    else:
+        print(f"chipdeal keys · scenario {spec.name!r} ({display_path(path)}) · {len(rows)} keys; "
+              f"set any with --set KEY=VALUE\n")
+        print(format_keys(rows))
     return 0
 
 
@@ -348,54 +559,180 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
               f"recouped: ${loss:.2f}bn{shown} a year.")
 
 
-def _command_run(args: argparse.Namespace) -> int:
-    from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
+PRIMARY_OUTCOMES = ("us_profit_share", "tariff_relief_usd_bn_per_year")  # listed first; the rest in JSON order
+NOT_OUTCOMES = ("seed",)  # numeric fields of the run's JSON that are inputs, not outcomes
 
-    spec = load_scenario(args.scenario, args.overrides)
-    if args.replicates < 1:
-        raise ScenarioError("--replicates must be at least 1")
+
+def numeric_outcomes(result_json: dict[str, Any]) -> dict[str, float]:
+    """The top-level numeric fields of a run's JSON (not booleans, not the seed), contract outcomes first.
+
+    >>> numeric_outcomes({"seed": 3, "agreed": True, "steps": 4, "us_profit_share": 0.9, "actors": {}})
+    {'us_profit_share': 0.9, 'steps': 4}
+    """
+    found = {k: v for k, v in result_json.items()
+             if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_OUTCOMES}
+    return {**{k: found[k] for k in PRIMARY_OUTCOMES if k in found},
+            **{k: v for k, v in found.items() if k not in PRIMARY_OUTCOMES}}
+
+
+def _rounds_json(model: Any) -> list[dict[str, Any]]:
+    """Every round of a run: the offer (its fields and terms), both governments' utilities, every answer."""
+    import dataclasses
+
+    from negotiation.result import clean
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, float):
+            return clean(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    governments = (model.counterpart, model.principal)
+    rows = []
+    for offer, responses in zip(model.offers, model.responses, strict=True):
+        row = {f.name: getattr(offer, f.name) for f in dataclasses.fields(offer) if f.name != "package"}
+        terms = dataclasses.asdict(offer.package)
+        terms["tariff_relief_usd_bn_per_year"] = model.relief_usd_bn_per_year(offer.package)
+        row["offer"] = terms
+        row["utilities"] = {gov.key: gov.utility_of(offer.package) for gov in governments}
+        row["answers"] = [dataclasses.asdict(r) for r in responses]
+        rows.append(plain(row))
+    return rows
+
+
+def _replicates(spec: Any, first_seed: int, n: int) -> dict[str, Any]:
+    """Run ``n`` seeds from ``first_seed`` and summarise every outcome (:mod:`negotiation.distribution`).
+
+    The agreement rate is over all runs; every numeric outcome (:func:`numeric_outcomes`) over the runs that
+    agreed.
+    """
+    from negotiation.distribution import summarise
+    from negotiation.model import NegotiationModel
+    from negotiation.result import clean
+
+    values: dict[str, list[float]] = {}
+    agreed = 0
+    for k in range(n):
+        out = NegotiationModel(spec, rng=first_seed + k, collect_data=False).run().to_json()
+        if out["agreed"]:
+            agreed += 1
+            for key, value in numeric_outcomes(out).items():
+                values.setdefault(key, []).append(float(value))
+    outcomes: dict[str, Any] = {"agreed": {"rate": agreed / n, "agreed": agreed, "n": n}}
+    for key, vals in values.items():
+        stats = summarise(vals)
+        for name in ("median", "p2_5", "p97_5"):
+            stats[name] = clean(stats[name])
+        for mode in stats["modes"] or []:
+            mode.update({k: clean(v) for k, v in mode.items()})
+        outcomes[key] = stats
+    summary: dict[str, Any] = {"scenario": spec.name, "seed": first_seed, "replicates": n,
+                               "agreed_fraction": agreed / n, "outcomes": outcomes}
+    share = outcomes.get("us_profit_share")
+    if share:  # the summary's first keys, kept for scripts written against them
+        summary.update(us_profit_share_median=share["median"], us_profit_share_p2_5=share["p2_5"],
+                       us_profit_share_p97_5=share["p97_5"])
+    return summary
+
+
+def _print_replicates(summary: dict[str, Any]) -> None:
+    """The replicate summary as a table: one line per outcome, with both modes where bimodal."""
+    outcomes = summary["outcomes"]
+    agreed = outcomes["agreed"]
+    print(f"Scenario {summary['scenario']!r}: {summary['replicates']} seeds from {summary['seed']}; "
+          f"{agreed['agreed']}/{agreed['n']} agreed ({agreed['rate']:.0%})")
+    rows = [(k, v) for k, v in outcomes.items() if k != "agreed"]
+    if not rows:
+        return
+    width = max(len("outcome (runs that agreed)"), *(len(k) for k, _ in rows))
+    print(f"\n{'outcome (runs that agreed)':<{width}}  {'median':>10}  {'95% interval':<23}  modes (bimodal only)")
+    for key, st in rows:
+        modes = st["modes"]
+        shown = " | ".join(f"{m['value']:.4g} ({m['mass']:.0%})" for m in modes) if modes else ""
+        print(f"{key:<{width}}  {st['median']:>10.4g}  {f'[{st['p2_5']:.4g}, {st['p97_5']:.4g}]':<23}  {shown}"
+              .rstrip())
+
+
+def _command_run(args: argparse.Namespace) -> int:
+    from negotiation.scenario import load_scenario_with_sets
+
+    spec = load_scenario_with_sets(args.scenario, args.overrides)
+    if args.rounds and not args.json:
+        raise ScenarioError("--rounds adds every round to --json; the table already shows them (add --json)")
+    if args.rounds and args.replicates > 1:
+        raise ScenarioError("--rounds: one run only (leave out --replicates, or use chipdeal sweep --traces)")
+    _check_seeds(args.seed, args.replicates)
+    _check_runs(f"--replicates {args.replicates}", args.replicates, args.max_runs)
+    from negotiation.model import NegotiationModel
+
     if args.replicates == 1:
         model = NegotiationModel(spec, rng=args.seed)
         result = model.run()
         if args.json:
-            print(json.dumps(result.to_json(), sort_keys=True))
+            out = result.to_json()
+            if args.rounds:
+                out["rounds"] = _rounds_json(model)
+            print(json.dumps(out, sort_keys=True))
         else:
             _print_table(model, result, args.seed)
         return 0
-    shares, agreed = [], 0
-    for k in range(args.replicates):
-        result = NegotiationModel(spec, rng=args.seed + k, collect_data=False).run(solve=False)
-        if result.agreed:
-            agreed += 1
-            shares.append(result.package.us_profit_share)
-    summary: dict[str, Any] = {"scenario": spec.name, "seed": args.seed, "replicates": args.replicates,
-                               "agreed_fraction": agreed / args.replicates}
-    if shares:
-        qs = statistics.quantiles(shares, n=40, method="inclusive") if len(shares) > 1 else [shares[0]] * 39
-        summary.update(us_profit_share_median=statistics.median(shares), us_profit_share_p2_5=qs[0],
-                       us_profit_share_p97_5=qs[-1])
+    summary = _replicates(spec, args.seed, args.replicates)
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        print(f"{agreed}/{args.replicates} seeds agreed; US share median "
-              f"{summary.get('us_profit_share_median', float('nan')):.3f}, 95% interval "
-              f"[{summary.get('us_profit_share_p2_5', float('nan')):.3f}, "
-              f"{summary.get('us_profit_share_p97_5', float('nan')):.3f}]")
+        _print_replicates(summary)
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``chipdeal`` console script."""
-    args = _build_parser().parse_args(argv)
-    commands = {"run": _command_run, "explain": _command_explain, "sweep": _command_sweep, "app": _command_app,
-                "sensitivity": _command_sensitivity, "report": _command_report,
-                "export-genius": _command_export_genius, "negmas": _command_negmas, "assets": _command_assets}
+COMMANDS = {"run": "_command_run", "explain": "_command_explain", "keys": "_command_keys",
+            "params": "_command_keys", "sweep": "_command_sweep", "app": "_command_app",
+            "sensitivity": "_command_sensitivity", "report": "_command_report",
+            "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets"}
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail on a closed pipe."""
+    import os
+
     try:
-        return commands[args.command](args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (tests capture it)
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``chipdeal`` console script.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status: 0 on success; 2 for bad input (any :class:`~negotiation.scenario.ScenarioError`,
+        one line on stderr); 130 on Ctrl-C; 141 when stdout is closed early (``chipdeal run | head -1``);
+        what the command returns otherwise.
+
+    """
+    try:
+        try:
+            args = _build_parser().parse_args(argv)
+        except SystemExit as done:  # --help, --version
+            return done.code if isinstance(done.code, int) else 0
+        code = globals()[COMMANDS[args.command]](args)
+        sys.stdout.flush()
+        return code
     except ScenarioError as err:
-        print(f"chipdeal: error: {err}", file=sys.stderr)
-        return 2
+        print(f"chipdeal: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("chipdeal: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

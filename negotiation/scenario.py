@@ -7,6 +7,7 @@ values it may take. User errors raise :class:`ScenarioError`, whose message name
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
@@ -332,24 +333,83 @@ class Spec(_Strict):
 # Loading and overrides
 
 
-def _format_error(err: ValidationError, source: str) -> str:
+def _error_location(err: ValidationError) -> tuple[list[str], Any]:
+    """The first error's location as the user writes it (no union tags), and the model of its table."""
+    from negotiation.keys import user_path
+
+    return user_path(err.errors()[0]["loc"], Spec)
+
+
+def _did_you_mean(err: ValidationError, data: Any) -> str:
+    """`` (did you mean …?)`` for a misspelt key, actor, role or choice, from the schema's real names."""
+    from negotiation.keys import close, suggest_keys
+
     first = err.errors()[0]
-    parts = [str(p) for p in first["loc"]]
-    if len(parts) >= 3 and parts[0] == "agents" and parts[2] in ROLES:
-        del parts[2]  # pydantic names the role's table in the location; the user wrote agents.<key>.<field>
+    kind, ctx = first["type"], first.get("ctx") or {}
+    parts, table = _error_location(err)
+    near: str | None = None
+    if kind == "extra_forbidden" and parts:
+        near = " or ".join(suggest_keys(parts, data, table)) or None
+    elif kind == "union_tag_not_found" and len(parts) >= 2 and isinstance(data, dict):
+        known = [k for k, v in (_get(data, parts[:-1]) or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        found = close(parts[-1], known)
+        near = ".".join([*parts[:-1], found]) if found else None
+    elif kind in ("union_tag_invalid", "literal_error"):
+        expected = ctx.get("expected_tags") or ctx.get("expected") or ""
+        got = ctx.get("tag", first.get("input"))
+        found = close(str(got), re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else None
+        near = repr(found) if found else None
+    elif kind == "value_error":  # a validator's "'jpan' is not one of … (us, japan)"
+        m = re.search(r"'([^']*)' is not one of [^(]*\(([^)]*)\)", first["msg"])
+        found = close(m.group(1), [w.strip() for w in m.group(2).split(",")]) if m else None
+        near = repr(found) if found else None
+    return f" (did you mean {near}?)" if near else ""
+
+
+def _get(data: Any, parts: list[str]) -> Any:
+    """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
+    for part in parts:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _format_error(err: ValidationError, source: str, data: Any = None, key: str | None = None) -> str:
+    """One line for a validation error: ``source: key: what is wrong (got …) (did you mean …?)``.
+
+    Args:
+        err: pydantic's error (its first error is reported).
+        source: what the user gave (a file, or ``--set KEY=VALUE``).
+        data: the parsed scenario, for suggestions among its actors.
+        key: the dotted key ``source`` already names (a ``--set`` option's), left out of the line.
+
+    Returns:
+        The message, without a trailing newline.
+
+    """
+    first = err.errors()[0]
+    parts, _ = _error_location(err)
+    ctx = first.get("ctx") or {}
+    if first["type"] == "union_tag_invalid":  # the discriminator's value is wrong: name that key
+        parts = [*parts, str(ctx.get("discriminator", "role")).strip("'")]
     loc = ".".join(parts)
     msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] in ("union_tag_not_found", "union_tag_invalid"):
-        got = "" if first["type"] == "union_tag_not_found" else " (got an unknown role)"
-        return (f"{source}: {loc}: unknown actor or missing role{got}: an actor's table needs "
-                f"role = one of {', '.join(ROLES)}")
+    hint = _did_you_mean(err, data)
+    where = f"{source}: " if key is not None and loc == key else f"{source}: {loc}: " if loc else f"{source}: "
+    roles = ", ".join(ROLES)
+    if first["type"] == "union_tag_invalid":
+        return f"{where}unknown role {ctx.get('tag')!r}{hint}: an actor's table needs role = one of {roles}"
+    if first["type"] == "union_tag_not_found":
+        actors = _get(data, parts[:-1]) if isinstance(data, dict) else None
+        known = [k for k, v in (actors or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        listed = f"the scenario's actors: {', '.join(known)}; " if known else ""
+        return f"{where}unknown actor or missing role{hint} ({listed}an actor's table needs role = one of {roles})"
     if not loc:
-        return f"{source}: {msg}"
+        return f"{source}: {msg}{hint}"
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     value = first.get("input")
     shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
-    return f"{source}: {loc}: {msg}{shown}"
+    return f"{where}{msg}{shown}{hint}"
 
 
 def value_at(spec: Spec, key: str) -> Any:
@@ -409,7 +469,7 @@ def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_format_error(err, source)) from None
+        raise ScenarioError(_format_error(err, source, data)) from None
 
 
 MAX_TOML_BYTES = 1 << 20  # a scenario, sweep or patterns file is a few kB; anything past 1 MiB is not one
@@ -649,6 +709,56 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
         key_path, value = parse_override(text)
         apply_override(data, key_path, value)
     return spec_from_dict(data, source=str(path))
+
+
+def _overlaps(a: list[str], b: list[str]) -> bool:
+    """Whether one dotted path lies inside the other (``deal`` and ``deal.fund_usd_bn``)."""
+    n = min(len(a), len(b))
+    return n > 0 and a[:n] == b[:n]
+
+
+def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tuple[str, ...] = ()) -> Spec:
+    """:func:`load_scenario`, with errors that name the ``--set`` option that caused them, not the file.
+
+    The file (with its ``base`` chain) and the overrides are validated together, as :func:`load_scenario`
+    does, so an override may supply what the file leaves out. When that fails, the error names the
+    ``--set KEY=VALUE`` whose key the failing location lies in (``--set deal.x=1: unknown key``); an error
+    no override touches names the file if the file alone fails too, else all the overrides.
+
+    Args:
+        path: the TOML file; ``None`` means the baseline.
+        sets: ``dotted.key=value`` strings, in order (a later one wins).
+
+    Returns:
+        The validated :class:`Spec`.
+
+    Raises:
+        ScenarioError: the file or an override is wrong; the message says which.
+
+    """
+    path = Path(path) if path is not None else default_scenario_path()
+    data = _read_with_base(path, seen=())
+    file_data = copy.deepcopy(data)
+    parsed: list[tuple[str, list[str]]] = []
+    for text in sets:
+        key_path, value = parse_override(text)
+        option = f"--set {text.strip()}"
+        apply_override(data, key_path, value, source=option)
+        parsed.append((option, key_path))
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        if not parsed:
+            raise ScenarioError(_format_error(err, str(path), data)) from None
+        loc, _ = _error_location(err)
+        for option, key_path in reversed(parsed):
+            if _overlaps(loc, key_path):
+                raise ScenarioError(_format_error(err, option, data, ".".join(key_path))) from None
+        try:
+            Spec.model_validate(file_data)
+        except ValidationError as file_err:
+            raise ScenarioError(_format_error(file_err, str(path), file_data)) from None
+        raise ScenarioError(_format_error(err, " ".join(option for option, _ in parsed), data)) from None
 
 
 def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:

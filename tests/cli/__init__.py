@@ -1,0 +1,1 @@
+"""CLI tests (a package, so that its conftest.py does not clash with tests/conftest.py)."""
