@@ -4,7 +4,8 @@ Sources for its parameters (values and ranges in ``runs/baseline.toml``):
     committed_usd_bn: docs/FACTS.md, TSMC's additional $100bn committed to US investment.
     principal_parts_share: assumption, the share of a fab's capex bought from the principal's suppliers.
     the tariff cut on its parts: the deal's own cut, x·(τ_threat − τ_floor) at relief fraction x.
-    margin_per_usd: assumption, the investor's NPV margin per $ of capex.
+    margin_per_usd: assumption; 1/μ is the elasticity of its build to its cost (1 in the baseline, within the
+        user-cost elasticities of investment the literature finds, ≈ 0.25–1.6).
     principal_parts_margin: assumption, the principal's suppliers' margin on what they sell.
 """
 

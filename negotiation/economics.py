@@ -213,7 +213,8 @@ class TradeTerms:
 
     Args:
         goods: the export groups.
-        threat_rate: the threatened all-in rate (relief fraction 0).
+        threat_rate: the top of the bargained all-in rate (relief fraction 0): the threat, or less where an
+            unthreatened good pays less without a deal.
         floor_rate: the lowest rate the counterpart grants anyone (relief fraction 1).
         threat_effective_years: when the threatened rates apply without a deal (the talks' deadline).
         regime_end_years: when the tariff regime, and with it threat and relief, ends.

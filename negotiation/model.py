@@ -109,11 +109,15 @@ class NegotiationModel(mesa.Model):
             self.trade, self.portfolio = cached
             return
         if deal.tariff_threat:
+            goods = deal.goods.values()  # type: ignore[union-attr]
+            # a deal's all-in rate never exceeds what a good would pay without it (an unthreatened good keeps
+            # its rate): the bargained range tops out at the threat or at the lowest such rate
+            top = min([deal.threat_rate, *(g.rate_during_talks for g in goods if not g.threatened)])  # type: ignore[type-var]
             self.trade = TradeTerms(
                 goods=tuple(Goods(g.exports_usd_bn_per_year, g.rate_during_talks,
                                   deal.threat_rate if g.threatened else g.rate_during_talks,  # type: ignore[arg-type]
                                   g.exporters_share_of_duty) for g in deal.goods.values()),  # type: ignore[union-attr]
-                threat_rate=deal.threat_rate, floor_rate=deal.floor_rate,  # type: ignore[arg-type]
+                threat_rate=max(top, deal.floor_rate), floor_rate=deal.floor_rate,  # type: ignore[arg-type,type-var]
                 threat_effective_years=deal.talks_deadline_years,  # type: ignore[arg-type]
                 regime_end_years=deal.relief_life_years,  # type: ignore[arg-type]
                 trade_elasticity=deal.trade_elasticity, exporters_margin=deal.exporters_margin)  # type: ignore[arg-type]

@@ -45,15 +45,25 @@ def _within(pattern, value):
     return p["low"] <= value <= p["high"]
 
 
-def test_every_pattern_holds_for_the_median_of_20_seeds(baseline_runs):
+def test_the_calibration_target_and_the_imposed_bounds_hold_for_the_median_of_20_seeds(baseline_runs):
     results = [r for _, r in baseline_runs]
     assert all(r.agreed for r in results)
-    assert _within("90/10 split after recoup", statistics.median(r.us_profit_share for r in results))
+    assert PATTERNS["the tariff cut to 15%"]["use"] == "calibration"
     assert _within("the tariff cut to 15%", statistics.median(r.measures["agreed_tariff_rate"] for r in results))
-    assert _within("agreement before the threat takes effect", statistics.median(r.steps for r in results))
-    losses = [r.concession_loss_usd_bn_per_year for r in results]
-    assert all(_within("Japan's yearly loss from the concession, once recouped", v) for v in losses)
+    assert PATTERNS["90/10 split after recoup"]["use"] == "imposed"
+    assert {r.us_profit_share for r in results} == {0.9}  # Japan concedes the whole of the US's demand
     assert {r.us_profit_share_before_recoup for r in results} == {0.5}  # the MOU's phase 1 (an input)
+
+
+def test_corroborations_are_computed_from_outputs_the_model_could_get_wrong(baseline_runs):
+    """The README's pattern table reports these; here: each is an output, finite, and moves with its inputs."""
+    results = [r for _, r in baseline_runs]
+    loss = statistics.median(r.concession_loss_usd_bn_per_year for r in results)
+    value = statistics.median(r.measures["relief_value_to_principal_usd_bn_per_year"] for r in results)
+    duty = statistics.median(r.tariff_relief_usd_bn_per_year for r in results)
+    assert 0 < loss and 0 < value < duty  # Japan's gain is part of the duty saved, not all of it
+    _, low_equity = run("deal.equity_fraction=0.01")
+    assert low_equity.concession_loss_usd_bn_per_year < loss  # Akazawa's figure scales with the equity
 
 
 def test_agents_land_within_002_of_the_exact_solver(baseline_runs):
@@ -141,8 +151,6 @@ STATICS = [
     ("deal.goods.autos.exporters_share_of_duty", 0.7, 0.9, "tariff", +1,
      "relief is worth more to Japan (and its cost to the US rises as much): the US extracts more"),
     ("protocol.no_retraction", "false", "true", "share", -1, "held to its public demand, the US asks less"),
-    ("deal.projects.energy.cash_yield_per_year", 0.09, 0.3, "share", -1,
-     "with early recoup the tail is worth keeping: Japan concedes less of it"),
 ]
 
 
@@ -206,7 +214,7 @@ def test_scenarios_that_expect_no_deal_get_none(name):
 
 @pytest.mark.parametrize(("name", "share", "tariff"), [
     ("equity_akazawa", 0, -1), ("japan_outside_option", 0, -1), ("short_horizon", 0, -1),
-    ("tsmc_not_building", 0, +1), ("one_phase", 0, -1), ("high_yield", -1, -1), ("no_retraction_off", +1, 0),
+    ("tsmc_not_building", 0, 0), ("one_phase", 0, -1), ("high_yield", 0, -1), ("no_retraction_off", +1, 0),
     ("lenders_demand_more", 0, 0), ("japan_last_word", 0, 0)])
 def test_each_scenario_moves_the_way_its_file_says(name, share, tariff, base_medians):
     got = medians(name)
@@ -224,7 +232,10 @@ def test_complete_information_scenario_agrees_at_once_at_the_equilibrium():
     assert r.steps == 1 and r.us_profit_share == pytest.approx(r.equilibrium.spe.us_profit_share)
 
 
-def test_akazawas_figure_holds_on_his_own_reading():
-    _, r = run(path=scenario("equity_akazawa"))
-    assert _within("Japan's yearly loss from the concession, once recouped", r.concession_loss_usd_bn_per_year)
-    assert r.concession_loss_local_bn_per_year <= 50  # "a couple of tens of billions of yen"
+def test_akazawas_figure_holds_at_the_low_end_of_his_own_reading_and_not_at_the_baseline():
+    """Corroboration, reported as it comes out: ≈ ¥25bn a year at 1% equity, ≈ ¥37bn at the baseline's 1.5%."""
+    _, low = run("deal.equity_fraction=0.01")
+    assert _within("Japan's yearly loss from the concession, once recouped", low.concession_loss_usd_bn_per_year)
+    assert 20 <= low.concession_loss_local_bn_per_year <= 30  # "a couple of tens of billions of yen"
+    _, base = run()
+    assert not _within("Japan's yearly loss from the concession, once recouped", base.concession_loss_usd_bn_per_year)
