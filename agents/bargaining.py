@@ -349,7 +349,8 @@ class Government(Actor):
 
     def opponent_true_preferences(self) -> Any:
         """The other government's preferences, which its beliefs are the true ones seen with errors."""
-        return self.model.governments[self.model.spec.other_government(self.key)].preferences
+        model = self.model
+        return (model.principal if self is model.counterpart else model.counterpart).preferences
 
     def _forget(self) -> None:
         """Drop the cached plan and frontiers (they depend on the beliefs)."""

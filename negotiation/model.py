@@ -73,6 +73,9 @@ class NegotiationModel(mesa.Model):
         self.outcome = "running"
         self._solution: GameSolution | None = None
         self._digest: str | None = None
+        self._derived: dict[Any, Any] = spec.__pydantic_private__["_derived"]  # the scenario's own cache
+        first = spec.first_proposer
+        self._proposers = (spec.other_government(first), first)  # who proposes in even and odd rounds
         self._deal_economics()
         self._seat_actors()
         self._draw_beliefs()
@@ -104,7 +107,7 @@ class NegotiationModel(mesa.Model):
         if self.unit_surplus:
             return
         self.equity_usd_bn = deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
-        cached = self.spec._derived.get("economics")
+        cached = self._derived.get("economics")
         if cached is not None:  # the scenario's economics do not depend on the seed
             self.trade, self.portfolio = cached
             return
@@ -128,7 +131,7 @@ class NegotiationModel(mesa.Model):
                                    c.recovery_fraction, deal.two_phase, deal.phase1_us_share,  # type: ignore[arg-type]
                                    deal.recoup_rate_per_year) for c in classes),  # type: ignore[arg-type]
             tuple(c.weight / total for c in classes))
-        self.spec._derived["economics"] = (self.trade, self.portfolio)
+        self._derived["economics"] = (self.trade, self.portfolio)
 
     def planes_for(self, preferences: Any, own: str | None = None) -> list[tuple[float, float, float]]:
         """The utility planes of ``preferences`` in every round (index k − 1: round k, at its date).
@@ -139,9 +142,9 @@ class NegotiationModel(mesa.Model):
         if own is None:
             return preferences.planes(self.round_dates)
         key = ("planes", own)
-        if key not in self.spec._derived:
-            self.spec._derived[key] = preferences.planes(self.round_dates)
-        return self.spec._derived[key]
+        if key not in self._derived:
+            self._derived[key] = preferences.planes(self.round_dates)
+        return self._derived[key]
 
     def share_range(self) -> tuple[float, float]:
         """The US shares a government may ask for: between the two openings under no-retraction, else [0, 1].
@@ -188,8 +191,7 @@ class NegotiationModel(mesa.Model):
     # -- protocol --------------------------------------------------------------------------------------------
     def proposer_in(self, t: int) -> str:
         """Which government proposes in round ``t`` (1-based): offers alternate from the first proposer."""
-        first = self.spec.first_proposer
-        return first if t % 2 == 1 else self.spec.other_government(first)
+        return self._proposers[t % 2]
 
     @property
     def round(self) -> int:
@@ -200,7 +202,7 @@ class NegotiationModel(mesa.Model):
         """One round: propose → ratify → respond → learn → collect."""
         t = self.steps
         proposer = self.governments[self.proposer_in(t)]
-        responder = self.governments[self.spec.other_government(proposer.key)]
+        responder = self.principal if proposer is self.counterpart else self.counterpart
         package = proposer.propose(t)
         if package is not None:
             offer = Offer(t, proposer.key, responder.key, package)
@@ -301,10 +303,10 @@ class NegotiationModel(mesa.Model):
     def scenario_digest(self) -> str:
         """The SHA-256 of the validated scenario (cached)."""
         if self._digest is None:
-            self._digest = self.spec._derived.get("digest")
+            self._digest = self._derived.get("digest")
             if self._digest is None:
                 text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-                self._digest = self.spec._derived["digest"] = hashlib.sha256(text.encode()).hexdigest()
+                self._digest = self._derived["digest"] = hashlib.sha256(text.encode()).hexdigest()
         return self._digest
 
     def scenario_hash(self) -> str:
