@@ -321,7 +321,7 @@ def clip_polyline(u1: np.ndarray, u2: np.ndarray,
         if i + 1 < u1.size:
             lams = []
             for k, (a, b) in enumerate(((u1[i], u1[i + 1]), (u2[i], u2[i + 1]))):
-                if (a - d[k]) * (b - d[k]) < 0:
+                if (a < d[k]) != (b < d[k]) and a != d[k] and b != d[k]:
                     lams.append((d[k] - a) / (b - a))
             for lam in sorted(lams):
                 a1 = u1[i] + lam * (u1[i + 1] - u1[i])
@@ -390,7 +390,7 @@ def ks_on_polyline(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float]) -> tu
     for i in range(n - 1):  # a segment crossing u2 = d2 or u1 = d1 holds the ideal's coordinate at the crossing
         for (a, b, c, e, axis) in ((u1[i], u2[i], u1[i + 1], u2[i + 1], 1), (u2[i], u1[i], u2[i + 1], u1[i + 1], 0)):
             dline = d[axis]
-            if (b - dline) * (e - dline) < 0:
+            if (b < dline) != (e < dline) and b != dline and e != dline:  # crosses (no product: it can underflow)
                 w = (dline - b) / (e - b)
                 value = a + w * (c - a)
                 if axis == 1:
@@ -405,7 +405,7 @@ def ks_on_polyline(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float]) -> tu
         j = min(i + 1, n - 1)
         if gap[i] == 0.0:
             return i, 0.0, float(u1[i]), float(u2[i])
-        if gap[i] * gap[j] < 0 or gap[j] == 0.0:
+        if (gap[i] < 0) != (gap[j] < 0) or gap[j] == 0.0:
             lam = float(gap[i] / (gap[i] - gap[j]))
             return i, lam, float(u1[i] + lam * (u1[j] - u1[i])), float(u2[i] + lam * (u2[j] - u2[i]))
     return None
