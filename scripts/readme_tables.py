@@ -26,7 +26,10 @@ def medians(path, sets=()):
     results = [NegotiationModel(spec, rng=s, collect_data=False).run() for s in range(SEEDS)]
     ok = [r for r in results if r.agreed]
     eq = results[0].equilibrium
-    med = (lambda f: statistics.median(f(r) for r in ok) if ok else None)
+
+    def med(measure):
+        return statistics.median(measure(r) for r in ok) if ok else None
+
     return {"agreed": len(ok) / len(results), "share": med(lambda r: r.us_profit_share),
             "tariff": med(lambda r: r.measures.get("agreed_tariff_rate")),
             "duty": med(lambda r: r.tariff_relief_usd_bn_per_year),
@@ -40,7 +43,8 @@ def fmt(v, f):
 
 
 print(f"### Counterfactuals (medians over {SEEDS} seeds)\n")
-print("| scenario | agreed | US share | tariff | duty relief $bn/yr | value to Japan $bn/yr | round | SPE share | SPE tariff |")
+print("| scenario | agreed | US share | tariff | duty relief $bn/yr | value to Japan $bn/yr | round "
+      "| SPE share | SPE tariff |")
 print("|---|---|---|---|---|---|---|---|---|")
 for path in [BASELINE, *sorted((ROOT / "runs" / "scenarios").glob("*.toml"))]:
     if path.stem == "rubinstein":
@@ -50,7 +54,7 @@ for path in [BASELINE, *sorted((ROOT / "runs" / "scenarios").glob("*.toml"))]:
           f"{fmt(m['duty'], '.1f')} | {fmt(m['value'], '.1f')} | {fmt(m['round'], '.0f')} | "
           f"{fmt(m['spe_share'], '.3f')} | {fmt(m['spe_tariff'], '.1%')} |")
 
-print(f"\n### One assumption at a time over its stated range (seed 0, others at baseline)\n")
+print("\n### One assumption at a time over its stated range (seed 0, others at baseline)\n")
 print("| key | at the low end: share, tariff | at the high end: share, tariff |")
 print("|---|---|---|")
 ends = {}

@@ -49,10 +49,14 @@ class Profile:
 
 
 def grid(model: Any, share_points: int = 101, relief_points: int = 11) -> tuple[np.ndarray, np.ndarray]:
-    """The exported values: shares from 0 to the fundable limit (inclusive), relief fractions in [0, 1]."""
-    cap = min(max(model.fundable_share, 0.0), 1.0)
-    shares = np.linspace(0.0, 1.0, share_points)
-    shares = np.union1d(shares[shares <= cap + 1e-12], [cap])
+    """The exported values: the shares the protocol allows, up to the fundable limit; relief in [0, 1].
+
+    Shares run between the openings under no-retraction (both ends included), and stop at the limit.
+    """
+    low, high = model.share_range()
+    cap = min(max(model.fundable_share, 0.0), high)
+    shares = np.linspace(low, high, share_points)
+    shares = np.union1d(shares[shares <= cap + 1e-12], [cap]) if cap >= low else np.array([])
     reliefs = np.linspace(0.0, 1.0, relief_points) if model.relief_at_stake else np.array([0.0])
     return shares, reliefs
 

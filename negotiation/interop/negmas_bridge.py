@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from negotiation.interop.genius import export
+from negotiation.issues import Package
 
 PAIRS = {  # NegMAS's built-in strategies, the same strategy on both sides (both are time-based concession)
     "aspiration": "AspirationNegotiator",
@@ -88,7 +89,7 @@ def compare(model: Any, strategies: tuple[str, ...] = tuple(PAIRS), share_points
     for r in rows:
         share = r.get("us_profit_share")
         r["distance_to_equilibrium"] = abs(share - spe.us_profit_share) if share is not None and spe else None
-        r["tariff_relief_usd_bn_per_year"] = (r["relief_fraction"] * model.spec.deal.tariff_relief_max_usd_bn_per_year
+        r["tariff_relief_usd_bn_per_year"] = (model.relief_usd_bn_per_year(Package(0.0, r["relief_fraction"]))
                                               if r.get("relief_fraction") is not None and model.relief_at_stake
                                               else None)
     return rows

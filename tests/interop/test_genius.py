@@ -49,7 +49,9 @@ def test_the_xml_is_wellformed_with_explicit_discrete_values(tmp_path):
     assert [i.get("name") for i in issues] == ["us_profit_share", "relief_fraction"]
     assert all(i.get("etype") == "discrete" and i.get("vtype") == "discrete" for i in issues)
     values = [float(item.get("value")) for item in issues[0].findall("item")]
-    assert max(values) == pytest.approx(model.fundable_share, abs=1e-6)  # the lenders' limit bounds the issue
+    low, high = model.share_range()  # the openings (no-retraction) and the lenders' limit bound the issue
+    assert min(values) == pytest.approx(low, abs=1e-6)
+    assert max(values) == pytest.approx(min(high, model.fundable_share), abs=1e-6)
     for key in ("us", "japan"):
         root = ET.parse(tmp_path / files(model)[key]).getroot()
         weights = [float(w.get("value")) for w in root.findall(".//weight")]
