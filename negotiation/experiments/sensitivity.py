@@ -42,6 +42,7 @@ from negotiation.scenario import ScenarioError, Spec, shown_path, value_at, with
 
 OUTPUTS = {"p_agreement": "probability of agreement",
            "us_profit_share": "US share | agreement",
+           "agreed_tariff_rate": "agreed tariff | agreement",
            "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}
 SETTLED_MAX_CONF = 0.05  # an index is settled only if its 95% interval is at most ± this wide, as well as stable
 
@@ -204,8 +205,8 @@ def point_outputs(frame: pd.DataFrame, n_points: int) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(n_points, name="point"))
     out["p_agreement"] = by_point["agreed"].mean()
     cond = frame[agreed].groupby("point")
-    for col in ("us_profit_share", "tariff_relief_usd_bn_per_year"):
-        out[col] = cond[col].mean()
+    for col in ("us_profit_share", "agreed_tariff_rate", "tariff_relief_usd_bn_per_year"):
+        out[col] = cond[col].mean() if col in frame else np.nan
     return out
 
 
@@ -281,6 +282,8 @@ def analyse(spec: SensitivitySpec, x: np.ndarray, outputs: pd.DataFrame) -> tupl
     problem = spec.problem()
     tables, notes = [], []
     for col, label in OUTPUTS.items():
+        if col not in outputs:
+            continue
         y = outputs[col].to_numpy(dtype=float)
         ok = np.isfinite(y)
         if not ok.any():
@@ -377,6 +380,7 @@ def plot_morris(table: pd.DataFrame, path: Path) -> Path:
 def plot_ofat(frame: pd.DataFrame, spec: SensitivitySpec, path: Path) -> Path:
     """Response curves: each input over its range (others at base), median and range over seeds."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
 
     keys = list(spec.inputs)
     cols = min(3, len(keys))
@@ -400,8 +404,17 @@ def plot_ofat(frame: pd.DataFrame, spec: SensitivitySpec, path: Path) -> Path:
         ax.set_ylabel("US share | agreement")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        if "agreed_tariff_rate" in sub:
+            tariff = sub[sub["agreed"].astype(bool)].groupby(key)["agreed_tariff_rate"].median().reindex(xs)
+            right = ax.twinx()
+            right.plot(xs, tariff, "^:", color="#7a4f9a", label="agreed tariff (median)")
+            right.set_ylabel("agreed tariff | agreement")
+            right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            more_handles, more_labels = right.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
         if j == 0:
-            ax.legend(fontsize="small")
+            ax.legend(handles, labels, fontsize="small")
     for ax in axes[len(keys):]:
         ax.set_visible(False)
     fig.savefig(path, dpi=110)

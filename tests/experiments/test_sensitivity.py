@@ -124,7 +124,8 @@ def test_sensitivity_writes_table_plots_and_summary_and_reports_its_analysis(cli
         assert_png(out / "ofat.png")
         return
     table = pd.read_csv(out / "indices.csv")
-    assert set(table["output"]) == {"p_agreement", "us_profit_share", "tariff_relief_usd_bn_per_year"}
+    assert set(table["output"]) == {"p_agreement", "us_profit_share", "agreed_tariff_rate",
+                                    "tariff_relief_usd_bn_per_year"}
     assert set(table["input"]) == {"deal.equity_fraction", "agents.japan.outside_option_share",
                                    "protocol.belief_noise"}
     assert_png(out / "indices.png")
