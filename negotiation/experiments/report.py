@@ -25,6 +25,10 @@ REQUIRED = {"agreed": "bool", "outcome": "text", "steps": "number", "us_profit_s
             "tariff_relief_usd_bn_per_year": "number", "error": "text"}
 
 
+OUTCOME_LABELS = {"us_profit_share": "US share", "agreed_tariff_rate": "agreed tariff",
+                  "tariff_relief_usd_bn_per_year": "duty relief $bn/yr"}
+
+
 def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The sweep's frame and its provenance metadata; anything unusable is a one-line :class:`SweepError`.
 
@@ -82,7 +86,7 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
-    """Histograms of the US share and the relief given agreement, rounds to the end, and the outcomes."""
+    """Histograms of the US share and the agreed tariff given agreement, rounds to the end, and the outcomes."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 6.5), layout="constrained")
@@ -91,12 +95,16 @@ def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
     a.hist(agreed["us_profit_share"].dropna(), bins=40, range=(0, 1), color="#1f5fa8")
     a.set_xlabel("US share of profits (fraction), given agreement")
     a.set_ylabel("runs")
-    b.hist(agreed["tariff_relief_usd_bn_per_year"].dropna(), bins=40, color="#c62f2f")
-    b.set_xlabel("tariff relief ($bn/yr), given agreement")
+    if "agreed_tariff_rate" in agreed and agreed["agreed_tariff_rate"].notna().any():
+        b.hist(agreed["agreed_tariff_rate"].dropna() * 100, bins=40, color="#c62f2f")
+        b.set_xlabel("agreed tariff (%), given agreement")
+    else:
+        b.hist(agreed["tariff_relief_usd_bn_per_year"].dropna(), bins=40, color="#c62f2f")
+        b.set_xlabel("tariff relief ($bn/yr), given agreement")
     b.set_ylabel("runs")
     steps = frame["steps"].dropna().astype(float)
     c.hist(steps, bins=min(42, max(int(steps.max()) if len(steps) else 1, 1)), color="#555555")
-    c.set_xlabel("rounds to the end (months)")
+    c.set_xlabel("rounds to the end")
     c.set_ylabel("runs")
     counts = frame["outcome"].value_counts()
     d.bar(counts.index.astype(str), counts.to_numpy(), color=["#168a72", "#d9822b", "#7b4ea3"][: len(counts)])
@@ -108,8 +116,19 @@ def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path) -> Path:
-    """The US share (given agreement) against each varied input: every run, and the median per bin."""
+def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path, column: str = "us_profit_share") -> Path:
+    """An outcome (given agreement; default the US share) against each varied input: every run, the median per bin.
+
+    Args:
+        frame: the sweep's rows.
+        keys: the varied inputs, one panel each.
+        path: where the PNG goes.
+        column: the outcome on the vertical axis (a fraction in [0, 1]).
+
+    Returns:
+        ``path``.
+
+    """
     from matplotlib.figure import Figure
 
     cols = min(3, max(len(keys), 1))
@@ -124,23 +143,24 @@ def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path) -> Pat
             continue
         x = pd.to_numeric(agreed[key], errors="coerce")
         if x.isna().all():  # words or booleans: one box per value
-            groups = [g["us_profit_share"].to_numpy() for _, g in agreed.groupby(key)]
+            groups = [g[column].to_numpy() for _, g in agreed.groupby(key)]
             ax.boxplot(groups, tick_labels=[str(v) for v in agreed.groupby(key).groups])
         else:
-            ax.scatter(x, agreed["us_profit_share"], s=6, alpha=0.35, color="#1f5fa8", label="runs")
+            ax.scatter(x, agreed[column], s=6, alpha=0.35, color="#1f5fa8", label="runs")
             values = np.sort(x.dropna().unique())
             if len(values) <= 12:
-                med = agreed.groupby(x)["us_profit_share"].median()
+                med = agreed.groupby(x)[column].median()
                 ax.plot(med.index, med.to_numpy(), "o-", color="#c62f2f", label="median")
             else:
                 bins = pd.cut(x, 10)
-                med = agreed.groupby(bins, observed=True)["us_profit_share"].median()
+                med = agreed.groupby(bins, observed=True)[column].median()
                 centers = [iv.mid for iv in med.index]
                 ax.plot(centers, med.to_numpy(), "o-", color="#c62f2f", label="median per bin")
             ax.legend(fontsize="small")
         ax.set_xlabel(key.split(".", 1)[-1])
-        ax.set_ylabel("US share | agreement")
-        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel(OUTCOME_LABELS.get(column, column) + " | agreement")
+        if column == "us_profit_share":
+            ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     for ax in axes[len(keys):]:
         ax.set_visible(False)
@@ -282,6 +302,9 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
     if keys:
         plot_against_inputs(frame, keys, folder / "against_inputs.png")
         pictures.append("against_inputs.png")
+        if "agreed_tariff_rate" in frame and frame["agreed_tariff_rate"].notna().any():
+            plot_against_inputs(frame, keys, folder / "tariff_against_inputs.png", "agreed_tariff_rate")
+            pictures.append("tariff_against_inputs.png")
     agreed = frame[frame["agreed"]]
     share = agreed["us_profit_share"]
     lines = [f"# Sweep report: {meta.get('sweep_file', folder)}", "",
@@ -297,17 +320,31 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
         q = share.quantile([0.025, 0.5, 0.975])
         relief = agreed["tariff_relief_usd_bn_per_year"]
         lines += [f"- US share given agreement: median {q[0.5]:.3f}, 95% of runs in [{q[0.025]:.3f}, {q[0.975]:.3f}].",
-                  f"- Tariff relief given agreement: median ${relief.median():.1f}bn/yr "
+                  f"- Tariff relief (duty saved) given agreement: median ${relief.median():.1f}bn/yr "
                   f"(95% in [{relief.quantile(0.025):.1f}, {relief.quantile(0.975):.1f}]).",
                   f"- Rounds to agreement: median {agreed['steps'].median():.0f}."]
+        if "agreed_tariff_rate" in agreed and agreed["agreed_tariff_rate"].notna().any():
+            rate = agreed["agreed_tariff_rate"]
+            lines.insert(-2, f"- Agreed tariff given agreement: median {rate.median():.1%} (95% in "
+                             f"[{rate.quantile(0.025):.1%}, {rate.quantile(0.975):.1%}]).")
     if keys and len(agreed) > 2:
-        lines += ["", "Rank correlation of the US share (given agreement) with each varied input:", "",
-                  "| input | Spearman ρ |", "|---|---:|"]
+        outcomes = [c for c in OUTCOME_LABELS if c in agreed and agreed[c].notna().any()]
+        lines += ["", "Rank correlation (Spearman ρ) of each outcome, given agreement, with each varied input "
+                  "(\"constant\": the outcome or the input does not vary, so there is nothing to rank):", "",
+                  "| input | " + " | ".join(OUTCOME_LABELS[c] for c in outcomes) + " |",
+                  "|---|" + "---:|" * len(outcomes)]
         for key in keys:
             x = pd.to_numeric(agreed[key], errors="coerce")
-            constant = x.nunique() < 2 or share.nunique() < 2
-            rho = float("nan") if constant or x.isna().any() else x.corr(share, method="spearman")
-            lines.append(f"| {key} | {rho:.2f} |")
+            cells = []
+            for c in outcomes:
+                y = agreed[c]
+                if x.isna().any():
+                    cells.append("not a number")
+                elif x.nunique() < 2 or y.nunique() < 2:
+                    cells.append("constant")
+                else:
+                    cells.append(f"{x.corr(y, method='spearman'):.2f}")
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
     lines += pattern_lines(frame, keys, patterns, patterns_path.name)
     lines += ["", *[f"![{p}]({p})" for p in pictures], ""]
     path = folder / "report.md"

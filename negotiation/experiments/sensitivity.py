@@ -45,6 +45,7 @@ OUTPUTS = {"p_agreement": "probability of agreement",
            "agreed_tariff_rate": "agreed tariff | agreement",
            "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}
 SETTLED_MAX_CONF = 0.05  # an index is settled only if its 95% interval is at most ± this wide, as well as stable
+CONSTANT_ATOL = 1e-9  # an output whose spread over the design is below this (relative) is reported as constant
 
 
 class SensitivitySpec(RunSettings):
@@ -289,7 +290,7 @@ def analyse(spec: SensitivitySpec, x: np.ndarray, outputs: pd.DataFrame) -> tupl
         if not ok.any():
             notes.append(f"{label}: no point agreed; nothing to analyse.")
             continue
-        if np.nanstd(y) == 0:
+        if np.nanstd(y) <= CONSTANT_ATOL * max(1.0, float(np.nanmax(np.abs(y)))):  # float noise is not variance
             notes.append(f"{label}: constant ({y[ok][0]:.4g}) over the design; every index is 0.")
             table = pd.DataFrame({"input": problem["names"]})
             table["method"] = "constant"

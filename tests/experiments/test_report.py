@@ -47,6 +47,11 @@ def test_report_writes_plots_and_a_page_for_a_sweep(cli, copy):
     assert "Runs that reproduce the observed patterns (`patterns.toml`)" in page  # the shipped patterns
     assert_png(copy / "distributions.png")
     assert_png(copy / "against_inputs.png")
+    assert_png(copy / "tariff_against_inputs.png")
+    assert "- Agreed tariff given agreement: median" in page
+    row = next(line for line in page.splitlines() if line.startswith("| deal.equity_fraction |"))
+    cells = [c.strip() for c in row.strip("|").split("|")[1:]]
+    assert len(cells) == 3 and all(c == "constant" or -1 <= float(c) <= 1 for c in cells)  # ρ per outcome
 
 
 def garbage(path):

@@ -178,3 +178,16 @@ def test_runs_that_raised_are_not_analysed(cli, tmp_path, monkeypatch):
                   "--quiet")
     assert_one_line(outcome, 1, "runs raised", "none were computed", seconds=60, started=True)
     assert (out / "runs.parquet").is_file() and not (out / "summary.md").exists()
+
+
+def test_an_output_constant_up_to_float_noise_is_reported_constant_not_given_zero_indices():
+    spec = ishigami_spec(64)
+    x = design(spec)
+    y = ishigami(x)
+    noise = np.where(np.arange(len(y)) % 3 == 0, 0.9 + 1e-16, 0.9)  # a share pinned at 0.9, as computed
+    outputs = pd.DataFrame({"p_agreement": np.ones(len(y)), "us_profit_share": noise, "agreed_tariff_rate": y,
+                            "tariff_relief_usd_bn_per_year": 2 * y})
+    table, notes = analyse(spec, x, outputs)
+    methods = table.groupby("output")["method"].first()
+    assert methods["us_profit_share"] == "constant" and methods["agreed_tariff_rate"] == "sobol"
+    assert any("US share" in n and "constant (0.9)" in n for n in notes)
