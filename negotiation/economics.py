@@ -38,6 +38,11 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
     >>> annuity(0.05, np.array([0.0, 5.0]), 4.0).tolist()[1]
     0.0
     """
+    if type(start_years) is float and type(end_years) is float:  # one date pair: plain floats, same formula
+        a, b = start_years, max(start_years, end_years)
+        if rate_per_year <= 1e-12:
+            return b - a
+        return math.exp(-rate_per_year * a) * -math.expm1(-rate_per_year * (b - a)) / rate_per_year
     a, b = np.asarray(start_years, dtype=float), np.asarray(end_years, dtype=float)
     b = np.maximum(a, b)
     if rate_per_year <= 1e-12:  # a rate this small discounts nothing measurable
@@ -134,41 +139,44 @@ class Portfolio:
     weights: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_memo", {})  # values at scalar dates, which recur (the lenders' answers)
+        object.__setattr__(self, "_memo", {})  # values at signing, by side and discount rate
 
     def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
         """Per $ of equity: the counterpart's PV of its phase-1 part, and of the whole post-recoup flow.
 
-        The counterpart's value is ``phase1 + s·after`` for a post-recoup share s.
+        The counterpart's value is ``phase1 + s·after`` for a post-recoup share s. Every flow is dated from
+        signing, so a deal signed at d is worth e^(−r·d) times the same deal signed now (the values at 0 are
+        computed once per rate).
         """
-        key = ("us", rate_per_year, signed_years) if isinstance(signed_years, float) else None
-        if key is not None and key in self._memo:  # type: ignore[attr-defined]
-            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
-        phase1, after = 0.0, 0.0
-        for w, c in zip(self.weights, self.classes, strict=True):
-            b, a = c.phase_values(rate_per_year, signed_years)
-            phase1, after = phase1 + w * c.phase1_us_share * b, after + w * a
-        if key is not None:
-            self._memo[key] = (phase1, after)  # type: ignore[attr-defined]
-        return phase1, after
+        phase1, after = self._at_signing("us", rate_per_year)
+        later = discount(rate_per_year, signed_years)
+        return phase1 * later, after * later
 
     def principal_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
         """Per $ of equity: the principal's PV with no post-recoup share for the counterpart, and the post-recoup flow.
 
         The principal's value is ``whole − s·after`` (its phase-1 part, all of the post-recoup flow, and
-        recoveries on failed projects).
+        recoveries on failed projects); e^(−r·d) times its value at signing, as in :meth:`us_values`.
         """
-        key = ("principal", rate_per_year, signed_years) if isinstance(signed_years, float) else None
-        if key is not None and key in self._memo:  # type: ignore[attr-defined]
-            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
-        whole, after = 0.0, 0.0
-        for w, c in zip(self.weights, self.classes, strict=True):
-            b, a = c.phase_values(rate_per_year, signed_years)
-            whole = whole + w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year, signed_years))
-            after = after + w * a
-        if key is not None:
-            self._memo[key] = (whole, after)  # type: ignore[attr-defined]
-        return whole, after
+        whole, after = self._at_signing("principal", rate_per_year)
+        later = discount(rate_per_year, signed_years)
+        return whole * later, after * later
+
+    def _at_signing(self, side: str, rate_per_year: float) -> tuple[float, float]:
+        """:meth:`us_values` or :meth:`principal_values` for a deal signed now, memoised by rate."""
+        key = (side, rate_per_year)
+        memo = self._memo  # type: ignore[attr-defined]
+        if key not in memo:
+            first, after = 0.0, 0.0
+            for w, c in zip(self.weights, self.classes, strict=True):
+                b, a = c.phase_values(rate_per_year)
+                if side == "us":
+                    first += w * c.phase1_us_share * b
+                else:
+                    first += w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year))
+                after += w * a
+            memo[key] = (float(first), float(after))
+        return memo[key]  # type: ignore[no-any-return]
 
     def own_investment_value(self, rate_per_year: float) -> float:
         """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal."""
