@@ -18,7 +18,7 @@ knows about Mesa or about any one actor; the actors in ``agents/`` build their p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -132,9 +132,9 @@ class Portfolio:
 
     classes: tuple[ProfitStreams, ...]
     weights: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_memo", {})  # values at scalar dates, which recur (the lenders' answers)
+    # values at scalar dates, which recur (the lenders' answers): not part of the portfolio's identity
+    _memo: dict[tuple[str, float, float], tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False,
+                                                                   compare=False)
 
     def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
         """Per $ of equity: the counterpart's PV of its phase-1 part, and of the whole post-recoup flow.
@@ -142,14 +142,14 @@ class Portfolio:
         The counterpart's value is ``phase1 + s·after`` for a post-recoup share s.
         """
         key = ("us", rate_per_year, signed_years) if isinstance(signed_years, float) else None
-        if key is not None and key in self._memo:  # type: ignore[attr-defined]
-            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
+        if key is not None and key in self._memo:
+            return self._memo[key]
         phase1, after = 0.0, 0.0
         for w, c in zip(self.weights, self.classes, strict=True):
             b, a = c.phase_values(rate_per_year, signed_years)
             phase1, after = phase1 + w * c.phase1_us_share * b, after + w * a
         if key is not None:
-            self._memo[key] = (phase1, after)  # type: ignore[attr-defined]
+            self._memo[key] = (phase1, after)
         return phase1, after
 
     def principal_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
@@ -159,15 +159,15 @@ class Portfolio:
         recoveries on failed projects).
         """
         key = ("principal", rate_per_year, signed_years) if isinstance(signed_years, float) else None
-        if key is not None and key in self._memo:  # type: ignore[attr-defined]
-            return self._memo[key]  # type: ignore[attr-defined,no-any-return]
+        if key is not None and key in self._memo:
+            return self._memo[key]
         whole, after = 0.0, 0.0
         for w, c in zip(self.weights, self.classes, strict=True):
             b, a = c.phase_values(rate_per_year, signed_years)
             whole = whole + w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year, signed_years))
             after = after + w * a
         if key is not None:
-            self._memo[key] = (whole, after)  # type: ignore[attr-defined]
+            self._memo[key] = (whole, after)
         return whole, after
 
     def own_investment_value(self, rate_per_year: float) -> float:
