@@ -34,7 +34,7 @@ from agents.principal import Principal
 from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, Point, RunResult
-from negotiation.scenario import Spec, with_overrides
+from negotiation.scenario import CounterpartParams, Spec, given, with_overrides
 from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
 _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
@@ -151,8 +151,8 @@ class NegotiationModel(mesa.Model):
         if self.unit_surplus or not self.spec.protocol.no_retraction:
             return 0.0, 1.0
         spec = self.spec
-        low = min(spec.deal.japan_opening_us_share, 1.0)  # type: ignore[type-var]
-        high = spec.agents[spec.governments[0]].opening_us_share  # type: ignore[union-attr]
+        low = min(given(spec.deal.japan_opening_us_share), 1.0)
+        high = spec.table(spec.governments[0], CounterpartParams).opening_us_share
         return min(low, high), high
 
     def _seat_actors(self) -> None:
@@ -324,9 +324,10 @@ class NegotiationModel(mesa.Model):
         equilibrium = distance = None
         if solve:
             sol = self.solve()
-            points = [None if p is None else self.point(p.us_profit_share, p.relief_fraction)
-                      for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)]
-            equilibrium = Equilibrium(sol.concept, *points, spe_round=sol.spe.round if sol.spe else None,
+            spe, nash, ks = (None if p is None else self.point(p.us_profit_share, p.relief_fraction)
+                             for p in (sol.spe, sol.nash, sol.kalai_smorodinsky))
+            equilibrium = Equilibrium(sol.concept, spe=spe, nash=nash, kalai_smorodinsky=ks,
+                                      spe_round=sol.spe.round if sol.spe else None,
                                       spe_tariff_rate=(self.tariff_rate(Package(sol.spe.us_profit_share,
                                                                                 sol.spe.relief_fraction))
                                                        if sol.spe else None))
