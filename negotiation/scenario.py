@@ -283,9 +283,8 @@ class Spec(_Strict):
         if package:
             tables.insert(0, ("deal", self.deal))
         else:  # the unit game needs only the governments' discount factors
-            counterpart, principal = self.governments
-            for key, discount in ((counterpart, self.table(counterpart, CounterpartParams).discount),
-                                  (principal, self.table(principal, PrincipalParams).discount)):
+            counterpart, principal = self.government_tables
+            for key, discount in zip(self.governments, (counterpart.discount, principal.discount), strict=True):
                 if discount is None:
                     raise ValueError(f"a unit_surplus game needs agents.{key}.discount")
         for where, table in tables:
@@ -333,6 +332,12 @@ class Spec(_Strict):
     def governments(self) -> tuple[str, str]:
         """The keys of the counterpart and the principal."""
         return self.keys_of("counterpart")[0], self.keys_of("principal")[0]
+
+    @property
+    def government_tables(self) -> tuple[CounterpartParams, PrincipalParams]:
+        """The tables of the counterpart and the principal (in the order of :attr:`governments`)."""
+        counterpart, principal = self.governments
+        return self.table(counterpart, CounterpartParams), self.table(principal, PrincipalParams)
 
     def government(self, who: str) -> str:
         """An actor key for ``who``, given as a government's key or as its role."""
