@@ -28,6 +28,7 @@ from agents.frontier import Plane, as_planes
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package
+from negotiation.scenario import CounterpartParams, given
 
 if TYPE_CHECKING:
     from negotiation.scenario import Spec
@@ -72,7 +73,7 @@ class CounterpartPreferences:
         r = self.discount_rate_per_year
         later = discount(r, t)
         phase1, after = self.portfolio.us_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
-        revenue0, revenue_slope = (self.trade.relief_parts(list(self.gain_weights), r, t)  # type: ignore[union-attr]
+        revenue0, revenue_slope = (self.trade.relief_parts(list(self.gain_weights), r, t)
                                    if self.trade is not None else (0.0 * later, 0.0 * later))
         build0, build1 = self.onshore_build_usd_bn(0.0), self.onshore_build_usd_bn(1.0)
         v = self.onshore_value_per_usd
@@ -115,16 +116,16 @@ class Counterpart(Government):
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Counterpart:
         """Preferences from the deal and ``agents.<key>``."""
-        params, deal = spec.agents[key], spec.deal
+        params, deal = spec.table(key, CounterpartParams), spec.deal
         if model.unit_surplus:
             preferences = CounterpartPreferences(unit_discount=params.discount, round_years=model.round_years)
         else:
             trade = model.trade
             weights = tuple(trade.counterpart_gain_weights(params.buyers_duty_weight)) if trade is not None else ()
             preferences = CounterpartPreferences(
-                round_years=model.round_years, discount_rate_per_year=params.discount_rate_per_year,
-                equity_usd_bn=model.equity_usd_bn, fund_usd_bn=deal.fund_usd_bn,
-                onshore_value_per_usd=params.onshore_value_per_usd,
+                round_years=model.round_years, discount_rate_per_year=given(params.discount_rate_per_year),
+                equity_usd_bn=model.equity_usd_bn, fund_usd_bn=given(deal.fund_usd_bn),
+                onshore_value_per_usd=given(params.onshore_value_per_usd),
                 headline_value_usd_bn=params.headline_value_usd_bn, trade=trade, gain_weights=weights,
                 portfolio=model.portfolio, onshore_build_usd_bn=model.onshore_build_usd_bn)
         # a provisional opening: the one it makes is set when it forms its beliefs about the lenders' limit

@@ -17,6 +17,7 @@ import mesa
 from agents.contract import Actor
 from negotiation.economics import Portfolio
 from negotiation.issues import Package, Response
+from negotiation.scenario import InsurerParams, given
 
 if TYPE_CHECKING:
     from negotiation.scenario import Spec
@@ -46,11 +47,12 @@ class Insurer(Actor):
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Insurer:
         """Exposure from the part of the fund it guarantees and the covered part of the equity."""
-        params, deal = spec.agents[key], spec.deal
-        exposure = (params.guaranteed_fraction_of_fund * deal.fund_usd_bn
-                    + params.coverage_fraction * model.equity_usd_bn)
-        return cls(model, key, params.name, exposure, params.capacity_usd_bn, params.coverage_fraction,
-                   params.loading)
+        params, deal = spec.table(key, InsurerParams), spec.deal
+        coverage = given(params.coverage_fraction)
+        exposure = (given(params.guaranteed_fraction_of_fund) * given(deal.fund_usd_bn)
+                    + coverage * model.equity_usd_bn)
+        return cls(model, key, params.name, exposure, given(params.capacity_usd_bn), coverage,
+                   given(params.loading))
 
     def cover_cost_per_usd(self, portfolio: Portfolio, rate: float, failure_factor: float = 1.0) -> float:
         """Its loading on the expected claims it covers, PV per $ of equity: λ·Σ w·p·(1 − R)·c·e^(−r·b).

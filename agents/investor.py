@@ -19,6 +19,7 @@ import numpy as np
 
 from agents.contract import Actor
 from negotiation.issues import Package
+from negotiation.scenario import InvestorParams, given
 
 if TYPE_CHECKING:
     from negotiation.scenario import Spec
@@ -55,11 +56,11 @@ class Investor(Actor):
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Investor:
         """From ``agents.<key>``."""
-        p = spec.agents[key]
+        p = spec.table(key, InvestorParams)
         trade = model.trade
         cut = 0.0 if trade is None else trade.threat_rate - trade.floor_rate
-        return cls(model, key, p.name, p.committed_usd_bn, p.margin_per_usd, p.principal_parts_share, cut,
-                   p.principal_parts_margin)
+        return cls(model, key, p.name, given(p.committed_usd_bn), given(p.margin_per_usd),
+                   given(p.principal_parts_share), cut, given(p.principal_parts_margin))
 
     def cost_saving(self, relief_fraction: Any) -> Any:
         """σ(x): the saving per $ of capex from relief on the principal's parts and tools it buys."""

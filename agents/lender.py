@@ -19,6 +19,7 @@ import mesa
 from agents.contract import Actor
 from negotiation.economics import Portfolio
 from negotiation.issues import Package, Response
+from negotiation.scenario import LenderParams, given
 
 if TYPE_CHECKING:
     from agents.bargaining import BeliefErrors
@@ -93,10 +94,11 @@ class Lender(Actor):
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Lender:
         """From ``agents.<key>`` and the deal's profit streams; it buys cover from the scenario's insurer."""
-        params = spec.agents[key]
+        params = spec.table(key, LenderParams)
         insurer = model.insurers[0] if model.insurers else None
-        return cls(model, key, params.name, params.cost_of_funds_per_year, params.required_margin_per_year,
-                   model.portfolio, model.equity_usd_bn, insurer, params.state_backing_usd_bn)
+        return cls(model, key, params.name, given(params.cost_of_funds_per_year),
+                   given(params.required_margin_per_year), model.portfolio, model.equity_usd_bn, insurer,
+                   params.state_backing_usd_bn)
 
     def terms_seen_with(self, margin_factor: float, failure_factor: float) -> LenderTerms:
         """Its hurdle and cover cost as someone whose beliefs scale its margin and the failure rate sees them."""

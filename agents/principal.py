@@ -27,6 +27,7 @@ from agents.frontier import Plane, as_planes
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package, Response
+from negotiation.scenario import PrincipalParams, given
 
 if TYPE_CHECKING:
     from negotiation.scenario import Spec
@@ -72,7 +73,7 @@ class PrincipalPreferences:
         r = self.discount_rate_per_year
         later = discount(r, t)
         whole, after = self.portfolio.principal_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
-        relief0, relief_slope = (self.trade.relief_parts(list(self.cost_weights), r, t)  # type: ignore[union-attr]
+        relief0, relief_slope = (self.trade.relief_parts(list(self.cost_weights), r, t)
                                  if self.trade is not None else (0.0 * later, 0.0 * later))
         keep = 1.0 - self.outside_option_share
         parts0, parts1 = self.parts_income_usd_bn(0.0), self.parts_income_usd_bn(1.0)
@@ -127,7 +128,7 @@ class Principal(Government):
         Its ratifiers (the scenario's lenders and insurer, seated before it) fix the highest US share it
         can sign; it opens at the deal's opening share (capped at that limit) with all the relief.
         """
-        params, deal = spec.agents[key], spec.deal
+        params, deal = spec.table(key, PrincipalParams), spec.deal
         ratifiers = [*model.lenders, *model.insurers]
         fundable = fundable_share_of(model.lenders, model.insurers, model.unit_surplus)
         if model.unit_surplus:
@@ -139,16 +140,17 @@ class Principal(Government):
             if trade is not None and deal.relief_value_basis == "article":  # full relief worth the article's figure
                 full = sum(w * (g.rate_without_deal - trade.floor_rate) for w, g in zip(weights, trade.goods,
                                                                                        strict=True))
-                weights = tuple(w * deal.tariff_relief_max_usd_bn_per_year / full for w in weights)
-            r = params.discount_rate_per_year
+                weights = tuple(w * given(deal.tariff_relief_max_usd_bn_per_year) / full for w in weights)
+            r = given(params.discount_rate_per_year)
             own = model.portfolio.own_investment_value(r)
             preferences = PrincipalPreferences(
                 round_years=model.round_years, discount_rate_per_year=r, equity_usd_bn=model.equity_usd_bn,
-                outside_option_share=params.outside_option_share, headline_cost_usd_bn=params.headline_cost_usd_bn,
+                outside_option_share=given(params.outside_option_share),
+                headline_cost_usd_bn=params.headline_cost_usd_bn,
                 trade=trade, cost_weights=weights, portfolio=model.portfolio,
                 parts_income_usd_bn=model.parts_income_usd_bn,
                 disagreement=model.equity_usd_bn * max(0.0, own - 1.0))
-            opening_share = deal.japan_opening_us_share
+            opening_share = given(deal.japan_opening_us_share)
         opening = Package(max(min(opening_share, fundable), 0.0), 1.0 if model.relief_at_stake else 0.0)
         return cls(model, key, params.name, preferences, opening, params.concession_beta,
                    params.currency, params.currency_per_usd, ratifiers, fundable)

@@ -18,7 +18,7 @@ knows about Mesa or about any one actor; the actors in ``agents/`` build their p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,10 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
     0.0
     """
     if type(start_years) is float and type(end_years) is float:  # one date pair: plain floats, same formula
-        a, b = start_years, max(start_years, end_years)
+        lo, hi = start_years, max(start_years, end_years)
         if rate_per_year <= 1e-12:
-            return b - a
-        return math.exp(-rate_per_year * a) * -math.expm1(-rate_per_year * (b - a)) / rate_per_year
+            return hi - lo
+        return math.exp(-rate_per_year * lo) * -math.expm1(-rate_per_year * (hi - lo)) / rate_per_year
     a, b = np.asarray(start_years, dtype=float), np.asarray(end_years, dtype=float)
     b = np.maximum(a, b)
     if rate_per_year <= 1e-12:  # a rate this small discounts nothing measurable
@@ -137,9 +137,9 @@ class Portfolio:
 
     classes: tuple[ProfitStreams, ...]
     weights: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_memo", {})  # values at signing, by side and discount rate
+    # values at signing, by side and discount rate: not part of the portfolio's identity
+    _memo: dict[tuple[str, float], tuple[float, float]] = field(default_factory=dict, init=False, repr=False,
+                                                                compare=False)
 
     def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
         """Per $ of equity: the counterpart's PV of its phase-1 part, and of the whole post-recoup flow.
@@ -165,7 +165,7 @@ class Portfolio:
     def _at_signing(self, side: str, rate_per_year: float) -> tuple[float, float]:
         """:meth:`us_values` or :meth:`principal_values` for a deal signed now, memoised by rate."""
         key = (side, rate_per_year)
-        memo = self._memo  # type: ignore[attr-defined]
+        memo = self._memo
         if key not in memo:
             first, after = 0.0, 0.0
             for w, c in zip(self.weights, self.classes, strict=True):
@@ -176,7 +176,7 @@ class Portfolio:
                     first += w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year))
                 after += w * a
             memo[key] = (float(first), float(after))
-        return memo[key]  # type: ignore[no-any-return]
+        return memo[key]
 
     def own_investment_value(self, rate_per_year: float) -> float:
         """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal."""

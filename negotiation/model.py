@@ -34,7 +34,7 @@ from agents.principal import Principal
 from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, Point, RunResult
-from negotiation.scenario import Spec, with_overrides
+from negotiation.scenario import CounterpartParams, Spec, given, with_overrides
 from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
 _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
@@ -73,7 +73,7 @@ class NegotiationModel(mesa.Model):
         self.outcome = "running"
         self._solution: GameSolution | None = None
         self._digest: str | None = None
-        self._derived: dict[Any, Any] = spec.__pydantic_private__["_derived"]  # the scenario's own cache
+        self._derived: dict[Any, Any] = spec._derived  # the scenario's own cache, read once (a private attribute)
         first = spec.first_proposer
         self._proposers = (spec.other_government(first), first)  # who proposes in even and odd rounds
         self._deal_economics()
@@ -106,30 +106,31 @@ class NegotiationModel(mesa.Model):
         self.equity_usd_bn = 0.0
         if self.unit_surplus:
             return
-        self.equity_usd_bn = deal.fund_usd_bn * deal.equity_fraction  # type: ignore[operator]
+        self.equity_usd_bn = given(deal.fund_usd_bn) * given(deal.equity_fraction)
         cached = self._derived.get("economics")
         if cached is not None:  # the scenario's economics do not depend on the seed
             self.trade, self.portfolio = cached
             return
         if deal.tariff_threat:
-            goods = deal.goods.values()  # type: ignore[union-attr]
+            goods = given(deal.goods).values()
+            threat, floor = given(deal.threat_rate), given(deal.floor_rate)
             # a deal's all-in rate never exceeds what a good would pay without it (an unthreatened good keeps
             # its rate): the bargained range tops out at the threat or at the lowest such rate
-            top = min([deal.threat_rate, *(g.rate_during_talks for g in goods if not g.threatened)])  # type: ignore[type-var]
+            top = min([threat, *(g.rate_during_talks for g in goods if not g.threatened)])
             self.trade = TradeTerms(
                 goods=tuple(Goods(g.exports_usd_bn_per_year, g.rate_during_talks,
-                                  deal.threat_rate if g.threatened else g.rate_during_talks,  # type: ignore[arg-type]
-                                  g.exporters_share_of_duty) for g in deal.goods.values()),  # type: ignore[union-attr]
-                threat_rate=max(top, deal.floor_rate), floor_rate=deal.floor_rate,  # type: ignore[arg-type,type-var]
-                threat_effective_years=deal.talks_deadline_years,  # type: ignore[arg-type]
-                regime_end_years=deal.relief_life_years,  # type: ignore[arg-type]
-                trade_elasticity=deal.trade_elasticity, exporters_margin=deal.exporters_margin)  # type: ignore[arg-type]
-        classes = deal.projects.values()  # type: ignore[union-attr]
+                                  threat if g.threatened else g.rate_during_talks,
+                                  g.exporters_share_of_duty) for g in goods),
+                threat_rate=max(top, floor), floor_rate=floor,
+                threat_effective_years=given(deal.talks_deadline_years),
+                regime_end_years=given(deal.relief_life_years),
+                trade_elasticity=given(deal.trade_elasticity), exporters_margin=given(deal.exporters_margin))
+        classes = given(deal.projects).values()
         total = sum(c.weight for c in classes)
         self.portfolio = Portfolio(
             tuple(ProfitStreams.of(c.cash_yield_per_year, c.build_years, c.life_years, c.failure_probability,
-                                   c.recovery_fraction, deal.two_phase, deal.phase1_us_share,  # type: ignore[arg-type]
-                                   deal.recoup_rate_per_year) for c in classes),  # type: ignore[arg-type]
+                                   c.recovery_fraction, deal.two_phase, given(deal.phase1_us_share),
+                                   given(deal.recoup_rate_per_year)) for c in classes),
             tuple(c.weight / total for c in classes))
         self._derived["economics"] = (self.trade, self.portfolio)
 
@@ -154,8 +155,8 @@ class NegotiationModel(mesa.Model):
         if self.unit_surplus or not self.spec.protocol.no_retraction:
             return 0.0, 1.0
         spec = self.spec
-        low = min(spec.deal.japan_opening_us_share, 1.0)  # type: ignore[type-var]
-        high = spec.agents[spec.governments[0]].opening_us_share  # type: ignore[union-attr]
+        low = min(given(spec.deal.japan_opening_us_share), 1.0)
+        high = spec.table(spec.governments[0], CounterpartParams).opening_us_share
         return min(low, high), high
 
     def _seat_actors(self) -> None:
@@ -326,9 +327,10 @@ class NegotiationModel(mesa.Model):
         equilibrium = distance = None
         if solve:
             sol = self.solve()
-            points = [None if p is None else self.point(p.us_profit_share, p.relief_fraction)
-                      for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)]
-            equilibrium = Equilibrium(sol.concept, *points, spe_round=sol.spe.round if sol.spe else None,
+            spe, nash, ks = (None if p is None else self.point(p.us_profit_share, p.relief_fraction)
+                             for p in (sol.spe, sol.nash, sol.kalai_smorodinsky))
+            equilibrium = Equilibrium(sol.concept, spe=spe, nash=nash, kalai_smorodinsky=ks,
+                                      spe_round=sol.spe.round if sol.spe else None,
                                       spe_tariff_rate=(self.tariff_rate(Package(sol.spe.us_profit_share,
                                                                                 sol.spe.relief_fraction))
                                                        if sol.spe else None))
@@ -340,7 +342,7 @@ class NegotiationModel(mesa.Model):
             # the principal's yearly loss, once recouped, from conceding beyond its opening (docs/FACTS.md
             # akazawa-loss: "at most a couple of tens of billions of yen" a year is the figure to hold it to)
             yearly_profit = self.portfolio.yearly_profit() * self.equity_usd_bn
-            loss = (pkg.us_profit_share - deal.japan_opening_us_share) * yearly_profit  # type: ignore[operator]
+            loss = (pkg.us_profit_share - given(deal.japan_opening_us_share)) * yearly_profit
             if principal.currency_per_usd is not None:
                 local = loss * principal.currency_per_usd
             t = self.round_dates[self.agreement_round - 1]
@@ -360,6 +362,6 @@ class NegotiationModel(mesa.Model):
             utilities=utilities, actor_names={a.key: a.name for a in self.actors()},
             discounts={k: g.preferences.per_round_discount() for k, g in self.governments.items()},
             fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
-            recoup_years=self.portfolio.recoup_years() if two_phase else None,  # type: ignore[union-attr]
+            recoup_years=self.portfolio.recoup_years() if two_phase and self.portfolio is not None else None,
             concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
             distance_to_equilibrium=distance, measures=extra)

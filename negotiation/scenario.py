@@ -47,6 +47,31 @@ class _Table(_Strict):
         return [k for k, v in self if v is None and k not in self.optional]
 
 
+def given[T](value: T | None, key: str = "a required key") -> T:
+    """A value the validation has checked is given (see :meth:`_Table.missing`): the same value, not ``None``.
+
+    Required numbers are declared ``float | None`` so that a table may leave them out until it is used;
+    a validated :class:`Spec` has them. This narrows such a value for the code that reads it.
+
+    Args:
+        value: the value read from a validated table.
+        key: what it is, for the message.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        RuntimeError: it is ``None`` (a program error: the table was not validated, or not for this use).
+
+    >>> given(0.2)
+    0.2
+
+    """
+    if value is None:
+        raise RuntimeError(f"{key} is None in a validated scenario (a program error, not the scenario's)")
+    return value
+
+
 class Goods(_Strict):
     """One group of the principal's exports (``[deal.goods.<name>]``) and what it pays without a deal."""
 
@@ -252,14 +277,16 @@ class Spec(_Strict):
             if not low <= n <= high:
                 want = "exactly one" if low == high else f"at most {high}"
                 raise ValueError(f"agents: {want} actor with role = {role!r} is needed, found {n}")
-        tables: list[tuple[str, _Table]] = [(f"agents.{key}", table) for key, table in self.agents.items()]
-        if self.deal.kind == "package":
+        package = self.deal.kind == "package"
+        tables: list[tuple[str, _Table]] = [(f"agents.{key}", table) for key, table in self.agents.items()
+                                            if package or table.role not in ("counterpart", "principal")]
+        if package:
             tables.insert(0, ("deal", self.deal))
         else:  # the unit game needs only the governments' discount factors
-            for key in self.governments:
-                if self.agents[key].discount is None:  # type: ignore[union-attr]
+            counterpart, principal = self.government_tables
+            for key, discount in zip(self.governments, (counterpart.discount, principal.discount), strict=True):
+                if discount is None:
                     raise ValueError(f"a unit_surplus game needs agents.{key}.discount")
-            tables = [(w, t) for w, t in tables if t.role not in ("counterpart", "principal")]  # type: ignore[attr-defined]
         for where, table in tables:
             missing = table.missing()
             if missing:
@@ -271,17 +298,46 @@ class Spec(_Strict):
                                  f"({', '.join(self.governments)})")
         return self
 
+    def table[T: _ActorTable](self, key: str, kind: type[T]) -> T:
+        """The table ``agents.<key>``, as the role's table the caller expects.
+
+        Args:
+            key: the actor's key.
+            kind: its table's class (:class:`CounterpartParams`, :class:`PrincipalParams`, ...).
+
+        Returns:
+            The table.
+
+        Raises:
+            KeyError: there is no actor ``key``.
+            TypeError: the actor has another role (a program error, not the scenario's).
+
+        >>> load_scenario().table("us", CounterpartParams).role
+        'counterpart'
+
+        """
+        table = self.agents[key]
+        if not isinstance(table, kind):
+            raise TypeError(f"agents.{key} has role {table.role!r}, not the {kind.__name__} table asked for")
+        return table
+
     def keys_of(self, role: str) -> tuple[str, ...]:
         """The keys of the actors with ``role``, in file order."""
         cache = self._derived.setdefault("keys_of", {})
         if role not in cache:
             cache[role] = tuple(key for key, table in self.agents.items() if table.role == role)
-        return cache[role]  # type: ignore[no-any-return]
+        return cache[role]
 
     @property
     def governments(self) -> tuple[str, str]:
         """The keys of the counterpart and the principal."""
         return self.keys_of("counterpart")[0], self.keys_of("principal")[0]
+
+    @property
+    def government_tables(self) -> tuple[CounterpartParams, PrincipalParams]:
+        """The tables of the counterpart and the principal (in the order of :attr:`governments`)."""
+        counterpart, principal = self.governments
+        return self.table(counterpart, CounterpartParams), self.table(principal, PrincipalParams)
 
     def government(self, who: str) -> str:
         """An actor key for ``who``, given as a government's key or as its role."""

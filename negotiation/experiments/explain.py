@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from negotiation.scenario import Spec, spec_from_dict
+from negotiation.scenario import Spec, given, spec_from_dict
 
 Edit = Callable[[dict[str, Any], Spec], None]
 
@@ -34,14 +34,14 @@ def _set(table: str, key: str, value: Any) -> Edit:
 
 def _common_patience(data: dict[str, Any], spec: Spec) -> None:
     """Both governments discount at the same rate (the mean of the two; the unit game: the geometric mean δ)."""
-    keys = spec.governments
+    counterpart, principal = spec.government_tables
     if spec.deal.kind == "unit_surplus":
-        common = statistics.geometric_mean(spec.agents[k].discount for k in keys)  # type: ignore[union-attr]
+        common = statistics.geometric_mean((given(counterpart.discount), given(principal.discount)))
         field = "discount"
     else:
-        common = statistics.fmean(spec.agents[k].discount_rate_per_year for k in keys)  # type: ignore[union-attr]
+        common = statistics.fmean((given(counterpart.discount_rate_per_year), given(principal.discount_rate_per_year)))
         field = "discount_rate_per_year"
-    for key in keys:
+    for key in spec.governments:
         data["agents"][key][field] = common
 
 

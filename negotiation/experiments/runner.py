@@ -560,7 +560,7 @@ def sweep(sweep_file: str | Path | Sweep, out: str | Path | None = None, *, work
 
     """
     spec = sweep_file if isinstance(sweep_file, Sweep) else load_sweep(sweep_file, max_runs=max_runs)
-    kwargs = {"workers": workers, "scheduler": scheduler, "traces": traces, "progress": progress}
+    kwargs: dict[str, Any] = {"workers": workers, "scheduler": scheduler, "traces": traces, "progress": progress}
     if out is not None:
         return read_runs(execute(spec, out, resume=resume, overwrite=overwrite, **kwargs).path)
     with tempfile.TemporaryDirectory(prefix="chipdeal-sweep-") as tmp:

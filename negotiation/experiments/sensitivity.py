@@ -394,7 +394,8 @@ def plot_ofat(frame: pd.DataFrame, spec: SensitivitySpec, path: Path) -> Path:
         points = range(j * per_input, (j + 1) * per_input)
         sub = frame[frame["point"].isin(points)]
         g = sub.groupby(key)["us_profit_share"]
-        xs = np.array(sorted(g.groups))
+        levels: list[Any] = list(g.groups)  # the input's values (pandas types group keys as Hashable)
+        xs = np.array(sorted(levels))
         ax.fill_between(xs, g.min().reindex(xs), g.max().reindex(xs), color="#1f5fa8", alpha=0.2,
                         label="range over seeds")
         ax.plot(xs, g.median().reindex(xs), "o-", color="#1f5fa8", label="median")
@@ -507,7 +508,7 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
         if spec.method == "ofat":
             plot_ofat(frame, spec, out / "ofat.png")
             pictures.append("ofat.png")
-            table, notes = pd.DataFrame(), []
+            table, notes = pd.DataFrame(), list[str]()
         else:
             outputs = point_outputs(frame, study.sweep.n_points)
             table, notes = analyse(spec, study.design, outputs)

@@ -101,7 +101,7 @@ def code_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for package in (negotiation, agents):
-        root = Path(package.__file__).resolve().parent
+        root = Path(package.__path__[0]).resolve()
         for path in sorted(root.rglob("*.py")):
             digest.update(f"{package.__name__}/{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
@@ -550,7 +550,7 @@ class Store:
 
     def _valid_runs_parts(self) -> list[tuple[int, Path]]:
         """The runs parts by name (first run id, path), in order; their contents are checked by the caller."""
-        out = []
+        out: list[tuple[int, Path]] = []
         if not self.parts.is_dir():
             return out
         for name in sorted(os.listdir(self.parts)):
