@@ -227,9 +227,9 @@ def box_frontier(own: Plane, opponent: Plane, box: Box) -> Frontier:
     a0, a1, a2 = own
     b0, b1, b2 = opponent
     corners = [(s_lo, x_lo), (s_hi, x_lo), (s_lo, x_hi), (s_hi, x_hi)]
-    if s_hi - s_lo <= ACCEPT_TOLERANCE:
-        corners = corners[::2]
-    if x_hi - x_lo <= ACCEPT_TOLERANCE:
+    if s_hi - s_lo <= 0.0:  # a box of no width in a term has one end there (as in plane_chain); a narrow one
+        corners = corners[::2]  # keeps both, for the other side may gain across it
+    if x_hi - x_lo <= 0.0:
         corners = corners[:2] if len(corners) == 4 else corners[:1]
     s = [c[0] for c in corners]
     x = [c[1] for c in corners]
