@@ -219,8 +219,9 @@ class Government(Actor):
             if proposing:  # offer the opponent its value of the next round, keep the best rest if it beats waiting
                 need, top = value_opp, len(xs) - 1
                 if need <= xs[top] + tol:
+                    gets = need  # what the opponent gets from the offer: its value of waiting, or more at an end
                     if need <= xs[0] or top == 0:
-                        best, found = ys[0], (ids[0], ids[0], 0.0)
+                        best, found, gets = ys[0], (ids[0], ids[0], 0.0), xs[0]
                     else:
                         j = 1
                         while j < top and xs[j] < need:
@@ -229,14 +230,15 @@ class Government(Actor):
                         w = 1.0 if w > 1.0 else w
                         best, found = ys[j - 1] + w * (ys[j] - ys[j - 1]), (ids[j - 1], ids[j], w)
                     if best >= value_own - tol:
-                        value_own = best
+                        value_own, value_opp = best, gets
                         where[t] = found
             else:  # the opponent offers this government its value of the next round, if that beats waiting
                 need = value_own
                 if need <= ys[0] + tol:  # own utility falls along the chain: walk it from its own best end
                     k = len(ys) - 1
+                    gets = need  # what this government gets from the opponent's offer
                     if need <= ys[k] or k == 0:
-                        best = xs[k]
+                        best, gets = xs[k], ys[k]
                     else:
                         while k > 1 and ys[k - 1] < need:
                             k -= 1
@@ -244,7 +246,7 @@ class Government(Actor):
                         w = 1.0 if w > 1.0 else w
                         best = xs[k] + w * (xs[k - 1] - xs[k])
                     if best >= value_opp - tol:
-                        value_opp = best
+                        value_opp, value_own = best, gets
             plan[t] = value_own
             proposing = not proposing
         self._plan, self._where, self._targets, self._plan_box = plan, where, {}, box

@@ -555,8 +555,11 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     elif loss is not None:
         local = result.concession_loss_local_bn_per_year
         shown = "" if local is None or result.currency == "USD" else f" ≈ {money_in(result.currency, local)}"
+        never = result.measures.get("never_recoups_fraction")
+        caveat = (" (at these yields no project class recoups within its life, so that phase never starts)"
+                  if never is not None and never >= 1.0 else "")
         print(f"{names[principal.key]}'s yearly loss from conceding beyond its {opening:.0%} opening, once "
-              f"recouped: ${loss:.2f}bn{shown} a year.")
+              f"recouped: ${loss:.2f}bn{shown} a year{caveat}.")
 
 
 PRIMARY_OUTCOMES = ("us_profit_share", "tariff_relief_usd_bn_per_year")  # listed first; the rest in JSON order

@@ -318,6 +318,12 @@ class NegotiationModel(mesa.Model):
         """A package in the terms a user reads."""
         return Point(share, self.relief_usd_bn_per_year(Package(share, relief_fraction)))
 
+    def _recoup_years(self) -> float | None:
+        """The equity-weighted recoup date after signing; ``None`` when no class recoups within its life."""
+        if self.portfolio is None or self.portfolio.never_recoups() >= 1.0:
+            return None
+        return self.portfolio.recoup_years()
+
     def result(self, solve: bool = True) -> RunResult:
         """The run's outcome, each actor's utility (PV $bn gain over no deal) and, with ``solve``, the equilibrium."""
         pkg = self.agreement
@@ -358,10 +364,10 @@ class NegotiationModel(mesa.Model):
             scenario=self.spec.name, scenario_hash=self.scenario_hash(), seed=self.seed_value,
             agreed=pkg is not None, outcome=self.outcome, steps=self.steps, deadline_rounds=self.max_rounds,
             package=pkg, tariff_relief_usd_bn_per_year=self.relief_usd_bn_per_year(pkg) if pkg else None,
-            us_profit_share_before_recoup=deal.phase1_us_share if two_phase else None,
+            us_profit_share_before_recoup=deal.phase1_us_share if two_phase and pkg is not None else None,
             utilities=utilities, actor_names={a.key: a.name for a in self.actors()},
             discounts={k: g.preferences.per_round_discount() for k, g in self.governments.items()},
             fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
-            recoup_years=self.portfolio.recoup_years() if two_phase and self.portfolio is not None else None,
+            recoup_years=self._recoup_years() if two_phase and pkg is not None else None,
             concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
             distance_to_equilibrium=distance, measures=extra)

@@ -111,8 +111,8 @@ class RunResult:
         out: dict[str, Any] = {
             "scenario": self.scenario, "scenario_hash": self.scenario_hash, "seed": self.seed,
             "agreed": self.agreed, "outcome": self.outcome, "steps": self.steps,
-            "deadline_rounds": self.deadline_rounds, "us_profit_share": self.us_profit_share,
-            "tariff_relief_usd_bn_per_year": self.tariff_relief_usd_bn_per_year,
+            "deadline_rounds": self.deadline_rounds, "us_profit_share": clean(self.us_profit_share),
+            "tariff_relief_usd_bn_per_year": clean(self.tariff_relief_usd_bn_per_year),
             "utilities": {k: clean(v) for k, v in self.utilities.items()},
             "actors": dict(self.actor_names), "currency": self.currency,
             "discounts": {k: clean(v) for k, v in self.discounts.items()},
@@ -121,7 +121,7 @@ class RunResult:
         if self.equilibrium is not None:
             out["equilibrium"] = self.equilibrium.to_json()
         if self.us_profit_share_before_recoup is not None:
-            out["us_profit_share_before_recoup"] = self.us_profit_share_before_recoup
+            out["us_profit_share_before_recoup"] = clean(self.us_profit_share_before_recoup)
         optional = {"recoup_years": self.recoup_years,
                     "concession_loss_usd_bn_per_year": self.concession_loss_usd_bn_per_year,
                     "concession_loss_local_bn_per_year": self.concession_loss_local_bn_per_year,

@@ -220,7 +220,9 @@ class Protocol(_Strict):
     belief_noise: float = Field(0.0, ge=0, le=2)
     concession_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: the rounds to the talks' deadline
     no_retraction: bool = True  # a government never asks more than it already asked (its opening bounds it)
-    breakdown_hazard_per_year: float = Field(0.0, ge=0, le=50)  # the talks end without a deal at this rate
+    # the yearly risk that a refusal ends the talks for good, in each side's expectations (Binmore, Rubinstein &
+    # Wolinsky 1986): it sets how much waiting is worth; a simulated run itself ends only at the deadline
+    breakdown_hazard_per_year: float = Field(0.0, ge=0, le=50)
     collect_data: bool = True
 
 

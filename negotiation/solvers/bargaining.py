@@ -418,11 +418,12 @@ def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tu
     ``frontiers[k]`` is round k + 1's Pareto frontier, vertices ordered by u1 ascending, utilities already
     valued at the talks' start (so no discount factor appears). Backward from the deadline (both get ``d``
     after it): the proposer offers the responder its value of the next round and keeps the best frontier
-    payoff consistent with that, if that beats waiting. With a breakdown risk (Binmore, Rubinstein & Wolinsky
-    1986), a refusal is followed by the next round only with probability ``survival`` and by ``d`` otherwise,
-    so a responder's value of refusing is d + survival·(v − d). Returns the equilibrium agreement as
-    (round, vertex i, λ, u1, u2): the first round whose proposer offers rather than waits (the point lies a
-    fraction λ of the way from vertex i to i + 1); ``None`` if no round agrees.
+    payoff consistent with that, if that beats waiting; where even the proposer's best point gives the
+    responder more than that, the responder's value is what that point gives it. With a breakdown risk
+    (Binmore, Rubinstein & Wolinsky 1986), a refusal is followed by the next round only with probability
+    ``survival`` and by ``d`` otherwise, so a responder's value of refusing is d + survival·(v − d). Returns
+    the equilibrium agreement as (round, vertex i, λ, u1, u2): the first round whose proposer offers rather
+    than waits (the point lies a fraction λ of the way from vertex i to i + 1); ``None`` if no round agrees.
 
     >>> u = np.linspace(0, 1, 2)
     >>> rounds = [(u * 0.9 ** k, (1 - u) * 0.9 ** k) for k in range(400)]  # δ = 0.9 each
@@ -446,8 +447,9 @@ def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tu
         if need > xs[-1] + 1e-12:
             continue
         j = int(np.searchsorted(xs, need))
+        gets = need  # the responder gets its value of waiting, or more where even the proposer's best gives more
         if j == 0:
-            best, vi, lam = float(ys[0]), int(order[0]), 0.0
+            best, vi, lam, gets = float(ys[0]), int(order[0]), 0.0, float(xs[0])
         else:
             j = min(j, xs.size - 1)
             span = xs[j] - xs[j - 1]
@@ -456,7 +458,7 @@ def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tu
             a, b = int(order[j - 1]), int(order[j])  # neighbours along the frontier
             vi, lam = (a, w) if a < b else (b, 1.0 - w)
         if best >= wait - 1e-9:
-            values[p] = best
+            values[p], values[r] = best, gets
             offers[k] = (vi, lam, values[0], values[1])
     if not offers:
         return None

@@ -1,10 +1,16 @@
 """The frontier seam against its oracle: the exact box frontier equals the frontier of a fine grid of packages."""
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import spe_by_brute_force
 
-from agents.frontier import Frontier, box_frontier, grid_frontier
+from agents.frontier import Frontier, box_frontier, grid_frontier, plane_chain
+from negotiation.model import NegotiationModel
+from negotiation.scenario import load_scenario
 
 coef = st.one_of(st.just(0.0), st.floats(-50.0, -1e-3), st.floats(1e-3, 50.0))  # no float-noise slopes
 unit = st.floats(0.0, 1.0)
@@ -64,3 +70,31 @@ def test_the_plane_chain_is_the_general_corner_chain(own, opp, a, b, c, d):
         for x, y in zip(f.opponent_values, f.own_values, strict=True):
             located = g.locate(x)
             assert located is not None and abs(located[0] - y) <= 1e-9 * scale
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(coef, coef, coef), st.tuples(coef, coef, coef), st.floats(0.9, 1.0), st.floats(0.9, 1.0),
+       st.floats(-1.0, 1.0), st.floats(-1.0, 1.0))
+def test_a_governments_plan_is_backward_induction_on_its_dated_frontiers(own, opp, decay_own, decay_opp, c_own, c_opp):
+    """The plan's value of round 1 equals brute-force backward induction on the same dated frontiers: where even
+    the proposer's best package gives the responder more than its value of waiting, the responder gets that."""
+    m = NegotiationModel(load_scenario(Path(__file__).resolve().parents[2] / "runs" / "baseline.toml",
+                                       ["protocol.information=complete"]), rng=0, collect_data=False)
+    gov = m.counterpart
+    d_own, d_opp = gov.preferences.disagreement, gov.opponent_preferences.disagreement
+    box = (0.2, 0.8, 0.0, 1.0)
+    rounds = m.max_rounds
+    gov._own_planes = [(d_own + (c_own + own[0]) * decay_own**k, own[1] * decay_own**k, own[2] * decay_own**k)
+                       for k in range(rounds)]
+    gov._opponent_planes = [(d_opp + (c_opp + opp[0]) * decay_opp**k, opp[1] * decay_opp**k,
+                             opp[2] * decay_opp**k) for k in range(rounds)]
+    gov.box = lambda: box
+    gov._forget()
+    plan = gov.plan()
+    frontiers = []
+    for k in range(rounds):
+        xs, ys, _ = plane_chain(gov._own_planes[k], gov._opponent_planes[k], box)
+        frontiers.append((np.array(ys[::-1]), np.array(xs[::-1])))  # (own, opponent), own ascending
+    first = 0 if m.proposer_in(1) == gov.key else 1
+    _, _, values = spe_by_brute_force(frontiers, (d_own, d_opp), first, m.survival)
+    assert plan[1] == pytest.approx(values[0], abs=1e-7 * (1 + max(map(abs, (*own, *opp, c_own, c_opp)))))

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from hypothesis import given
+from oracles import spe_by_brute_force
 from strategies import unit_discounts
 
 from negotiation.solvers import bargaining as eq
@@ -162,3 +163,19 @@ def test_a_proposer_who_gains_by_waiting_delays_the_equilibrium_agreement():
     rounds = [(u * 0.1, (1 - u) * 0.1), (u, 1 - u)]  # round 1's pie is a tenth of round 2's: nobody offers in 1
     out = eq.spe_on_dated_frontiers(rounds, (0.0, 0.0))
     assert out[0] == 2 and out[3] == pytest.approx(0.0) and out[4] == pytest.approx(1.0)  # player 2 takes all
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1.0, 1.0), st.floats(0.1, 2.0), st.floats(0.1, 2.0)), min_size=1, max_size=6),
+       st.floats(-0.5, 0.5), st.floats(-0.5, 0.5), st.sampled_from([0, 1]), st.floats(0.5, 1.0))
+def test_dated_spe_agrees_with_brute_force_backward_induction(rounds, d1, d2, first, survival):
+    """Each round's frontier is a segment from (a, a + h2) to (a + h1, a): the responder's value of waiting may
+    lie below what even the proposer's best point gives it, and then the responder's value is that point's."""
+    frontiers = [(np.array([a, a + h1]), np.array([a + h2, a])) for a, h1, h2 in rounds]
+    out = eq.spe_on_dated_frontiers(frontiers, (d1, d2), first=first, survival=survival)
+    agreed, values, _ = spe_by_brute_force(frontiers, (d1, d2), first, survival)
+    if out is None:
+        assert agreed is None
+    else:
+        assert out[0] == agreed and out[3] == pytest.approx(values[0], abs=1e-9) and out[4] == pytest.approx(
+            values[1], abs=2e-3)
