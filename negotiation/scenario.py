@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
 MAX_ROUNDS = 10_000  # the longest negotiation a scenario may ask for (given or derived)
+MAX_DISCOUNT_RATE_PER_YEAR = 50.0  # a per-round discount factor may not imply a yearly rate above this
 
 
 class ScenarioError(ValueError):
@@ -149,7 +150,9 @@ class CounterpartParams(_ActorTable):
     name: str = "counterpart government"
     optional: ClassVar[tuple[str, ...]] = ("discount",)
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
-    discount: float | None = Field(None, gt=0, lt=1)  # per round: the unit game's stationary patience
+    # per round: the unit game's stationary patience; in the package game, where given, it sets
+    # discount_rate_per_year = −ln(discount)·12 / protocol.round_months
+    discount: float | None = Field(None, gt=0, lt=1)
     opening_us_share: float = Field(1.0, ge=0, le=1)  # its public demand for the post-recoup share
     onshore_value_per_usd: float | None = Field(None, ge=0, le=10)
     headline_value_usd_bn: float = Field(0.0, ge=0, le=10_000)  # value of announcing the whole share, PV $bn
@@ -280,6 +283,18 @@ class Spec(_Strict):
                 want = "exactly one" if low == high else f"at most {high}"
                 raise ValueError(f"agents: {want} actor with role = {role!r} is needed, found {n}")
         package = self.deal.kind == "package"
+        if package:  # a per-round discount factor, where given, is the government's patience: it sets the rate
+            round_years = self.protocol.round_months / 12.0
+            for key in self.governments:
+                params = self.agents[key]
+                discount = getattr(params, "discount", None)
+                if discount is not None:
+                    rate = -math.log(discount) / round_years
+                    if rate > MAX_DISCOUNT_RATE_PER_YEAR:
+                        raise ValueError(f"agents.{key}.discount = {discount:g} a round of "
+                                         f"{self.protocol.round_months:g} months is a discount rate of {rate:.3g} "
+                                         f"a year; at most {MAX_DISCOUNT_RATE_PER_YEAR:g}")
+                    self.agents[key] = params.model_copy(update={"discount_rate_per_year": rate})
         tables: list[tuple[str, _Table]] = [(f"agents.{key}", table) for key, table in self.agents.items()
                                             if package or table.role not in ("counterpart", "principal")]
         if package:

@@ -1,5 +1,6 @@
 """The scenario schema: roles, strict types, bounds, inheritance with `without`, and derived clocks."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,15 @@ def test_the_calendar_derives_the_rounds_and_the_concession_clock():
 def test_a_derived_deadline_obeys_the_cap_on_rounds():
     with pytest.raises(ScenarioError, match="at most 10,000"):
         load_scenario(BASELINE, ["deal.horizon_years=50", "protocol.round_months=0.05"])
+
+
+def test_a_per_round_discount_sets_the_yearly_rate_in_the_package_game():
+    from negotiation.model import NegotiationModel
+
+    spec = load_scenario(BASELINE, ["agents.japan.discount=0.999"])
+    months = spec.protocol.round_months
+    assert spec.agents["japan"].discount_rate_per_year == pytest.approx(-math.log(0.999) * 12 / months)
+    result = NegotiationModel(spec, rng=0, collect_data=False).run(solve=False)
+    assert result.discounts["japan"] == pytest.approx(0.999)  # the factor the run reports is the one given
+    with pytest.raises(ScenarioError, match="discount rate of .* a year; at most"):
+        load_scenario(BASELINE, ["agents.japan.discount=1e-9"])
