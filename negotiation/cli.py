@@ -31,7 +31,15 @@ class UsageError(ScenarioError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are :class:`UsageError` (one line, exit 2 from :func:`main`), with suggestions."""
+    """argparse whose errors are :class:`UsageError` (one line, exit 2 from :func:`main`), with suggestions.
+
+    Abbreviated options are refused (``--replicate`` is not ``--replicates``): a typo gets a suggestion,
+    not a silent guess.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Raise :class:`UsageError` with argparse's message and a suggestion, instead of exiting."""

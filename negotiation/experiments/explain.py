@@ -135,7 +135,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         return "—" if v is None else format(v, fmt)
 
     def delta(v: Any, b: Any, fmt: str) -> str:
-        return "—" if v is None or b is None else format(v - b, "+" + fmt)
+        if v is None or b is None:
+            return "—"
+        shown = format(v - b, "+" + fmt)
+        return shown.replace("-", "+", 1) if float(shown.rstrip("%")) == 0 else shown  # no "−0.0"
 
     lines = ["| mechanism switched off | what that removes | US share | Δ share | tariff | Δ tariff | "
              "duty relief $bn/yr | SPE share | SPE tariff | agreed |",

@@ -85,3 +85,8 @@ def test_no_command_lists_the_commands(cli):
     code, _, err = cli()
     line = one_error_line(err)
     assert code == 2 and "one of run, explain, keys" in line and "chipdeal --help" in line
+
+
+def test_an_abbreviated_option_is_refused_with_a_suggestion_not_taken_as_the_full_one(cli):
+    code, _, err = cli("run", "--replicate", "3")
+    assert code == 2 and "did you mean --replicates?" in err
