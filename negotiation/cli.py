@@ -216,6 +216,15 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_max_runs(exp)
     _add_set(exp)
     exp.add_argument("--json", action="store_true", help="print the rows as JSON")
+    cmp = sub.add_parser("compare", help="two scenarios side by side: outcomes over the same seeds, and the keys "
+                         "that differ")
+    cmp.add_argument("scenario_a", metavar="A", help="scenario TOML")
+    cmp.add_argument("scenario_b", metavar="B", help="scenario TOML")
+    _add_seed(cmp, "first seed (both scenarios run on the same seeds)")
+    cmp.add_argument("--replicates", type=count, default=20, metavar="N",
+                     help="seeds per scenario (default 20): median, 95%% interval, both modes where bimodal")
+    _add_max_runs(cmp)
+    cmp.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     keys = sub.add_parser("keys", aliases=["params"],
                           help="every scenario key: type, unit, allowed range, the scenario's value and its source")
     keys.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
@@ -488,6 +497,39 @@ def _command_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command_compare(args: argparse.Namespace) -> int:
+    """``chipdeal compare A B``: both scenarios over the same seeds, and the keys whose values differ."""
+    from negotiation.compare import compare, rows, value_text
+    from negotiation.keys import display_path
+    from negotiation.scenario import load_scenario
+
+    spec_a, spec_b = load_scenario(args.scenario_a), load_scenario(args.scenario_b)
+    _check_seeds(args.seed, args.replicates)
+    _check_runs(f"--replicates {args.replicates}", 2 * args.replicates, args.max_runs,
+                f"2 scenarios × {args.replicates:,} seeds = ")
+    result = compare(spec_a, spec_b, args.seed, args.replicates)
+    result["a"]["file"], result["b"]["file"] = display_path(args.scenario_a), display_path(args.scenario_b)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print(f"chipdeal compare · A {spec_a.name!r} ({result['a']['file']}) · B {spec_b.name!r} "
+          f"({result['b']['file']}) · {args.replicates} seeds from {args.seed}\n")
+    table = [("outcome (median [95% interval], runs that agreed)", "A", "B"), *rows(result)]
+    _print_columns(table)
+    diffs = result["differences"]
+    print(f"\n{len(diffs)} key(s) differ" + (":" if diffs else " (the two scenarios are set alike)"))
+    if diffs:
+        _print_columns([("key", "A", "B"), *((d["key"], value_text(d["a"]), value_text(d["b"])) for d in diffs)])
+    return 0
+
+
+def _print_columns(table: list[tuple[str, ...]]) -> None:
+    """Rows of text as left-aligned columns, two spaces apart."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
 def _command_keys(args: argparse.Namespace) -> int:
     """``chipdeal keys``: every key of the scenario with its type, unit, range, value and source."""
     from negotiation.keys import describe, display_path, format_keys
@@ -690,7 +732,8 @@ def _command_run(args: argparse.Namespace) -> int:
 COMMANDS = {"run": "_command_run", "explain": "_command_explain", "keys": "_command_keys",
             "params": "_command_keys", "sweep": "_command_sweep", "app": "_command_app",
             "sensitivity": "_command_sensitivity", "report": "_command_report",
-            "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets"}
+            "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets",
+            "compare": "_command_compare"}
 
 
 def _quiet_stdout() -> None:
