@@ -436,9 +436,8 @@ def _command_app(args: argparse.Namespace) -> int:
                 print(f"chipdeal: warning: the page's assets are not cached and the npm registry is unreachable "
                       f"({err}); the page will load them from Solara's CDN if it can", file=sys.stderr)
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(target)
-    print(f"chipdeal app: http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
-    argv = [sys.executable, "-m", "solara", "run", "negotiation.app", "--host", args.host, "--port", str(args.port),
-            "--production", "--no-open"]
+    # the server says on one line when it listens (negotiation/serve.py)
+    argv = [sys.executable, "-m", "negotiation.serve", "--host", args.host, "--port", str(args.port)]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 
