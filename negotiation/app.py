@@ -814,7 +814,8 @@ def Page() -> None:
             session.playing = False
             set_playing(False)
 
-    solara.use_thread(loop, dependencies=[playing, model])
+    # not intrusive: Solara's cancel guard traces every line the thread runs (drawing a round took 3× as long)
+    solara.use_thread(loop, dependencies=[playing, model], intrusive_cancel=False)
 
     solara.Title("chipdeal")
     with solara.AppBar():

@@ -249,7 +249,7 @@ def offers_figure(model: Any) -> Figure:
     ax_share.set_title("Offers over time" + ("" if tariff or model.unit_surplus else " (no tariff at stake)"))
     if ax_share.get_legend_handles_labels()[0]:
         ax_share.legend(loc="lower right", fontsize="small")
-    ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_share.grid(alpha=0.3)
     return fig
 
