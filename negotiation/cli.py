@@ -216,6 +216,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_max_runs(exp)
     _add_set(exp)
     exp.add_argument("--json", action="store_true", help="print the rows as JSON")
+    keys = sub.add_parser("keys", aliases=["params"],
+                          help="every scenario key: type, unit, allowed range, the scenario's value and its source")
+    keys.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
+    _add_set(keys)
+    keys.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     cmp = sub.add_parser("compare", help="two scenarios side by side: outcomes over the same seeds, and the keys "
                          "that differ")
     cmp.add_argument("scenario_a", metavar="A", help="scenario TOML")
@@ -225,11 +230,6 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="seeds per scenario (default 20): median, 95%% interval, both modes where bimodal")
     _add_max_runs(cmp)
     cmp.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    keys = sub.add_parser("keys", aliases=["params"],
-                          help="every scenario key: type, unit, allowed range, the scenario's value and its source")
-    keys.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
-    _add_set(keys)
-    keys.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     sw = sub.add_parser("sweep", help="run a sweep file (grid, Monte Carlo, replicates) in parallel to Parquet")
     sw.add_argument("sweep_file", metavar="SWEEP.toml", help="sweep file (see runs/sweeps/)")
     _batch_options(sw, "output folder (default: runs/out/<sweep name>)")
