@@ -31,7 +31,7 @@ def main() -> None:
                 step = page.get_by_role("button", name="Step")
                 expect(step).to_be_enabled(timeout=120_000)
                 usable.append(time.perf_counter() - t0)
-                plots = page.locator(".vue-grid-item img")
+                plots = page.locator(".chipdeal-plot img")
                 expect(plots).to_have_count(2, timeout=60_000)
                 for _ in range(STEPS if k == 0 else 0):
                     before = [plots.nth(i).get_attribute("src") for i in range(2)]

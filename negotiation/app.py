@@ -1,29 +1,51 @@
-"""The browser page: Mesa's SolaraViz with a scenario picker, sliders, and four views of the negotiation.
+"""The browser page: run, play or compare scenarios of the negotiation, with every view explained.
 
-Serve it with ``chipdeal app`` (or ``solara run negotiation.app``). The views' logic lives in
-``negotiation/views.py``; this file only lays them out. Sliders start at the picked scenario's values and
-take effect on Reset, as in every SolaraViz app.
+Serve it with ``chipdeal app`` (``negotiation/serve.py``). The views' logic lives in ``negotiation/views.py``,
+a person's seat in ``negotiation/play.py``, the comparison of two scenarios in ``negotiation/compare.py``;
+this file only lays them out and handles the controls. Settings take effect on Reset.
+
+Every control's handler is guarded (:func:`guarded`): a bad value, a broken scenario file or a forged widget
+value shows one line on the page (no traceback, no server path) and is logged on the server, and the page
+keeps its settings and its model.
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import math
+import threading
+import time
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import solara
-from mesa.visualization import SolaraViz
+import solara.lab
 
-from negotiation import views
+from negotiation import compare as comparing
+from negotiation import play, views
 from negotiation.model import NegotiationModel
 from negotiation.scenario import ScenarioError, Spec, default_scenario_path, load_scenario, value_at, with_overrides
+
+log = logging.getLogger("chipdeal.page")
+MAX_SEED = 2**63 - 1
+PLAY_INTERVAL_S = 0.3  # between rounds while playing
+MAX_COMPARE_REPLICATES = 200  # the page runs a comparison while the user waits: about 2 × 200 × 5 ms
+
+
+class PageError(ScenarioError):
+    """A value the page refuses (a forged or out-of-range control, a broken scenario): one line, shown."""
 
 
 @dataclass(frozen=True)
 class Slider:
-    """A scenario key a user can move on the page: a short name (the slider's label) and a caption above it."""
+    """A scenario key a user can move on the page: a short name (the slider's label) and a caption above it.
+
+    ``needs_tariff``: the key matters only when a tariff is at stake (the slider is hidden otherwise).
+    """
 
     name: str
     caption: str
@@ -31,28 +53,33 @@ class Slider:
     low: float
     high: float
     step: float
+    needs_tariff: bool = False
 
 
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
 # fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
 SLIDERS = (
-    Slider("threat", "Threatened tariff on {principal}'s other goods", "deal.threat_rate", 0.1, 0.5, 0.01),
-    Slider("equity", "Equity fraction of the package", "deal.equity_fraction", 0.005, 0.2, 0.005),
-    Slider("threat date", "Threat takes effect after, years (0.31 = 1 Aug 2025)", "deal.talks_deadline_years",
-           0.0, 2.0, 0.002),
-    Slider("window", "Allocation window, years (the talks' last date; 3.78 = Jan 2029)", "deal.horizon_years",
+    Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.1, 0.5,
+           0.01, needs_tariff=True),
+    Slider("equity", "Equity fraction of the package (the part that earns profits)", "deal.equity_fraction", 0.005,
+           0.2, 0.005),
+    Slider("threat date", "Threat's date: years from the talks' start until the tariff bites without a deal "
+           "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
+           0.0, 2.0, 0.002, needs_tariff=True),
+    Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
            0.5, 7, 0.01),
-    Slider("{counterpart} rate", "{counterpart}: patience, discount rate /yr",
+    Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
            "agents.{counterpart}.discount_rate_per_year", 0.0, 0.15, 0.001),
-    Slider("{principal} rate", "{principal}: patience, discount rate /yr", "agents.{principal}.discount_rate_per_year",
-           0.0, 0.15, 0.001),
-    Slider("{counterpart} δ", "{counterpart}: discount factor per offer", "agents.{counterpart}.discount", 0.5, 0.99,
-           0.01),
-    Slider("{principal} δ", "{principal}: discount factor per offer", "agents.{principal}.discount", 0.5, 0.99, 0.01),
-    Slider("{lender} margin", "{lender}: required margin over its funding, /yr",
+    Slider("{principal} rate", "{principal}: impatience, discount rate a year",
+           "agents.{principal}.discount_rate_per_year", 0.0, 0.15, 0.001),
+    Slider("{counterpart} δ", "{counterpart}: discount factor per offer (patience)", "agents.{counterpart}.discount",
+           0.5, 0.99, 0.01),
+    Slider("{principal} δ", "{principal}: discount factor per offer (patience)", "agents.{principal}.discount", 0.5,
+           0.99, 0.01),
+    Slider("{lender} margin", "{lender}: required margin over its funding cost, a year",
            "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001),
-    Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for relief)",
-           "agents.{investor}.margin_per_usd", 0.05, 1.0, 0.05),
+    Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for tariff relief)",
+           "agents.{investor}.margin_per_usd", 0.05, 1.0, 0.05, needs_tariff=True),
 )
 
 
@@ -82,11 +109,15 @@ CHOICES = (
 )
 
 
+def runs_folder() -> Path:
+    """``runs/`` in the working folder, else the one beside the package."""
+    runs = Path("runs")
+    return runs if runs.is_dir() else Path(__file__).resolve().parent.parent / "runs"
+
+
 def scenario_files() -> dict[str, Path]:
     """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios."""
-    runs = Path("runs")
-    if not runs.is_dir():
-        runs = Path(__file__).resolve().parent.parent / "runs"
+    runs = runs_folder()
     found = {}
     for path in [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]:
         if _is_scenario(path):
@@ -100,38 +131,65 @@ def _is_scenario(path: Path) -> bool:
     """Whether a TOML file in ``runs/`` is a scenario (a malformed one counts: picking it shows the error)."""
     try:
         data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True
     return any(key in data for key in ("base", "deal", "agents", "protocol"))
 
 
+def public(text: str) -> str:
+    """A message as the page shows it: one line, with the server's folders shown as ``runs/…``."""
+    runs = runs_folder()
+    for prefix in {str(runs.resolve()), str(runs.absolute()), str(default_scenario_path().resolve().parent)}:
+        text = text.replace(prefix, "runs")
+    return " ".join(text.split())
+
+
 get_key = value_at  # a scenario value by dotted key
+
+_LOADED: dict[tuple[str, int, int], Spec] = {}  # scenario files read, by path, size and modification time
+
+
+def load_picked(path: Path) -> Spec:
+    """The scenario in ``path``, read once per version of the file (a broken file raises each time)."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return load_scenario(path)  # the loader words the error
+    if key not in _LOADED:
+        _LOADED[key] = load_scenario(path)
+    return _LOADED[key]
 
 
 @dataclass
 class Controls:
-    """What the sidebar has set: the scenario, the slider values that differ from it, and the seed.
+    """What the sidebar has set: the scenario, the slider values that differ from it, the seed, the seat.
 
-    One object per browser session; Reset builds the model from it (SolaraViz's ``model_params`` are static,
-    so the page passes this object as a fixed parameter and the sidebar edits it in place).
+    One object per browser session; Reset builds the model from it. ``seat``: the government a person plays
+    (``None``: the agents play both).
     """
 
     scenario: str = "baseline"
     values: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    seat: str | None = None
 
     def base(self) -> Spec:
         """The picked scenario as written."""
-        return load_scenario(scenario_files()[self.scenario])
+        files = scenario_files()
+        if self.scenario not in files:
+            raise PageError(f"no scenario named {self.scenario!r} in runs/")
+        return load_picked(files[self.scenario])
 
     def sliders(self) -> list[tuple[Slider, Any]]:
         """The sliders that apply to the picked scenario, with the scenario's own value."""
         base = self.base()
+        tariff = base.deal.kind == "package" and base.deal.tariff_threat
         out = []
         for s in SLIDERS:
             key = for_scenario(base, s.key)
-            value = None if key is None else get_key(base, key)
-            if value is not None:  # widen the range to hold the scenario's own value (e.g. a 2,000-round deadline)
+            value = None if key is None or (s.needs_tariff and not tariff) else get_key(base, key)
+            if value is not None and key is not None:  # widen the range to hold the scenario's own value
                 caption = for_scenario(base, s.caption, names=True) or s.caption
                 name = for_scenario(base, s.name, names=True) or s.name
                 out.append((replace(s, name=name, key=key, caption=caption, low=min(s.low, value),
@@ -152,95 +210,637 @@ class Controls:
 
 
 class AppModel(NegotiationModel):
-    """The negotiation as the page builds it: from the sidebar's :class:`Controls`."""
+    """The negotiation as the page builds it: from the sidebar's :class:`Controls`, a person seated if chosen."""
 
     def __init__(self, controls: Controls | None = None, rng: Any = None) -> None:
         controls = controls or Controls()
         seed = int(controls.seed) if rng is None else rng
         super().__init__(controls.spec(), rng=seed, collect_data=False)
         self.controls = controls
+        if controls.seat is not None:
+            play.take_seat(self, controls.seat)
+
+
+def guarded(action: Callable[..., None], report: Callable[[str], None]) -> Callable[..., None]:
+    """``action`` as a handler that never lets an exception reach the browser.
+
+    A refused value (a :class:`~negotiation.scenario.ScenarioError`) is reported in its one line and logged
+    on one line; anything else is logged with its traceback on the server and reported without details.
+
+    Args:
+        action: the handler.
+        report: shows a one-line message on the page.
+
+    Returns:
+        The guarded handler.
+
+    """
+
+    def run(*args: Any) -> None:
+        try:
+            action(*args)
+        except ScenarioError as err:
+            text = public(str(err))
+            log.warning("refused: %s", text)
+            report(f"Not applied: {text}")
+        except Exception:
+            log.exception("a page action failed")
+            report("Something went wrong on the server (its log has the details); the page keeps its settings.")
+
+    return run
+
+
+def _number(raw: Any, name: str) -> float:
+    """A control's value as a finite number, or a :class:`PageError` naming the control."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise PageError(f"{name}: {str(raw)[:40]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise PageError(f"{name}: {value} is not a finite number")
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two control values are the same (numbers within a float's rounding on the way to the browser)."""
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    return bool(a == b)
+
+
+def _shown(value: Any) -> str:
+    """A value for a caption, whatever it is."""
+    return f"{value:g}" if isinstance(value, int | float) else str(value)[:40]
 
 
 # --------------------------------------------------------------------------------------------------------
-# Views (SolaraViz re-renders them after every step)
-
-
-def OutcomeCard(model: AppModel) -> Any:
-    """One sentence on where the negotiation stands."""
-    return solara.HTML(tag="div", unsafe_innerHTML=html.escape(views.outcome_text(model)),
-                       classes=["chipdeal-outcome"], style="font-size: 1.25em; padding: 12px")
-
-
-def OffersPlot(model: AppModel) -> Any:
-    """Each side's offers per round, with the equilibrium as a reference line."""
-    return solara.FigureMatplotlib(views.offers_figure(model), format="png")
-
-
-def UtilityPlot(model: AppModel) -> Any:
-    """The utility space: frontier, no-deal point, Nash and SPE points, the path of offers, the agreement."""
-    return solara.FigureMatplotlib(views.utility_figure(model), format="png")
-
-
-def ActorPanel(model: AppModel) -> Any:
-    """Each actor's value of the current offer, its reservation value, and what it does."""
-    # plain HTML, not solara.Markdown: Markdown loads KaTeX and Mermaid from the CDN, which is not cached
-    return solara.HTML(tag="div", unsafe_innerHTML="<b>The five actors at the current offer</b>"
-                       + views.actor_table_html(model), classes=["chipdeal-actors"], style="padding: 8px")
+# Small components
 
 
 @solara.component
-def ScenarioControls(controls: Controls) -> None:
-    """Scenario picker, sliders (starting at the scenario's values) and seed; applied on Reset."""
-    scenario, set_scenario = solara.use_state(controls.scenario)
-    values, set_values = solara.use_state(dict(controls.values))
-    seed, set_seed = solara.use_state(controls.seed)
-    error, set_error = solara.use_state("")
+def NumberSlider(label: str, value: float, low: float, high: float, step: float,
+                 on_value: Callable[[Any], None]) -> None:
+    """A slider whose raw value goes to ``on_value`` unconverted (the page's own handlers check it)."""
+    solara.v.Slider(label=label, v_model=value, min=low, max=high, step=step, thumb_label=True, hide_details=True,
+             on_v_model=on_value)
 
-    def pick(name: str) -> None:
-        controls.scenario = name
-        controls.values = {}
-        set_scenario(name)
-        set_values({})
 
-    def move(key: str, value: Any) -> None:
-        controls.values = {**controls.values, key: value}
-        try:
-            controls.spec()
-            set_error("")
-        except ScenarioError as err:
-            set_error(str(err))
-        set_values(dict(controls.values))
+def Message(text: str) -> Any:
+    """A one-line error on the page."""
+    return solara.Error(text, classes=["chipdeal-error"], dense=True)
+
+
+def Caption(text: str, css: str = "chipdeal-caption") -> Any:
+    """A short grey explanation under or above a control or plot."""
+    return solara.Text(text, classes=[css], style={"font-size": "0.85em", "color": "#555", "display": "block"})
+
+
+# --------------------------------------------------------------------------------------------------------
+# Views of one model
+
+
+def OutcomeCard(model: AppModel) -> Any:
+    """Where the negotiation stands, and how far an agreement lies from the equilibrium."""
+    return solara.HTML(tag="div", unsafe_innerHTML=html.escape(views.outcome_text(model)),
+                       classes=["chipdeal-outcome"], style="font-size: 1.15em; padding: 8px 12px")
+
+
+OFFERS_CAPTION = ("Each government's offers, round by round: the US share of equity profits (after recoup: the "
+                  "split once Japan has earned back its investment) and the all-in tariff rate agreed. Dashed: the "
+                  "equilibrium; ★: the agreement; grey lines: the lowest rate granted and the threatened rate.")
+UNIT_OFFERS_CAPTION = ("Each government's offers, round by round: the US share of a unit surplus (Rubinstein's "
+                       "game). Dashed: the equilibrium share; ★: the agreement.")
+UTILITY_CAPTION = ("What each package is worth to each government (present value at the talks' start, $bn). "
+                   "Frontier: the best packages the lenders fund; no deal: each side's value without one; Nash "
+                   "point: the package maximising the product of the two gains over no deal; equilibrium: where "
+                   "alternating offers with this deadline end when both sides plan ahead.")
+UNIT_UTILITY_CAPTION = ("Each government's discounted share of the unit surplus. Nash point: the split "
+                        "maximising the product of the gains; equilibrium: Rubinstein's subgame-perfect split.")
+ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at the talks' start, if the current "
+                  "offer is agreed (0: no better off than without a deal; negative: worse off). JBIC lends and NEXI "
+                  "insures: Japan can sign only what both fund.")
+
+
+@solara.component
+def Plots(model: AppModel, tick: int) -> None:
+    """The two plots side by side, each with its caption and its PNG download."""
+    offers = solara.use_memo(lambda: views.offers_figure(model), [model, tick])
+    utility = solara.use_memo(lambda: views.utility_figure(model), [model, tick])
+    unit = model.unit_surplus
+    with solara.Columns([1, 1]):
+        with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-offers"]):
+            solara.FigureMatplotlib(offers, dependencies=[model, tick], format="png")
+            Caption(UNIT_OFFERS_CAPTION if unit else OFFERS_CAPTION, "chipdeal-plot-caption")
+        with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-utility"]):
+            solara.FigureMatplotlib(utility, dependencies=[model, tick], format="png")
+            Caption(UNIT_UTILITY_CAPTION if unit else UTILITY_CAPTION, "chipdeal-plot-caption")
+
+
+def Downloads(model: AppModel) -> None:
+    """The run's rounds (CSV), its result (JSON) and each plot (PNG), made when clicked."""
+    stem = f"chipdeal-{model.spec.name}-seed{model.seed_value}-round{model.steps}"
+    with solara.Row(classes=["chipdeal-downloads"]):
+        solara.FileDownload(lambda: views.rounds_csv(model), f"{stem}-rounds.csv", label="Rounds (CSV)",
+                            mime_type="text/csv")
+        solara.FileDownload(lambda: views.result_json(model), f"{stem}-result.json", label="Result (JSON)",
+                            mime_type="application/json")
+        solara.FileDownload(lambda: views.figure_png(views.offers_figure(model)), f"{stem}-offers.png",
+                            label="Offers plot (PNG)", mime_type="image/png")
+        solara.FileDownload(lambda: views.figure_png(views.utility_figure(model)), f"{stem}-utility.png",
+                            label="Utility plot (PNG)", mime_type="image/png")
+
+
+def ActorPanel(model: AppModel) -> Any:
+    """Each actor's gain over no deal at the current offer, and what it does."""
+    # plain HTML, not solara.Markdown: Markdown loads KaTeX and Mermaid from the CDN, which is not cached
+    n = len(model.actors())
+    with solara.Column(classes=["chipdeal-actors"], style={"padding": "8px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>The {n} actors at the current offer</b>"
+                    + views.actor_table_html(model))
+        Caption(ACTORS_CAPTION)
+
+
+def _deal_table(model: AppModel, rows: list[play.DealRow]) -> str:
+    """The end-of-game comparison as an HTML table."""
+    govs = [model.principal.key, model.counterpart.key]
+    unit = model.unit_surplus
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in [
+        "", "round", "US share", *([] if unit or model.trade is None else ["tariff", "duty relief $bn/yr"]),
+        *(f"{views.name_of(model, k)}'s gain" + ("" if unit else " ($bn PV)") for k in govs)])
+    body = []
+    for r in rows:
+        if not r.agreed:
+            cells = [r.label, "no deal", "—", *([] if unit or model.trade is None else ["—", "—"]),
+                     *(views._value(0.0, unit) for _ in govs)]
+        else:
+            cells = [r.label, str(r.round), f"{r.us_profit_share:.1%}",
+                     *([] if unit or model.trade is None
+                       else [f"{r.tariff_rate:.1%}", f"{r.relief_usd_bn_per_year:.1f}"]),
+                     *(views._value(r.gains_usd_bn[k], unit) for k in govs)]
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    return (f"<table class='chipdeal-comparison' style='border-spacing:12px 4px'><tr>{head}</tr>"
+            + "".join(body) + "</table>")
+
+
+@solara.component
+def EndCard(model: AppModel) -> None:
+    """After the last round: this deal beside the agents' (when a person played) and the equilibrium."""
+    rows = solara.use_memo(lambda: play.comparison(model), [model])
+    human = play.human_key(model)
+    if not human:
+        rows = [r for r in rows if not r.label.startswith("the agents")]
+    with solara.Card("How this deal compares"):
+        solara.HTML(tag="div", unsafe_innerHTML=_deal_table(model, rows), classes=["chipdeal-end"])
+        Caption("The agents' deal: the same scenario and seed played by the two agents alone. Equilibrium: the "
+                "subgame-perfect outcome solved from outside (what perfectly far-sighted players would agree, and "
+                "when). Gains are over no deal, in present value at the talks' start."
+                if human else "Equilibrium: the subgame-perfect outcome solved from outside the agents.")
+
+
+# --------------------------------------------------------------------------------------------------------
+# A person's move
+
+
+def _answers_text(model: AppModel, preview: play.Preview) -> str:
+    """The lenders' verdicts in words: ``JBIC would fund · NEXI would NOT fund (…)``."""
+    parts = []
+    for response in preview.ratification:
+        name = views.name_of(model, response.actor)
+        parts.append(f"{name} would fund" if response.accepted else
+                     f"{name} would NOT fund ({response.reason})" if response.reason else f"{name} would NOT fund")
+    return " · ".join(parts) if parts else ""
+
+
+def _delay_text(model: AppModel, preview: play.Preview, human: str) -> str:
+    """What a month of delay on these terms costs the person's side."""
+    name = views.name_of(model, human)
+    if preview.delay is None:
+        return "This is the last round: there is no later one."
+    cost = preview.delay.per_month_usd_bn
+    verb = "costs" if cost >= 0 else "gains"
+    months = model.spec.protocol.round_months
+    return (f"Each month of delay on these terms {verb} {name} {views.amount(model, abs(cost))} (PV): its value "
+            f"agreeing now less a round ({months:g} month{'' if months == 1 else 's'}) later, per month.")
+
+
+@solara.component
+def MovePanel(model: AppModel, on_played: Callable[[], None], report: Callable[[str], None]) -> None:
+    """The person's move in the coming round: an offer to make, or the other side's offer to answer."""
+    human = play.human_key(model)
+    assert human is not None
+    name = views.name_of(model, human)
+    other = model.spec.other_government(human)
+    other_name = views.name_of(model, other)
+    seat: play.HumanSeat = model.seats[human]
+    gov = model.governments[human]
+    b = play.bounds(model)
+    # the sliders start at the person's last offer (at first, the government's own opening)
+    last = next((o.package for o in reversed(model.offers) if o.proposer == human), gov.opening)
+    opening_share = min(max(last.us_profit_share, b.share[0]), b.share[1])
+    opening_rate = model.tariff_rate(last) if b.tariff_rate else None
+    share, set_share = solara.use_state(100 * opening_share)
+    rate, set_rate = solara.use_state(None if opening_rate is None else 100 * opening_rate)
+    t = play.coming_round(model)
+
+    def step_with(decide: Callable[[], None]) -> None:
+        decide()
+        model.step()
+        on_played()
+
+    with solara.Card(f"Your move, round {t} of {model.max_rounds} · you play {name}", classes=["chipdeal-move"]):
+        if play.proposer_of_coming_round(model) == human:
+
+            def set_share_checked(raw: Any) -> None:
+                value = _number(raw, "US share")
+                if not 100 * b.share[0] - 1e-6 <= value <= 100 * b.share[1] + 1e-6:
+                    raise PageError(f"US share: {value:g}% is outside {100 * b.share[0]:g}–{100 * b.share[1]:g}%")
+                set_share(value)
+
+            def set_rate_checked(raw: Any) -> None:
+                value = _number(raw, "tariff rate")
+                low, high = 100 * b.tariff_rate[0], 100 * b.tariff_rate[1]  # type: ignore[index]
+                if not low - 1e-6 <= value <= high + 1e-6:
+                    raise PageError(f"tariff rate: {value:g}% is outside {low:g}–{high:g}%")
+                set_rate(value)
+
+            share_label = "US share of the unit surplus, %" if model.unit_surplus else (
+                "US share of profits after recoup, %" if model.spec.deal.two_phase else "US share of profits, %")
+            Caption(f"{share_label}: {share:.1f} (the protocol allows {100 * b.share[0]:g}–{100 * b.share[1]:g}: "
+                    "neither side asks beyond its opening)")
+            NumberSlider(share_label, share, 100 * b.share[0], 100 * b.share[1], 0.5,
+                         guarded(set_share_checked, report))
+            if b.tariff_rate is not None:
+                Caption(f"Agreed tariff rate, %: {rate:.1f} (from {100 * b.tariff_rate[0]:g}, the lowest granted, to "
+                        f"{100 * b.tariff_rate[1]:g}, the threat)")
+                NumberSlider("tariff rate, %", 100 * b.tariff_rate[1] if rate is None else rate,
+                             100 * b.tariff_rate[0], 100 * b.tariff_rate[1], 0.1,
+                             guarded(set_rate_checked, report))
+            package = play.package_of(model, share / 100, None if rate is None else rate / 100)
+            preview = play.preview_offer(model, package)
+            answer = preview.answer
+            said = "would accept" if answer.accepted else f"would refuse ({answer.reason})"  # type: ignore[union-attr]
+            verdict = ("It would be signed." if preview.signed else
+                       "It would not be signed: the lenders must fund it." if answer.accepted  # type: ignore[union-attr]
+                       else "It would not be signed.")
+            lenders = _answers_text(model, preview)
+            solara.HTML(tag="div", classes=["chipdeal-preview"], unsafe_innerHTML=html.escape(
+                f"Before you send it: {other_name} {said}{'; ' + lenders if lenders else ''}. {verdict} "
+                f"Agreed now, it is worth {views.amount(model, preview.human_utility_usd_bn)} to {name} over no "
+                f"deal. {_delay_text(model, preview, human)}"))
+            solara.Button("Send offer", color="primary",
+                          on_click=guarded(lambda: step_with(lambda: seat.offer(package)), report))
+            return
+        offered = play.agent_offer(model)
+        if offered is None:
+            solara.HTML(tag="div", classes=["chipdeal-preview"], unsafe_innerHTML=html.escape(
+                f"{other_name} makes no offer in round {t}: it sees no package it would rather sign than wait."))
+            solara.Button("Next round", color="primary", on_click=guarded(lambda: step_with(lambda: None), report))
+            return
+        funded = "" if offered.funded else " Even if you accept it, it is not signed: the lenders do not fund it."
+        solara.HTML(tag="div", classes=["chipdeal-preview"], unsafe_innerHTML=html.escape(
+            f"{other_name} offers {views.terms_text(model, offered.package)}."
+            f"{' ' + _answers_text(model, offered) + '.' if offered.ratification else ''}"
+            f"{funded} Accepting is worth {views.amount(model, offered.human_utility_usd_bn)} to {name} over no "
+            f"deal. {_delay_text(model, offered, human)}"))
+        with solara.Row():
+            solara.Button("Accept", color="primary",
+                          on_click=guarded(lambda: step_with(lambda: seat.answer(True)), report))
+            solara.Button("Reject", color="primary", outlined=True,
+                          on_click=guarded(lambda: step_with(lambda: seat.answer(False)), report))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Sidebar
+
+
+def seat_options(controls: Controls) -> dict[str, str | None]:
+    """The seats a user can pick (label → government key; ``None``: the agents play both)."""
+    try:
+        base = controls.base()
+    except ScenarioError:
+        return {"the agents play both": None}
+    counterpart, principal = base.governments
+    return {"the agents play both": None, f"you play {base.agents[principal].name}": principal,
+            f"you play {base.agents[counterpart].name}": counterpart}
+
+
+@solara.component
+def RunCard(model: AppModel, playing: bool, on_reset: Callable[[], None], on_play: Callable[[], None],
+            on_step: Callable[[], None], on_seat: Callable[[Any], None], controls: Controls) -> None:
+    """Reset, Play/Pause and Step, and who plays: at the top of the sidebar, visible without scrolling."""
+    human = play.human_key(model)
+    with solara.Card(classes=["chipdeal-run"], style={"padding": "8px 12px"}):
+        with solara.Row(justify="space-between"):
+            solara.Button(label="Reset", color="primary", on_click=on_reset)
+            solara.Button(label="❚❚" if playing else "▶", color="primary", on_click=on_play,
+                          disabled=not model.running or human is not None)
+            solara.Button(label="Step", color="primary", on_click=on_step,
+                          disabled=playing or not model.running or human is not None)
+        options = seat_options(controls)
+        current = next((label for label, key in options.items() if key == controls.seat), "the agents play both")
+        solara.Select(label="Who plays", value=current, values=list(options), on_value=on_seat)
+        if human is not None:
+            Caption(f"You play {views.name_of(model, human)}: make your move in the panel on the right; the other "
+                    "side and the lenders follow their own rules.")
+        else:
+            months = model.spec.protocol.round_months
+            Caption(f"Step plays one round ({months:g} month{'' if months == 1 else 's'} of talks); ▶ plays on to "
+                    "the end. The settings below take effect on Reset.")
+
+
+@solara.component
+def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int,
+                 on_change: Callable[[], None]) -> None:
+    """Scenario picker, sliders (starting at the scenario's values), drop-downs and seed; applied on Reset."""
+    refused, set_refused = solara.use_state(0)  # remounts the controls after a refused value (shows the kept one)
+
+    def refuse(text: str) -> None:
+        set_refused(lambda n: n + 1)
+        report(text)
+
+    def pick(name: Any) -> None:
+        files = scenario_files()
+        if name not in files:
+            raise PageError(f"no scenario named {str(name)[:60]!r} in runs/")
+        load_picked(files[name])  # a broken file raises its one line; the settings stay as they were
+        controls.scenario, controls.values = name, {}
+        if controls.seat is not None and controls.seat not in load_picked(files[name]).governments:
+            controls.seat = None
+        report("")
+        on_change()
+
+    def apply(key: str, value: Any) -> None:
+        """Set one value if the scenario accepts it with the others; a refused one leaves the settings as they were."""
+        if _same(controls.values.get(key, get_key(controls.base(), key)), value):
+            return  # a control redrawn at its value (after a refusal) says nothing
+        values = {**controls.values, key: value}
+        replace(controls, values=values).spec()  # raises the scenario's one line
+        controls.values = values
+        on_change()
+
+    def move(slider: Slider, raw: Any) -> None:
+        apply(slider.key, _number(raw, slider.name))
+
+    def choose(choice: Choice, value: Any) -> None:
+        if value not in choice.options:
+            raise PageError(f"{choice.name}: {str(value)[:40]!r} is not one of {', '.join(choice.options)}")
+        apply(choice.key, value)
 
     def reseed(value: Any) -> None:
-        controls.seed = int(value)
-        set_seed(int(value))
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+            raise PageError(f"seed: {str(value)[:40]!r} is not an integer from 0 to 2**63 - 1")
+        controls.seed = value
+        on_change()
 
-    with solara.Card("Scenario (applied on Reset)"):
-        solara.Select(label="Scenario", value=scenario, values=list(scenario_files()), on_value=pick)
-        for slider, default in controls.sliders():
-            value = values.get(slider.key, default)
-            # the caption says what it is, in its unit, with the value (a slider alone shows no number)
-            solara.Text(f"{slider.caption}: {value:g}", classes=["chipdeal-caption"],
-                        style={"font-size": "0.85em", "color": "#555"})
-            solara.SliderFloat(slider.name, value=float(value), min=slider.low, max=slider.high,
-                               step=slider.step, on_value=lambda v, k=slider.key: move(k, float(v)))
-        for choice, default in controls.choices():
-            solara.Select(label=choice.name, value=values.get(choice.key, default), values=list(choice.options),
-                          on_value=lambda v, k=choice.key: move(k, v))
-        solara.InputInt("Seed", value=seed, on_value=reseed)
+    with solara.Card("Scenario (applied on Reset)", classes=["chipdeal-scenario"]):
+        with solara.Column(gap="4px").key(f"scenario-controls-{refused}"):
+            solara.Select(label="Scenario", value=controls.scenario, values=list(scenario_files()),
+                          on_value=guarded(pick, refuse))
+            try:
+                sliders, choices = controls.sliders(), controls.choices()
+            except ScenarioError as err:  # the picked file broke after it was picked
+                Message(public(str(err)))
+                sliders, choices = [], []
+            for slider, default in sliders:
+                value = controls.values.get(slider.key, default)
+                # the caption says what it is, in its unit, with the value (a slider alone shows no number)
+                Caption(f"{slider.caption}: {_shown(value)}")
+                shown = value if isinstance(value, int | float) else default
+                NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
+                             guarded(lambda raw, s=slider: move(s, raw), refuse))
+            for choice, default in choices:
+                solara.Select(label=choice.name, value=controls.values.get(choice.key, default),
+                              values=list(choice.options), on_value=guarded(lambda x, c=choice: choose(c, x), refuse))
+            solara.InputInt("Seed", value=controls.seed, on_value=guarded(reseed, refuse))
+            Caption("The seed fixes the belief errors the two governments start with (incomplete information).")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Compare two scenarios
+
+
+def compare_figure(result: dict[str, Any]) -> Any:
+    """The two scenarios' medians and 95% intervals per outcome, side by side (one small panel each)."""
+    from matplotlib.figure import Figure
+
+    names = [(n, label, unit) for n, label, unit in comparing.OUTCOMES
+             if result["a"]["outcomes"].get(n, {}).get("n") or result["b"]["outcomes"].get(n, {}).get("n")]
+    fig = Figure(figsize=(2.2 * max(len(names), 1) + 1, 2.6), layout="constrained")
+    axes = fig.subplots(1, max(len(names), 1), squeeze=False)[0]
+    for ax, (name, label, unit) in zip(axes, names, strict=False):
+        scale = 100 if unit in ("share", "rate") else 1
+        for i, side in enumerate(("a", "b")):
+            st = result[side]["outcomes"].get(name) or {}
+            if st.get("n"):
+                med, lo, hi = (scale * st[k] for k in ("median", "p2_5", "p97_5"))
+                ax.errorbar([i], [med], yerr=[[med - lo], [hi - med]], fmt="o", capsize=4,
+                            color=("#1f5fa8", "#c62f2f")[i])
+        ax.set_xticks([0, 1], ["A", "B"])
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_title(label + (" (%)" if scale == 100 else ""), fontsize="small")
+        ax.grid(alpha=0.3)
+    return fig
+
+
+@solara.component
+def ComparePanel(report_to_page: Callable[[str], None]) -> None:
+    """Two scenarios side by side over the same seeds, and the keys in which they differ."""
+    names = list(scenario_files())
+    a, set_a = solara.use_state("baseline" if "baseline" in names else names[0])
+    b, set_b = solara.use_state(next((n for n in names if n != a), a))
+    n, set_n = solara.use_state(20)
+    result, set_result = solara.use_state(cast(dict[str, Any] | None, None))
+    error, set_error = solara.use_state("")
+
+    def pick(setter: Callable[[Any], None]) -> Callable[[Any], None]:
+        def chosen(name: Any) -> None:
+            if name not in scenario_files():
+                raise PageError(f"no scenario named {str(name)[:60]!r} in runs/")
+            setter(name)
+        return chosen
+
+    def replicates(value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COMPARE_REPLICATES:
+            raise PageError(f"seeds: {str(value)[:40]!r} is not a whole number from 1 to {MAX_COMPARE_REPLICATES}")
+        set_n(value)
+
+    def run() -> None:
+        files = scenario_files()
+        spec_a, spec_b = load_picked(files[a]), load_picked(files[b])
+        set_result(comparing.compare(spec_a, spec_b, 0, n))
+        set_error("")
+
+    def report(text: str) -> None:
+        set_error(text)
+        if text:
+            set_result(None)
+
+    with solara.Card("Compare two scenarios", classes=["chipdeal-compare"]):
+        with solara.Row():
+            solara.Select(label="Scenario A", value=a, values=names, on_value=guarded(pick(set_a), report))
+            solara.Select(label="Scenario B", value=b, values=names, on_value=guarded(pick(set_b), report))
+            solara.InputInt("Seeds", value=n, on_value=guarded(replicates, report), continuous_update=True)
+            solara.Button("Compare", color="primary", on_click=guarded(run, report))
+        Caption("Both scenarios run on the same seeds (0 to N − 1). Each cell: the median over the runs that agreed, "
+                "its 95% interval in brackets, and both modes where the values fall in two groups.")
         if error:
-            solara.Error(error)
+            Message(error)
+        if result is not None:
+            rows = [("outcome", f"A: {result['a']['scenario']}", f"B: {result['b']['scenario']}"),
+                    *comparing.rows(result)]
+            solara.HTML(tag="div", unsafe_innerHTML=_table(rows, "chipdeal-compare-table"))
+            solara.FigureMatplotlib(compare_figure(result), format="png")
+            diffs = result["differences"]
+            solara.HTML(tag="div", unsafe_innerHTML=(
+                f"<b>{len(diffs)} key(s) differ</b>" if diffs else "<b>The two scenarios are set alike.</b>")
+                + (_table([("key", "A", "B"), *((d["key"], comparing.value_text(d["a"]), comparing.value_text(d["b"]))
+                                                for d in diffs)], "chipdeal-diff-table") if diffs else ""))
+
+
+def _table(rows: Sequence[tuple[str, ...]], css: str) -> str:
+    """Rows of text as an HTML table, the first row its header."""
+    head, *body = rows
+    return (f"<table class='{css}' style='border-spacing:12px 4px'><tr>"
+            + "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in body)
+            + "</table>")
+
+
+# --------------------------------------------------------------------------------------------------------
+# Terms
+
+TERMS = (
+    ("Round", "One offer and its answer: a month of talks in the baseline. Offers alternate between the two "
+              "governments; the talks end at the deadline without a deal if no offer is accepted."),
+    ("US share after recoup", "Under the signed two-phase rule, profits are split 50:50 until Japan has earned "
+                              "back its investment, then the agreed share goes to the US (90% in the deal). "
+                              "That second share is the one bargained over."),
+    ("Tariff rate, duty relief", "The all-in rate on Japan's exports that the deal fixes, between the lowest "
+                                 "rate granted anyone and the threatened rate. Duty relief: the duty it saves "
+                                 "Japan's exporters a year against the threat."),
+    ("Threat's date", "When the threatened tariff takes effect if no deal is signed (1 Aug 2025 in the baseline). "
+                      "Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
+    ("Deadline (window)", "The last date a deal can be struck (January 2029 in the baseline): the number of "
+                          "rounds follows from it."),
+    ("Lenders fund", "JBIC lends and NEXI insures Japan's package (Level II): a deal is signed only if both would "
+                     "fund it, which caps the share Japan can concede."),
+    ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
+                                   "present value ($bn at the talks' start)."),
+    ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved from "
+                          "outside the agents: each offer leaves the other side exactly what waiting would bring "
+                          "it (Ståhl 1972; Rubinstein 1982)."),
+    ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two governments' "
+                   "gains over no deal (Nash 1950)."),
+    ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
+    ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
+                     "per offer; values are shares of that unit, not $bn."),
+)
+
+
+def Glossary() -> None:
+    """What the page's terms mean, in a sentence or two each."""
+    items = "".join(f"<dt><b>{html.escape(t)}</b></dt><dd style='margin:0 0 8px 12px'>{html.escape(d)}</dd>"
+                    for t, d in TERMS)
+    solara.HTML(tag="dl", unsafe_innerHTML=items, classes=["chipdeal-terms"], style="padding: 8px 12px")
+
+
+# --------------------------------------------------------------------------------------------------------
+# The page
+
+
+@dataclass
+class _Session:
+    """One browser session's mutable state, shared with the play loop's thread."""
+
+    model: AppModel
+    playing: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @solara.component
 def Page() -> None:
-    """The page: SolaraViz (Step, Play/Pause, Reset and the views) plus the scenario controls."""
+    """The page: the run controls and scenario in the sidebar; the negotiation, a comparison and the terms."""
     controls = solara.use_memo(Controls, [])
-    model = solara.use_memo(lambda: AppModel(controls), [])
-    SolaraViz(model, components=[OutcomeCard, OffersPlot, UtilityPlot, ActorPanel],
-              model_params={"controls": controls}, name="chipdeal · the 2025 US–Japan chip deal", play_interval=300)
+    session = solara.use_memo(lambda: _Session(AppModel(controls)), [])
+    model = session.model
+    tick, set_tick = solara.use_state(0)
+    playing, set_playing = solara.use_state(False)
+    message, set_message = solara.use_state("")
+    settings_version, set_settings_version = solara.use_state(0)
+
+    def redraw() -> None:
+        set_tick(lambda k: k + 1)
+
+    def reset() -> None:
+        new = AppModel(controls)  # a refused setting raises here: the old model stays
+        with session.lock:
+            session.playing = False
+            session.model = new
+        set_playing(False)
+        set_message("")
+        redraw()
+
+    def step() -> None:
+        with session.lock:
+            if session.model.running and play.human_key(session.model) is None:
+                session.model.step()
+        redraw()
+
+    def play_pause() -> None:
+        session.playing = not session.playing and session.model.running
+        set_playing(session.playing)
+
+    def seat(label: Any) -> None:
+        options = seat_options(controls)
+        if label not in options:
+            raise PageError(f"Who plays: {str(label)[:40]!r} is not one of the choices")
+        controls.seat = options[label]
+        reset()
+
+    def loop() -> None:
+        current = session.model
+        while session.playing and session.model is current and current.running:
+            time.sleep(PLAY_INTERVAL_S)
+            with session.lock:
+                if not (session.playing and session.model is current and current.running):
+                    break
+                try:
+                    current.step()
+                except Exception:
+                    log.exception("a round failed while playing")
+                    session.playing = False
+                    set_message("Something went wrong on the server (its log has the details).")
+            redraw()
+        if session.model is current:
+            session.playing = False
+            set_playing(False)
+
+    # not intrusive: Solara's cancel guard traces every line the thread runs (drawing a round took 3× as long)
+    solara.use_thread(loop, dependencies=[playing, model], intrusive_cancel=False)
+
+    solara.Title("chipdeal")
+    with solara.AppBar():
+        solara.AppBarTitle("chipdeal · the 2025 US–Japan chip deal")
     with solara.Sidebar():
-        ScenarioControls(controls)
+        RunCard(model, playing, guarded(reset, set_message), guarded(play_pause, set_message),
+                guarded(step, set_message), guarded(seat, set_message), controls)
+        if message:
+            Message(message)
+        ScenarioCard(controls, set_message, settings_version, lambda: set_settings_version(lambda k: k + 1))
+    with solara.lab.Tabs(lazy=True):
+        with solara.lab.Tab("Negotiation"):
+            OutcomeCard(model)
+            if model.running and play.human_key(model) is not None:
+                MovePanel(model, redraw, set_message).key(f"move-{id(model)}-{model.steps}")
+            if not model.running:
+                EndCard(model).key(f"end-{id(model)}")
+            Plots(model, tick)
+            ActorPanel(model)
+            Downloads(model)
+        with solara.lab.Tab("Compare scenarios"):
+            ComparePanel(set_message)
+        with solara.lab.Tab("Terms"):
+            Glossary()
 
 
 def _warm_up() -> None:
@@ -248,11 +848,9 @@ def _warm_up() -> None:
 
     The first visitor then does not wait for the solver, matplotlib's font cache and the first PNG encoding.
     """
-    import io
-
     model = AppModel(Controls())
     for figure in (views.offers_figure(model), views.utility_figure(model)):
-        figure.savefig(io.BytesIO(), format="png")
+        views.figure_png(figure)
 
 
 _warm_up()

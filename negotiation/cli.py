@@ -14,6 +14,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from negotiation.scenario import ScenarioError
@@ -229,6 +230,15 @@ def _build_parser() -> argparse.ArgumentParser:
     keys.add_argument("scenario", nargs="?", default=None, help="scenario TOML (default: runs/baseline.toml)")
     _add_set(keys)
     keys.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    cmp = sub.add_parser("compare", help="two scenarios side by side: outcomes over the same seeds, and the keys "
+                         "that differ")
+    cmp.add_argument("scenario_a", metavar="A", help="scenario TOML")
+    cmp.add_argument("scenario_b", metavar="B", help="scenario TOML")
+    _add_seed(cmp, "first seed (both scenarios run on the same seeds)")
+    cmp.add_argument("--replicates", type=count, default=20, metavar="N",
+                     help="seeds per scenario (default 20): median, 95%% interval, both modes where bimodal")
+    _add_max_runs(cmp)
+    cmp.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     sw = sub.add_parser("sweep", help="run a sweep file (grid, Monte Carlo, replicates) in parallel to Parquet")
     sw.add_argument("sweep_file", metavar="SWEEP.toml", help="sweep file (see runs/sweeps/)")
     _batch_options(sw, "output folder (default: runs/out/<sweep name>)")
@@ -368,6 +378,7 @@ def _command_negmas(args: argparse.Namespace) -> int:
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     from negotiation.interop.negmas_bridge import compare, require_negmas
+    from negotiation.issues import Package
     from negotiation.model import NegotiationModel
 
     model = NegotiationModel(spec, rng=args.seed, collect_data=False)
@@ -383,8 +394,9 @@ def _command_negmas(args: argparse.Namespace) -> int:
         print(json.dumps(rows, sort_keys=True, default=float))
         return 0
     spe = model.solve().spe
-    print(f"Scenario {model.spec.name!r}; our equilibrium (SPE): US share {spe.us_profit_share:.3f}, relief "
-          f"${model.relief_usd_bn_per_year(spe):.1f}bn/yr; deadline {model.max_rounds} rounds\n")
+    solved = ("none (no round agrees)" if spe is None else f"US share {spe.us_profit_share:.3f}, relief "
+              f"${model.relief_usd_bn_per_year(Package(spe.us_profit_share, spe.relief_fraction)):.1f}bn/yr")
+    print(f"Scenario {model.spec.name!r}; our equilibrium (SPE): {solved}; deadline {model.max_rounds} rounds\n")
     print(f"{'engine':<16} {'strategy':<24} {'agreed':<6} {'rounds':>6} {'US share':>8} {'relief $bn/yr':>13} "
           f"{'|Δ SPE|':>8}")
     for r in rows:
@@ -435,9 +447,8 @@ def _command_app(args: argparse.Namespace) -> int:
                 print(f"chipdeal: warning: the page's assets are not cached and the npm registry is unreachable "
                       f"({err}); the page will load them from Solara's CDN if it can", file=sys.stderr)
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(target)
-    print(f"chipdeal app: http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
-    argv = [sys.executable, "-m", "solara", "run", "negotiation.app", "--host", args.host, "--port", str(args.port),
-            "--production", "--no-open"]
+    # the server says on one line when it listens (negotiation/serve.py)
+    argv = [sys.executable, "-m", "negotiation.serve", "--host", args.host, "--port", str(args.port)]
     os.execve(sys.executable, argv, env)
     return 0  # not reached
 
@@ -494,6 +505,39 @@ def _command_explain(args: argparse.Namespace) -> int:
         print(f"Scenario {spec.name!r}: medians over {args.replicates} seeds from {args.seed}\n")
         print(format_table(rows_out))
     return 0
+
+
+def _command_compare(args: argparse.Namespace) -> int:
+    """``chipdeal compare A B``: both scenarios over the same seeds, and the keys whose values differ."""
+    from negotiation.compare import compare, rows, value_text
+    from negotiation.keys import display_path
+    from negotiation.scenario import load_scenario
+
+    spec_a, spec_b = load_scenario(args.scenario_a), load_scenario(args.scenario_b)
+    _check_seeds(args.seed, args.replicates)
+    _check_runs(f"--replicates {args.replicates}", 2 * args.replicates, args.max_runs,
+                f"2 scenarios × {args.replicates:,} seeds = ")
+    result = compare(spec_a, spec_b, args.seed, args.replicates)
+    result["a"]["file"], result["b"]["file"] = display_path(args.scenario_a), display_path(args.scenario_b)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    print(f"chipdeal compare · A {spec_a.name!r} ({result['a']['file']}) · B {spec_b.name!r} "
+          f"({result['b']['file']}) · {args.replicates} seeds from {args.seed}\n")
+    table = [("outcome (median [95% interval], runs that agreed)", "A", "B"), *rows(result)]
+    _print_columns(table)
+    diffs = result["differences"]
+    print(f"\n{len(diffs)} key(s) differ" + (":" if diffs else " (the two scenarios are set alike)"))
+    if diffs:
+        _print_columns([("key", "A", "B"), *((d["key"], value_text(d["a"]), value_text(d["b"])) for d in diffs)])
+    return 0
+
+
+def _print_columns(table: Sequence[tuple[str, ...]]) -> None:
+    """Rows of text as left-aligned columns, two spaces apart."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _command_keys(args: argparse.Namespace) -> int:
@@ -701,7 +745,8 @@ def _command_run(args: argparse.Namespace) -> int:
 COMMANDS = {"run": "_command_run", "explain": "_command_explain", "keys": "_command_keys",
             "params": "_command_keys", "sweep": "_command_sweep", "app": "_command_app",
             "sensitivity": "_command_sensitivity", "report": "_command_report",
-            "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets"}
+            "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets",
+            "compare": "_command_compare"}
 
 
 def _quiet_stdout() -> None:

@@ -71,6 +71,7 @@ class NegotiationModel(mesa.Model):
         self.agreement: Package | None = None
         self.agreement_round = 0
         self.outcome = "running"
+        self.seats: dict[str, Any] = {}  # government key → who decides for it instead (see decider)
         self._solution: GameSolution | None = None
         self._digest: str | None = None
         self._derived: dict[Any, Any] = spec._derived  # the scenario's own cache, read once (a private attribute)
@@ -199,18 +200,34 @@ class NegotiationModel(mesa.Model):
         """The round being (or about to be) played."""
         return max(self.steps, 1)
 
+    def decider(self, key: str) -> Any:
+        """Who proposes and responds for government ``key``: whoever took its seat, else the government itself.
+
+        A seat (``seats[key]``) is any object with a government's ``propose(t)`` and ``respond(offer,
+        ratification)``, e.g. :class:`negotiation.play.HumanSeat` (a person on the page). The government
+        stays at the table: it still learns from the offers and answers, and the lenders still ratify.
+
+        Args:
+            key: a government's key.
+
+        Returns:
+            The seat's occupant, or the government.
+
+        """
+        return self.seats.get(key) or self.governments[key]
+
     def step(self) -> None:
         """One round: propose → ratify → respond → learn → collect."""
         t = self.steps
         proposer = self.governments[self.proposer_in(t)]
         responder = self.principal if proposer is self.counterpart else self.counterpart
-        package = proposer.propose(t)
+        package = self.decider(proposer.key).propose(t)
         if package is not None:
             offer = Offer(t, proposer.key, responder.key, package)
             proposer.offers_made += 1
             self.offers.append(offer)
             ratification = self.principal.ratify(package)
-            response = responder.respond(offer, ratification)
+            response = self.decider(responder.key).respond(offer, ratification)
             if response.accepted and not all(r.accepted for r in ratification):  # signed only if funded
                 response = Response(responder.key, False, "not funded")
             self.responses.append((*ratification, response))

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from negotiation.issues import Package
 
@@ -69,70 +70,147 @@ def current_package(model: Any) -> Package | None:
     return model.offers[-1].package if model.offers else None
 
 
+def who(model: Any, key: str) -> str:
+    """An actor's display name, or "you (Japan)" for the government a person plays on the page."""
+    seat = getattr(model, "seats", {}).get(key)
+    name = name_of(model, key)
+    return f"you ({name})" if seat is not None and type(seat).__name__ == "HumanSeat" else name
+
+
+def terms_text(model: Any, package: Package) -> str:
+    """A package in words: ``US 90% of equity profits after recoup, a 15.1% tariff ($15.6bn/yr of duty relief)``.
+
+    In the reduced (unit-surplus) game: ``US 52.6% of the unit surplus``.
+    """
+    if model.unit_surplus:
+        return f"US {package.us_profit_share:.1%} of the unit surplus"
+    recoup = " after recoup" if model.spec.deal.two_phase else ""
+    text = f"US {package.us_profit_share:.0%} of equity profits{recoup}"
+    if model.trade is None:
+        return text + ", no tariff at stake"
+    return (f"{text}, a {model.tariff_rate(package):.1%} tariff (${model.relief_usd_bn_per_year(package):.1f}bn/yr "
+            "of duty relief)")
+
+
+def equilibrium_gap(model: Any, package: Package) -> dict[str, float] | None:
+    """How far ``package`` lies from the equilibrium (SPE): the share and, with a tariff, the rate, in points.
+
+    Returns:
+        ``{"share_points", "tariff_points"?, "eq_share", "eq_tariff_rate"?}`` (points: percentage points),
+        or ``None`` when the game has no equilibrium agreement.
+
+    """
+    spe = model.solve().spe
+    if spe is None:
+        return None
+    gap = {"eq_share": spe.us_profit_share, "share_points": 100 * abs(package.us_profit_share - spe.us_profit_share)}
+    if model.trade is not None:
+        eq_rate = model.tariff_rate(Package(spe.us_profit_share, spe.relief_fraction))
+        gap.update(eq_tariff_rate=eq_rate, tariff_points=100 * abs(model.tariff_rate(package) - eq_rate))
+    return gap
+
+
 def outcome_text(model: Any) -> str:
-    """One sentence on where the negotiation stands, in the words an analyst would use."""
-    sol = model.solve()
+    """Where the negotiation stands, in the words an analyst would use (one or two sentences)."""
     if model.outcome == "agreement":
         pkg = model.agreement
-        text = (f"Agreement in round {model.steps}: US {pkg.us_profit_share:.0%} of equity profits, "
-                + (f"a {model.tariff_rate(pkg):.1%} tariff (${model.relief_usd_bn_per_year(pkg):.1f}bn/yr of duty "
-                   "relief)" if model.trade is not None else "no tariff at stake"))
-        if sol.spe is not None:
-            text += f"; {abs(pkg.us_profit_share - sol.spe.us_profit_share):.2f} from the equilibrium"
-        return text + "."
+        text = f"Agreement in round {model.steps}: {terms_text(model, pkg)}."
+        gap = equilibrium_gap(model, pkg)
+        if gap is not None:
+            if "tariff_points" in gap:
+                text += (f" Equilibrium (SPE): US {gap['eq_share']:.0%}, a {gap['eq_tariff_rate']:.1%} tariff; this "
+                         f"deal is {gap['share_points']:.1f} points from it on the share and "
+                         f"{gap['tariff_points']:.1f} on the tariff.")
+            else:
+                text += (f" Equilibrium (SPE): US {gap['eq_share']:.1%}; this deal is {gap['share_points']:.1f} "
+                         "points from it on the share.")
+        return text
     if model.outcome == "breakdown":
-        return f"No agreement: talks broke down after {model.steps} rounds (the tariff stays)."
+        stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
+        return f"No agreement: talks broke down after {model.steps} rounds{stays}."
     if not model.offers:
-        who = name_of(model, model.proposer_in(1))
-        return f"Round 0 of {model.max_rounds}: {who} will open. Press Step or Play."
+        opener = who(model, model.proposer_in(1))
+        seated = any(type(seat).__name__ == "HumanSeat" for seat in getattr(model, "seats", {}).values())
+        return f"Round 0 of {model.max_rounds}: {opener} will open." + ("" if seated else " Press Step or Play.")
     last = model.offers[-1]
     answer = model.responses[-1][-1]
     why = f" ({answer.reason})" if answer.reason else ""
-    rate = model.tariff_rate(last.package)
-    terms = f", a {rate:.1%} tariff" if rate is not None else ""
-    return (f"Round {model.steps} of {model.max_rounds}: {name_of(model, last.proposer)} offered US "
-            f"{last.package.us_profit_share:.0%}{terms}; {name_of(model, last.responder)} said no{why}.")
+    return (f"Round {model.steps} of {model.max_rounds}: {who(model, last.proposer)} offered "
+            f"{terms_text(model, last.package)}; {who(model, last.responder)} said no{why}.")
+
+
+def amount(model: Any, value: float) -> str:
+    """A government's value in its unit: ``$17.8bn``, ``−$2.4bn``; in the reduced game ``0.526 of the surplus``.
+
+    >>> class M: unit_surplus = False
+    >>> amount(M(), -2.44), amount(M(), 17.8)
+    ('−$2.4bn', '$17.8bn')
+    """
+    if model.unit_surplus:
+        return f"{value:.3f} of the surplus".replace("-", "−")
+    return f"{'−' if value < 0 else ''}${abs(value):,.1f}bn"
+
+
+def value_unit(model: Any) -> str:
+    """The unit of the governments' values: PV $bn, or, in the reduced game, shares of a unit surplus."""
+    return "share of a unit surplus, discounted" if model.unit_surplus else "PV $bn"
 
 
 def actor_rows(model: Any) -> list[dict[str, Any]]:
-    """Each actor's standing at the current package: utility, reservation value, and where it stands.
+    """Each actor's gain over no deal at the current package, and where it stands.
 
-    Utilities are PV $bn gains over no deal for the lenders and investors; for the governments the PV $bn
-    value of the package and of no deal (the reservation value).
+    The gain is PV $bn at the talks' start (0: no better off than without a deal; in the reduced game, a
+    discounted share of the unit surplus): the governments' at the round the package was offered or agreed
+    in, the other actors' at the agreement's terms.
     """
     pkg = current_package(model)
     palette = colours(model)
-    return [{"key": actor.key, "actor": actor.name, "role": actor.role, "colour": palette[actor.key],
-             "utility_usd_bn": actor.outcome_utility(pkg) if pkg is not None else None,
-             "reservation_usd_bn": actor.reservation_utility(), "status": actor.stance(pkg)}
-            for actor in model.actors()]
+    t = model.agreement_round if model.agreement is not None else (model.offers[-1].round if model.offers else 0)
+    rows = []
+    for actor in model.actors():
+        if pkg is None:
+            value = None
+        elif actor.key in model.governments:
+            gov = model.governments[actor.key]
+            value = float(gov.utility_of(pkg, t) - gov.preferences.disagreement)
+        else:
+            value = float(actor.outcome_utility(pkg))
+        rows.append({"key": actor.key, "actor": actor.name, "role": actor.role, "colour": palette[actor.key],
+                     "gain_usd_bn": value, "status": actor.stance(pkg)})
+    return rows
 
 
-def _money(v: float | None) -> str:
-    return "—" if v is None else f"{v:,.1f}"
+def _value(v: float | None, unit_game: bool = False) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.3f}" if unit_game else f"{v:,.1f}"
 
 
 def actor_table_html(model: Any) -> str:
     """:func:`actor_rows` as an HTML table, each actor's name in its colour."""
-    head = ("<tr><th style='text-align:left'>actor</th><th>value now<br>($bn PV)</th><th>no deal<br>($bn PV)</th>"
+    unit = "share of the surplus, discounted" if model.unit_surplus else "$bn PV"
+    head = (f"<tr><th style='text-align:left'>actor</th><th>gain over no deal<br>({unit})</th>"
             "<th style='text-align:left'>stance</th></tr>")
     body = "".join(
         f"<tr class='actor-{r['key']}'><td style='color:{r['colour']};font-weight:bold'>{html.escape(r['actor'])}</td>"
-        f"<td style='text-align:right'>{_money(r['utility_usd_bn'])}</td>"
-        f"<td style='text-align:right'>{_money(r['reservation_usd_bn'])}</td>"
+        f"<td style='text-align:right'>{_value(r['gain_usd_bn'], model.unit_surplus)}</td>"
         f"<td>{html.escape(r['status'])}</td></tr>"
         for r in actor_rows(model))
     return f"<table class='chipdeal-actor-table' style='border-spacing:12px 4px'>{head}{body}</table>"
 
 
 def offers_figure(model: Any) -> Figure:
-    """US share and the tariff rate offered by each side, round by round, with the equilibrium as a reference."""
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
-    ax_share, ax_rate = fig.subplots(2, 1, sharex=True)
+    """US share and the tariff rate offered by each side, round by round, with the equilibrium as a reference.
+
+    One panel (the share) when no tariff is at stake, as in the reduced (unit-surplus) game.
+    """
+    tariff = model.trade is not None
+    fig = Figure(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True) if tariff else [fig.subplots()]
+    ax_share, ax_rate = axes[0], axes[-1]
     pts = offers(model)
     sol = model.solve()
     palette = colours(model)
-    tariff = model.trade is not None
     for key in (model.principal.key, model.counterpart.key):
         mine = [p for p in pts if p.proposer == key]
         if mine:
@@ -153,7 +231,11 @@ def offers_figure(model: Any) -> Figure:
         if tariff:
             ax_rate.plot([model.steps], [100 * model.tariff_rate(model.agreement)], "*", ms=16, color="black",
                          label="agreement")
-    ax_share.set_ylabel("US share of profits\nafter recoup (%)")
+    if model.unit_surplus:
+        ax_share.set_ylabel("US share of\nthe unit surplus (%)")
+    else:
+        recoup = "\nafter recoup" if model.spec.deal.two_phase else ""
+        ax_share.set_ylabel(f"US share of profits{recoup} (%)")
     ax_share.set_ylim(-2, 102)
     if tariff:
         low, high = 100 * model.trade.floor_rate, 100 * model.trade.threat_rate
@@ -161,15 +243,14 @@ def offers_figure(model: Any) -> Figure:
         ax_rate.set_ylim(low - 0.05 * (high - low + 1), high + 0.05 * (high - low + 1))
         ax_rate.axhline(high, color="#bbbbbb", lw=1)
         ax_rate.axhline(low, color="#bbbbbb", lw=1)
-    else:
-        ax_rate.text(0.5, 0.5, "no tariff at stake", transform=ax_rate.transAxes, ha="center", color="#777777")
-        ax_rate.set_yticks([])
+        ax_rate.grid(alpha=0.3)
     ax_rate.set_xlabel(f"round ({model.spec.protocol.round_months:g} months each)")
     ax_rate.set_xlim(0.5, max(model.steps, 1) + 0.5)
-    ax_share.set_title("Offers over time")
-    ax_share.legend(loc="lower right", fontsize="small")
+    ax_share.set_title("Offers over time" + ("" if tariff or model.unit_surplus else " (no tariff at stake)"))
+    if ax_share.get_legend_handles_labels()[0]:
+        ax_share.legend(loc="lower right", fontsize="small")
+    ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_share.grid(alpha=0.3)
-    ax_rate.grid(alpha=0.3)
     return fig
 
 
@@ -199,7 +280,8 @@ def utility_figure(model: Any) -> Figure:
     fu, fj = data["frontier"]
     if fu.size:
         order = np.argsort(fu)
-        ax.plot(fu[order], fj[order], "-", color=REFERENCE_COLOUR, lw=2, label="Pareto frontier (fundable)")
+        label = "Pareto frontier" if model.unit_surplus else "Pareto frontier (fundable)"
+        ax.plot(fu[order], fj[order], "-", color=REFERENCE_COLOUR, lw=2, label=label)
     ax.plot(*data["disagreement"], "s", color="black", ms=8, label="no deal")
     if data["nash"] is not None:
         ax.plot(*data["nash"], "D", color="#2a9d8f", ms=9, label="Nash bargaining point")
@@ -215,9 +297,66 @@ def utility_figure(model: Any) -> Figure:
                 ax.plot(*zip(*mine, strict=True), "o", color=palette[key], label=f"{name_of(model, key)}'s offers")
     if data["agreement"] is not None:
         ax.plot(*data["agreement"], "*", color="black", ms=18, label="agreement")
-    ax.set_xlabel(f"{model.counterpart.name}: utility (PV $bn)")
-    ax.set_ylabel(f"{model.principal.name}: utility (PV $bn)")
+    ax.set_xlabel(f"{model.counterpart.name}: utility ({value_unit(model)})")
+    ax.set_ylabel(f"{model.principal.name}: utility ({value_unit(model)})")
     ax.set_title("Utility space")
-    ax.legend(loc="best", fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize="small")
     ax.grid(alpha=0.3)
     return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    """A figure as PNG bytes (what the page's plots show and its downloads hand over)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    return buffer.getvalue()
+
+
+ROUND_COLUMNS = ("round", "proposer", "responder", "us_profit_share", "relief_fraction", "tariff_rate",
+                 "tariff_relief_usd_bn_per_year", "counterpart_utility", "principal_utility", "lenders_fund",
+                 "accepted", "answer")
+
+
+def rounds_table(model: Any) -> list[dict[str, Any]]:
+    """Every round played so far: the offer, its terms, both governments' utilities and the answers.
+
+    Utilities are PV at the talks' start of the package agreed in that round (``value_unit``); ``answer`` is
+    the responder's, with its reason when it refused; ``lenders_fund`` whether every ratifier funds it.
+    """
+    rows = []
+    for offer, responses in zip(model.offers, model.responses, strict=False):
+        p, answer = offer.package, responses[-1]
+        rows.append({"round": offer.round, "proposer": offer.proposer, "responder": offer.responder,
+                     "us_profit_share": p.us_profit_share, "relief_fraction": p.relief_fraction,
+                     "tariff_rate": model.tariff_rate(p),
+                     "tariff_relief_usd_bn_per_year": model.relief_usd_bn_per_year(p),
+                     "counterpart_utility": float(model.counterpart.utility_of(p, offer.round)),
+                     "principal_utility": float(model.principal.utility_of(p, offer.round)),
+                     "lenders_fund": all(r.accepted for r in responses[:-1]), "accepted": answer.accepted,
+                     "answer": "accepted" if answer.accepted else f"refused: {answer.reason}"})
+    return rows
+
+
+def rounds_csv(model: Any) -> str:
+    """:func:`rounds_table` as CSV text (a header row, then one row per round)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ROUND_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rounds_table(model):
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def result_json(model: Any) -> str:
+    """The run's result as the CLI's ``run --json`` gives it, with every round (``rounds``), as JSON text."""
+    import json
+
+    out = model.result().to_json()
+    out["rounds"] = rounds_table(model)
+    return json.dumps(out, sort_keys=True, indent=1)

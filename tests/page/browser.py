@@ -31,13 +31,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_app(log_path: Path, host: str = "127.0.0.1", timeout_s: float = 120.0
+def served_app(log_path: Path, host: str = "127.0.0.1", timeout_s: float = 120.0, cwd: Path = ROOT
                ) -> Iterator[tuple[str, subprocess.Popen, Path]]:
-    """Run `chipdeal app` in its own session until the block ends; yields (url, process, log path)."""
+    """Run `chipdeal app` in its own session until the block ends; yields (url, process, log path).
+
+    ``cwd``: the folder it runs in (its ``runs/`` is the page's menu of scenarios).
+    """
     port = free_port()
     log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "app", "--host", host, "--port", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + timeout_s

@@ -1,14 +1,21 @@
 """The page's logic without a browser: each view's data, the controls, and the page rendered in-process."""
 
+import csv
+import io
+import json
+import logging
+import re
+import shutil
+
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
 import solara
 
-from negotiation import views
-from negotiation.app import SLIDERS, AppModel, Controls, Page, for_scenario, scenario_files
+from negotiation import play, views
+from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
 from negotiation.issues import Package
-from negotiation.scenario import ScenarioError
+from negotiation.scenario import ScenarioError, load_scenario
 
 
 def finished(controls=None):
@@ -29,14 +36,26 @@ def test_outcome_text_before_during_and_after():
     model = AppModel(Controls())
     assert views.outcome_text(model).startswith(f"Round 0 of {model.max_rounds}: Japan will open")
     model.step()
-    assert views.outcome_text(model).startswith(f"Round 1 of {model.max_rounds}: Japan offered US 50%, a 10.0% tariff")
+    assert views.outcome_text(model).startswith(
+        f"Round 1 of {model.max_rounds}: Japan offered US 50% of equity profits after recoup, a 10.0% tariff")
     while model.running:
         model.step()
     text = views.outcome_text(model)
-    share = model.agreement.us_profit_share
-    assert text.startswith(f"Agreement in round {model.steps}: US {share:.0%}")
-    gap = abs(share - model.solve().spe.us_profit_share)
-    assert f"; {gap:.2f} from the equilibrium" in text
+    pkg = model.agreement
+    assert text.startswith(f"Agreement in round {model.steps}: US {pkg.us_profit_share:.0%} of equity profits after "
+                           f"recoup, a {model.tariff_rate(pkg):.1%} tariff")
+    spe = model.solve().spe
+    eq_rate = model.tariff_rate(Package(spe.us_profit_share, spe.relief_fraction))
+    share_gap = 100 * abs(pkg.us_profit_share - spe.us_profit_share)
+    rate_gap = 100 * abs(model.tariff_rate(pkg) - eq_rate)
+    assert (f"Equilibrium (SPE): US {spe.us_profit_share:.0%}, a {eq_rate:.1%} tariff; this deal is {share_gap:.1f} "
+            f"points from it on the share and {rate_gap:.1f} on the tariff.") in text
+
+
+def test_the_distance_on_the_tariff_is_said_even_when_the_share_matches(done):
+    gap = views.equilibrium_gap(done, Package(done.solve().spe.us_profit_share, 0.0))  # the threatened rate
+    assert gap["share_points"] == 0 and gap["tariff_points"] == pytest.approx(
+        100 * (done.trade.threat_rate - gap["eq_tariff_rate"]))
 
 
 def test_outcome_text_says_breakdown():
@@ -47,6 +66,19 @@ def test_outcome_text_says_breakdown():
     assert views.outcome_text(model) == expected
 
 
+def test_the_unit_surplus_game_speaks_of_shares_of_a_unit_not_of_dollars():
+    model = finished(Controls(scenario="rubinstein"))
+    text = views.outcome_text(model)
+    assert "of the unit surplus" in text and "$" not in text and "equity profits" not in text
+    assert "tariff" not in text and "relief" not in text
+    table = views.actor_table_html(model)
+    assert "share of the surplus" in table and "$bn" not in table
+    fig = views.offers_figure(model)
+    assert len(fig.axes) == 1 and "unit surplus" in fig.axes[0].get_ylabel()
+    ufig = views.utility_figure(model)
+    assert "unit surplus" in ufig.axes[0].get_xlabel() and "$bn" not in ufig.axes[0].get_ylabel()
+
+
 def test_offers_alternate_and_end_with_the_accepted_one(done):
     pts = views.offers(done)
     assert [p.round for p in pts] == list(range(1, len(pts) + 1))
@@ -55,15 +87,27 @@ def test_offers_alternate_and_end_with_the_accepted_one(done):
     assert pts[-1].us_profit_share == done.agreement.us_profit_share
 
 
-def test_actor_panel_at_the_agreement(done):
+def test_actor_panel_shows_gains_over_no_deal_not_a_column_of_zeros(done):
     rows = {r["key"]: r for r in views.actor_rows(done)}
     assert set(rows) == {"us", "japan", "jbic", "nexi", "tsmc"}
     assert rows["jbic"]["status"] == "would fund" and rows["nexi"]["status"] == "would fund"
     for key in ("us", "japan"):
-        assert rows[key]["utility_usd_bn"] >= rows[key]["reservation_usd_bn"]  # individually rational
+        gov = done.governments[key]
+        expected = gov.utility_of(done.agreement, done.agreement_round) - gov.preferences.disagreement
+        assert rows[key]["gain_usd_bn"] == pytest.approx(expected) and expected > 0  # individually rational
     assert all(r["colour"] == views.colours(done)[k] for k, r in rows.items())
     table = views.actor_table_html(done)
     assert table.count("<tr") == 6 and "would fund" in table
+    assert "gain over no deal" in table and "<th>no deal" not in table and table.count("<th") == 3
+
+
+def test_the_gain_at_an_offer_is_valued_at_the_round_it_was_made():
+    model = AppModel(Controls())
+    model.step()
+    japan = {r["key"]: r for r in views.actor_rows(model)}["japan"]["gain_usd_bn"]
+    offer = model.offers[-1]
+    assert japan == pytest.approx(model.principal.utility_of(offer.package, 1)
+                                  - model.principal.preferences.disagreement)
 
 
 def test_lenders_without_state_backing_refuse_and_the_panel_says_so():
@@ -72,11 +116,6 @@ def test_lenders_without_state_backing_refuse_and_the_panel_says_so():
     package = Package(0.5, 1.0)  # Japan's own opening: even that is refused
     assert model.lenders[0].stance(package) == "would NOT fund" and model.insurers[0].stance(package) == "would fund"
     assert {r["key"]: r["status"] for r in views.actor_rows(model)}["jbic"] == "—"  # no offer was ever made
-
-
-def test_tsmc_builds_more_the_more_relief(done):
-    builds = [float(done.investors[0].build_usd_bn(x)) for x in (0.0, 0.5, 1.0)]
-    assert builds[0] == done.spec.agents["tsmc"].committed_usd_bn and builds[0] < builds[1] < builds[2]
 
 
 def test_utility_space_points_are_feasible(done):
@@ -91,10 +130,6 @@ def test_utility_space_points_are_feasible(done):
     assert len(data["offers"]) == done.steps
 
 
-def _labels(fig):
-    return [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes]
-
-
 def test_figures_have_units_and_legends_and_grow_with_the_path():
     model = AppModel(Controls())
     model.step()
@@ -104,13 +139,25 @@ def test_figures_have_units_and_legends_and_grow_with_the_path():
     fig2 = views.offers_figure(model)
     n2 = sum(len(line.get_xdata()) for ax in fig2.axes for line in ax.get_lines())
     assert n2 > n1
-    labels = _labels(fig2)
+    labels = [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig2.axes]
     assert "US share of profits" in labels[0][1] and "tariff rate (%)" in labels[1][1] and "round" in labels[1][0]
     assert fig2.axes[0].get_legend() is not None
     ufig = views.utility_figure(model)
     assert "$bn" in ufig.axes[0].get_xlabel() and "$bn" in ufig.axes[0].get_ylabel()
     legend = [t.get_text() for t in ufig.axes[0].get_legend().get_texts()]
     assert {"no deal", "Nash bargaining point", "equilibrium (SPE)"} <= set(legend)
+
+
+def test_downloads_hold_the_rounds_the_result_and_the_plots(done):
+    rows = list(csv.DictReader(io.StringIO(views.rounds_csv(done))))
+    assert len(rows) == done.steps and rows[-1]["accepted"] == "True" and rows[0]["answer"].startswith("refused")
+    assert float(rows[-1]["us_profit_share"]) == done.agreement.us_profit_share
+    assert float(rows[-1]["tariff_rate"]) == pytest.approx(done.tariff_rate(done.agreement))
+    result = json.loads(views.result_json(done))
+    assert result["agreed"] and result["steps"] == done.steps and len(result["rounds"]) == done.steps
+    assert result["us_profit_share"] == pytest.approx(done.agreement.us_profit_share)
+    for fig in (views.offers_figure(done), views.utility_figure(done)):
+        assert views.figure_png(fig).startswith(b"\x89PNG")
 
 
 # --- controls -------------------------------------------------------------------------------------------------
@@ -136,6 +183,13 @@ def test_sliders_follow_the_scenario():
     assert {for_scenario(base, s.key) for s in SLIDERS} >= base_keys  # every key comes from a slider template
 
 
+def test_sliders_about_the_tariff_do_not_show_when_no_tariff_is_at_stake():
+    tariff_keys = {"deal.threat_rate", "deal.talks_deadline_years", "agents.tsmc.margin_per_usd"}
+    assert tariff_keys <= {s.key for s, _ in Controls().sliders()}
+    keys = {s.key for s, _ in Controls(scenario="no_tariff_threat").sliders()}
+    assert not keys & tariff_keys and "deal.equity_fraction" in keys
+
+
 def test_controls_build_the_spec_and_reject_bad_values():
     c = Controls(values={"deal.equity_fraction": 0.2})
     assert c.spec().deal.equity_fraction == 0.2
@@ -150,39 +204,51 @@ def test_a_larger_threat_raises_the_tariff_the_page_reaches():
     assert high.tariff_rate(high.agreement) > low.tariff_rate(low.agreement)
 
 
+def test_a_seat_in_the_controls_seats_a_person():
+    model = AppModel(Controls(seat="us"))
+    assert isinstance(model.seats["us"], play.HumanSeat) and play.human_key(model) == "us"
+    assert views.outcome_text(model) == f"Round 0 of {model.max_rounds}: Japan will open."
+
+
+def test_every_term_the_page_uses_is_explained():
+    terms = " ".join(t for t, _ in TERMS)
+    for word in ("Equilibrium", "Nash", "after recoup", "Threat's date", "Deadline", "Unit surplus"):
+        assert word in terms
+
+
 # --- the page, rendered in-process ----------------------------------------------------------------------------
 
 @solara.component
 def Wrapped():
-    with solara.AppLayout():  # SolaraViz's sidebar renders only inside an AppLayout
+    with solara.AppLayout():  # the sidebar renders only inside an AppLayout
         Page()
 
 
 @pytest.fixture
 def page():
-    box, rc = solara.render(Wrapped(), handle_error=False)
+    box, rc = solara.render(Wrapped(), handle_error=False)  # handle_error=False: any exception fails the test
     yield rc
     rc.close()
 
 
-def test_page_step_advances_the_round_and_redraws(page):
-    rc = page
-    assert "Round 0 of 90" in _html(rc)
-    images = rc.find(widgets.Image)
-    assert len(images.widgets) == 2
-    before = [w.value for w in images.widgets]
-    text0 = _html(rc)
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    after = [w.value for w in rc.find(widgets.Image).widgets]
-    assert all(a != b for a, b in zip(after, before, strict=True))
-    assert _html(rc) != text0 and "Round 1 of 90" in _html(rc)
+@pytest.fixture
+def quick_plots(monkeypatch):
+    """Tiny stand-ins for the two plots (a PNG of each costs about 0.2 s a round), for tests that read no plot."""
+    from matplotlib.figure import Figure
+
+    for name in ("offers_figure", "utility_figure"):
+        monkeypatch.setattr(views, name, lambda model: Figure(figsize=(0.5, 0.5)))
 
 
 def _html(rc):
     """The outcome card's text."""
-    cards = [w for w in rc.find(solara.widgets.HTML).widgets if "chipdeal-outcome" in w.attributes.get("class", "")]
-    assert len(cards) == 1
-    return cards[0].unsafe_innerHTML
+    return _by_class(rc, "chipdeal-outcome")
+
+
+def _by_class(rc, css):
+    found = [w for w in rc.find(solara.widgets.HTML).widgets if css in w.attributes.get("class", "")]
+    assert len(found) == 1, css
+    return found[0].unsafe_innerHTML
 
 
 def _slider(rc, name):
@@ -191,51 +257,255 @@ def _slider(rc, name):
     return found.widget
 
 
-def _captions(rc):
-    return [w.children[0] for w in rc.find(v.Html, class_="chipdeal-caption").widgets]
+def _captions(rc, css="chipdeal-caption"):
+    return [w.children[0] for w in rc.find(v.Html, class_=css).widgets]
 
 
-def test_page_slider_and_reset_change_the_outcome(page):
-    rc = page
-    assert "Threatened tariff on Japan's other goods: 0.25" in _captions(rc)
-    _slider(rc, "threat").v_model = 0.35
-    assert "Threatened tariff on Japan's other goods: 0.35" in _captions(rc)
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    for _ in range(90):
+def _errors(rc):
+    return [str(w.children) for w in rc.find(v.Alert).widgets]
+
+
+def _click(rc, label):
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def _all_text(rc):
+    """Every string the page shows (widget children, HTML, labels): to look for tracebacks and paths."""
+    texts = []
+    for w in rc.find(widgets.Widget).widgets:
+        for name in ("children", "unsafe_innerHTML", "label", "v_model", "value", "description"):
+            value = getattr(w, name, None)
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, list | tuple):
+                texts.extend(x for x in value if isinstance(x, str))
+    return "\n".join(texts)
+
+
+def _play_to_end(rc, limit=100):
+    for _ in range(limit):
         if "Agreement" in _html(rc) or "No agreement" in _html(rc):
-            break
-        rc.find(v.Btn, children=["Step"]).widget.click()
+            return
+        _click(rc, "Step")
+    raise AssertionError("no end")
+
+
+def test_page_step_advances_the_round_and_redraws(page):
+    rc = page
+    assert "Round 0 of 90" in _html(rc)
+    images = rc.find(widgets.Image)
+    assert len(images.widgets) == 2
+    before = [w.value for w in images.widgets]
+    _click(rc, "Step")
+    after = [w.value for w in rc.find(widgets.Image).widgets]
+    assert all(a != b for a, b in zip(after, before, strict=True))
+    assert "Round 1 of 90" in _html(rc)
+
+
+def test_mesa_internals_are_not_on_the_page(page):
+    text = _all_text(page)
+    for internal in ("Use Threads", "Play Interval", "Render Interval", "Page 0", "Model Parameters",
+                     "Information", "Command Console"):
+        assert internal not in text, internal
+    assert [w.children for w in page.find(v.Btn).widgets][:3] == [["Reset"], ["▶"], ["Step"]]  # first in the sidebar
+    assert not any(c.children == [] for c in page.find(v.Card).widgets)  # no empty cards
+
+
+def test_every_plot_has_a_caption_and_the_terms_are_on_the_page(page):
+    captions = _captions(page, "chipdeal-plot-caption")
+    assert len(captions) == 2 and "after recoup" in captions[0] and "Nash point" in captions[1]
+    assert "Gain over no deal" in " ".join(_captions(page))
+    page.find(v.Tabs).widget.v_model = 2  # the third tab
+    terms = _by_class(page, "chipdeal-terms")
+    assert "Equilibrium (SPE)" in terms and "Nash point" in terms and "after recoup" in terms
+
+
+def test_page_slider_and_reset_change_the_outcome(quick_plots, page):
+    rc = page
+    assert "Threatened tariff on Japan's other goods without a deal: 0.25" in _captions(rc)
+    _slider(rc, "threat").v_model = 0.35
+    assert "Threatened tariff on Japan's other goods without a deal: 0.35" in _captions(rc)
+    _click(rc, "Reset")
+    _play_to_end(rc)
     reference = finished(Controls(values={"deal.threat_rate": 0.35}))
     assert f"a {reference.tariff_rate(reference.agreement):.1%} tariff" in _html(rc)
     base = finished()
     assert f"a {base.tariff_rate(base.agreement):.1%} tariff" not in _html(rc)
+    table = _by_class(rc, "chipdeal-end")  # this run beside the equilibrium
+    assert "this run" in table and "equilibrium (SPE)" in table and "the agents" not in table
 
 
-def test_page_scenario_picker_and_reset(page):
+def test_page_scenario_picker_and_reset(quick_plots, page):
     rc = page
     rc.find(v.Select, label="Scenario").widget.v_model = "rubinstein"
     labels = [w.label for w in rc.find(v.Slider).widgets]
     assert "US δ" in labels and "threat" not in labels
-    assert any(c.startswith("US: discount factor per offer: ") for c in _captions(rc))
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    rc.find(v.Btn, children=["Step"]).widget.click()
-    assert "Agreement in round 1" in _html(rc)  # Rubinstein: the first offer is accepted
+    assert any(c.startswith("US: discount factor per offer (patience): ") for c in _captions(rc))
+    _click(rc, "Reset")
+    _click(rc, "Step")
+    assert "Agreement in round 1: US 52.6% of the unit surplus" in _html(rc)
 
 
-def test_the_last_word_drop_down_sets_who_makes_the_final_offer(page):
+def test_the_last_word_drop_down_sets_who_makes_the_final_offer(quick_plots, page):
     rc = page
     choice = rc.find(v.Select, label="Final offer before the deadline (last word)")
     choice.assert_single()
     assert choice.widget.v_model == "us"
     choice.widget.v_model = "japan"
-    rc.find(v.Btn, children=["Reset"]).widget.click()
-    for _ in range(90):
-        if "Agreement" in _html(rc) or "No agreement" in _html(rc):
-            break
-        rc.find(v.Btn, children=["Step"]).widget.click()
+    _click(rc, "Reset")
+    _play_to_end(rc)
     reference = finished(Controls(values={"protocol.last_proposer": "japan"}))
     assert reference.proposer_in(reference.max_rounds) == "japan"
     assert f"a {reference.tariff_rate(reference.agreement):.1%} tariff" in _html(rc)
+
+
+def _seat(rc, label):
+    rc.find(v.Select, label="Who plays").widget.v_model = label
+
+
+def test_a_person_plays_japan_to_an_agreement_and_sees_how_it_compares(quick_plots, page):
+    rc = page
+    _seat(rc, "you play Japan")
+    assert _html(rc) == "Round 0 of 90: you (Japan) will open."
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled and rc.find(v.Btn, children=["▶"]).widget.disabled
+    _slider(rc, "US share of profits after recoup, %").v_model = 60.0
+    _slider(rc, "tariff rate, %").v_model = 12.0
+    preview = _by_class(rc, "chipdeal-preview")
+    model = AppModel(Controls(seat="japan"))
+    expected = play.preview_offer(model, play.package_of(model, 0.6, 0.12))
+    said = "would accept" if expected.answer.accepted else f"would refuse ({expected.answer.reason})"
+    assert f"Before you send it: US {said}; JBIC would fund · NEXI would fund." in preview
+    assert f"costs Japan ${expected.delay.per_month_usd_bn:.1f}bn (PV)" in preview
+    _click(rc, "Send offer")
+    assert "Round 1 of 90: you (Japan) offered US 60% of equity profits after recoup, a 12.0% tariff" in _html(rc)
+    model.seats["japan"].offer(play.package_of(model, 0.6, 0.12))
+    model.step()
+    us_offer = play.agent_offer(model)
+    assert f"US offers {views.terms_text(model, us_offer.package)}." in _by_class(rc, "chipdeal-preview")
+    _click(rc, "Accept")
+    assert _html(rc).startswith(f"Agreement in round 2: {views.terms_text(model, us_offer.package)}.")
+    table = _by_class(rc, "chipdeal-end")
+    assert "your deal" in table and "the agents&#x27; deal (same seed)" in table and "equilibrium (SPE)" in table
+
+
+def test_a_person_holding_out_as_japan_reaches_a_breakdown(quick_plots, page):
+    rc = page
+    _slider(rc, "window").v_model = 0.5  # a six-month deadline: 12 rounds
+    _seat(rc, "you play Japan")  # picking a seat starts a new game with the settings
+    assert _html(rc) == "Round 0 of 12: you (Japan) will open."
+    for _ in range(12):
+        buttons = [w.children[0] for w in rc.find(v.Btn).widgets]
+        _click(rc, "Send offer" if "Send offer" in buttons else "Reject")
+    assert _html(rc) == "No agreement: talks broke down after 12 rounds (the tariff stays)."
+    assert "no deal" in _by_class(rc, "chipdeal-end")
+
+
+def test_a_person_plays_the_us(quick_plots, page):
+    rc = page
+    _seat(rc, "you play US")
+    preview = _by_class(rc, "chipdeal-preview")
+    assert preview.startswith("Japan offers US 50% of equity profits after recoup, a 10.0% tariff")
+    _click(rc, "Reject")
+    assert "US share of profits after recoup, %" in [w.label for w in rc.find(v.Slider).widgets]
+    _click(rc, "Send offer")
+    assert "Round 2 of 90: you (US) offered" in _html(rc)
+
+
+# --- robustness (issue #16) ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def broken_menu(tmp_path, monkeypatch):
+    """A copy of runs/ with a scenario that has a typo, as the working folder."""
+    from negotiation.app import runs_folder
+
+    shutil.copytree(runs_folder(), tmp_path / "runs", ignore=shutil.ignore_patterns("out", "sweeps"))
+    (tmp_path / "runs" / "scenarios" / "typo.toml").write_text(
+        'base = "../baseline.toml"\nname = "typo"\n[deal]\nequty_fraction = 0.2\n')
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "runs" / "scenarios" / "typo.toml"
+
+
+def test_a_broken_scenario_in_the_menu_shows_the_clis_line_and_the_page_goes_on(quick_plots, broken_menu, page,
+                                                                                  capsys):
+    from negotiation.cli import main
+
+    assert main(["run", "runs/scenarios/typo.toml"]) == 2
+    cli_line = capsys.readouterr().err.strip().removeprefix("chipdeal: error: ")
+    rc = page
+    _slider(rc, "threat").v_model = 0.3
+    rc.find(v.Select, label="Scenario").widget.v_model = "typo"
+    assert any(cli_line in e for e in _errors(rc)), (_errors(rc), cli_line)
+    assert rc.find(v.Select, label="Scenario").widget.v_model == "baseline"  # settings kept
+    assert "Threatened tariff on Japan's other goods without a deal: 0.3" in _captions(rc)
+    _click(rc, "Reset")
+    _click(rc, "Step")
+    assert "Round 1 of 90" in _html(rc)
+    assert "Traceback" not in _all_text(rc) and str(broken_menu.parent.parent.parent) not in _all_text(rc)
+
+
+def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(quick_plots, page, caplog):
+    rc = page
+    caplog.set_level(logging.WARNING, logger="chipdeal.page")
+    _click(rc, "Step")
+    _slider(rc, "equity").v_model = 5
+    assert any("deal.equity_fraction" in e and "(got 5" in e for e in _errors(rc))
+    _slider(rc, "threat date").v_model = "abc"
+    _slider(rc, "window").v_model = "abc"
+    assert any("window: 'abc' is not a number" in e for e in _errors(rc))
+    rc.find(v.Select, label="Scenario").widget.v_model = "../../etc/passwd"
+    rc.find(v.Select, label="Who plays").widget.v_model = "you play Mars"
+    rc.find(v.Select, label="Final offer before the deadline (last word)").widget.v_model = "jbic"
+    _click(rc, "Reset")  # the settings are the kept ones: Reset builds the baseline again
+    assert "Round 0 of 90" in _html(rc)
+    _click(rc, "Step")
+    assert "Round 1 of 90" in _html(rc)
+    assert _slider(rc, "equity").v_model == pytest.approx(0.015)
+    text = _all_text(rc)
+    assert "Traceback" not in text and not re.search(r"/(work|root|home|tmp|usr)/", text)
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("deal.equity_fraction" in m for m in logged) and any("'abc' is not a number" in m for m in logged)
+    assert any("passwd" in m for m in logged) and any("Mars" in m for m in logged)
+
+
+def test_a_forged_move_is_refused_and_the_game_goes_on(quick_plots, page):
+    rc = page
+    _seat(rc, "you play Japan")
+    _slider(rc, "US share of profits after recoup, %").v_model = 500
+    assert "US share: 500% is outside 50–90%" in " ".join(_errors(rc))
+    _slider(rc, "tariff rate, %").v_model = "abc"
+    assert "tariff rate: 'abc' is not a number" in " ".join(_errors(rc))
+    _click(rc, "Send offer")
+    assert "you (Japan) offered US 50%" in _html(rc)
+
+
+def test_an_internal_error_is_logged_with_its_traceback_and_shown_without_one(page, monkeypatch, caplog):
+    rc = page
+
+    def broken(*args):
+        raise RuntimeError("/srv/secret/path broke")
+
+    monkeypatch.setattr("negotiation.model.Offer", broken)  # only step() makes offers (Mesa binds step() itself)
+    _click(rc, "Step")
+    shown = " ".join(_errors(rc))
+    assert "Something went wrong on the server" in shown and "/srv/secret" not in _all_text(rc)
+    assert any(r.exc_info and "secret" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_the_compare_tab_shows_both_scenarios_and_what_differs(quick_plots, page):
+    rc = page
+    rc.find(v.Tabs).widget.v_model = 1
+    rc.find(v.Select, label="Scenario B").widget.v_model = "short_horizon"
+    rc.find(v.TextField, label="Seeds").widget.v_model = "4"
+    _click(rc, "Compare")
+    table = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+             if "chipdeal-compare-table" in w.unsafe_innerHTML]
+    assert table and "agreement rate" in table[0] and "100% (4/4)" in table[0] and "short_horizon" in table[0]
+    diffs = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if "chipdeal-diff-table" in
+             w.unsafe_innerHTML]
+    short = load_scenario("runs/scenarios/short_horizon.toml")
+    assert diffs and "deal.relief_life_years" in diffs[0] and f"{short.deal.relief_life_years:g}" in diffs[0]
+    rc.find(v.TextField, label="Seeds").widget.v_model = "100000"
+    assert any("seeds:" in e for e in _errors(rc))
 
 
 def test_app_refuses_a_busy_port_with_one_line():

@@ -1,18 +1,23 @@
 """The real page in a real browser: `chipdeal app` served on loopback, driven by Playwright in Debian's Chromium.
 
-Skipped on a machine without Chromium or Playwright, except under CI (CI=true), where that is a failure.
-Screenshots go to $CHIPDEAL_ARTIFACTS (default runs/out/artifacts/).
+One server for the module, run in a folder whose ``runs/`` holds the shipped scenarios and one with a typo.
+Every test records the browser's requests (only 127.0.0.1 may be asked), its page errors and failed
+responses, and the server's log (no traceback). Skipped on a machine without Chromium or Playwright, except
+under CI (CI=true), where that is a failure. Screenshots go to $CHIPDEAL_ARTIFACTS (default runs/out/artifacts/).
 """
 
 import os
 import re
+import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from page.browser import CHROMIUM, served_app, start_browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CHIPDEAL_ARTIFACTS", ROOT / "runs" / "out" / "artifacts"))
+VIEWPORT = {"width": 1280, "height": 720}
 
 
 def _unavailable() -> str:
@@ -39,8 +44,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with served_app(tmp_path_factory.mktemp("app") / "server.log") as (url, proc, log_path):
-        yield url, proc, log_path
+    folder = tmp_path_factory.mktemp("app")
+    shutil.copytree(ROOT / "runs", folder / "runs", ignore=shutil.ignore_patterns("out", "sweeps"))
+    (folder / "runs" / "scenarios" / "typo.toml").write_text(
+        'base = "../baseline.toml"\nname = "typo"\n[deal]\nequty_fraction = 0.2\n')
+    (folder / "runs" / "scenarios" / "sprint.toml").write_text(  # two months of talks: 4 rounds
+        'base = "../baseline.toml"\nname = "sprint"\n[deal]\nhorizon_years = 0.17\n')
+    with served_app(folder / "server.log", cwd=folder) as (url, proc, log_path):
+        yield url, proc, log_path, folder
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +62,13 @@ def browser():
 
 @pytest.fixture
 def page(browser, server, request):
-    url, _, log_path = server
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    url, _, log_path, _ = server
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     bad: list[str] = []
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or r.url.split(":", 1)[0]))
     page.on("response", lambda r: r.status >= 400 and bad.append(f"{r.status} {r.url}"))
     page.on("requestfailed", lambda r: bad.append(f"failed {r.url} {r.failure}"))
     page.on("pageerror", lambda e: bad.append(f"pageerror: {e}"))
@@ -64,9 +77,10 @@ def page(browser, server, request):
     expect(page.get_by_role("button", name="Step")).to_be_enabled(timeout=60_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
     assert not bad, bad
+    assert hosts <= {"127.0.0.1", "blob", "data"}, hosts  # nothing leaves the machine
     log = log_path.read_text(errors="replace")[log_start:]
     errors = [line for line in log.splitlines() if re.search(r"Traceback|ERROR|Error:|Could not load URL", line)]
     assert not errors, errors
@@ -76,13 +90,33 @@ def outcome(page):
     return page.locator(".chipdeal-outcome")
 
 
-def test_page_loads_and_step_advances_and_redraws(page):
-    expect(outcome(page)).to_contain_text("Round 0 of 90")
-    plots = page.locator(".vue-grid-item img")
+def pick(page, label, option):
+    page.locator(".v-select").filter(has_text=label).first.click()
+    page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$")).click()
+
+
+def page_text(page):
+    return page.locator("body").inner_text()
+
+
+def test_controls_in_view_at_1280x720_nothing_covers_the_table_and_step_redraws(page, server):
+    for name in ("Reset", "▶", "Step"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"], (name, box)
+    text = page_text(page)
+    for internal in ("PAGE 0", "Page 0", "Use Threads", "Play Interval", "Render Interval", "runs on Solara"):
+        assert internal not in text, internal
+    table = page.locator(".chipdeal-actor-table")
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    for fx, fy in ((0.5, 0.5), (0.95, 0.95), (0.05, 0.95)):  # the table's own cells are on top, corners too
+        inside = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)?.closest('.chipdeal-actor-table')",
+                               [box["x"] + fx * box["width"], box["y"] + fy * box["height"]])
+        assert inside, (fx, fy)
+    plots = page.locator(".chipdeal-plot img")
     expect(plots).to_have_count(2)
     src = [plots.nth(i).get_attribute("src") for i in range(2)]
-    expect(page.locator(".chipdeal-actors")).to_contain_text("TSMC")
-    expect(page.locator(".v-select").filter(has_text="Final offer before the deadline")).to_contain_text("us")
     page.get_by_role("button", name="Step").click()
     expect(outcome(page)).to_contain_text("Round 1 of 90")
     for i in range(2):
@@ -90,43 +124,106 @@ def test_page_loads_and_step_advances_and_redraws(page):
     expect(page.locator(".chipdeal-actors")).to_contain_text("would fund")
 
 
-def test_play_runs_to_an_agreement(page):
+def test_play_runs_to_an_agreement_and_the_rounds_download(page):
     page.get_by_role("button", name="▶").click()
     expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
+    expect(outcome(page)).to_contain_text("points from it on the share and")
     expect(page.get_by_role("button", name="Step")).to_be_disabled()  # the model stopped itself
+    expect(page.locator(".chipdeal-end")).to_contain_text("equilibrium (SPE)")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Rounds (CSV)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("round,proposer,responder,us_profit_share") and len(lines) > 2
+    assert lines[-1].split(",")[10] == "True"  # the last round's offer was accepted
 
 
-def test_slider_and_reset_change_the_outcome(page):
-    page.get_by_role("button", name="▶").click()
-    expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
-    first = outcome(page).inner_text()
-    slider = page.get_by_role("slider", name="threat", exact=True)
-    slider.focus()
-    for _ in range(10):
-        slider.press("ArrowRight")  # 25% → 35%: a bigger threat, a higher tariff
-    expect(slider).to_have_attribute("aria-valuenow", "0.35")
-    expect(page.get_by_text("Threatened tariff on Japan's other goods: 0.35")).to_be_visible()
+def test_a_person_plays_japan_to_an_agreement(page):
+    pick(page, "Who plays", "you play Japan")
+    expect(outcome(page)).to_have_text("Round 0 of 90: you (Japan) will open.")
+    expect(page.get_by_role("button", name="Step")).to_be_disabled()
+    expect(page.locator(".chipdeal-preview")).to_contain_text("Before you send it: US would")
+    expect(page.locator(".chipdeal-preview")).to_contain_text("Each month of delay on these terms costs Japan")
+    page.get_by_role("button", name="Send offer").click()
+    expect(outcome(page)).to_contain_text("Round 1 of 90: you (Japan) offered US 50%")
+    expect(page.locator(".chipdeal-preview")).to_contain_text("US offers US")
+    page.get_by_role("button", name="Accept").click()
+    expect(outcome(page)).to_contain_text("Agreement in round 2")
+    end = page.locator(".chipdeal-end")
+    for row in ("your deal", "the agents' deal (same seed)", "equilibrium (SPE)"):
+        expect(end).to_contain_text(row)
+
+
+def test_a_person_holding_out_as_japan_reaches_a_breakdown(page):
+    pick(page, "Scenario", "sprint")  # two months of talks, 4 rounds
+    pick(page, "Who plays", "you play Japan")  # a new game, with the settings
+    expect(outcome(page)).to_have_text("Round 0 of 4: you (Japan) will open.")
+    for k in range(1, 5):
+        page.get_by_role("button", name="Send offer" if k % 2 == 1 else "Reject").click()
+        expect(outcome(page)).to_contain_text(f"Round {k} of 4" if k < 4 else "No agreement")
+    expect(outcome(page)).to_have_text("No agreement: talks broke down after 4 rounds (the tariff stays).")
+    expect(page.locator(".chipdeal-end")).to_contain_text("no deal")
+
+
+def test_a_broken_scenario_in_the_menu_shows_its_error_and_the_page_still_works(page, server):
+    folder = server[3]
+    threat = page.get_by_role("slider", name="threat", exact=True)
+    threat.focus()
+    threat.press("ArrowRight")
+    expect(threat).to_have_attribute("aria-valuenow", "0.26")
+    pick(page, "Scenario", "typo")
+    error = page.locator(".chipdeal-error")
+    expect(error).to_contain_text("runs/scenarios/typo.toml: deal.equty_fraction: unknown key "
+                                  "(did you mean deal.equity_fraction?)")
+    assert str(folder) not in page_text(page) and "Traceback" not in page_text(page)
+    expect(page.locator(".v-select").filter(has_text="Scenario").first).to_contain_text("baseline")  # kept
+    expect(threat).to_have_attribute("aria-valuenow", "0.26")
     page.get_by_role("button", name="Reset").click()
-    expect(outcome(page)).to_contain_text("Round 0 of 90")
-    page.get_by_role("button", name="▶").click()
-    expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
-    assert outcome(page).inner_text() != first
+    page.get_by_role("button", name="Step").click()
+    expect(outcome(page)).to_contain_text("Round 1 of 90")
 
 
-def test_scenario_picker_and_reset(page):
-    page.locator(".v-select").filter(has_text="Scenario").click()
-    page.locator(".v-menu__content .v-list-item").filter(has_text=re.compile(r"^rubinstein$")).click()
+FORGE = """([label, value]) => {
+  // what a tampered client sends: the widget's value, set through ipyvue's v-model callback (no slider clamps it)
+  const el = [...document.querySelectorAll('.v-input__slider')].find(e => e.innerText.trim().startsWith(label));
+  let vm = el.__vue__;
+  while (vm && !('v_model' in vm)) vm = vm.$parent;
+  vm.$children[0].$vnode.data.model.callback(value);
+}"""
+
+
+def test_forged_values_then_reset_show_no_traceback_or_path_and_the_server_logs_them(page, server):
+    _, _, log_path, folder = server
+    page.evaluate(FORGE, ["equity", 5])
+    expect(page.locator(".chipdeal-error")).to_contain_text("deal.equity_fraction")
+    page.evaluate(FORGE, ["threat date", "abc"])
+    expect(page.locator(".chipdeal-error")).to_contain_text("'abc' is not a number")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Step").click()
+    expect(outcome(page)).to_contain_text("Round 1 of 90")
+    text = page_text(page)
+    for leak in ("Traceback", str(folder), str(ROOT), "site-packages", "/usr/", "File \""):
+        assert leak not in text, leak
+    log = log_path.read_text()
+    assert "refused: slider: deal.equity_fraction" in log and "refused: threat date: 'abc' is not a number" in log
+
+
+def test_the_unit_surplus_scenario_in_shares_of_a_unit(page):
+    pick(page, "Scenario", "rubinstein")
     expect(page.get_by_role("slider", name="US δ")).to_have_count(1)
     expect(page.get_by_role("slider", name="threat", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Reset").click()
     page.get_by_role("button", name="Step").click()
-    expect(outcome(page)).to_contain_text("Agreement in round 1")
+    expect(outcome(page)).to_contain_text("Agreement in round 1: US 52.6% of the unit surplus")
+    expect(page.locator(".chipdeal-actor-table")).to_contain_text("share of the surplus")
 
 
-def test_the_page_listens_on_loopback_only(server):
+def test_the_page_listens_on_loopback_only_and_says_when_it_is_ready(server):
     import psutil
 
-    _, proc, _ = server
+    url, proc, log_path, _ = server
     listening = [c.laddr for c in psutil.Process(proc.pid).net_connections(kind="inet")
                  if c.status == psutil.CONN_LISTEN]
     assert listening and all(addr.ip in ("127.0.0.1", "::1") for addr in listening), listening
+    first = log_path.read_text().splitlines()[0]
+    assert first == f"chipdeal app: ready at {url} (Ctrl-C stops it)"
+    assert "samesite" not in log_path.read_text().lower()
