@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
-from negotiation.result import ROW_COLUMNS, UTILITY_PREFIX
+from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, UTILITY_PREFIX
 from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path
 
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
@@ -58,7 +58,10 @@ class SweepStopped(Exception):  # noqa: N818 - it is a stop, not a bug
 
 
 def result_columns(base: Spec) -> list[str]:
-    """The result columns of a sweep on ``base``: the run's outcome (``ROW_COLUMNS``), then each actor's utility.
+    """The result columns of a sweep on ``base``: outcome, actors' utilities, governments' metrics.
+
+    ``ROW_COLUMNS``, then ``utility_<key>`` for each actor, then ``advantage_<key>`` and
+    ``concession_rate_<key>`` for each government.
 
     Args:
         base: the sweep's base scenario.
@@ -67,7 +70,9 @@ def result_columns(base: Spec) -> list[str]:
         Column names, in order.
 
     """
-    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors)]
+    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors),
+            *(f"{ADVANTAGE_PREFIX}{key}" for key in base.governments),
+            *(f"{CONCESSION_PREFIX}{key}" for key in base.governments)]
 
 
 def chipdeal_version() -> str:
@@ -127,7 +132,7 @@ def run_schema(sweep: Sweep) -> pa.Schema:
     fields += [pa.field(k, _ARROW_KINDS[sweep.kinds.get(k, "float")]) for k in sweep.varied_keys]
     for col in result_columns(sweep.base):
         kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(), "steps": pa.int64(),
-                "deadline_rounds": pa.int64()}.get(col, pa.float64())
+                "deadline_rounds": pa.int64(), "agreement_round": pa.int64()}.get(col, pa.float64())
         fields.append(pa.field(col, kind))
     return pa.schema(fields)
 
