@@ -246,7 +246,8 @@ def pattern_lines(frame: pd.DataFrame, keys: list[str], patterns: list[Pattern],
         lines.append(f"| {p.name} ({p.column} in [{p.low:g}, {p.high:g}]) | {int(hit.sum())} of {len(frame)} "
                      f"| {p.source} |")
     lines.append(f"| **all of them together** | **{int(together.sum())} of {len(frame)}** | |")
-    numeric = [k for k in keys if pd.to_numeric(frame[k], errors="coerce").notna().all()]
+    numeric = [k for k in keys if not pd.api.types.is_bool_dtype(frame[k])  # a yes/no input has no spread
+               and pd.to_numeric(frame[k], errors="coerce").notna().all()]
     if not together.any():
         lines += ["", "No run reproduces all the patterns together: over these inputs the model cannot, which "
                   "points at its structure rather than at a parameter."]
