@@ -115,6 +115,7 @@ def code_fingerprint() -> str:
 
 
 _ARROW_KINDS = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+LEVER_COLUMNS = ("lever_set", "state")  # a sweep with [levers]: which lever set, which state of the world
 
 
 def run_schema(sweep: Sweep) -> pa.Schema:
@@ -124,17 +125,33 @@ def run_schema(sweep: Sweep) -> pa.Schema:
         sweep: the sweep.
 
     Returns:
-        Ids and seed, the varied keys (by their kind), then the result columns.
+        Ids and seed (with levers, the lever set and the state of the world), the varied keys (by their kind),
+        then the result columns.
 
     """
     fields = [pa.field("run_id", pa.int64()), pa.field("point", pa.int64()), pa.field("replicate", pa.int64()),
               pa.field("seed", pa.int64())]
+    if has_levers(sweep):
+        fields += [pa.field(name, pa.int64()) for name in LEVER_COLUMNS]
     fields += [pa.field(k, _ARROW_KINDS[sweep.kinds.get(k, "float")]) for k in sweep.varied_keys]
     for col in result_columns(sweep.base):
         kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(), "steps": pa.int64(),
                 "deadline_rounds": pa.int64(), "agreement_round": pa.int64()}.get(col, pa.float64())
         fields.append(pa.field(col, kind))
     return pa.schema(fields)
+
+
+def has_levers(sweep: Sweep) -> bool:
+    """Whether the sweep's rows say which lever set and which state of the world they are (``[levers]``).
+
+    Args:
+        sweep: the sweep.
+
+    Returns:
+        ``True`` for a sweep file with levers (not crossed with an explicit design).
+
+    """
+    return bool(sweep.file.levers) and not sweep.design
 
 
 def provenance(sweep: Sweep, traces: bool) -> dict[str, Any]:
@@ -151,7 +168,9 @@ def provenance(sweep: Sweep, traces: bool) -> dict[str, Any]:
     return {"format": FORMAT, "chipdeal_version": chipdeal_version(), "code_fingerprint": code_fingerprint(),
             "sweep_digest": sweep.digest, "sweep_file_sha256": sweep.file_sha256, "sweep_file": sweep.source,
             "scenario": sweep.base.name, "master_seed": sweep.file.seed, "runs": sweep.n_runs,
-            "replicates": sweep.file.replicates, "varied_keys": sweep.varied_keys, "traces": traces}
+            "replicates": sweep.file.replicates, "varied_keys": sweep.varied_keys, "traces": traces,
+            "design": sweep.file.design, "levers": list(sweep.file.levers) if has_levers(sweep) else [],
+            "governments": list(sweep.base.governments)}
 
 
 def _metadata(meta: dict[str, Any]) -> dict[bytes, bytes]:
