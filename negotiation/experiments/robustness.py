@@ -102,14 +102,15 @@ def robustness_lines(frame: pd.DataFrame, meta: dict[str, Any]) -> tuple[list[st
              "seed)" + (f"; {n_failed} state(s) left out because a run raised in them" if n_failed else "")
              + ". Per outcome: the mean over the states, the 10th percentile, and the maximum regret (the best "
              "lever set's value in a state minus this one's; 0 = never beaten). Utilities are each government's "
-             "PV $bn gain over no deal; agreement is the rate (mean) and 0/1 per state.", "",
+             "PV $bn gain over no deal; agreement is 1 or 0 per state (its mean is the agreement rate; a maximum "
+             "regret of 1: in some state another lever set agreed and this one did not).", "",
              "| " + " | ".join([*levers, *(f"{_label(c)} {stat}" for c in outcomes
                                           for stat in ("mean", f"p{PERCENTILE}", "max regret"))]) + " |",
              "|" + "---|" * len(levers) + "---:|" * (3 * len(outcomes))]
     for _, row in table.iterrows():
         cells = [str(row[k]) for k in levers]
         for c in outcomes:
-            fmt = "{:.1%}" if c == "agreed" else "{:.2f}"
+            fmt = "{:.3f}" if c == "agreed" else "{:.2f}"
             cells += [fmt.format(row[f"{c} {stat}"]) for stat in ("mean", f"p{PERCENTILE}", "max regret")]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
