@@ -366,7 +366,9 @@ class SweepFile(RunSettings):
     def canonical(self) -> dict[str, Any]:
         """What the sweep's digest covers: every field, leaving out the new keys at their defaults.
 
-        A sweep file written before ``design`` and ``[levers]`` existed keeps its digest.
+        A sweep file written before ``design`` and ``[levers]`` existed keeps its digest. A Latin hypercube or
+        Sobol' design also covers the SciPy version that builds it (the code fingerprint covers chipdeal's
+        code only, and another SciPy may scramble otherwise: ``--resume`` must not mix the two).
 
         Returns:
             The JSON-able fields.
@@ -375,6 +377,10 @@ class SweepFile(RunSettings):
         dump = self.model_dump(mode="json")
         if self.design == "random":
             del dump["design"]
+        else:
+            import scipy
+
+            dump["scipy"] = scipy.__version__
         if not self.levers:
             del dump["levers"]
         return dump

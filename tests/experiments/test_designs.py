@@ -123,6 +123,15 @@ def test_the_default_design_is_todays_monte_carlo_and_keeps_its_digest():
     assert planned("lhs", 6).digest != planned("random", 6).digest != planned("sobol", 8).digest
 
 
+def test_a_designs_digest_covers_the_scipy_that_builds_it(monkeypatch):
+    import scipy
+
+    before = {design: planned(design, 8).digest for design in ("random", "lhs", "sobol")}
+    monkeypatch.setattr(scipy, "__version__", "0.0.0")
+    assert planned("random", 8).digest == before["random"]  # NumPy's draws: no SciPy in them
+    assert planned("lhs", 8).digest != before["lhs"] and planned("sobol", 8).digest != before["sobol"]
+
+
 # --- levers: every lever set meets the same states of the world -----------------------------------------------
 
 LEVERS = {"deal.equity_fraction": [0.01, 0.015, 0.02], "protocol.no_retraction": [True, False]}
