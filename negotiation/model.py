@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import mesa
@@ -35,7 +36,9 @@ from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, Point, RunResult
 from negotiation.scenario import CounterpartParams, Spec, given, with_overrides
-from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
+from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
+from negotiation.solvers.metrics import advantage, concession_rate, frontier_distance, welfare
+from negotiation.solvers.package_game import GameSolution, PackageGame, _chain, solve_package_game
 
 _SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
 _SOLUTIONS_KEPT = 64
@@ -331,6 +334,100 @@ class NegotiationModel(mesa.Model):
         """A short hash of the validated scenario, for provenance."""
         return self.scenario_digest()[:16]
 
+    def frontier_at(self, t: int) -> list[tuple[float, float, float, float]]:
+        """The Pareto frontier of the packages agreed in round ``t`` (true utilities, PV at the talks' start).
+
+        The terms the protocol allows and the lenders fund (:meth:`share_range` up to :attr:`fundable_share`;
+        relief in [0, 1] when it is at stake) under both governments' utility planes at round ``t``'s date:
+        the efficient chain of the box's corners (exact: both utilities are affine in the terms at a date).
+
+        Args:
+            t: the round (1-based).
+
+        Returns:
+            Vertices (counterpart's utility, principal's utility, share, relief), the counterpart's utility
+            ascending; empty when no share is fundable.
+
+        """
+        s_lo, s_hi = self.share_range()
+        s_hi = min(s_hi, self.fundable_share)
+        if s_hi < s_lo:
+            return []
+        x_hi = 1.0 if self.relief_at_stake else 0.0
+        shares, reliefs = [s_lo, s_hi, s_lo, s_hi], [0.0, 0.0, x_hi, x_hi]
+        values = []
+        for gov in (self.counterpart, self.principal):
+            a0, a1, a2 = self.planes_for(gov.preferences, own=gov.key)[t - 1]
+            values.append([a0 + a1 * s + a2 * x for s, x in zip(shares, reliefs, strict=True)])
+        return _chain(values[0], values[1], shares, reliefs)
+
+    def _frontier_facts(self, t: int) -> tuple[list[float], list[float], tuple[float, float] | None] | None:
+        """Round ``t``'s frontier vertices (both utilities) and its Nash point; cached per scenario and round.
+
+        They depend on the scenario alone (true preferences, the lenders' true limit), so a sweep's replicates
+        share them. ``None`` when no share is fundable.
+        """
+        key = ("frontier", t)
+        if key not in self._derived:
+            chain = self.frontier_at(t)
+            facts = None
+            if chain:
+                d = (self.counterpart.preferences.disagreement, self.principal.preferences.disagreement)
+                u1, u2 = [v[0] for v in chain], [v[1] for v in chain]
+                fu, fj, _ = clip_polyline(np.array(u1), np.array(u2), d)
+                nash = nash_on_polyline(fu, fj, d) if fu.size else None
+                facts = (u1, u2, None if nash is None else (nash[2], nash[3]))
+            self._derived[key] = facts
+        return self._derived[key]
+
+    def negotiation_metrics(self, utilities: dict[str, float]) -> dict[str, Any]:
+        """The automated-negotiation field's metrics of this run (formulas in :mod:`negotiation.solvers.metrics`).
+
+        Frontier metrics are measured on :meth:`frontier_at` the agreement's round (why: :class:`RunResult`);
+        concessions value every package at round 1's date. No equilibrium solve is needed: the frontier is
+        the chain of the box's four corners, and it and its Nash point are computed once per scenario and round.
+
+        Args:
+            utilities: each actor's gain over no deal (the run's ``utilities``).
+
+        Returns:
+            The :class:`RunResult` fields ``agreement_round``, ``welfare_usd_bn``, ``pareto_distance_usd_bn``,
+            ``nash_distance_usd_bn``, ``advantages`` and ``concession_rates``.
+
+        """
+        govs = (self.counterpart, self.principal)
+        gains = [utilities[g.key] for g in govs]
+        out: dict[str, Any] = {"agreement_round": None, "welfare_usd_bn": welfare(gains),
+                               "pareto_distance_usd_bn": None, "nash_distance_usd_bn": None,
+                               "advantages": {g.key: 0.0 for g in govs}}  # no agreement: no gain (NegMAS too)
+        if self.agreement is not None:
+            out["agreement_round"] = self.agreement_round
+            out["advantages"] = dict.fromkeys(g.key for g in govs)
+            facts = self._frontier_facts(self.agreement_round)
+            if facts is not None:
+                u1, u2, nash = facts
+                d = (govs[0].preferences.disagreement, govs[1].preferences.disagreement)
+                point = (d[0] + gains[0], d[1] + gains[1])
+                out["pareto_distance_usd_bn"] = frontier_distance(point, u1, u2)
+                if nash is not None:
+                    out["nash_distance_usd_bn"] = math.hypot(point[0] - nash[0], point[1] - nash[1])
+                out["advantages"] = {govs[0].key: advantage(gains[0], max(u1) - d[0]),
+                                     govs[1].key: advantage(gains[1], max(u2) - d[1])}
+        rates: dict[str, float | None] = {}
+        for g, other in (govs, govs[::-1]):
+            last = next((o.package for o in reversed(self.offers) if o.proposer == g.key), None)
+            if last is None:
+                rates[g.key] = None
+                continue
+            a0, a1, a2 = self.planes_for(g.preferences, own=g.key)[0]
+            own_open, other_open = g.opening, other.opening
+            rates[g.key] = concession_rate(a0 + a1 * own_open.us_profit_share + a2 * own_open.relief_fraction,
+                                           a0 + a1 * last.us_profit_share + a2 * last.relief_fraction,
+                                           a0 + a1 * other_open.us_profit_share + a2 * other_open.relief_fraction,
+                                           self.steps)
+        out["concession_rates"] = rates
+        return out
+
     def point(self, share: float, relief_fraction: float) -> Point:
         """A package in the terms a user reads."""
         return Point(share, self.relief_usd_bn_per_year(Package(share, relief_fraction)))
@@ -387,4 +484,4 @@ class NegotiationModel(mesa.Model):
             fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
             recoup_years=self._recoup_years() if two_phase and pkg is not None else None,
             concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
-            distance_to_equilibrium=distance, measures=extra)
+            distance_to_equilibrium=distance, measures=extra, **self.negotiation_metrics(utilities))

@@ -20,8 +20,11 @@ ROW_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share
                "concession_loss_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
                "eq_tariff_rate", "eq_round", "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year",
                "ks_us_profit_share", "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium",
-               "fundable_share", "error"]
+               "fundable_share", "agreement_round", "welfare_usd_bn", "pareto_distance_usd_bn",
+               "nash_distance_usd_bn", "error"]
 UTILITY_PREFIX = "utility_"  # one column per actor key: utility_<key>
+ADVANTAGE_PREFIX = "advantage_"  # one column per government key: advantage_<key>
+CONCESSION_PREFIX = "concession_rate_"  # one column per government key: concession_rate_<key>
 
 CURRENCY_SIGNS = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£", "KRW": "₩", "CNY": "¥", "INR": "₹"}
 
@@ -72,6 +75,21 @@ class RunResult:
     Utilities are present-value $bn gains over no deal (shares in the unit game). Money the principal
     reports in its own currency carries ``currency``; ``concession_loss_*`` is the principal's yearly loss,
     once recouped, from conceding beyond its opening share.
+
+    The negotiation metrics of the automated-negotiation field (:mod:`negotiation.solvers.metrics`, formulas
+    there) describe the two governments' outcome: ``agreement_round`` (``None`` without agreement),
+    ``welfare_usd_bn`` (the sum of their gains over no deal, PV $bn: 0 on breakdown), and, measured on the
+    Pareto frontier of the packages agreed *at the agreement's date* (the protocol's box of terms that the
+    lenders fund, under both governments' true utilities at that round's date),
+    ``pareto_distance_usd_bn`` and ``nash_distance_usd_bn`` (Euclidean, in PV $bn; ``None`` without
+    agreement) and each government's ``advantages`` (its gain over its gain at its best point of that
+    frontier; 0 on breakdown). The agreement's date rather than round 1's: every utility is the PV at the
+    talks' start of the package agreed on its date, so round 1's frontier lies above later rounds' by the
+    cost of delay alone; measured there, a package as efficient as any the same date allows would count as
+    inefficient. The distances describe the terms (as GENIUS's and NegMAS's do, on undiscounted utilities);
+    the delay is in the agreement round and in welfare. ``concession_rates`` give, per government, the
+    fraction of the way from its opening to the other's opening that its last offer went, in its own
+    utility at round 1's date, per round of the talks (``None`` for a government that made no offer).
     """
 
     scenario: str
@@ -95,6 +113,12 @@ class RunResult:
     concession_loss_local_bn_per_year: float | None = None
     distance_to_equilibrium: float | None = None
     measures: dict[str, Any] = field(default_factory=dict)  # further outcomes (tariff rate, PVs, recoup)
+    agreement_round: int | None = None
+    welfare_usd_bn: float | None = None
+    pareto_distance_usd_bn: float | None = None
+    nash_distance_usd_bn: float | None = None
+    advantages: dict[str, float | None] = field(default_factory=dict)  # government key → advantage
+    concession_rates: dict[str, float | None] = field(default_factory=dict)  # government key → rate per round
 
     @property
     def us_profit_share(self) -> float | None:
@@ -125,13 +149,23 @@ class RunResult:
         optional = {"recoup_years": self.recoup_years,
                     "concession_loss_usd_bn_per_year": self.concession_loss_usd_bn_per_year,
                     "concession_loss_local_bn_per_year": self.concession_loss_local_bn_per_year,
-                    "distance_to_equilibrium": self.distance_to_equilibrium}
+                    "distance_to_equilibrium": self.distance_to_equilibrium,
+                    "welfare_usd_bn": self.welfare_usd_bn, "pareto_distance_usd_bn": self.pareto_distance_usd_bn,
+                    "nash_distance_usd_bn": self.nash_distance_usd_bn}
         out.update({k: clean(v) for k, v in optional.items() if v is not None})
+        if self.agreement_round is not None:
+            out["agreement_round"] = self.agreement_round
+        out["advantages"] = {k: clean(v) for k, v in self.advantages.items()}
+        out["concession_rates"] = {k: clean(v) for k, v in self.concession_rates.items()}
         out.update({k: clean(v) if isinstance(v, float) else v for k, v in self.measures.items()})
         return out
 
     def to_row(self) -> dict[str, Any]:
-        """The result columns of one sweep row (:data:`ROW_COLUMNS` and ``utility_<key>``)."""
+        """The result columns of one sweep row (see :func:`negotiation.experiments.store.result_columns`).
+
+        :data:`ROW_COLUMNS`, ``utility_<key>`` for every actor, then ``advantage_<key>`` and
+        ``concession_rate_<key>`` for each government.
+        """
         eq = self.equilibrium
         row: dict[str, Any] = {
             "agreed": self.agreed, "outcome": self.outcome, "steps": self.steps,
@@ -152,8 +186,15 @@ class RunResult:
             values = point.to_json() if point else {}
             row[f"{short}_us_profit_share"] = values.get("us_profit_share")
             row[f"{short}_tariff_relief_usd_bn_per_year"] = values.get("tariff_relief_usd_bn_per_year")
+        row["agreement_round"] = self.agreement_round
+        for key in ("welfare_usd_bn", "pareto_distance_usd_bn", "nash_distance_usd_bn"):
+            row[key] = clean(getattr(self, key))
         for key, value in self.utilities.items():
             row[f"{UTILITY_PREFIX}{key}"] = clean(value)
+        for key, share in self.advantages.items():
+            row[f"{ADVANTAGE_PREFIX}{key}"] = clean(share)
+        for key, rate in self.concession_rates.items():
+            row[f"{CONCESSION_PREFIX}{key}"] = clean(rate)
         return row
 
 

@@ -1,6 +1,7 @@
 """``chipdeal report DIR``: a readable page for any sweep folder.
 
-Outcome distributions, and the split against each varied input, as PNG plots and a markdown page.
+Outcome distributions, and the split against each varied input, as PNG plots and a markdown page; for a
+sweep with ``[levers]``, the robustness of each lever set (:mod:`negotiation.experiments.robustness`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from negotiation.experiments.robustness import robustness_lines
 from negotiation.experiments.sweepfile import SweepError
 from negotiation.scenario import ScenarioError, read_toml, runs_file, shown_path
 
@@ -246,7 +248,8 @@ def pattern_lines(frame: pd.DataFrame, keys: list[str], patterns: list[Pattern],
         lines.append(f"| {p.name} ({p.column} in [{p.low:g}, {p.high:g}]) | {int(hit.sum())} of {len(frame)} "
                      f"| {p.source} |")
     lines.append(f"| **all of them together** | **{int(together.sum())} of {len(frame)}** | |")
-    numeric = [k for k in keys if pd.to_numeric(frame[k], errors="coerce").notna().all()]
+    numeric = [k for k in keys if not pd.api.types.is_bool_dtype(frame[k])  # a yes/no input has no spread
+               and pd.to_numeric(frame[k], errors="coerce").notna().all()]
     if not together.any():
         lines += ["", "No run reproduces all the patterns together: over these inputs the model cannot, which "
                   "points at its structure rather than at a parameter."]
@@ -264,7 +267,7 @@ def _spread(values: pd.Series) -> str:
 
 
 def report(folder: str | Path, patterns_path: str | Path | None = None) -> Path:
-    """Write distributions.png, against_inputs.png and report.md into the sweep folder.
+    """Write distributions.png, against_inputs.png and report.md (with levers, robustness.csv) into the folder.
 
     Args:
         folder: a sweep's ``--out`` folder.
@@ -346,6 +349,10 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
                     cells.append(f"{x.corr(y, method='spearman'):.2f}")
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
     lines += pattern_lines(frame, keys, patterns, patterns_path.name)
+    robust, table = robustness_lines(frame, meta)
+    if table is not None:
+        table.to_csv(folder / "robustness.csv", index=False)
+        lines += [*robust, "", "The table as CSV: `robustness.csv`."]
     lines += ["", *[f"![{p}]({p})" for p in pictures], ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines))

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negotiation.experiments.store import Store, Summary, SweepStopped, code_fingerprint, result_columns
+from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, code_fingerprint, result_columns
 from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
 from negotiation.scenario import ScenarioError, Spec, shown_path, with_overrides
@@ -64,7 +64,7 @@ def run_one(base: Spec, run: dict[str, Any], traces: bool = False) -> tuple[dict
     """
     from negotiation.model import NegotiationModel
 
-    row: dict[str, Any] = {k: run[k] for k in ("run_id", "point", "replicate", "seed")}
+    row: dict[str, Any] = {k: run[k] for k in ("run_id", "point", "replicate", "seed", *LEVER_COLUMNS) if k in run}
     row.update(run["overrides"])
     row.update(dict.fromkeys(result_columns(base), None))
     row["error"] = ""

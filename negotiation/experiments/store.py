@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
-from negotiation.result import ROW_COLUMNS, UTILITY_PREFIX
+from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, UTILITY_PREFIX
 from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path
 
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
@@ -58,7 +58,10 @@ class SweepStopped(Exception):  # noqa: N818 - it is a stop, not a bug
 
 
 def result_columns(base: Spec) -> list[str]:
-    """The result columns of a sweep on ``base``: the run's outcome (``ROW_COLUMNS``), then each actor's utility.
+    """The result columns of a sweep on ``base``: outcome, actors' utilities, governments' metrics.
+
+    ``ROW_COLUMNS``, then ``utility_<key>`` for each actor, then ``advantage_<key>`` and
+    ``concession_rate_<key>`` for each government.
 
     Args:
         base: the sweep's base scenario.
@@ -67,7 +70,9 @@ def result_columns(base: Spec) -> list[str]:
         Column names, in order.
 
     """
-    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors)]
+    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors),
+            *(f"{ADVANTAGE_PREFIX}{key}" for key in base.governments),
+            *(f"{CONCESSION_PREFIX}{key}" for key in base.governments)]
 
 
 def chipdeal_version() -> str:
@@ -110,6 +115,7 @@ def code_fingerprint() -> str:
 
 
 _ARROW_KINDS = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "str": pa.string()}
+LEVER_COLUMNS = ("lever_set", "state")  # a sweep with [levers]: which lever set, which state of the world
 
 
 def run_schema(sweep: Sweep) -> pa.Schema:
@@ -119,17 +125,33 @@ def run_schema(sweep: Sweep) -> pa.Schema:
         sweep: the sweep.
 
     Returns:
-        Ids and seed, the varied keys (by their kind), then the result columns.
+        Ids and seed (with levers, the lever set and the state of the world), the varied keys (by their kind),
+        then the result columns.
 
     """
     fields = [pa.field("run_id", pa.int64()), pa.field("point", pa.int64()), pa.field("replicate", pa.int64()),
               pa.field("seed", pa.int64())]
+    if has_levers(sweep):
+        fields += [pa.field(name, pa.int64()) for name in LEVER_COLUMNS]
     fields += [pa.field(k, _ARROW_KINDS[sweep.kinds.get(k, "float")]) for k in sweep.varied_keys]
     for col in result_columns(sweep.base):
         kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(), "steps": pa.int64(),
-                "deadline_rounds": pa.int64()}.get(col, pa.float64())
+                "deadline_rounds": pa.int64(), "agreement_round": pa.int64()}.get(col, pa.float64())
         fields.append(pa.field(col, kind))
     return pa.schema(fields)
+
+
+def has_levers(sweep: Sweep) -> bool:
+    """Whether the sweep's rows say which lever set and which state of the world they are (``[levers]``).
+
+    Args:
+        sweep: the sweep.
+
+    Returns:
+        ``True`` for a sweep file with levers (not crossed with an explicit design).
+
+    """
+    return bool(sweep.file.levers) and not sweep.design
 
 
 def provenance(sweep: Sweep, traces: bool) -> dict[str, Any]:
@@ -146,7 +168,9 @@ def provenance(sweep: Sweep, traces: bool) -> dict[str, Any]:
     return {"format": FORMAT, "chipdeal_version": chipdeal_version(), "code_fingerprint": code_fingerprint(),
             "sweep_digest": sweep.digest, "sweep_file_sha256": sweep.file_sha256, "sweep_file": sweep.source,
             "scenario": sweep.base.name, "master_seed": sweep.file.seed, "runs": sweep.n_runs,
-            "replicates": sweep.file.replicates, "varied_keys": sweep.varied_keys, "traces": traces}
+            "replicates": sweep.file.replicates, "varied_keys": sweep.varied_keys, "traces": traces,
+            "design": sweep.file.design, "levers": list(sweep.file.levers) if has_levers(sweep) else [],
+            "governments": list(sweep.base.governments)}
 
 
 def _metadata(meta: dict[str, Any]) -> dict[bytes, bytes]:

@@ -1,18 +1,30 @@
-"""Sweep files: a base scenario, a grid, Monte Carlo samples and replicates, validated before any run.
+"""Sweep files: a base scenario, a grid, levers, sampled uncertainties and replicates, validated before any run.
 
 A *sweep file* (TOML) names a base ``scenario`` (relative to the sweep file), a ``[grid]`` of dotted scenario
-keys → lists of values, an optional ``[sample]`` of dotted keys → distributions with ``samples = N``,
-``replicates = R`` seeds per point and a master ``seed``. The points are the grid's product, each crossed
-with the N samples; every point runs R replicates.
+keys → lists of values, optional ``[levers]`` (the same form: terms a government chooses), an optional
+``[sample]`` of dotted keys → distributions with ``samples = N`` drawn by a ``design`` (``"random"``, Monte
+Carlo, the default; ``"lhs"``, Latin hypercube; ``"sobol"``, scrambled Sobol', N a power of 2),
+``replicates = R`` seeds per point and a master ``seed``. The points are the grid's product crossed with the
+levers' product, each crossed with the N samples; every point runs R replicates.
 
 Seeds depend only on the master seed and the replicate number (:func:`replicate_seed`), so every point sees
 the same seeds (common random numbers), growing a grid leaves finished runs valid, and
-``chipdeal run --seed <seed> --set key=value …`` replays a row exactly. Sample *k* draws its values from its
-own stream of the master seed, so adding samples leaves the first ones unchanged.
+``chipdeal run --seed <seed> --set key=value …`` replays a row exactly. Sample *k*'s values do not depend on
+the grid point or the lever set either: with ``design = "random"`` it draws them from its own stream of the
+master seed (so adding samples leaves the first ones unchanged); with ``"lhs"`` or ``"sobol"`` they are row
+*k* of one unit-cube design of N rows (scrambled, from its own stream of the master seed: changing N changes
+every row), mapped through each distribution's inverse CDF (:meth:`Uniform.quantile` and the others). So
+each lever set meets the same states of the world (grid point, sample, replicate): the same draws and the
+same seeds (common random numbers), which is what makes a lever set's *regret* in a state meaningful.
+
+Random streams, all from the master seed m: replicate r's seed from ``SeedSequence([m, r])``, random sample k
+from ``SeedSequence([m, 1, k])``, the Latin hypercube's or Sobol' design's scrambling from
+``SeedSequence([m, 2, 1])`` (three entries: ``[m, 2, 0]`` would be replicate 2's stream).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -24,6 +36,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from scipy.stats import qmc, truncnorm
 
 from negotiation.experiments import DEFAULT_MAX_RUNS
 from negotiation.scenario import (
@@ -84,6 +97,18 @@ class Uniform(_Window):
         """One value."""
         return float(rng.uniform(self.low, self.high))
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at ``u`` ∈ [0, 1): low + u·(high − low).
+
+        Args:
+            u: points of the unit interval (a design's column).
+
+        Returns:
+            The values.
+
+        """
+        return self.low + u * (self.high - self.low)
+
     def support(self) -> list[Any]:
         """Its ends: every draw lies in [low, high]."""
         return [self.low, self.high]
@@ -103,6 +128,19 @@ class LogUniform(Uniform):
     def draw(self, rng: np.random.Generator) -> float:
         """One value."""
         return float(math.exp(rng.uniform(math.log(self.low), math.log(self.high))))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at ``u``: exp(ln low + u·(ln high − ln low)), within [low, high].
+
+        Args:
+            u: points of the unit interval.
+
+        Returns:
+            The values.
+
+        """
+        return np.clip(np.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))), self.low,
+                       self.high)
 
 
 class Normal(_Window):
@@ -126,6 +164,24 @@ class Normal(_Window):
                 return v
         raise ValueError("normal: [low, high] holds almost none of the distribution")
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF of the normal truncated to [low, high] at ``u``.
+
+        mean + sd·Φ⁻¹(Φ(a) + u·(Φ(b) − Φ(a))) with a = (low − mean)/sd, b = (high − mean)/sd (scipy's
+        ``truncnorm``, accurate in the tails); ``u`` is kept off 0 and 1 so an open end gives a finite value.
+
+        Args:
+            u: points of the unit interval.
+
+        Returns:
+            The values, within [low, high].
+
+        """
+        tiny = np.finfo(float).eps
+        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        values = truncnorm.ppf(np.clip(u, tiny, 1.0 - tiny), a, b, loc=self.mean, scale=self.sd)
+        return np.clip(values, self.low, self.high)
+
 
 class Triangular(_Dist):
     """Triangular on [low, high] with its peak at ``mode``."""
@@ -144,6 +200,24 @@ class Triangular(_Dist):
     def draw(self, rng: np.random.Generator) -> float:
         """One value."""
         return float(rng.triangular(self.low, self.mode, self.high))
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The inverse CDF at ``u``, with c = (mode − low)/(high − low).
+
+        low + √(u·(high − low)·(mode − low)) for u < c, else high − √((1 − u)·(high − low)·(high − mode)).
+
+        Args:
+            u: points of the unit interval.
+
+        Returns:
+            The values.
+
+        """
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+        below = self.low + np.sqrt(u * width * (self.mode - self.low))
+        above = self.high - np.sqrt((1.0 - u) * width * (self.high - self.mode))
+        return np.where(u < c, below, above)
 
     def support(self) -> list[Any]:
         """Its ends: every draw lies in [low, high]."""
@@ -164,6 +238,19 @@ class Choice(_Dist):
     def draw(self, rng: np.random.Generator) -> Any:
         """One value."""
         return self.values[int(rng.integers(len(self.values)))]
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """Which value ``u`` picks, by binning: index ⌊u·n⌋ of the n values (each bin 1/n wide).
+
+        Args:
+            u: points of the unit interval.
+
+        Returns:
+            The indices into ``values`` (integers in [0, n − 1]).
+
+        """
+        n = len(self.values)
+        return np.minimum(np.floor(u * n).astype(np.int64), n - 1)
 
     def support(self) -> list[Any]:
         """Every value."""
@@ -237,30 +324,66 @@ class RunSettings(_Strict):
     description: str = ""
 
 
+DESIGNS = ("random", "lhs", "sobol")
+
+
 class SweepFile(RunSettings):
     """The validated contents of a sweep file (see the module docstring)."""
 
     grid: dict[str, list[Any]] = Field(default_factory=dict)
+    levers: dict[str, list[Any]] = Field(default_factory=dict)
     sample: dict[str, Distribution] = Field(default_factory=dict)
     samples: int = Field(default=0, ge=0, strict=True)
+    design: Literal["random", "lhs", "sobol"] = "random"
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepFile:
-        for key, values in self.grid.items():
-            if not values:
-                raise ValueError(f"grid: {key!r} has no values")
-            try:
-                self.grid[key] = one_kind(values)
-            except ValueError as err:
-                raise ValueError(f"grid: {key!r}: {err}") from None
-        both = set(self.grid) & set(self.sample)
-        if both:
-            raise ValueError(f"{sorted(both)[0]!r} is both in [grid] and in [sample]")
+        for table, entries in (("grid", self.grid), ("levers", self.levers)):
+            for key, values in entries.items():
+                if not values:
+                    raise ValueError(f"{table}: {key!r} has no values")
+                try:
+                    entries[key] = one_kind(values)
+                except ValueError as err:
+                    raise ValueError(f"{table}: {key!r}: {err}") from None
+        tables: dict[str, set[str]] = {"grid": set(self.grid), "levers": set(self.levers), "sample": set(self.sample)}
+        for a, b in (("grid", "sample"), ("levers", "grid"), ("levers", "sample")):
+            both = tables[a] & tables[b]
+            if both:
+                raise ValueError(f"{sorted(both)[0]!r} is both in [{a}] and in [{b}]")
         if self.sample and self.samples < 1:
             raise ValueError("[sample] needs samples = N (N >= 1)")
         if self.samples and not self.sample:
             raise ValueError("samples = N needs a [sample] table")
+        if self.design != "random" and not self.sample:
+            raise ValueError(f'design = "{self.design}" needs a [sample] table (the distributions it maps)')
+        if self.design == "sobol" and self.samples & (self.samples - 1):
+            lower = 1 << (self.samples.bit_length() - 1)
+            raise ValueError(f'samples = {self.samples}: design = "sobol" needs a power of 2 (e.g. {lower} or '
+                             f"{2 * lower})")
         return self
+
+    def canonical(self) -> dict[str, Any]:
+        """What the sweep's digest covers: every field, leaving out the new keys at their defaults.
+
+        A sweep file written before ``design`` and ``[levers]`` existed keeps its digest. A Latin hypercube or
+        Sobol' design also covers the SciPy version that builds it (the code fingerprint covers chipdeal's
+        code only, and another SciPy may scramble otherwise: ``--resume`` must not mix the two).
+
+        Returns:
+            The JSON-able fields.
+
+        """
+        dump = self.model_dump(mode="json")
+        if self.design == "random":
+            del dump["design"]
+        else:
+            import scipy
+
+            dump["scipy"] = scipy.__version__
+        if not self.levers:
+            del dump["levers"]
+        return dump
 
 
 @dataclass(frozen=True)
@@ -278,14 +401,42 @@ class Sweep:
 
     @property
     def varied_keys(self) -> list[str]:
-        """The dotted keys that vary, in file order (grid first, then sampled, then an explicit design)."""
-        return [*self.file.grid, *self.file.sample, *self.design_keys]
+        """The dotted keys that vary, in file order (grid, levers, sampled, then an explicit design)."""
+        return [*self.file.grid, *self.file.levers, *self.file.sample, *self.design_keys]
+
+    @property
+    def n_lever_sets(self) -> int:
+        """How many lever sets: the product of the levers' values (1 without levers)."""
+        return math.prod(len(v) for v in self.file.levers.values())
 
     @property
     def n_points(self) -> int:
-        """How many parameter points: grid product × samples (× the explicit design's rows)."""
-        n = math.prod(len(v) for v in self.file.grid.values()) * max(self.file.samples, 1)
+        """How many parameter points: grid product × lever sets × samples (× the explicit design's rows)."""
+        n = math.prod(len(v) for v in self.file.grid.values()) * self.n_lever_sets * max(self.file.samples, 1)
         return n * len(self.design) if self.design else n
+
+    def lever_set(self, index: int) -> dict[str, Any]:
+        """The levers' values of lever set ``index`` (row-major over the levers, in file order)."""
+        return _row_major(self.file.levers, index)
+
+    @functools.cached_property
+    def _design_columns(self) -> dict[str, np.ndarray]:
+        """The sampled keys' values for every sample of a Latin hypercube or Sobol' design (built once).
+
+        The unit-cube design has one column per sampled key, in sorted order (as the random draws take them),
+        and ``samples`` rows, scrambled from ``SeedSequence([seed, 2, 1])``; each column goes through its
+        distribution's inverse CDF (a choice's column holds indices into its values). 8 bytes per sample and
+        key, held by the process that plans the runs (the workers get each run's values).
+        """
+        return design_columns(self.file)
+
+    def design_sample(self, index: int) -> dict[str, Any]:
+        """Sample ``index``'s values under a Latin hypercube or Sobol' design (keys in sorted order)."""
+        out: dict[str, Any] = {}
+        for key, column in self._design_columns.items():
+            dist = self.file.sample[key]
+            out[key] = dist.values[int(column[index])] if isinstance(dist, Choice) else float(column[index])
+        return out
 
     @property
     def n_runs(self) -> int:
@@ -301,19 +452,26 @@ class Sweep:
         if self.design:
             index, row = divmod(index, len(self.design))
             design_row = dict(zip(self.design_keys, self.design[row], strict=True))
-        n_samples = max(self.file.samples, 1)
-        grid_index, sample_index = divmod(index, n_samples)
-        values: dict[str, Any] = {}
-        sizes = [len(v) for v in self.file.grid.values()]
-        for key, size, vals in zip(reversed(self.file.grid), reversed(sizes), reversed(self.file.grid.values()),
-                                   strict=True):
-            grid_index, k = divmod(grid_index, size)
-            values[key] = vals[k]
-        values = {k: values[k] for k in self.file.grid}
+        grid_index, lever_index, sample_index = self.coordinates(index)
+        values = _row_major(self.file.grid, grid_index)
+        values.update(_row_major(self.file.levers, lever_index))
         if self.file.sample:
-            values.update(draw_sample(self.file.sample, self.file.seed, sample_index))
+            if self.file.design == "random":
+                values.update(draw_sample(self.file.sample, self.file.seed, sample_index))
+            else:
+                values.update(self.design_sample(sample_index))
         values.update(design_row)
         return values
+
+    def coordinates(self, index: int) -> tuple[int, int, int]:
+        """Point ``index``'s grid point, lever set and sample (without an explicit design): samples fastest.
+
+        index = (grid point × lever sets + lever set) × samples + sample.
+        """
+        n_samples = max(self.file.samples, 1)
+        rest, sample_index = divmod(index, n_samples)
+        grid_index, lever_index = divmod(rest, self.n_lever_sets)
+        return grid_index, lever_index, sample_index
 
     def with_design(self, keys: list[str], rows: list[tuple[Any, ...]], source: str) -> Sweep:
         """This sweep crossed with explicit points (the digest covers them, so ``resume`` checks them).
@@ -333,10 +491,65 @@ class Sweep:
         return Sweep(self.file, self.base, source, digest, tuple(keys), design, self.file_sha256, kinds)
 
     def run_spec(self, run_id: int) -> dict[str, Any]:
-        """What a run needs: its id, point, replicate, seed and overrides."""
+        """What a run needs: its id, point, replicate, seed and overrides.
+
+        With levers, also its ``lever_set`` (the index of its levers' values) and its ``state`` of the world
+        (grid point, sample and replicate, numbered so that every lever set meets each state once).
+        """
         point, replicate = divmod(run_id, self.file.replicates)
-        return {"run_id": run_id, "point": point, "replicate": replicate,
+        spec = {"run_id": run_id, "point": point, "replicate": replicate,
                 "seed": replicate_seed(self.file.seed, replicate), "overrides": self.point(point)}
+        if self.file.levers and not self.design:
+            grid_index, lever_index, sample_index = self.coordinates(point)
+            spec["lever_set"] = lever_index
+            spec["state"] = (grid_index * max(self.file.samples, 1) + sample_index) * self.file.replicates + replicate
+        return spec
+
+
+def _row_major(table: dict[str, list[Any]], index: int) -> dict[str, Any]:
+    """The values of entry ``index`` of the product of ``table``'s lists (the last key fastest)."""
+    values: dict[str, Any] = {}
+    for key in reversed(table):
+        index, k = divmod(index, len(table[key]))
+        values[key] = table[key][k]
+    return {k: values[k] for k in table}
+
+
+def unit_design(kind: str, n: int, d: int, master_seed: int) -> np.ndarray:
+    """A scrambled Latin hypercube or Sobol' design of ``n`` points in [0, 1)^d, from the master seed.
+
+    Args:
+        kind: ``"lhs"`` or ``"sobol"`` (``n`` a power of 2).
+        n: points.
+        d: dimensions.
+        master_seed: the sweep's seed (the scrambling comes from ``SeedSequence([master_seed, 2, 1])``).
+
+    Returns:
+        An ``n × d`` array.
+
+    >>> x = unit_design("lhs", 4, 2, 0)
+    >>> sorted((x[:, 0] * 4).astype(int).tolist())  # one point in each quarter of each axis
+    [0, 1, 2, 3]
+
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([master_seed, 2, 1]))
+    engine = qmc.Sobol(d, scramble=True, rng=rng) if kind == "sobol" else qmc.LatinHypercube(d, rng=rng)
+    return engine.random(n)
+
+
+def design_columns(file: SweepFile) -> dict[str, np.ndarray]:
+    """The sampled keys' values under the file's Latin hypercube or Sobol' design (see Sweep._design_columns).
+
+    Args:
+        file: a sweep file with ``design = "lhs"`` or ``"sobol"``.
+
+    Returns:
+        Sampled key (sorted) → one value per sample (a choice's: indices into its values).
+
+    """
+    keys = sorted(file.sample)
+    u = unit_design(file.design, file.samples, len(keys), file.seed)
+    return {key: file.sample[key].quantile(u[:, j]) for j, key in enumerate(keys)}
 
 
 def replicate_seed(master_seed: int, replicate: int) -> int:
@@ -454,8 +667,7 @@ def load_sweep(path: str | Path, max_runs: int = DEFAULT_MAX_RUNS) -> Sweep:
     path = Path(path)
     data, sha = read_batch_file(path)
     base = read_base_scenario(path, data.get("scenario"))
-    sweep = sweep_from_dict(data, base, source=str(path), max_runs=max_runs)
-    return Sweep(sweep.file, sweep.base, sweep.source, sweep.digest, file_sha256=sha, kinds=sweep.kinds)
+    return sweep_from_dict(data, base, source=str(path), max_runs=max_runs, file_sha256=sha)
 
 
 def _check_support(base: Spec, key: str, dist: Any, source: str) -> None:
@@ -470,10 +682,10 @@ def _check_support(base: Spec, key: str, dist: Any, source: str) -> None:
 
 
 def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
-                    max_runs: int = DEFAULT_MAX_RUNS) -> Sweep:
+                    max_runs: int = DEFAULT_MAX_RUNS, file_sha256: str = "") -> Sweep:
     """Check a parsed sweep against its base scenario, before any run starts.
 
-    The size is checked first (nothing is built for a sweep over the limit). Every grid value, and every
+    The size is checked first (nothing is built for a sweep over the limit). Every grid and lever value, and every
     value that bounds what a sampled key can draw (a window's ends, every choice), must make a valid
     scenario, and a first joint draw too.
 
@@ -482,6 +694,7 @@ def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
         base: its validated base scenario.
         source: the file (for messages).
         max_runs: the most runs it may have.
+        file_sha256: the SHA-256 of the file's bytes, as read (provenance).
 
     Returns:
         The checked sweep.
@@ -495,26 +708,33 @@ def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
         file = SweepFile.model_validate(data)
     except ValidationError as err:
         raise SweepError(_format_validation(err, source)) from None
-    sizes = [len(v) for v in file.grid.values()]
-    how = " × ".join([*(f"{n} {k}" for n, k in zip(sizes, file.grid, strict=True)),
+    tables = {**file.grid, **file.levers}
+    sizes = [len(v) for v in tables.values()]
+    how = " × ".join([*(f"{n} {k}" for n, k in zip(sizes, tables, strict=True)),
                       *([f"{file.samples} samples"] if file.samples else []), f"{file.replicates} replicate(s)"])
     check_size(math.prod(sizes) * max(file.samples, 1) * file.replicates, max_runs, source, how)
     try:
-        for key, values in file.grid.items():
-            for value in dict.fromkeys(values):
-                with_overrides(base, {key: value}, source=f"{source}: grid")
+        for table, entries in (("grid", file.grid), ("levers", file.levers)):
+            for key, values in entries.items():
+                for value in dict.fromkeys(values):
+                    with_overrides(base, {key: value}, source=f"{source}: {table}")
         for key, dist in file.sample.items():
             _check_support(base, key, dist, source)
+    except ScenarioError as err:
+        raise SweepError(str(err)) from None
+    canonical = {"sweep": file.canonical(), "base": base.model_dump(mode="json")}
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    kinds = {**{k: column_kind(v) for k, v in tables.items()},
+             **{k: column_kind(d.values) if isinstance(d, Choice) else "float" for k, d in file.sample.items()}}
+    sweep = Sweep(file, base, source, digest, file_sha256=file_sha256, kinds=kinds)
+    try:
         if file.sample:
-            with_overrides(base, draw_sample(file.sample, file.seed, 0), source=f"{source}: sample (first draw)")
+            first = (draw_sample(file.sample, file.seed, 0) if file.design == "random" else sweep.design_sample(0))
+            with_overrides(base, first, source=f"{source}: sample (first draw)")
     except ScenarioError as err:
         raise SweepError(str(err)) from None
     except ValueError as err:  # a distribution that cannot be drawn from
         raise SweepError(f"{source}: sample: {err}") from None
-    canonical = {"sweep": file.model_dump(mode="json"), "base": base.model_dump(mode="json")}
-    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, allow_nan=False).encode()).hexdigest()
-    kinds = {**{k: column_kind(v) for k, v in file.grid.items()},
-             **{k: column_kind(d.values) if isinstance(d, Choice) else "float" for k, d in file.sample.items()}}
-    return Sweep(file, base, source, digest, kinds=kinds)
+    return sweep
 
 

@@ -166,6 +166,16 @@ def test_pattern_filter_counts_each_pattern_and_their_intersection():
     assert "No run reproduces all the patterns" in "\n".join(pattern_lines(frame, ["deal.x"], [never], "p.toml"))
 
 
+def test_a_yes_or_no_input_is_left_out_of_the_input_spreads_not_a_crash():
+    from negotiation.experiments.report import Pattern, pattern_lines
+
+    frame = pd.DataFrame({"agreed": [True] * 4, "us_profit_share": [0.9, 0.9, 0.5, 0.5],
+                          "protocol.no_retraction": [True, False, True, False], "deal.x": [0.1, 0.2, 0.3, 0.4]})
+    text = "\n".join(pattern_lines(frame, ["protocol.no_retraction", "deal.x"],
+                                   [Pattern("split", "us_profit_share", 0.85, 0.95, "FACTS: a")], "p.toml"))
+    assert "| deal.x |" in text and "| protocol.no_retraction |" not in text  # booleans have no quantiles
+
+
 def test_the_shipped_patterns_name_their_sources():
     from negotiation.experiments.report import default_patterns_path, load_patterns
 
