@@ -68,6 +68,8 @@ def test_the_contract_names_every_json_key_and_sweep_column():
     contract = (DOCS / "CONTRACT.md").read_text(encoding="utf-8")
     result = NegotiationModel(load_scenario(), rng=0).run()
     names = set(result.to_json()) | set(result.to_json()["equilibrium"]) | set(result.to_row())
-    names -= {f"utility_{key}" for key in result.utilities}  # documented as utility_<key>
+    names -= {f"{prefix}_{key}" for key in result.utilities for prefix in ("utility", "advantage", "concession_rate")}
+    for prefix in ("utility", "advantage", "concession_rate"):  # documented as <prefix>_<key>
+        assert f"`{prefix}_<key>`" in contract
     missing = sorted(name for name in names if f"`{name}`" not in contract)
     assert not missing, f"docs/CONTRACT.md does not name {missing}"
