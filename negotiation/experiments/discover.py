@@ -362,6 +362,45 @@ def paste(x: np.ndarray, y: np.ndarray, box: Box, alpha: float = PASTE_ALPHA) ->
         box = best[1]
 
 
+def simplify(x: np.ndarray, y: np.ndarray, box: Box, full: Box, tolerance: float = 0.02) -> Box:
+    """Drop the restrictions that do not earn their place (a box on 14 of 17 inputs explains nothing).
+
+    Greedily, the restricted input whose interval can be widened to the data's whole range at the least cost
+    in density is widened, while the box's density stays within ``tolerance`` (absolute) of the density it
+    had before any was dropped. Peeling is greedy on noisy data: many peels on inputs that do not matter each
+    gain a little density by chance; this undoes them (in the spirit of the EMA Workbench's restriction
+    dropping, without its quasi-p-values).
+
+    Args:
+        x: inputs (runs × inputs).
+        y: whether each run is of interest.
+        box: the box (pasted).
+        full: the data's whole range.
+        tolerance: the density the simpler box may lose.
+
+    Returns:
+        The simpler box.
+
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=bool)
+    target = box_stats(x, y, box)[1] - tolerance
+    while True:
+        best: tuple[float, Box] | None = None
+        for j in range(x.shape[1]):
+            if box.low[j] <= full.low[j] and box.high[j] >= full.high[j]:
+                continue
+            low, high = box.low.copy(), box.high.copy()
+            low[j], high[j] = full.low[j], full.high[j]
+            wider = Box(low, high)
+            density = box_stats(x, y, wider)[1]
+            if density >= target and (best is None or density > best[0]):
+                best = (density, wider)
+        if best is None:
+            return box
+        box = best[1]
+
+
 def check_trajectory(x: np.ndarray, y: np.ndarray, trajectory: Sequence[Step], mass_min: float = MASS_MIN) -> None:
     """Check a peeling trajectory against its definition (the checker beside :func:`prim`).
 
@@ -549,8 +588,9 @@ def page_lines(d: Discovery, where: str, folder: Path) -> list[str]:
              f"Runs of interest: `{where}` — {d.n_interest:,} of {d.n_runs:,} runs ({d.n_interest / d.n_runs:.1%}). "
              f"Inputs: {len(d.inputs)}. PRIM: {d.method} (peeling α = {PEEL_ALPHA}, pasting α = {PASTE_ALPHA}, "
              f"mass ≥ {MASS_MIN}).", "",
-             f"## The chosen box (step {d.chosen} of the peeling, then pasted)", "",
-             f"Before pasting: coverage {s.coverage:.1%}, density {s.density:.1%}, mass {s.mass:.1%}. After: "
+             f"## The chosen box (step {d.chosen} of the peeling, then pasted and simplified)", "",
+             f"Before pasting: coverage {s.coverage:.1%}, density {s.density:.1%}, mass {s.mass:.1%}, on "
+             f"{s.restricted} input(s). Pasted, and the restrictions that cost under 2 points of density dropped: "
              f"coverage {pasted[0]:.1%}, density {pasted[1]:.1%}, mass {pasted[2]:.1%}.", "",
              "| input | box low | box high | the sweep's range | restricted |", "|---|---:|---:|---|---|"]
     for i, key in enumerate(d.inputs):
@@ -640,7 +680,7 @@ def discover(folder: str | Path, where: str, *, inputs: Sequence[str] | None = N
         trajectory = prim(xv, y)
         chosen = _choose(trajectory, threshold)
         label = "built-in (negotiation.experiments.discover.prim)"
-    box = paste(xv, y, trajectory[chosen].box)
+    box = simplify(xv, y, paste(xv, y, trajectory[chosen].box), data_box)
     d = Discovery(keys, len(y), hits, label, trajectory, chosen, box, data_box, notes=notes)
     d.pasted = box_stats(xv, y, box)
     cart = _cart(x, y)
