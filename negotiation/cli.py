@@ -252,6 +252,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
     rep.add_argument("--patterns", default=None, metavar="FILE",
                      help="observed patterns to filter the runs by (default: runs/patterns.toml)")
+    _add_calibrate_parsers(sub)
     gen = sub.add_parser("export-genius", help="write the governments' issue space and preferences as GENIUS XML")
     gen.add_argument("scenario", metavar="SCENARIO", help="scenario TOML")
     gen.add_argument("outdir", metavar="OUTDIR", help="folder for the domain and the two profile files")
@@ -272,6 +273,80 @@ def _build_parser() -> argparse.ArgumentParser:
     assets = sub.add_parser("assets", help="fetch the page's front-end files from the npm registry for offline use")
     assets.add_argument("--dir", default=None, help="cache folder (default ~/.cache/chipdeal/solara-cdn)")
     return parser
+
+
+def _add_calibrate_parsers(sub: Any) -> None:
+    """``calibrate`` (ABC-SMC against the patterns) and ``discover`` (PRIM and CART on a sweep folder)."""
+    cal = sub.add_parser("calibrate", help="ABC-SMC (pyabc) of the free parameters against the observed patterns")
+    cal.add_argument("spec", metavar="SPEC.toml", help="calibration spec (see runs/calibration/baseline.toml)")
+    cal.add_argument("--fit", default=None, metavar="COLUMNS",
+                     help="comma-separated pattern columns (or names) to fit; the others are predicted (default: "
+                          "the patterns of use calibration or corroboration)")
+    cal.add_argument("--out", default=None, metavar="DIR", help="output folder (default runs/out/calibration-<spec>)")
+    cal.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="local processes (default: all cores; 1 runs in this process); the same seed gives the "
+                          "same posterior on any number")
+    cal.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster")
+    cal.add_argument("--population", type=count, default=None, metavar="N", help="override the spec's population")
+    cal.add_argument("--generations", type=count, default=None, metavar="N", help="override the spec's generations")
+    cal.add_argument("--seed", type=seed, default=None, metavar="N", help="override the spec's master seed")
+    cal.add_argument("--overwrite", action="store_true", help="replace a calibration DIR holds")
+    cal.add_argument("--quiet", action="store_true", help="no progress bars")
+    dis = sub.add_parser("discover", help="scenario discovery on a sweep folder: PRIM boxes and a CART tree")
+    dis.add_argument("folder", metavar="DIR", help="a sweep's --out folder (holds runs.parquet)")
+    dis.add_argument("--where", required=True, metavar="EXPR",
+                     help="the runs of interest, over the row's columns, e.g. \"agreed and agreed_tariff_rate <= "
+                          "0.175\" (and, or, not, comparisons, + - * /, numbers; dotted keys in backticks)")
+    dis.add_argument("--inputs", default=None, metavar="KEYS",
+                     help="comma-separated inputs to bound (default: the sweep's varied keys)")
+    dis.add_argument("--prim", choices=["auto", "builtin", "ema"], default="auto",
+                     help="PRIM from the EMA Workbench (extra 'discover') or the built-in one (default: EMA's "
+                          "where installed)")
+    dis.add_argument("--threshold", type=float, default=0.8, metavar="DENSITY",
+                     help="choose the box with the most coverage among those at least this dense (default 0.8)")
+    dis.add_argument("--out", default=None, metavar="DIR", help="where the page and plot go (default: DIR)")
+
+
+def _command_calibrate(args: argparse.Namespace) -> int:
+    from negotiation.experiments.console import stopping_on_signals, warn
+
+    with stopping_on_signals():
+        try:
+            if args.workers is not None and args.workers < 1:
+                raise ScenarioError("--workers must be at least 1")
+            if args.scheduler is None and args.workers != 1:
+                from negotiation.experiments.workers import start_worker_server
+
+                start_worker_server()  # its imports overlap ours
+            from negotiation.experiments.calibrate import CalibrationStopped, calibrate
+
+            fit = [f for f in args.fit.split(",") if f.strip()] if args.fit else None
+            try:
+                result = calibrate(args.spec, args.out, fit=fit, workers=args.workers, scheduler=args.scheduler,
+                                   overwrite=args.overwrite, progress=not args.quiet, population=args.population,
+                                   generations=args.generations, seed=args.seed)
+            except CalibrationStopped as err:
+                warn(f"chipdeal: {err}")
+                return err.exit_code
+        except KeyboardInterrupt:
+            warn("chipdeal: interrupted before the calibration started")
+            return 130
+    from negotiation.experiments.console import emit
+
+    emit(f"{len(result.generations)} generation(s), {result.evaluations:,} runs in {result.seconds:.0f} s → "
+         f"{result.out / 'report.md'} (posterior.parquet, corner.png, identification.md)")
+    return 0
+
+
+def _command_discover(args: argparse.Namespace) -> int:
+    from negotiation.experiments.console import emit
+    from negotiation.experiments.discover import discover
+
+    inputs = [k.strip() for k in args.inputs.split(",") if k.strip()] if args.inputs else None
+    result = discover(args.folder, args.where, inputs=inputs, prim=args.prim, threshold=args.threshold,
+                      out=args.out)
+    emit(result.summary)
+    return 0
 
 
 def _batch_command(args: argparse.Namespace, body: Any) -> int:
@@ -745,6 +820,7 @@ def _command_run(args: argparse.Namespace) -> int:
 COMMANDS = {"run": "_command_run", "explain": "_command_explain", "keys": "_command_keys",
             "params": "_command_keys", "sweep": "_command_sweep", "app": "_command_app",
             "sensitivity": "_command_sensitivity", "report": "_command_report",
+            "calibrate": "_command_calibrate", "discover": "_command_discover",
             "export-genius": "_command_export_genius", "negmas": "_command_negmas", "assets": "_command_assets",
             "compare": "_command_compare"}
 

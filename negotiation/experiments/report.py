@@ -170,6 +170,9 @@ def plot_against_inputs(frame: pd.DataFrame, keys: list[str], path: Path, column
     return path
 
 
+PATTERN_USES = ("calibration", "imposed", "corroboration")  # what a match is evidence of (runs/patterns.toml)
+
+
 @dataclass(frozen=True)
 class Pattern:
     """An observed pattern: a run reproduces it when its ``column`` lies in [low, high] (and it agreed)."""
@@ -179,7 +182,7 @@ class Pattern:
     low: float
     high: float
     source: str
-    use: str = "corroboration"  # or "calibration": the one target a parameter was set to
+    use: str = "corroboration"  # or "calibration" (the one target a parameter was set to) or "imposed"
 
     def matches(self, frame: pd.DataFrame) -> pd.Series:
         """Which runs reproduce the pattern."""
@@ -229,8 +232,11 @@ def load_patterns(path: str | Path) -> list[Pattern]:
             raise SweepError(f"{where}: name, column and source must be strings")
         if not entry["low"] <= entry["high"]:
             raise SweepError(f"{where}: low must not exceed high")
+        use = entry.get("use", "corroboration")
+        if use not in PATTERN_USES:
+            raise SweepError(f"{where}: use: expected one of {', '.join(PATTERN_USES)} (got {use!r:.40})")
         patterns.append(Pattern(entry["name"], entry["column"], float(entry["low"]), float(entry["high"]),
-                                entry["source"]))
+                                entry["source"], use))
     return patterns
 
 

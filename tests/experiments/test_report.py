@@ -182,3 +182,16 @@ def test_the_shipped_patterns_name_their_sources():
     patterns = load_patterns(default_patterns_path())
     assert len(patterns) >= 2
     assert all(p.source.startswith("FACTS") and p.low <= p.high for p in patterns)
+
+
+def test_a_patterns_use_is_read_and_checked(tmp_path):
+    from negotiation.experiments.report import default_patterns_path, load_patterns
+    from negotiation.experiments.sweepfile import SweepError
+
+    uses = {p.use for p in load_patterns(default_patterns_path())}
+    assert uses == {"calibration", "imposed", "corroboration"}  # each as the file says, not the default
+    bad = tmp_path / "p.toml"
+    bad.write_text('[[pattern]]\nname = "x"\ncolumn = "steps"\nlow = 1\nhigh = 2\nsource = "FACTS: a"\n'
+                   'use = "proof"\n')
+    with pytest.raises(SweepError, match="use: expected one of"):
+        load_patterns(bad)
