@@ -532,7 +532,7 @@ def weighted_corr(a: Any, b: Any, w: Any) -> float:
     """Pearson correlation of ``a`` and ``b`` under weights ``w`` (NaN if either is constant).
 
     >>> round(weighted_corr([1, 2, 3], [2, 4, 6.5], [1, 1, 1]), 3)
-    0.999
+    0.998
     """
     a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
     w = w / w.sum()
