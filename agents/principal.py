@@ -5,7 +5,8 @@ asks them, so it knows their limit, and it never proposes beyond it. Without a d
 keeps its money (invested on its own in the same projects only if that pays: its disagreement value).
 
 Sources for its preference parameters (values and ranges in ``runs/baseline.toml``, rows in docs/FACTS.md):
-    discount_rate_per_year: FACTS jgb10-2025, the 10-year JGB yield (Arrow & Lind 1970, as for the US).
+    discount_rate_per_year: FACTS jbic-funding-spread, its dollar funding cost (JBIC's dollar bonds): the deal's
+        flows are in dollars and it funds them in dollars, not at the yen JGB rate (jgb10-2025).
     the value of relief: from its exports, who bears the duty and the volume lost (``deal.goods``; FACTS
         trade-base-2024, autos-base-2024, incidence rows, elasticity-blp-2023), or the article's
         ¥10t ≈ $68bn a year (FACTS relief-value-article) as the stated upper bound.

@@ -2,7 +2,8 @@
 
 The two issues are the US share of equity-related profits (a fraction in [0, 1]; after recoup under the
 two-phase rule) and tariff relief, held as the fraction of the relief at stake that the US grants (a
-fraction in [0, 1], reported in $bn a year of value to Japan).
+fraction in [0, 1]; results report it as the duty it removes and as its value to the principal, both in
+$bn a year).
 """
 
 from __future__ import annotations

@@ -735,12 +735,59 @@ def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = Non
     agents = dict(merged.get("agents", {}))
     for key in without:
         if key not in agents:
+            from negotiation.keys import close
+
+            near = close(key, list(agents))
+            hint = f" (did you mean {near!r}?)" if near else ""
             raise ScenarioError(f"{shown_path(path)}: without: {key!r} is not an actor of {shown_path(base)} "
-                                f"(its actors: {', '.join(agents) or 'none'})")
+                                f"(its actors: {', '.join(agents) or 'none'}){hint}")
         del agents[key]
     if without:
         merged["agents"] = agents
     return _merge(merged, data)
+
+
+def _file_that_sets(path: Path, parts: list[str]) -> str:
+    """The file of ``path``'s ``base`` chain that wrote the key at ``parts``, as an error's source.
+
+    The file that holds the longest prefix of ``parts`` wins (the top-most one on a tie, as it overrides
+    its bases); a key no file holds (a missing one) is the top file's. Only called on an error: the chain
+    is read again.
+
+    Args:
+        path: the scenario file as the user gave it.
+        parts: the error's location, as the user writes it (``["deal", "horizon_years"]``).
+
+    Returns:
+        ``path`` shown, or ``"<base file> (the base of <path>)"`` when a base wrote the key.
+
+    """
+    best, best_depth = path, 0
+    current: Path | None = path
+    given: Path = path
+    for _ in range(MAX_BASE_CHAIN + 1):
+        if current is None:
+            break
+        try:
+            data = read_toml(given)
+        except ScenarioError:
+            break
+        node: Any = data
+        depth = 0
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node, depth = node[part], depth + 1
+        if depth > best_depth:
+            best, best_depth = given, depth
+        base = data.get("base")
+        if not isinstance(base, str):
+            break
+        given = current.parent / base
+        current = given.resolve()
+    if best == path:
+        return str(path)
+    return f"{shown_path(best)} (the base of {shown_path(path)})"
 
 
 def read_scenario(path: str | Path) -> dict[str, Any]:
@@ -781,7 +828,11 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
     for text in overrides:
         key_path, value = parse_override(text)
         apply_override(data, key_path, value)
-    return spec_from_dict(data, source=str(path))
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        source = _file_that_sets(path, _error_location(err)[0]) if not overrides else str(path)
+        raise ScenarioError(_format_error(err, source, data)) from None
 
 
 def _overlaps(a: list[str], b: list[str]) -> bool:
@@ -822,7 +873,7 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         return Spec.model_validate(data)
     except ValidationError as err:
         if not parsed:
-            raise ScenarioError(_format_error(err, str(path), data)) from None
+            raise ScenarioError(_format_error(err, _file_that_sets(path, _error_location(err)[0]), data)) from None
         loc, _ = _error_location(err)
         for option, key_path in reversed(parsed):
             if _overlaps(loc, key_path):
@@ -830,7 +881,8 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         try:
             Spec.model_validate(file_data)
         except ValidationError as file_err:
-            raise ScenarioError(_format_error(file_err, str(path), file_data)) from None
+            source = _file_that_sets(path, _error_location(file_err)[0])
+            raise ScenarioError(_format_error(file_err, source, file_data)) from None
         raise ScenarioError(_format_error(err, " ".join(option for option, _ in parsed), data)) from None
 
 

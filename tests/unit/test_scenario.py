@@ -49,6 +49,30 @@ def test_a_scenario_built_on_a_base_can_leave_actors_out(tmp_path):
         load_scenario(child)
 
 
+def test_a_misspelt_actor_left_out_is_suggested(tmp_path):
+    child = tmp_path / "c.toml"
+    child.write_text(f'base = "{BASELINE}"\nwithout = ["tsmcc"]\n')
+    with pytest.raises(ScenarioError, match="did you mean 'tsmc'"):
+        load_scenario(child)
+
+
+@pytest.mark.parametrize("loader", ["load_scenario", "load_scenario_with_sets"])
+def test_an_error_names_the_file_of_the_chain_that_wrote_the_key(tmp_path, loader):
+    import negotiation.scenario as scenario
+
+    load = getattr(scenario, loader)
+    (tmp_path / "base.toml").write_text(f'base = "{BASELINE}"\n[deal]\nhorizon_years = -3\n')
+    child = tmp_path / "child.toml"
+    child.write_text('base = "base.toml"\nname = "child"\n')
+    with pytest.raises(ScenarioError) as err:
+        load(child)
+    assert str(err.value).startswith(f"{tmp_path / 'base.toml'} (the base of {child}): deal.horizon_years")
+    child.write_text('base = "base.toml"\n[deal]\nhorizon_years = -2\n')  # the child overrides: its error
+    with pytest.raises(ScenarioError) as err:
+        load(child)
+    assert str(err.value).startswith(f"{child}: deal.horizon_years") and "got -2" in str(err.value)
+
+
 def test_the_calendar_derives_the_rounds_and_the_concession_clock():
     spec = load_scenario(BASELINE)
     months = spec.protocol.round_months
