@@ -28,6 +28,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("_per_usd", "per $"),
     ("_usd", "$"),
     ("_per_year", "per year"),
+    ("_rate", "ad valorem"),  # a tariff rate: duty as a fraction of the goods' value (a rate per year ends _per_year)
     ("_years", "years"),
     ("_months", "months"),
     ("_days", "days"),
@@ -294,6 +295,8 @@ def unit_of(name: str) -> str:
 
     >>> unit_of("tariff_relief_max_usd_bn_per_year"), unit_of("horizon_years"), unit_of("concession_beta")
     ('$bn/year', 'years', '')
+    >>> unit_of("threat_rate"), unit_of("recoup_rate_per_year")
+    ('ad valorem', 'per year')
     """
     for suffix, unit in UNITS:
         if name.endswith(suffix) or name == suffix[1:]:
