@@ -276,6 +276,10 @@ def load_calibration(path: str | Path, fit: Sequence[str] | None = None, *, popu
     try:
         file = CalibrationFile.model_validate({**data, **overrides})
     except ValidationError as err:
+        option = str(err.errors()[0]["loc"][0]) if err.errors()[0]["loc"] else ""
+        if option in overrides:  # the option the user typed, not the file, holds the bad value
+            msg = err.errors()[0]["msg"].removeprefix("Value error, ")
+            raise CalibrationError(f"--{option} {overrides[option]}: {msg}") from None
         raise CalibrationError(_format(err, source)) from None
     patterns_path = (path.parent / file.patterns)
     try:

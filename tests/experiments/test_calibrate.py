@@ -152,6 +152,15 @@ def test_a_bad_spec_exits_2_in_one_line_before_any_run(cli, tmp_path, text, word
     assert not (tmp_path / "out" / "abc.db").exists()
 
 
+def test_an_out_of_range_option_is_named_as_typed_not_as_the_file(tmp_path):
+    from negotiation.experiments.calibrate import CalibrationError, load_calibration
+
+    spec = ROOT / "runs" / "calibration" / "baseline.toml"
+    with pytest.raises(CalibrationError) as err:
+        load_calibration(spec, population=10**9)
+    assert str(err.value).startswith("--population 1000000000: ")
+
+
 def test_help_loads_neither_pyabc_nor_the_discovery_libraries():
     probe = ("import contextlib, io, json, sys\nfrom negotiation.cli import main\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])\n"
