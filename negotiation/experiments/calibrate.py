@@ -483,7 +483,7 @@ class DaskMapper:
         index = {f.key: k for k, f in enumerate(futures)}
         results: list[list[Any]] = [[] for _ in chunks]
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=self.client.loop):
                 results[index[fut.key]] = fut.result()
                 for _ in results[index[fut.key]]:
                     tick()
