@@ -1163,19 +1163,19 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
         import pyabc  # noqa: F401
     except ImportError:
         raise CalibrationError("chipdeal calibrate needs pyabc: pip install 'chipdeal[calibrate]'") from None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in held:
-            (folder / name).unlink()
-    except OSError as err:
-        raise CalibrationError(f"{shown_path(folder)}: cannot write there ({err.strerror or err})") from None
-    meta = {"calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
-            "code_fingerprint": code_fingerprint(),
-            "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True).encode())
-            .hexdigest()}
-    mapper, close = mapper_for(workers, scheduler, scheduler_file)
+    mapper, close = mapper_for(workers, scheduler, scheduler_file)  # first: an unreachable cluster leaves no folder
     clean = False
     try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in held:
+                (folder / name).unlink()
+        except OSError as err:
+            raise CalibrationError(f"{shown_path(folder)}: cannot write there ({err.strerror or err})") from None
+        meta = {"calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
+                "code_fingerprint": code_fingerprint(),
+                "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True)
+                                              .encode()).hexdigest()}
         result = abc_smc(ScenarioSimulator(cal.base), cal.priors, cal.patterns, cal.fitted, folder,
                          population=cal.file.population, generations=cal.file.generations,
                          quantile=cal.file.epsilon.quantile, schedule=cal.file.epsilon.schedule,

@@ -460,13 +460,19 @@ def _dask_workers(client: Any) -> int:
 
 def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: Store, bar: Any,
               window: int) -> None:
-    """Run the chunks on a Dask cluster (it reschedules the chunks of a worker that dies)."""
+    """Run the chunks on a Dask cluster (it reschedules the chunks of a worker that dies).
+
+    About ``window`` chunks are in flight; as each ends, the window grows to four per worker thread the
+    scheduler has then, so workers that join after the sweep started (a SLURM job's, starting a few seconds
+    after the scheduler) get work too.
+    """
     from distributed import as_completed
 
     futures: list[Any] = []
     try:
         base = client.scatter(sweep.base, broadcast=True)
         futures = [client.submit(run_chunk, base, c, traces, pure=False) for c in _take(chunks, window)]
+        in_flight = len(futures)
         pending = as_completed(futures, loop=client.loop)
         for fut in pending:
             try:
@@ -474,12 +480,14 @@ def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: b
             except Exception as err:  # noqa: BLE001 - KilledWorker, a lost scheduler, a failing task
                 raise SweepStopped(_dask_failure(client, err)) from None
             fut.release()
+            in_flight -= 1
             _store_result(store, bar, result)
-            nxt = next(chunks, None)
-            if nxt is not None:
+            window = max(window, 4 * _dask_workers(client))
+            for nxt in _take(chunks, window - in_flight):
                 new = client.submit(run_chunk, base, nxt, traces, pure=False)
                 futures.append(new)
                 pending.add(new)
+                in_flight += 1
     except (OSError, TimeoutError) as err:
         raise SweepStopped(_dask_failure(client, err)) from None
     finally:
