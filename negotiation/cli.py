@@ -185,14 +185,23 @@ def _check_seeds(first: int, n: int) -> None:
         raise ScenarioError(f"--seed {first} --replicates {n}: the last seed, {first + n - 1}, is above 2**63 - 1")
 
 
+def _add_dask_options(parser: argparse.ArgumentParser) -> None:
+    """``--scheduler ADDRESS`` or ``--scheduler-file PATH`` (one of them): run on an existing Dask cluster."""
+    dask = parser.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                      help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    dask.add_argument("--scheduler-file", default=None, metavar="PATH",
+                      help="run on the Dask cluster whose scheduler wrote PATH (dask scheduler --scheduler-file, "
+                           "dask-jobqueue; see README, Beyond one machine)")
+
+
 def _batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The options ``sweep`` and ``sensitivity`` share (where to run, where to write, how much)."""
     from negotiation.experiments import DEFAULT_MAX_RUNS
 
     parser.add_argument("--workers", type=int, default=None, metavar="N", help="local processes (default: all "
                         "cores)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+    _add_dask_options(parser)
     parser.add_argument("--out", default=None, metavar="DIR", help=out_help)
     parser.add_argument("--resume", action="store_true", help="finish an interrupted run in DIR (runs only what "
                         "is missing; every part file is checked first)")
@@ -286,7 +295,7 @@ def _add_calibrate_parsers(sub: Any) -> None:
     cal.add_argument("--workers", type=int, default=None, metavar="N",
                      help="local processes (default: all cores; 1 runs in this process); the same seed gives the "
                           "same posterior on any number")
-    cal.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster")
+    _add_dask_options(cal)
     cal.add_argument("--population", type=count, default=None, metavar="N", help="override the spec's population")
     cal.add_argument("--generations", type=count, default=None, metavar="N", help="override the spec's generations")
     cal.add_argument("--seed", type=seed, default=None, metavar="N", help="override the spec's master seed")
@@ -314,7 +323,7 @@ def _command_calibrate(args: argparse.Namespace) -> int:
         try:
             if args.workers is not None and args.workers < 1:
                 raise ScenarioError("--workers must be at least 1")
-            if args.scheduler is None and args.workers != 1:
+            if args.scheduler is None and args.scheduler_file is None and args.workers != 1:
                 from negotiation.experiments.workers import start_worker_server
 
                 start_worker_server()  # its imports overlap ours
@@ -323,7 +332,8 @@ def _command_calibrate(args: argparse.Namespace) -> int:
             fit = [f for f in args.fit.split(",") if f.strip()] if args.fit else None
             try:
                 result = calibrate(args.spec, args.out, fit=fit, workers=args.workers, scheduler=args.scheduler,
-                                   overwrite=args.overwrite, progress=not args.quiet, population=args.population,
+                                   scheduler_file=args.scheduler_file, overwrite=args.overwrite,
+                                   progress=not args.quiet, population=args.population,
                                    generations=args.generations, seed=args.seed)
             except CalibrationStopped as err:
                 warn(f"chipdeal: {err}")
@@ -359,7 +369,7 @@ def _batch_command(args: argparse.Namespace, body: Any) -> int:
                 raise ScenarioError("--max-runs must be at least 1")
             if args.workers is not None and args.workers < 1:
                 raise ScenarioError("--workers must be at least 1")
-            if args.scheduler is None and args.workers != 1:
+            if args.scheduler is None and args.scheduler_file is None and args.workers != 1:
                 from negotiation.experiments.workers import start_worker_server
 
                 start_worker_server()  # its imports overlap ours
@@ -388,7 +398,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs/out") / f"{Path(args.spec).stem}-{method}"
     banner = f"chipdeal sensitivity: {method}, {len(study.spec.inputs)} inputs, {study.sweep.n_runs:,} runs → {out}"
     try:
-        result = run(study, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        result = run(study, out, workers=args.workers, scheduler=args.scheduler,
+                     scheduler_file=args.scheduler_file, resume=args.resume,
                      overwrite=args.overwrite, progress=not args.quiet, notify=warn, banner=banner)
     except SweepStopped as err:
         warn(f"chipdeal: {err}")
@@ -536,19 +547,20 @@ def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from negotiation.experiments.console import emit, warn
-    from negotiation.experiments.runner import execute
+    from negotiation.experiments.runner import dask_where, execute
     from negotiation.experiments.store import SweepStopped
     from negotiation.experiments.sweepfile import load_sweep
     from negotiation.scenario import shown_path
 
     sweep = load_sweep(args.sweep_file, max_runs=args.max_runs)
     out = Path(args.out) if args.out else Path("runs/out") / Path(args.sweep_file).stem
-    where = f"Dask scheduler {shown_path(args.scheduler)}" if args.scheduler else \
-        f"{args.workers or 'all'} local worker(s)"
+    on_dask = args.scheduler is not None or args.scheduler_file is not None
+    where = dask_where(args.scheduler, args.scheduler_file) if on_dask else f"{args.workers or 'all'} local worker(s)"
     banner = (f"chipdeal sweep: {sweep.n_points:,} point(s) × {sweep.file.replicates:,} replicate(s) = "
               f"{sweep.n_runs:,} runs on {where} → {shown_path(out)}")
     try:
-        summary = execute(sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+        summary = execute(sweep, out, workers=args.workers, scheduler=args.scheduler,
+                          scheduler_file=args.scheduler_file, resume=args.resume,
                           overwrite=args.overwrite, traces=args.traces, progress=not args.quiet, banner=banner)
     except SweepStopped as err:
         warn(f"chipdeal: {err}")

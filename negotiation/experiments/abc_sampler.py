@@ -7,7 +7,8 @@ populations cannot be replayed. Here the parent draws one seed per task (one acc
 rejected ones before it) from its own stream, which the calibration seeds from the master seed; each task
 seeds numpy's and Python's global streams (the ones pyabc perturbs particles with, and the model draws its
 run's seed from) with it; and the results are put together in task order, whatever ran them and whenever
-they finished. So one seed gives one posterior in-process, on local processes or on a Dask cluster.
+they finished. So one seed gives one posterior in-process, on local processes or on a Dask cluster (tasks
+that share a process, on a Dask worker with several threads, take turns with the global streams).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import functools
 import hashlib
 import math
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +31,10 @@ from pyabc.weighted_statistics import weighted_quantile
 from scipy.special import ndtr, ndtri
 
 _LOADED: dict[str, Any] = {}  # this process's unpickled particle sampler, by the digest of its bytes
+# The global streams are the process's, not a thread's: tasks that share a process (a Dask worker with several
+# threads) take turns, or one task's draws would land in another's stream. The runs are pure Python and hold
+# the GIL, so taking turns costs no speed.
+_STREAMS = threading.Lock()
 
 Mapper = Callable[[Callable[[Any], Any], list[Any], Callable[[], None]], list[Any]]
 
@@ -58,10 +64,13 @@ class SeededMappingSampler(MappingSampler):
             The task's sample (the accepted particle and the rejected ones) and how many runs it took.
 
         """
-        simulate_one = self._loaded(simulate_one)
+        with _STREAMS:
+            return self._seeded(self._loaded(simulate_one), int(seed))
+
+    def _seeded(self, simulate_one: Any, seed: int) -> Any:
         state, py_state = np.random.get_state(), random.getstate()  # run in-process, the parent's stream goes on
-        np.random.seed(int(seed))
-        random.seed(int(seed))
+        np.random.seed(seed)
+        random.seed(seed)
         try:
             evaluations = 0
             sample = self._create_empty_sample()

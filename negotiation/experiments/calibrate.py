@@ -487,7 +487,7 @@ class DaskMapper:
         index = {f.key: k for k, f in enumerate(futures)}
         results: list[list[Any]] = [[] for _ in chunks]
         try:
-            for fut in as_completed(futures):
+            for fut in as_completed(futures, loop=self.client.loop):
                 results[index[fut.key]] = fut.result()
                 for _ in results[index[fut.key]]:
                     tick()
@@ -1094,21 +1094,23 @@ def write_pages(cal: Calibration, result: Result, meta: dict[str, Any]) -> None:
     _write_text(result.out / "report.md", "\n".join(lines))
 
 
-def mapper_for(workers: int | None, scheduler: str | None) -> tuple[Mapper, Callable[[bool], None]]:
-    """The mapper for ``--workers`` / ``--scheduler`` and how to close it.
+def mapper_for(workers: int | None, scheduler: str | None,
+               scheduler_file: str | Path | None = None) -> tuple[Mapper, Callable[[bool], None]]:
+    """The mapper for ``--workers`` / ``--scheduler`` / ``--scheduler-file`` and how to close it.
 
     Args:
         workers: local processes (1: in-process; default: every core).
         scheduler: a Dask scheduler's address (then ``workers`` is ignored).
+        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
 
     Returns:
         The mapper and its closer (called with whether to kill at once).
 
     """
-    if scheduler is not None:
+    if scheduler is not None or scheduler_file is not None:
         from negotiation.experiments.runner import _connect
 
-        client = _connect(scheduler)
+        client = _connect(scheduler, scheduler_file)
 
         def close_client(_kill: bool) -> None:
             with contextlib.suppress(Exception):
@@ -1123,9 +1125,9 @@ def mapper_for(workers: int | None, scheduler: str | None) -> tuple[Mapper, Call
 
 
 def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequence[str] | None = None,
-              workers: int | None = None, scheduler: str | None = None, overwrite: bool = False,
-              progress: bool = True, population: int | None = None, generations: int | None = None,
-              seed: int | None = None) -> Result:
+              workers: int | None = None, scheduler: str | None = None, scheduler_file: str | Path | None = None,
+              overwrite: bool = False, progress: bool = True, population: int | None = None,
+              generations: int | None = None, seed: int | None = None) -> Result:
     """Run a calibration spec into ``out`` (default ``runs/out/calibration-<spec name>``).
 
     Args:
@@ -1134,6 +1136,7 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
         fit: pattern columns or names to fit instead of the spec's.
         workers: local processes (default: every core; 1 runs in this process).
         scheduler: a Dask scheduler's address.
+        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
         overwrite: replace a calibration the folder holds.
         progress: show progress bars.
         population: overrides the spec's.
@@ -1164,19 +1167,19 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
         import pyabc  # noqa: F401
     except ImportError:
         raise CalibrationError("chipdeal calibrate needs pyabc: pip install 'chipdeal[calibrate]'") from None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in held:
-            (folder / name).unlink()
-    except OSError as err:
-        raise CalibrationError(f"{shown_path(folder)}: cannot write there ({err.strerror or err})") from None
-    meta = {"calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
-            "code_fingerprint": code_fingerprint(),
-            "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True).encode())
-            .hexdigest()}
-    mapper, close = mapper_for(workers, scheduler)
+    mapper, close = mapper_for(workers, scheduler, scheduler_file)  # first: an unreachable cluster leaves no folder
     clean = False
     try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in held:
+                (folder / name).unlink()
+        except OSError as err:
+            raise CalibrationError(f"{shown_path(folder)}: cannot write there ({err.strerror or err})") from None
+        meta = {"calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
+                "code_fingerprint": code_fingerprint(),
+                "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True)
+                                              .encode()).hexdigest()}
         result = abc_smc(ScenarioSimulator(cal.base), cal.priors, cal.patterns, cal.fitted, folder,
                          population=cal.file.population, generations=cal.file.generations,
                          quantile=cal.file.epsilon.quantile, schedule=cal.file.epsilon.schedule,

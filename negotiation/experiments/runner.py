@@ -1,8 +1,10 @@
 """Running a sweep: chunks of runs on a local process pool or a Dask cluster, each chunk stored as it ends.
 
 Work units are chunks of consecutive runs, generated lazily from a bitmap of the runs already done (memory
-stays flat however many runs a sweep has), executed by a persistent process pool (forkserver, with the model
-preloaded so workers do not re-import Mesa) or by an existing Dask cluster. Each point's equilibrium is
+stays flat however many runs a sweep has); each chunk becomes one part file, and a big sweep gets bigger
+chunks so that it writes a few hundred parts at most (:func:`chunk_size`). They are executed by a
+persistent process pool (forkserver, with the model preloaded so workers do not re-import Mesa) or by an
+existing Dask cluster (``--scheduler ADDRESS`` or ``--scheduler-file PATH``). Each point's equilibrium is
 solved once per worker (``NegotiationModel.solve`` caches it per scenario), and per-round data collection
 stays off unless traces are asked for. A run that raises becomes a row with its error text.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import gc
+import json
 import logging
 import math
 import os
@@ -40,9 +43,12 @@ import pandas as pd
 from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, code_fingerprint, result_columns
 from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
-from negotiation.scenario import ScenarioError, Spec, shown_path, with_overrides
+from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path, with_overrides
 
-MAX_CHUNK_RUNS = 200
+MAX_CHUNK_RUNS = 200  # runs per task for sweeps up to TARGET_PARTS × 200 runs
+TARGET_PARTS = 256  # a bigger sweep is cut into about this many tasks (= part files), larger ones
+MAX_PART_RUNS = 10_000  # but no task holds more runs than this (a worker holds a task's rows in memory)
+CONNECT_TIMEOUT_S = 10.0  # how long a Dask scheduler has to answer
 MAX_ATTEMPTS = 3  # a chunk whose worker died this many times stops the sweep (it may be what kills them)
 WORKERS_PER_CORE = 4  # the most local workers per core (more only adds memory and switching)
 _BITMAP_BLOCK = 1 << 16  # run ids scanned at a time for missing runs
@@ -112,7 +118,8 @@ def missing_ranges(done: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
     """Ranges ``[start, stop)`` of consecutive runs not done, at most ``size`` long, generated lazily.
 
     A chunk never spans a run already done, so part files hold disjoint ranges of consecutive run ids and
-    merge in order.
+    merge in order. The bitmap is scanned a block at a time (memory stays flat), but a range of missing runs
+    goes on across blocks: a fresh sweep of N runs gives ``ceil(N / size)`` chunks.
 
     Args:
         done: one bool per run id.
@@ -123,17 +130,37 @@ def missing_ranges(done: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
 
     >>> list(missing_ranges(np.array([0, 0, 1, 0, 0, 0, 1], dtype=bool), 2))
     [(0, 2), (3, 5), (5, 6)]
+    >>> len(list(missing_ranges(np.zeros(10**6, dtype=bool), 3907)))
+    256
 
     """
+    for start, stop in _todo_ranges(done):
+        for a in range(start, stop, size):
+            yield a, min(a + size, stop)
+
+
+def _todo_ranges(done: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The maximal ranges of runs not done, in order (a range that reaches a block's end goes on in the next)."""
     n = len(done)
+    open_start: int | None = None  # a range that reached the end of the previous block
     for block in range(0, n, _BITMAP_BLOCK):
         todo = ~done[block:block + _BITMAP_BLOCK]
-        if not todo.any():
-            continue
+        end = block + len(todo)
         edges = np.flatnonzero(np.diff(np.concatenate(([False], todo, [False])).astype(np.int8)))
-        for start, stop in zip(edges[::2] + block, edges[1::2] + block, strict=True):
-            for a in range(int(start), int(stop), size):
-                yield a, min(a + size, int(stop))
+        for a, b in zip((edges[::2] + block).tolist(), (edges[1::2] + block).tolist(), strict=True):
+            if open_start is not None:
+                if a == block:
+                    a = open_start
+                else:
+                    yield open_start, block
+                open_start = None
+            if b == end and end < n:
+                open_start = a
+            else:
+                yield a, b
+        if open_start is not None and not len(edges):  # this block is all done: the open range ended before it
+            yield open_start, block
+            open_start = None
 
 
 def _chunks(sweep: Sweep, done: np.ndarray, size: int) -> Iterator[list[dict[str, Any]]]:
@@ -142,21 +169,36 @@ def _chunks(sweep: Sweep, done: np.ndarray, size: int) -> Iterator[list[dict[str
         yield [sweep.run_spec(run_id) for run_id in range(start, stop)]
 
 
-def chunk_size(n_runs: int, workers: int) -> int:
-    """Runs per task: about sixteen tasks per worker, at most ``MAX_CHUNK_RUNS`` (so progress stays live).
+def chunk_size(n_runs: int, workers: int, total: int | None = None) -> int:
+    """Runs per task, which is also runs per part file.
+
+    About sixteen tasks per worker, at most ``MAX_CHUNK_RUNS`` (so progress stays live and a lost task costs
+    little), except that a big sweep is cut into about ``TARGET_PARTS`` parts at most: a chunk holds at least
+    ``total / TARGET_PARTS`` runs (but no more than one worker's share of ``n_runs``, so a resume with few
+    runs left still spreads them, and no more than ``MAX_PART_RUNS``). A 10⁶-run sweep thus writes 256
+    parts of 3,907 runs, not 5,000 of 200; a sweep of N runs on W workers writes about
+    ``max(256, W, N / 10,000)`` parts. Which chunk a run falls in never changes its result (its seed comes
+    from its run id).
 
     Args:
         n_runs: runs to do.
         workers: processes (or Dask threads) that do them.
+        total: runs in the whole sweep (default ``n_runs``); a resume passes the sweep's size.
 
     Returns:
         The chunk size.
 
-    >>> chunk_size(4, 1), chunk_size(10_000, 2)
-    (1, 200)
+    >>> chunk_size(4, 1), chunk_size(10_000, 2), chunk_size(10**5, 2), chunk_size(10**6, 64), chunk_size(10**8, 2)
+    (1, 200, 391, 3907, 10000)
+    >>> chunk_size(1_000, 4, total=10**6)  # resuming the last thousand runs of a big sweep
+    250
 
     """
-    return max(1, min(MAX_CHUNK_RUNS, math.ceil(n_runs / (16 * max(workers, 1)))))
+    total = n_runs if total is None else total
+    workers = max(workers, 1)
+    balanced = min(MAX_CHUNK_RUNS, math.ceil(n_runs / (16 * workers)))
+    few_parts = min(math.ceil(total / TARGET_PARTS), math.ceil(n_runs / workers), MAX_PART_RUNS)
+    return max(1, balanced, few_parts)
 
 
 def max_local_workers() -> int:
@@ -313,16 +355,82 @@ def _run_local(sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: 
 # Dask
 
 
-def _connect(address: str) -> Any:
+def read_scheduler_file(path: str | Path) -> str:
+    """The scheduler's address a Dask scheduler file holds (``dask scheduler --scheduler-file PATH`` writes it).
+
+    Args:
+        path: the scheduler file (JSON with an ``address``).
+
+    Returns:
+        The address, e.g. ``tcp://10.0.0.5:8786``.
+
+    Raises:
+        SweepError: the file is missing, unreadable or not a scheduler file (one line).
+
+    """
+    shown = shown_path(path)
+    try:
+        data = read_small_file(path, limit=1 << 20)
+    except ScenarioError as err:
+        reason = str(err).rsplit(": ", 1)[-1]
+        hint = " (is the scheduler started, with --scheduler-file on a folder every node sees?)" \
+            if reason == "no such file" else ""
+        raise SweepError(f"--scheduler-file {shown}: {reason}{hint}") from None
+    try:
+        info = json.loads(data)
+    except ValueError:
+        raise SweepError(f"--scheduler-file {shown}: not a Dask scheduler file (not JSON)") from None
+    address = info.get("address") if isinstance(info, dict) else None
+    if not isinstance(address, str) or not address:
+        raise SweepError(f"--scheduler-file {shown}: not a Dask scheduler file (no \"address\")")
+    return address
+
+
+def dask_where(scheduler: str | None, scheduler_file: str | Path | None) -> str:
+    """Where a batch command runs on Dask, as its banner says it.
+
+    Args:
+        scheduler: ``--scheduler``.
+        scheduler_file: ``--scheduler-file``.
+
+    Returns:
+        ``Dask scheduler ADDRESS`` or ``Dask scheduler of PATH``.
+
+    """
+    if scheduler_file is not None:
+        return f"Dask scheduler of {shown_path(scheduler_file)}"
+    return f"Dask scheduler {shown_path(scheduler or '')}"
+
+
+def _connect(address: str | None = None, scheduler_file: str | Path | None = None) -> Any:
+    """A client of the Dask scheduler at ``address`` or named by ``scheduler_file`` (exactly one of them).
+
+    Raises:
+        SweepError: both or neither given, a bad scheduler file, or no scheduler answering within
+            ``CONNECT_TIMEOUT_S`` (one line; nothing has been written yet).
+
+    """
+    if (address is None) == (scheduler_file is None):
+        raise SweepError("pass one of --scheduler ADDRESS and --scheduler-file PATH")
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - distributed is a dependency
         raise SweepError("--scheduler needs the 'distributed' package") from None
+    timeout = f"{CONNECT_TIMEOUT_S:g}s"
+    if scheduler_file is not None:
+        target = read_scheduler_file(scheduler_file)
+        option = f"--scheduler-file {shown_path(scheduler_file)}"
+        kwargs: dict[str, Any] = {"scheduler_file": os.fspath(scheduler_file)}
+    else:
+        target = str(address)
+        option = f"--scheduler {shown_path(target)}"
+        kwargs = {"address": target}
     try:
-        return Client(address, timeout="10s", set_as_default=False)
+        return Client(**kwargs, timeout=timeout, set_as_default=False)
     except Exception as err:  # noqa: BLE001 - a bad address or an unreachable host: many exception types
-        raise SweepError(f"--scheduler {shown_path(address)}: cannot reach a Dask scheduler "
-                         f"({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
+        what = f"no Dask scheduler answered at {shown_path(target)} within {CONNECT_TIMEOUT_S:g} s" \
+            if isinstance(err, (TimeoutError, OSError)) else "cannot reach a Dask scheduler"
+        raise SweepError(f"{option}: {what} ({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
 
 
 @contextlib.contextmanager
@@ -352,13 +460,19 @@ def _dask_workers(client: Any) -> int:
 
 def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: Store, bar: Any,
               window: int) -> None:
-    """Run the chunks on a Dask cluster (it reschedules the chunks of a worker that dies)."""
+    """Run the chunks on a Dask cluster (it reschedules the chunks of a worker that dies).
+
+    About ``window`` chunks are in flight; as each ends, the window grows to four per worker thread the
+    scheduler has then, so workers that join after the sweep started (a SLURM job's, starting a few seconds
+    after the scheduler) get work too.
+    """
     from distributed import as_completed
 
     futures: list[Any] = []
     try:
         base = client.scatter(sweep.base, broadcast=True)
         futures = [client.submit(run_chunk, base, c, traces, pure=False) for c in _take(chunks, window)]
+        in_flight = len(futures)
         pending = as_completed(futures, loop=client.loop)
         for fut in pending:
             try:
@@ -366,12 +480,14 @@ def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: b
             except Exception as err:  # noqa: BLE001 - KilledWorker, a lost scheduler, a failing task
                 raise SweepStopped(_dask_failure(client, err)) from None
             fut.release()
+            in_flight -= 1
             _store_result(store, bar, result)
-            nxt = next(chunks, None)
-            if nxt is not None:
+            window = max(window, 4 * _dask_workers(client))
+            for nxt in _take(chunks, window - in_flight):
                 new = client.submit(run_chunk, base, nxt, traces, pure=False)
                 futures.append(new)
                 pending.add(new)
+                in_flight += 1
     except (OSError, TimeoutError) as err:
         raise SweepStopped(_dask_failure(client, err)) from None
     finally:
@@ -412,15 +528,17 @@ def _stderr(message: str) -> None:
 
 
 def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-            resume: bool = False, overwrite: bool = False, traces: bool = False, progress: bool = True,
-            notify: Notify | None = None, banner: str | None = None) -> Summary:
+            scheduler_file: str | Path | None = None, resume: bool = False, overwrite: bool = False,
+            traces: bool = False, progress: bool = True, notify: Notify | None = None,
+            banner: str | None = None) -> Summary:
     """Run a sweep into ``out`` and merge it into ``out/runs.parquet``.
 
     Args:
         sweep: the checked sweep.
         out: its folder.
-        workers: local processes (default: every core); ignored with ``scheduler``.
+        workers: local processes (default: every core); ignored on Dask.
         scheduler: a Dask scheduler's address.
+        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
         resume: finish the sweep ``out`` holds.
         overwrite: replace what ``out`` holds.
         traces: record per-round traces too.
@@ -442,7 +560,8 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     workers = os.cpu_count() or 1 if workers is None else workers
     if workers < 1:
         raise SweepError("--workers must be at least 1")
-    if scheduler is None and workers > max_local_workers():
+    dask = scheduler is not None or scheduler_file is not None
+    if not dask and workers > max_local_workers():
         raise SweepError(f"--workers {workers}: at most {max_local_workers()} on this machine "
                          f"({WORKERS_PER_CORE} per core)")
     store = Store(Path(out), sweep, traces)
@@ -450,11 +569,11 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     client = None
     bar = None
     quiet = contextlib.ExitStack()
-    if scheduler is not None:
+    if dask:
         quiet.enter_context(_quiet_dask())
     try:
-        if scheduler is not None:  # before the folder is touched: an unreachable cluster leaves nothing behind
-            client = _connect(scheduler)
+        if dask:  # before the folder is touched: an unreachable cluster leaves nothing behind
+            client = _connect(scheduler, scheduler_file)
         opened = store.open(resume, overwrite)
         for note in opened.notes:
             notify(f"chipdeal: {note}")
@@ -467,7 +586,7 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
             workers = _dask_workers(client)
         else:
             workers = max(1, min(workers, todo))
-        size = chunk_size(todo, workers)
+        size = chunk_size(todo, workers, n)
         tqdm.monitor_interval = 0  # no monitor thread: the local pool forks this process
         bar = tqdm(total=n, initial=n - todo, unit="run", disable=not progress,
                    desc=f"sweep {Path(sweep.source).name}", smoothing=0.1, dynamic_ncols=True)
@@ -538,8 +657,9 @@ def read_runs(path: str | Path) -> pd.DataFrame:
 
 
 def sweep(sweep_file: str | Path | Sweep, out: str | Path | None = None, *, workers: int | None = None,
-          scheduler: str | None = None, resume: bool = False, overwrite: bool = False, traces: bool = False,
-          progress: bool = True, max_runs: int = DEFAULT_MAX_RUNS) -> pd.DataFrame:
+          scheduler: str | None = None, scheduler_file: str | Path | None = None, resume: bool = False,
+          overwrite: bool = False, traces: bool = False, progress: bool = True,
+          max_runs: int = DEFAULT_MAX_RUNS) -> pd.DataFrame:
     """Run a sweep file (or a :class:`Sweep`) and return its results as a DataFrame.
 
     Without ``out`` the part files go to a temporary folder that is removed afterwards.
@@ -549,6 +669,7 @@ def sweep(sweep_file: str | Path | Sweep, out: str | Path | None = None, *, work
         out: its folder (default: a temporary one).
         workers: local processes.
         scheduler: a Dask scheduler's address.
+        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
         resume: finish the sweep ``out`` holds.
         overwrite: replace what ``out`` holds.
         traces: record per-round traces too (``out/traces.parquet``).
@@ -560,7 +681,8 @@ def sweep(sweep_file: str | Path | Sweep, out: str | Path | None = None, *, work
 
     """
     spec = sweep_file if isinstance(sweep_file, Sweep) else load_sweep(sweep_file, max_runs=max_runs)
-    kwargs: dict[str, Any] = {"workers": workers, "scheduler": scheduler, "traces": traces, "progress": progress}
+    kwargs: dict[str, Any] = {"workers": workers, "scheduler": scheduler, "scheduler_file": scheduler_file,
+                              "traces": traces, "progress": progress}
     if out is not None:
         return read_runs(execute(spec, out, resume=resume, overwrite=overwrite, **kwargs).path)
     with tempfile.TemporaryDirectory(prefix="chipdeal-sweep-") as tmp:

@@ -464,8 +464,9 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
 
 
 def run(study: Study | str | Path, out: str | Path, *, method: str | None = None, workers: int | None = None,
-        scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
-        notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS, banner: str | None = None) -> dict[str, Any]:
+        scheduler: str | None = None, scheduler_file: str | Path | None = None, resume: bool = False,
+        overwrite: bool = False, progress: bool = True, notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS,
+        banner: str | None = None) -> dict[str, Any]:
     """Build, run and analyse a study; writes runs.parquet, indices.csv, PNGs and summary.md to ``out``.
 
     Args:
@@ -474,6 +475,7 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
         method: overrides the spec's method (when ``study`` is a file).
         workers: local processes.
         scheduler: a Dask scheduler's address.
+        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
         resume: finish the study ``out`` holds.
         overwrite: replace what ``out`` holds.
         progress: show a progress bar, and a line per analysis step.
@@ -495,8 +497,8 @@ def run(study: Study | str | Path, out: str | Path, *, method: str | None = None
         study = build(study, method, max_runs)
     out = Path(out)
     say = (notify or (lambda m: print(m, file=sys.stderr, flush=True))) if progress else (lambda _m: None)
-    summary = execute(study.sweep, out, workers=workers, scheduler=scheduler, resume=resume, overwrite=overwrite,
-                      progress=progress, notify=notify, banner=banner)
+    summary = execute(study.sweep, out, workers=workers, scheduler=scheduler, scheduler_file=scheduler_file,
+                      resume=resume, overwrite=overwrite, progress=progress, notify=notify, banner=banner)
     if summary.errors:
         raise SweepStopped(f"{summary.errors:,} of {summary.runs:,} runs raised (see the 'error' column of "
                            f"{shown_path(summary.path)}); the indices would not mean anything, so none were computed")

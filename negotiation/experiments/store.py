@@ -40,7 +40,7 @@ from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_pat
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
 MANIFEST = "sweep.json"
 PART = re.compile(r"^(runs|traces)-(\d{10})\.parquet$")
-MAX_PART_BYTES = 1 << 30  # a part holds at most a few hundred runs (and their traces)
+MAX_PART_BYTES = 1 << 30  # a part holds at most runner.MAX_PART_RUNS runs (and their traces): far below this
 MERGE_BATCH_ROWS = 65_536  # rows per row group of the merged files
 _ARTEFACTS = (MANIFEST, "runs.parquet", "traces.parquet", "parts", "rejected")
 

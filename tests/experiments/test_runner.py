@@ -55,7 +55,7 @@ def many(tmp_path_factory):
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
                       processes=True, silence_logs=50) as c:
         assert c.scheduler_address.startswith("tcp://127.0.0.1:")
         yield c
@@ -214,7 +214,7 @@ def test_a_lost_dask_scheduler_ends_in_one_line_and_the_folder_resumes(many, tmp
 
     path, frame = many
     out = tmp_path / "out"
-    lost = LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+    lost = LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
                         processes=True, silence_logs=50)
     try:
         _when_parts_appear(out, lambda: lost.loop.add_callback(lost.scheduler.close))
