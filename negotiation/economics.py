@@ -54,6 +54,8 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
 
 def discount(rate_per_year: float, at_years: Times) -> Any:
     """e^(−r·t): the value at time 0 of 1 paid at ``at_years``."""
+    if type(at_years) is float and at_years == 0.0 and math.isfinite(rate_per_year):  # e^0 = 1 exactly
+        return 1.0
     out = np.exp(-rate_per_year * np.asarray(at_years, dtype=float))
     return float(out) if out.ndim == 0 else out
 
