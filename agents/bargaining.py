@@ -139,7 +139,6 @@ class Government(Actor):
         self._targets: dict[int, Package | None] = {}  # proposer rounds: the SPE package
 
         self._frontiers: dict[int, tuple[Frontier, Frontier]] = {}  # round → (frontier, opponent's view)
-        self._utility_memo: dict[tuple[Package, int], float] = {}
 
     # -- beliefs -----------------------------------------------------------------------------------------
     def form_beliefs(self, opponent_preferences: Any, fundable_share: float, complete_information: bool) -> None:
@@ -368,12 +367,9 @@ class Government(Actor):
         if package is None:
             return self.preferences.disagreement
         t = self.model.round if t is None else t
-        key = (package, t)
-        value = self._utility_memo.get(key)
-        if value is None:  # packages recur (openings, targets, offers): evaluate each once
-            a0, a1, a2 = self._own_planes[min(t, len(self._own_planes)) - 1]
-            value = self._utility_memo[key] = a0 + a1 * package.us_profit_share + a2 * package.relief_fraction
-        return value
+        # u = a0 + a1·s + a2·x on round t's plane (two products: cheaper than hashing the package to memoise it)
+        a0, a1, a2 = self._own_planes[min(t, len(self._own_planes)) - 1]
+        return a0 + a1 * package.us_profit_share + a2 * package.relief_fraction
 
     def outcome_utility(self, package: Package | None) -> float:
         """Gain over no deal (PV $bn at the talks' start) of the agreement, struck in the round it was."""

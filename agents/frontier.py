@@ -69,7 +69,8 @@ Box = tuple[float, float, float, float]  # s_low, s_high, x_low, x_high
 
 def as_planes(arrays: tuple[Any, Any, Any], times_years: Any) -> list[Plane]:
     """Coefficient arrays (u(0, 0, t), ∂u/∂s, ∂u/∂x) over the dates as one plane per date (plain floats)."""
-    a0, a1, a2 = (np.broadcast_to(a, np.shape(times_years)) for a in arrays)
+    shape = np.shape(times_years)
+    a0, a1, a2 = (a if np.shape(a) == shape else np.broadcast_to(a, shape) for a in arrays)  # usually arrays already
     return list(zip(a0.tolist(), a1.tolist(), a2.tolist(), strict=True))
 
 

@@ -1,6 +1,12 @@
 """Runs per second and peak memory of one negotiation: the reduced (Rubinstein) case and the baseline.
 
-Prints medians over repeats (the machine is shared and noisy). Usage: uv run python benchmarks/bench_run.py
+Prints, per case, medians over 5 repeats of 0.5 s (the machine is shared and noisy):
+  * run only — the agents' run, the scenario's equilibrium already solved (a sweep's replicates, the page);
+  * solve only (fresh scenario) — the exact, independent solve alone (``solve_package_game(model.game())``),
+    as for a scenario never solved before (the model's cache of solutions is not used);
+  * run + solve — a run whose model solves the equilibrium afresh (the cache cleared before each run).
+
+Usage: uv run python benchmarks/bench_run.py
 """
 
 import statistics
@@ -11,6 +17,7 @@ from pathlib import Path
 import negotiation.model as model_module
 from negotiation.model import NegotiationModel
 from negotiation.scenario import load_scenario
+from negotiation.solvers.package_game import solve_package_game
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {
@@ -18,29 +25,36 @@ CASES = {
     "baseline (5 actors, incomplete info)": (ROOT / "runs/baseline.toml", []),
     "baseline, complete info": (ROOT / "runs/baseline.toml", ["protocol.information=complete"]),
 }
+MODES = ("run only", "solve only (fresh scenario)", "run + solve")
 
 
-def one_run(spec, seed, solve):
-    if solve:
+def one(spec, seed, mode):
+    """One timed unit of ``mode``; returns the seconds it took."""
+    if mode == "solve only (fresh scenario)":
+        model = NegotiationModel(spec, rng=seed, collect_data=False)
+        t0 = time.perf_counter()
+        solve_package_game(model.game())
+        return time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if mode == "run + solve":
         model_module._SOLUTIONS.clear()  # time a fresh solve (the model caches it per scenario)
-    model = NegotiationModel(spec, rng=seed, collect_data=False)
-    model.run(solve=solve)
+    NegotiationModel(spec, rng=seed, collect_data=False).run(solve=mode == "run + solve")
+    return time.perf_counter() - t0
 
 
 for name, (path, sets) in CASES.items():
     spec = load_scenario(path, sets)
-    for solve in (False, True):
+    for mode in MODES:
         times = []
         for rep in range(5):
-            n, t0 = 0, time.perf_counter()
+            n, spent, t0 = 0, 0.0, time.perf_counter()
             while time.perf_counter() - t0 < 0.5:
-                one_run(spec, rep * 1000 + n, solve)
+                spent += one(spec, rep * 1000 + n, mode)
                 n += 1
-            times.append((time.perf_counter() - t0) / n)
+            times.append(spent / n)
         tracemalloc.start()
-        one_run(spec, 0, solve)
+        one(spec, 0, mode)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         med = statistics.median(times)
-        label = "run + solve" if solve else "run only"
-        print(f"{name:45s} {label:12s} {med * 1e3:8.2f} ms/run  {1 / med:8.1f} runs/s  peak {peak / 2**20:6.2f} MiB")
+        print(f"{name:45s} {mode:28s} {med * 1e3:8.2f} ms  {1 / med:8.1f} /s  peak {peak / 2**20:6.2f} MiB")

@@ -54,6 +54,8 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
 
 def discount(rate_per_year: float, at_years: Times) -> Any:
     """e^(−r·t): the value at time 0 of 1 paid at ``at_years``."""
+    if type(at_years) is float and at_years == 0.0 and math.isfinite(rate_per_year):  # e^0 = 1 exactly
+        return 1.0
     out = np.exp(-rate_per_year * np.asarray(at_years, dtype=float))
     return float(out) if out.ndim == 0 else out
 
@@ -138,7 +140,7 @@ class Portfolio:
     classes: tuple[ProfitStreams, ...]
     weights: tuple[float, ...]
     # values at signing, by side and discount rate: not part of the portfolio's identity
-    _memo: dict[tuple[str, float], tuple[float, float]] = field(default_factory=dict, init=False, repr=False,
+    _memo: dict[tuple[str, float], Any] = field(default_factory=dict, init=False, repr=False,
                                                                 compare=False)
 
     def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
@@ -179,13 +181,20 @@ class Portfolio:
         return memo[key]
 
     def own_investment_value(self, rate_per_year: float) -> float:
-        """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal."""
-        total = 0.0
-        for w, c in zip(self.weights, self.classes, strict=True):
-            alone = replace(c, recoup_years=c.end_years, phase1_us_share=0.0)
-            b, _ = alone.phase_values(rate_per_year)
-            total += w * (b + alone.recovery_value(rate_per_year))
-        return float(total)
+        """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal.
+
+        Memoised by rate, like :meth:`_at_signing` (a scenario's replicates ask for the same rate).
+        """
+        key = ("own", rate_per_year)
+        memo = self._memo
+        if key not in memo:
+            total = 0.0
+            for w, c in zip(self.weights, self.classes, strict=True):
+                alone = replace(c, recoup_years=c.end_years, phase1_us_share=0.0)
+                b, _ = alone.phase_values(rate_per_year)
+                total += w * (b + alone.recovery_value(rate_per_year))
+            memo[key] = float(total)
+        return memo[key]
 
     def recoup_years(self) -> float:
         """The equity-weighted recoup date after signing (a class that never recoups counts its end)."""

@@ -77,6 +77,7 @@ class NegotiationModel(mesa.Model):
         self.seats: dict[str, Any] = {}  # government key → who decides for it instead (see decider)
         self._solution: GameSolution | None = None
         self._digest: str | None = None
+        self._share_range: tuple[float, float] | None = None
         self._derived: dict[Any, Any] = spec._derived  # the scenario's own cache, read once (a private attribute)
         first = spec.first_proposer
         self._proposers = (spec.other_government(first), first)  # who proposes in even and odd rounds
@@ -156,12 +157,15 @@ class NegotiationModel(mesa.Model):
 
         The principal's opening is the least it offers, the counterpart's public demand the most it asks.
         """
-        if self.unit_surplus or not self.spec.protocol.no_retraction:
-            return 0.0, 1.0
-        spec = self.spec
-        low = min(given(spec.deal.japan_opening_us_share), 1.0)
-        high = spec.table(spec.governments[0], CounterpartParams).opening_us_share
-        return min(low, high), high
+        if self._share_range is None:  # the scenario's alone: computed once per model
+            if self.unit_surplus or not self.spec.protocol.no_retraction:
+                self._share_range = (0.0, 1.0)
+            else:
+                spec = self.spec
+                low = min(given(spec.deal.japan_opening_us_share), 1.0)
+                high = spec.table(spec.governments[0], CounterpartParams).opening_us_share
+                self._share_range = (min(low, high), high)
+        return self._share_range
 
     def _seat_actors(self) -> None:
         """Each actor builds itself from the scenario; those others depend on are seated first."""

@@ -10,7 +10,9 @@ Kalai & Smorodinsky (1975); Binmore, Rubinstein & Wolinsky (1986).
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -411,13 +413,13 @@ def ks_on_polyline(u1: np.ndarray, u2: np.ndarray, d: tuple[float, float]) -> tu
     return None
 
 
-def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tuple[float, float],
+def spe_on_dated_frontiers(frontiers: Sequence[tuple[Sequence[float], Sequence[float]]], d: tuple[float, float],
                            first: int = 0, survival: float = 1.0) -> tuple[int, int, float, float, float] | None:
     """SPE of alternating offers with a deadline when the frontier changes every round (exact time).
 
-    ``frontiers[k]`` is round k + 1's Pareto frontier, vertices ordered by u1 ascending, utilities already
-    valued at the talks' start (so no discount factor appears). Backward from the deadline (both get ``d``
-    after it): the proposer offers the responder its value of the next round and keeps the best frontier
+    ``frontiers[k]`` is round k + 1's Pareto frontier (lists or arrays), vertices ordered by u1 ascending,
+    utilities already valued at the talks' start (so no discount factor appears). Backward from the deadline
+    (both get ``d`` after it): the proposer offers the responder its value of the next round and keeps the best frontier
     payoff consistent with that, if that beats waiting; where even the proposer's best point gives the
     responder more than that, the responder's value is what that point gives it. With a breakdown risk
     (Binmore, Rubinstein & Wolinsky 1986), a refusal is followed by the next round only with probability
@@ -438,24 +440,25 @@ def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tu
         u1, u2 = frontiers[k]
         if survival < 1.0:
             values = [d[0] + survival * (values[0] - d[0]), d[1] + survival * (values[1] - d[1])]
-        if not u1.size:
+        if not len(u1):
             continue
         fr, fp = (u2, u1) if r == 1 else (u1, u2)  # responder's and proposer's coordinates
+        fr, fp = _floats(fr), _floats(fp)  # plain floats: a frontier has a few vertices, and NumPy's scalars are slow
         need, wait = values[r], values[p]
-        order = np.argsort(fr, kind="stable")  # responder's utility ascending
-        xs, ys = fr[order], fp[order]
+        order = sorted(range(len(fr)), key=fr.__getitem__)  # responder's utility ascending (stable, as argsort's)
+        xs, ys = [fr[i] for i in order], [fp[i] for i in order]
         if need > xs[-1] + 1e-12:
             continue
-        j = int(np.searchsorted(xs, need))
+        j = bisect.bisect_left(xs, need)
         gets = need  # the responder gets its value of waiting, or more where even the proposer's best gives more
         if j == 0:
-            best, vi, lam, gets = float(ys[0]), int(order[0]), 0.0, float(xs[0])
+            best, vi, lam, gets = ys[0], order[0], 0.0, xs[0]
         else:
-            j = min(j, xs.size - 1)
+            j = min(j, len(xs) - 1)
             span = xs[j] - xs[j - 1]
-            w = 0.0 if span <= 0 else min(max(float((need - xs[j - 1]) / span), 0.0), 1.0)
-            best = float(ys[j - 1] + w * (ys[j] - ys[j - 1]))
-            a, b = int(order[j - 1]), int(order[j])  # neighbours along the frontier
+            w = 0.0 if span <= 0 else min(max((need - xs[j - 1]) / span, 0.0), 1.0)
+            best = ys[j - 1] + w * (ys[j] - ys[j - 1])
+            a, b = order[j - 1], order[j]  # neighbours along the frontier
             vi, lam = (a, w) if a < b else (b, 1.0 - w)
         if best >= wait - 1e-9:
             values[p], values[r] = best, gets
@@ -464,3 +467,10 @@ def spe_on_dated_frontiers(frontiers: list[tuple[np.ndarray, np.ndarray]], d: tu
         return None
     k = min(offers)
     return (k + 1, *offers[k])
+
+
+def _floats(values: Sequence[float]) -> list[float]:
+    """A frontier's coordinates as a list of plain floats (the same values; an array's are converted)."""
+    if isinstance(values, list):
+        return values
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)

@@ -11,6 +11,7 @@ No discount factor, belief or frontier of the agents is used.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +88,7 @@ def fundable_limit(fundable: Callable[[float], bool], low: float, high: float, s
 
 def _chain(u1: list[float], u2: list[float], s: list[float], x: list[float]) -> list[tuple[float, float, float, float]]:
     """The Pareto frontier of a few points' convex hull, ordered by u1 ascending (upper-right chain)."""
-    pts = sorted(zip(u1, u2, s, x, strict=True), key=lambda p: (p[0], p[1]))
+    pts = sorted(zip(u1, u2, s, x, strict=True), key=_BY_UTILITIES)  # stable: ties keep the points' order
     undominated: list[tuple[float, float, float, float]] = []
     for p in reversed(pts):  # u1 descending: keep a point only if it beats every point to its right on u2
         if not undominated or p[1] > undominated[-1][1] + 1e-12:
@@ -105,36 +106,55 @@ def _chain(u1: list[float], u2: list[float], s: list[float], x: list[float]) -> 
     return hull
 
 
+_BY_UTILITIES = operator.itemgetter(0, 1)
+
+
 def _corners(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     s_lo, s_hi, x_lo, x_hi = box
     return np.array([s_lo, s_hi, s_lo, s_hi]), np.array([x_lo, x_lo, x_hi, x_hi])
 
 
-def _affine(utility: Utility, box: tuple[float, float, float, float], times: np.ndarray) -> bool:
-    """Whether ``utility`` is affine in the terms over the box at these dates (checked at interior points)."""
+_INNER = ((0.3, 0.7), (0.8, 0.1))  # interior points (fractions of the box's sides) where affinity is checked
+
+
+def _probes(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The box's four corners, then the interior points of :data:`_INNER`: where the utilities are evaluated."""
     s_lo, s_hi, x_lo, x_hi = box
     s, x = _corners(box)
-    at = utility(s[:, None], x[:, None], times[None, :])
-    for ws, wx in ((0.3, 0.7), (0.8, 0.1)):
-        inner = utility(s_lo + ws * (s_hi - s_lo), x_lo + wx * (x_hi - x_lo), times)
-        bilinear = ((1 - ws) * (1 - wx) * at[0] + ws * (1 - wx) * at[1] + (1 - ws) * wx * at[2] + ws * wx * at[3])
-        if not np.allclose(inner, bilinear, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(at).max()))):
-            return False
-    return True
+    inner_s = [s_lo + ws * (s_hi - s_lo) for ws, _ in _INNER]
+    inner_x = [x_lo + wx * (x_hi - x_lo) for _, wx in _INNER]
+    return np.concatenate([s, inner_s]), np.concatenate([x, inner_x])
+
+
+def _affine(values: np.ndarray) -> bool:
+    """Whether utilities at :func:`_probes` (rows) and dates (columns) are affine in the terms over the box.
+
+    Each interior point's value must be the bilinear interpolation of the corners' (the corners are
+    u(s_lo, x_lo), u(s_hi, x_lo), u(s_lo, x_hi), u(s_hi, x_hi)), within a relative 1e-9.
+    """
+    at = values[:4]
+    bilinear = [(1 - ws) * (1 - wx) * at[0] + ws * (1 - wx) * at[1] + (1 - ws) * wx * at[2] + ws * wx * at[3]
+                for ws, wx in _INNER]
+    return bool(np.allclose(values[4:], bilinear, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(at).max()))))
 
 
 def _round_frontiers(game: PackageGame, box: tuple[float, float, float, float],
                      times: np.ndarray) -> list[list[tuple[float, float, float, float]]]:
     """Each round's frontier: the chain of the box's corners (affine utilities), else of a 41 × 41 grid."""
-    if _affine(game.us_utility, box, times) and _affine(game.japan_utility, box, times):
-        s, x = _corners(box)
+    s, x = _probes(box)
+    shape = (s.size, times.size)
+    uu = np.broadcast_to(game.us_utility(s[:, None], x[:, None], times[None, :]), shape)
+    uj = np.broadcast_to(game.japan_utility(s[:, None], x[:, None], times[None, :]), shape)
+    if _affine(uu) and _affine(uj):
+        s, x, uu, uj = s[:4], x[:4], uu[:4], uj[:4]
     else:
         s, x = (a.ravel() for a in np.meshgrid(np.linspace(box[0], box[1], 41), np.linspace(box[2], box[3], 41),
                                                indexing="ij"))
-    uu = np.broadcast_to(game.us_utility(s[:, None], x[:, None], times[None, :]), (s.size, times.size))
-    uj = np.broadcast_to(game.japan_utility(s[:, None], x[:, None], times[None, :]), (s.size, times.size))
+        shape = (s.size, times.size)
+        uu = np.broadcast_to(game.us_utility(s[:, None], x[:, None], times[None, :]), shape)
+        uj = np.broadcast_to(game.japan_utility(s[:, None], x[:, None], times[None, :]), shape)
     s_list, x_list = s.tolist(), x.tolist()
-    return [_chain(uu[:, k].tolist(), uj[:, k].tolist(), s_list, x_list) for k in range(times.size)]
+    return [_chain(a, b, s_list, x_list) for a, b in zip(uu.T.tolist(), uj.T.tolist(), strict=True)]
 
 
 def _terms(chain: list[tuple[float, float, float, float]], i: int, lam: float) -> tuple[float, float]:
@@ -156,7 +176,7 @@ def solve_package_game(game: PackageGame) -> GameSolution:
     box = (s_lo, cap, x_lo, x_hi)
     times = np.arange(game.rounds, dtype=float) * game.round_years
     chains = _round_frontiers(game, box, times)
-    frontiers = [(np.array([p[0] for p in c]), np.array([p[1] for p in c])) for c in chains]
+    frontiers = [([p[0] for p in c], [p[1] for p in c]) for c in chains]  # plain floats: a few vertices a round
     d = game.disagreement
     out = spe_on_dated_frontiers(frontiers, d, first=0 if game.us_first else 1, survival=game.survival)
     spe = None
@@ -164,7 +184,8 @@ def solve_package_game(game: PackageGame) -> GameSolution:
         k, i, lam, u_us, u_j = out
         share, relief = _terms(chains[k - 1], i, lam)
         spe = Solution(share, relief, u_us, u_j, k)
-    fu, fj, where = clip_polyline(*frontiers[0], d)  # the individually rational part of round 1's frontier
+    first_u, first_j = (np.array(u) for u in frontiers[0])
+    fu, fj, where = clip_polyline(first_u, first_j, d)  # the individually rational part of round 1's frontier
     nash = ks = None
     for name, solver in (("nash", nash_on_polyline), ("ks", ks_on_polyline)):
         found = solver(fu, fj, d) if fu.size else None
