@@ -133,6 +133,9 @@ class ProfitStreams:
                                                                             self.build_years + signed_years)
 
 
+MEMO_ENTRIES = 4096  # a portfolio's memo of values by rate is emptied at this size (values are recomputed)
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """Project classes and the share of the equity each takes (weights sum to 1)."""
@@ -169,6 +172,8 @@ class Portfolio:
         key = (side, rate_per_year)
         memo = self._memo
         if key not in memo:
+            if len(memo) >= MEMO_ENTRIES:  # a sweep's runs bring their own belief rates: keep memory flat
+                memo.clear()
             first, after = 0.0, 0.0
             for w, c in zip(self.weights, self.classes, strict=True):
                 b, a = c.phase_values(rate_per_year)
@@ -188,6 +193,8 @@ class Portfolio:
         key = ("own", rate_per_year)
         memo = self._memo
         if key not in memo:
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
             total = 0.0
             for w, c in zip(self.weights, self.classes, strict=True):
                 alone = replace(c, recoup_years=c.end_years, phase1_us_share=0.0)

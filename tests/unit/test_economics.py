@@ -88,3 +88,17 @@ def test_agreed_rate_spans_threat_to_floor_and_the_deadline_switches_the_no_deal
     before = t.relief_value(w, 0.0, 0.0, 0.0) - t.relief_value(w, 0.0, 0.0, 0.3)  # signed at 0 vs at the deadline
     # agreeing at 25% all-in before the deadline costs the principal on other goods (10% → 25%) and saves on cars
     assert before == pytest.approx(0.3 * (w[0] * (0.275 - 0.25) + w[1] * (0.10 - 0.25)))
+
+
+def test_the_portfolio_memo_stays_bounded_and_never_changes_a_value():
+    import negotiation.economics as economics
+
+    portfolio = _portfolio()
+    rates = [0.01 + 1e-6 * k for k in range(economics.MEMO_ENTRIES + 50)]
+    first = [portfolio.us_values(r) + portfolio.principal_values(r) for r in rates[:10]]
+    for r in rates:
+        portfolio.us_values(r)
+        portfolio.principal_values(r)
+        portfolio.own_investment_value(r)
+    assert len(portfolio._memo) <= economics.MEMO_ENTRIES
+    assert [portfolio.us_values(r) + portfolio.principal_values(r) for r in rates[:10]] == first
