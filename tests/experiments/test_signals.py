@@ -194,7 +194,8 @@ def test_a_closed_stdout_is_not_a_traceback(many):
     folder = Path(path).parent / "one"  # finished: the command prints its line at once
     proc = start(["sweep", path, "--out", folder], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # like `| head` that has already exited
-    stderr = proc.stderr.read()
+    with proc.stderr:
+        stderr = proc.stderr.read()
     proc.wait(timeout=60)
     assert proc.returncode == 0 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 
