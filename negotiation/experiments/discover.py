@@ -480,7 +480,8 @@ class Discovery:
     data_box: Box
     tree_text: str = ""
     scores: pd.DataFrame | None = None
-    tree_accuracy: float | None = None
+    tree_accuracy: float | None = None  # on the runs it was grown on (training accuracy)
+    tree_cv_accuracy: float | None = None  # stratified 5-fold cross-validated: the skill on runs it has not seen
     notes: list[str] = field(default_factory=list)
     pasted: tuple[float, float, float] = (math.nan, math.nan, math.nan)  # the pasted box's coverage, density, mass
     page: Path | None = None
@@ -513,10 +514,16 @@ def _inputs(frame: pd.DataFrame, meta: dict[str, Any], inputs: Sequence[str] | N
     return usable, notes
 
 
-def _cart(x: pd.DataFrame, y: np.ndarray) -> tuple[str, pd.DataFrame, float] | str:
-    """A depth-3 CART tree, its text, each input's importance (impurity and permutation) and its accuracy."""
+def _cart(x: pd.DataFrame, y: np.ndarray) -> tuple[str, pd.DataFrame, float, float | None] | str:
+    """A depth-3 CART tree, its text, each input's importance, its training and cross-validated accuracy.
+
+    The cross-validated accuracy is the mean over stratified folds (5, or as many as the rarer class has runs,
+    at least 2; ``None`` below that) of a tree grown on the other folds: the tree's skill on runs it has not
+    seen, to be read against the majority class's share. Importances are on the training runs.
+    """
     try:
         from sklearn.inspection import permutation_importance
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
         from sklearn.tree import DecisionTreeClassifier, export_text
     except ImportError:
         return "CART skipped: scikit-learn is not installed (pip install 'chipdeal[discover]'; `uv run` has it)"
@@ -528,7 +535,13 @@ def _cart(x: pd.DataFrame, y: np.ndarray) -> tuple[str, pd.DataFrame, float] | s
                            "permutation_importance": perm.importances_mean,
                            "permutation_sd": perm.importances_std})
     scores = scores.sort_values("permutation_importance", ascending=False, ignore_index=True)
-    return export_text(tree, feature_names=names, decimals=3), scores, float(tree.score(x.to_numpy(dtype=float), y))
+    folds = min(5, int(min(y.sum(), len(y) - y.sum())))
+    cv = None
+    if folds >= 2:
+        split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        cv = float(cross_val_score(tree, x.to_numpy(dtype=float), y, cv=split).mean())
+    return (export_text(tree, feature_names=names, decimals=3), scores, float(tree.score(x.to_numpy(dtype=float), y)),
+            cv)
 
 
 def plot_trajectory(d: Discovery, path: Path) -> Path:
@@ -607,8 +620,12 @@ def page_lines(d: Discovery, where: str, folder: Path) -> list[str]:
     if d.scores is None:
         lines += [n for n in d.notes if n.startswith("CART")]
     else:
-        lines += [f"Accuracy on these runs: {d.tree_accuracy:.1%} (the share of the majority class: "
-                  f"{max(d.n_interest, d.n_runs - d.n_interest) / d.n_runs:.1%}).", "", "```", d.tree_text.rstrip(),
+        majority = max(d.n_interest, d.n_runs - d.n_interest) / d.n_runs
+        held = (f"; cross-validated (stratified 5-fold, on runs each tree did not see): {d.tree_cv_accuracy:.1%}"
+                if d.tree_cv_accuracy is not None else "; too few runs of one class to cross-validate")
+        lines += [f"Accuracy on the runs it was grown on: {d.tree_accuracy:.1%}{held} (always answering the "
+                  f"majority class: {majority:.1%}; a tree is worth reading only where its cross-validated "
+                  "accuracy beats that). Importances are on the training runs.", "", "```", d.tree_text.rstrip(),
                   "```", "", "| input | importance in the tree | permutation importance (± sd over 10) |",
                   "|---|---:|---:|"]
         for row in d.scores.itertuples():
@@ -687,7 +704,7 @@ def discover(folder: str | Path, where: str, *, inputs: Sequence[str] | None = N
     if isinstance(cart, str):
         d.notes.append(cart)
     else:
-        d.tree_text, d.scores, d.tree_accuracy = cart
+        d.tree_text, d.scores, d.tree_accuracy, d.tree_cv_accuracy = cart
     target = Path(out) if out is not None else folder
     try:
         target.mkdir(parents=True, exist_ok=True)

@@ -169,3 +169,20 @@ def test_discover_on_a_folder_without_a_sweep_exits_2(cli, tmp_path):
 def test_box_contains_its_ends():
     box = Box(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
     assert box.contains(np.array([[0.0, 2.0], [1.0, 1.0], [1.1, 1.0]])).tolist() == [True, True, False]
+
+
+def test_cart_reports_its_skill_on_runs_it_did_not_see():
+    pytest.importorskip("sklearn")
+    from negotiation.experiments.discover import _cart
+
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.uniform(size=(1000, 6)), columns=[f"deal.k{i}" for i in range(6)])
+    noise = rng.uniform(size=1000) < 0.2  # labels unrelated to every input
+    _, _, trained, held_out = _cart(x, noise)
+    majority = 1 - noise.mean()
+    assert trained > majority and held_out is not None and held_out <= majority + 0.01
+    box = ((x["deal.k0"] > 0.3) & (x["deal.k1"] < 0.6)).to_numpy()
+    _, _, _, held_out = _cart(x, box)
+    assert held_out is not None and held_out > 0.97
+    _, _, _, held_out = _cart(x, np.arange(1000) == 7)  # one run of interest: no fold can hold it out
+    assert held_out is None
