@@ -67,6 +67,7 @@ from negotiation.scenario import ScenarioError, Spec, shown_path, with_overrides
 
 MISSED = 100.0  # a fitted pattern a run does not reproduce at all (no agreement, no value): ten band-widths
 PINNED, NARROWED = 0.5, 0.9  # posterior/prior 5–95% width ratios below which a parameter is pinned, narrowed
+AXES_SHOWN = 3  # the narrowest principal axes of the posterior that the identification report shows
 RIDGE = 0.5  # |ρ| of two parameters in the posterior above which they trade off (a ridge)
 MAX_CORNER = 10  # parameters in the corner plot (the most narrowed ones)
 FITTED_USES = ("calibration", "corroboration")
@@ -169,6 +170,15 @@ class Prior:
         if self.log:
             return float(math.exp(math.log(self.low) + q * (math.log(self.high) - math.log(self.low))))
         return self.low + q * (self.high - self.low)
+
+    def to_unit(self, x: Any) -> Any:
+        """The prior quantile of ``x`` (its CDF): uniform on [0, 1] under the prior.
+
+        >>> float(Prior("k", "loguniform", 0.01, 1.0).to_unit(0.1))
+        0.5
+        """
+        lo, hi = self.natural(self.low), self.natural(self.high)
+        return (self.natural(x) - lo) / (hi - lo)
 
     def from_unit(self, u: Any) -> Any:
         """The value at prior quantile ``u`` in (0, 1).
@@ -565,6 +575,44 @@ class Identification:
     ridges: list[tuple[str, str, float]]
     correlations: pd.DataFrame
     ess: float | None = None  # the population's effective sample size
+    axes: list[dict[str, Any]] = field(default_factory=list)  # the narrowest combinations (principal axes)
+    noise_sd_ratio: float | None = None  # the narrowest axis's sd ratio in a prior sample of the same ESS
+
+
+def principal_axes(priors: Sequence[Prior], posterior: pd.DataFrame, weights: Any) -> tuple[np.ndarray, np.ndarray]:
+    r"""The posterior's principal axes on the prior's unit box, and each one's sd over the prior's.
+
+    Each parameter is mapped to its prior quantile u ∈ [0, 1], where the prior is uniform with covariance
+    I/12. With C the posterior's weighted covariance of u, the eigen-decomposition 12·C = V Λ Vᵀ gives the
+    directions v_k (columns of V) and the variance ratios λ_k of the combinations v_kᵀu, so
+    :math:`\sqrt{λ_k}` is the k-th combination's sd ratio: a pattern that fixes a + b + c + d leaves every
+    marginal near its prior yet gives one small λ (a parameter identified only jointly).
+
+    Args:
+        priors: the free parameters.
+        posterior: the particles, one column per dotted key.
+        weights: their importance weights.
+
+    Returns:
+        The sd ratios, narrowest first, and the matching unit directions (columns).
+
+    >>> rng = np.random.default_rng(0)
+    >>> u = rng.uniform(size=(4000, 2)); keep = np.abs(u.sum(axis=1) - 1) < 0.05
+    >>> frame = pd.DataFrame(u[keep], columns=["a", "b"])
+    >>> ratios, axes = principal_axes([Prior("a", "uniform", 0, 1), Prior("b", "uniform", 0, 1)], frame,
+    ...                               np.ones(keep.sum()))
+    >>> bool(ratios[0] < 0.1 and ratios[1] > 0.9), bool(abs(abs(axes[0, 0]) - 2 ** -0.5) < 0.05)
+    (True, True)
+
+    """
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    u = np.column_stack([np.asarray(p.to_unit(posterior[p.key].to_numpy(dtype=float)), dtype=float) for p in priors])
+    centred = u - w @ u
+    cov = (centred * w[:, None]).T @ centred
+    values, vectors = np.linalg.eigh(12.0 * cov)
+    order = np.argsort(values)
+    return np.sqrt(np.clip(values[order], 0.0, None)), vectors[:, order]
 
 
 def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: Any) -> Identification:
@@ -608,7 +656,24 @@ def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: An
             if j > i and math.isfinite(rho) and abs(rho) > RIDGE:
                 ridges.append((a.key, b.key, rho))
     ridges.sort(key=lambda r: -abs(r[2]))
-    return Identification(rows, ridges, corr, effective_sample_size(w))
+    ess = effective_sample_size(w)
+    axes: list[dict[str, Any]] = []
+    noise = None
+    if len(priors) > 1:
+        ratios, vectors = principal_axes(priors, posterior, w)
+        for k in range(min(AXES_SHOWN, len(priors))):
+            loading = vectors[:, k] * (1 if vectors[np.argmax(np.abs(vectors[:, k])), k] > 0 else -1)
+            ratio = float(ratios[k])
+            verdict = "pinned" if ratio < PINNED else "narrowed" if ratio < NARROWED else "not identified"
+            axes.append({"sd_ratio": ratio, "verdict": verdict,
+                         "loadings": sorted(((keys[i], float(loading[i])) for i in range(len(keys))),
+                                            key=lambda kv: -abs(kv[1]))})
+        # what sampling noise alone gives: the narrowest axis of a prior sample as large as the posterior's ESS
+        n = max(int(round(ess)), len(priors) + 1)
+        draws = np.random.default_rng(0).uniform(size=(n, len(priors)))
+        flat = pd.DataFrame({p.key: p.from_unit(draws[:, i]) for i, p in enumerate(priors)})
+        noise = float(principal_axes(priors, flat, np.ones(n))[0][0])
+    return Identification(rows, ridges, corr, ess, axes, noise)
 
 
 def predictive_table(patterns: Sequence[Pattern], fitted: Sequence[Pattern], frames: dict[str, pd.DataFrame]
@@ -1023,8 +1088,9 @@ def identification_lines(ident: Identification) -> list[str]:
                      f"| {_g(r['post_5'])}–{_g(r['post_95'])} | {r['width_ratio']:.2f} | {r['verdict']} |")
     lines += ["", f"Width ratio: the posterior's 5–95% interval over the prior's, on the prior's flat scale (the "
               f"logarithm for a log-uniform prior): under {PINNED} *pinned*, under {NARROWED} *narrowed*, else *not "
-              "identified* (the patterns say little about it; the ratio carries Monte Carlo noise of a few "
-              "hundredths)."]
+              "identified* on its own (the patterns say little about its marginal; the ratio carries Monte Carlo "
+              "noise of a few hundredths). A parameter not identified on its own may still be fixed jointly "
+              "with others: see the combinations below."]
     if ident.ess is not None and ident.ess < 200:
         lines += ["", f"**Few effective particles** (ESS {ident.ess:.0f}): the widths and correlations are rough."]
     if ident.ridges:
@@ -1033,6 +1099,17 @@ def identification_lines(ident: Identification) -> list[str]:
         lines += [f"| `{a}` | `{b}` | {rho:+.2f} |" for a, b, rho in ident.ridges]
     else:
         lines += ["", f"No pair of parameters has a posterior correlation |ρ| > {RIDGE}."]
+    if ident.axes:
+        lines += ["", "Combinations (the posterior's principal axes on the prior's unit box, narrowest first: a "
+                  "pattern may fix a combination of parameters while leaving each one's marginal at its prior; "
+                  "sd ratio = the combination's posterior sd over its prior sd, same cut-offs as above):", "",
+                  "| axis | sd ratio | verdict | heaviest loadings |", "|---:|---:|---|---|"]
+        for k, ax in enumerate(ident.axes, start=1):
+            heavy = ", ".join(f"`{key}` {v:+.2f}" for key, v in ax["loadings"][:4])
+            lines.append(f"| {k} | {ax['sd_ratio']:.2f} | {ax['verdict']} | {heavy} |")
+        if ident.noise_sd_ratio is not None:
+            lines += ["", f"Sampling noise alone (a prior sample as large as the posterior's ESS) gives a narrowest "
+                      f"axis of {ident.noise_sd_ratio:.2f}: an axis well below that is fixed by the patterns."]
     corr = ident.correlations
     if len(corr) > 1:
         keys = list(corr.index)

@@ -168,3 +168,20 @@ def test_help_loads_neither_pyabc_nor_the_discovery_libraries():
     p = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
     modules = set(json.loads(p.stdout))
     assert not modules & {"pyabc", "sklearn", "ema_workbench", "matplotlib", "pandas", "mesa"}
+
+
+def test_a_combination_fixed_by_a_pattern_shows_though_every_marginal_stays_at_its_prior():
+    from negotiation.experiments.calibrate import Prior, identification, identification_lines
+
+    rng = np.random.default_rng(2)
+    keys = ["deal.a", "deal.b", "deal.c", "deal.d"]
+    u = rng.uniform(size=(200_000, 4))
+    kept = u[np.abs(u.sum(axis=1) - 2.0) < 0.05][:3000]  # the referee's toy: a band on a + b + c + d
+    priors = [Prior(k, "uniform", 0.0, 1.0) for k in keys]
+    ident = identification(priors, pd.DataFrame(kept, columns=keys), np.ones(len(kept)))
+    assert all(r["verdict"] == "not identified" for r in ident.rows)  # each marginal: about its prior
+    narrowest = ident.axes[0]
+    assert narrowest["verdict"] == "pinned" and narrowest["sd_ratio"] < 0.1
+    assert [abs(v) for _, v in narrowest["loadings"]] == pytest.approx([0.5] * 4, abs=0.02)  # the sum's direction
+    assert ident.noise_sd_ratio is not None and ident.noise_sd_ratio > 0.9
+    assert any(line.startswith("| 1 | 0.0") and "pinned" in line for line in identification_lines(ident))
