@@ -186,3 +186,22 @@ def test_cart_reports_its_skill_on_runs_it_did_not_see():
     assert held_out is not None and held_out > 0.97
     _, _, _, held_out = _cart(x, np.arange(1000) == 7)  # one run of interest: no fold can hold it out
     assert held_out is None
+
+
+def test_held_out_figures_expose_a_box_fitted_to_noise_and_keep_a_real_one():
+    from negotiation.experiments.discover import held_out
+
+    rng = np.random.default_rng(5)
+    keys = [f"deal.k{i}" for i in range(17)]
+    x = rng.uniform(size=(1000, 17))
+    real = (x[:, 0] >= 0.2) & (x[:, 0] <= 0.6) & (x[:, 1] >= 0.5) & (x[:, 1] <= 0.9)
+    h = held_out(x, real, keys, 0.8)
+    assert h is not None and h.coverage > 0.85 and h.density > 0.75
+    assert h.restricted["deal.k0"] == h.restricted["deal.k1"] == h.folds  # every fold finds the real inputs
+    noise = rng.uniform(size=1000) < 0.2  # labels unrelated to every input
+    trajectory = prim(x, noise)
+    box = paste(x, noise, trajectory[_choose(trajectory, 0.5)].box)
+    in_sample = box_stats(x, noise, box)[1]
+    h = held_out(x, noise, keys, 0.5)
+    assert h is not None and h.density < in_sample - 0.1 and h.density < 0.3  # no better than the base rate
+    assert held_out(x, np.arange(1000) < 5, keys, 0.8) is None  # too few runs of interest for five folds
