@@ -1,8 +1,18 @@
 """Checks the experiments tests share."""
 
+from pathlib import Path
+
 from helpers import BASELINE
 
 SWEEP_HEAD = f'scenario = "{BASELINE}"\n'
+MANY = "replicates = 300\nseed = 3\n"  # a sweep long enough to kill something half-way
+
+
+def write_sweep(folder, body, name="s.toml"):
+    """A sweep file on the baseline: ``SWEEP_HEAD`` then ``body``, at ``folder/name``."""
+    path = Path(folder) / name
+    path.write_text(SWEEP_HEAD + body)
+    return path
 
 
 def assert_one_line(outcome, code=2, *words, seconds=5.0, mib=64.0, started=False):

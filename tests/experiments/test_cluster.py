@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import SWEEP_HEAD, assert_one_line
+from experiments.checks import MANY, SWEEP_HEAD, assert_one_line
+from experiments.checks import write_sweep as write
 
 import negotiation.experiments.runner as runner
 from negotiation.cli import main
@@ -31,13 +32,6 @@ samples = 2
 [sample]
 "agents.japan.outside_option_share" = { dist = "uniform", low = 0.0, high = 0.4 }
 """
-MANY = "replicates = 300\nseed = 3\n"
-
-
-def write(folder, body, name="s.toml"):
-    path = Path(folder) / name
-    path.write_text(SWEEP_HEAD + body)
-    return path
 
 
 def parts(out):

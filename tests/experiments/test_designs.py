@@ -3,13 +3,13 @@
 import hashlib
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import SWEEP_HEAD, assert_one_line
+from experiments.checks import assert_one_line
+from experiments.checks import write_sweep as write
 from helpers import BASELINE
 from scipy import stats
 
@@ -155,12 +155,6 @@ def test_every_lever_set_meets_the_same_draws_and_seeds():
         levers = [tuple(r["overrides"][k] for k in LEVERS) for r in members]
         assert len(set(levers)) == 6  # and every combination of the levers
     assert sw.lever_set(5) == {"deal.equity_fraction": 0.02, "protocol.no_retraction": False}
-
-
-def write(folder, body, name="s.toml"):
-    path = Path(folder) / name
-    path.write_text(SWEEP_HEAD + body)
-    return path
 
 
 ONE = '[sample]\n"deal.trade_elasticity" = { dist = "uniform", low = 0.0, high = 1.0 }\n'

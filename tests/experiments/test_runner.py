@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from experiments.checks import SWEEP_HEAD
+from experiments.checks import MANY
+from experiments.checks import write_sweep as write
 from helpers import BASELINE
 
 import negotiation.experiments.runner as runner
@@ -28,13 +29,6 @@ samples = 2
 "agents.japan.outside_option_share" = { dist = "uniform", low = 0.0, high = 0.4 }
 "protocol.information" = { dist = "choice", values = ["complete", "incomplete"] }
 """
-MANY = "replicates = 300\nseed = 3\n"  # long enough to kill something half-way
-
-
-def write(folder, body, name="s.toml"):
-    path = Path(folder) / name
-    path.write_text(SWEEP_HEAD + body)
-    return path
 
 
 @pytest.fixture(scope="module")

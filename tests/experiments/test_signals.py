@@ -16,13 +16,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import SWEEP_HEAD, assert_one_line
+from experiments.checks import MANY, SWEEP_HEAD, assert_one_line
 from helpers import ROOT
 
 from negotiation.cli import main
 from negotiation.experiments.runner import sweep
 
-MANY = "replicates = 300\nseed = 3\n"
 SENS = """n = 8
 seed = 2
 [inputs]
