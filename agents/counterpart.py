@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import Plane, as_planes
+from agents.frontier import DatedPlanePreferences
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CounterpartPreferences:
+class CounterpartPreferences(DatedPlanePreferences):
     """The counterpart's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
     u_C(s, x; t) = −R_C(x; t) + e^(−ρt)·[v·(F + ΔB(x)) + E·(P₁ + s·A) + h·s]
@@ -47,9 +47,6 @@ class CounterpartPreferences:
     is worth 0. In the unit game (Rubinstein's), u_C = s·δ^(t/Δ) with δ its patience per round.
     """
 
-    unit_discount: float | None = None  # the unit game: patience per round
-    round_years: float = 1.0
-    discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0
     fund_usd_bn: float = 0.0
     onshore_value_per_usd: float = 0.0
@@ -58,12 +55,6 @@ class CounterpartPreferences:
     gain_weights: tuple[float, ...] = ()
     portfolio: Portfolio | None = None
     onshore_build_usd_bn: Callable[[Any], Any] = field(default=no_build)
-    disagreement: float = 0.0
-
-    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
-        """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
-        a0, a1, a2 = self.plane_arrays(np.asarray(delay_years, dtype=float))
-        return a0 + a1 * np.asarray(us_share, float) + a2 * np.asarray(relief_fraction, float)
 
     def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
         """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
@@ -82,10 +73,6 @@ class CounterpartPreferences:
         a2 = v * (build1 - build0) * later - revenue_slope
         return a0, a1, a2
 
-    def planes(self, times_years: np.ndarray) -> list[Plane]:
-        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
-        return as_planes(self.plane_arrays(np.asarray(times_years, float)), times_years)
-
     def seen_with(self, errors: BeliefErrors) -> CounterpartPreferences:
         """These preferences as the principal believes them: its errors on onshore value, relief cost, patience."""
         if self.unit_discount is not None:
@@ -93,18 +80,6 @@ class CounterpartPreferences:
         return replace(self, onshore_value_per_usd=self.onshore_value_per_usd * errors.counterpart_onshore_value,
                        gain_weights=tuple(w * errors.counterpart_relief_cost for w in self.gain_weights),
                        discount_rate_per_year=self.discount_rate_per_year * errors.counterpart_patience)
-
-    def more_patient(self) -> CounterpartPreferences:
-        """The same preferences, more patient: half the discount rate (unit game: δ halfway to 1)."""
-        if self.unit_discount is not None:
-            return replace(self, unit_discount=self.unit_discount + 0.5 * (1.0 - self.unit_discount))
-        return replace(self, discount_rate_per_year=0.5 * self.discount_rate_per_year)
-
-    def per_round_discount(self) -> float:
-        """Its pure time preference over one round, e^(−ρΔ) (unit game: δ)."""
-        if self.unit_discount is not None:
-            return self.unit_discount
-        return float(np.exp(-self.discount_rate_per_year * self.round_years))
 
 
 class Counterpart(Government):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -72,6 +73,46 @@ def as_planes(arrays: tuple[Any, Any, Any], times_years: Any) -> list[Plane]:
     shape = np.shape(times_years)
     a0, a1, a2 = (a if np.shape(a) == shape else np.broadcast_to(a, shape) for a in arrays)  # usually arrays already
     return list(zip(a0.tolist(), a1.tolist(), a2.tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class DatedPlanePreferences:
+    """A government's utility as a plane over (share, relief) at each date: u = a0(t) + a1(t)·s + a2(t)·x.
+
+    What both governments' preferences share: the unit game's patience (``unit_discount``: δ per round) or a
+    yearly discount rate ρ, the round's length Δ, and the value of no deal. A subclass gives the plane's
+    coefficients at the dates (:meth:`plane_arrays`) from its own economics.
+    """
+
+    unit_discount: float | None = None  # the unit game: patience per round
+    round_years: float = 1.0
+    discount_rate_per_year: float = 0.0
+    disagreement: float = 0.0
+
+    def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
+        """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``."""
+        raise NotImplementedError
+
+    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
+        """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
+        a0, a1, a2 = self.plane_arrays(np.asarray(delay_years, dtype=float))
+        return a0 + a1 * np.asarray(us_share, float) + a2 * np.asarray(relief_fraction, float)
+
+    def planes(self, times_years: np.ndarray) -> list[Plane]:
+        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
+        return as_planes(self.plane_arrays(np.asarray(times_years, float)), times_years)
+
+    def more_patient(self) -> Self:
+        """The same preferences, more patient: half the discount rate (unit game: δ halfway to 1)."""
+        if self.unit_discount is not None:
+            return replace(self, unit_discount=self.unit_discount + 0.5 * (1.0 - self.unit_discount))
+        return replace(self, discount_rate_per_year=0.5 * self.discount_rate_per_year)
+
+    def per_round_discount(self) -> float:
+        """Its pure time preference over one round, e^(−ρΔ) (unit game: δ)."""
+        if self.unit_discount is not None:
+            return self.unit_discount
+        return float(np.exp(-self.discount_rate_per_year * self.round_years))
 
 
 class Frontier:

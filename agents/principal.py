@@ -24,7 +24,7 @@ import mesa
 import numpy as np
 
 from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import Plane, as_planes
+from agents.frontier import DatedPlanePreferences
 from agents.investor import no_build
 from negotiation.economics import Portfolio, TradeTerms, discount
 from negotiation.issues import Offer, Package, Response
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PrincipalPreferences:
+class PrincipalPreferences(DatedPlanePreferences):
     """The principal's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
     u_P(s, x; t) = (1 − o)·R_P(x; t) + e^(−ρt)·[E·(W − s·A − 1) + m·φ·ΔB(x) − h·s]
@@ -49,9 +49,6 @@ class PrincipalPreferences:
     u_P = (1 − s)·δ^(t/Δ).
     """
 
-    unit_discount: float | None = None
-    round_years: float = 1.0
-    discount_rate_per_year: float = 0.0
     equity_usd_bn: float = 0.0
     outside_option_share: float = 0.0
     headline_cost_usd_bn: float = 0.0
@@ -59,12 +56,6 @@ class PrincipalPreferences:
     cost_weights: tuple[float, ...] = ()
     portfolio: Portfolio | None = None
     parts_income_usd_bn: Callable[[Any], Any] = field(default=no_build)
-    disagreement: float = 0.0
-
-    def utility(self, us_share: Any, relief_fraction: Any, delay_years: Any = 0.0) -> Any:
-        """Utility (PV $bn) of each package agreed at ``delay_years`` (broadcasts)."""
-        a0, a1, a2 = self.plane_arrays(np.asarray(delay_years, dtype=float))
-        return a0 + a1 * np.asarray(us_share, float) + a2 * np.asarray(relief_fraction, float)
 
     def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
         """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
@@ -83,28 +74,12 @@ class PrincipalPreferences:
         a2 = keep * relief_slope + (parts1 - parts0) * later
         return a0, a1, a2
 
-    def planes(self, times_years: np.ndarray) -> list[Plane]:
-        """(u(0, 0, t), ∂u/∂s, ∂u/∂x) for each date."""
-        return as_planes(self.plane_arrays(np.asarray(times_years, float)), times_years)
-
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
         """These preferences as the counterpart believes them: its errors on the value of relief and patience."""
         if self.unit_discount is not None:
             return replace(self, unit_discount=seen_patience(self.unit_discount, errors.principal_patience))
         return replace(self, cost_weights=tuple(w * errors.principal_relief_value for w in self.cost_weights),
                        discount_rate_per_year=self.discount_rate_per_year * errors.principal_patience)
-
-    def more_patient(self) -> PrincipalPreferences:
-        """The same preferences, more patient: half the discount rate (unit game: δ halfway to 1)."""
-        if self.unit_discount is not None:
-            return replace(self, unit_discount=self.unit_discount + 0.5 * (1.0 - self.unit_discount))
-        return replace(self, discount_rate_per_year=0.5 * self.discount_rate_per_year)
-
-    def per_round_discount(self) -> float:
-        """Its pure time preference over one round, e^(−ρΔ) (unit game: δ)."""
-        if self.unit_discount is not None:
-            return self.unit_discount
-        return float(np.exp(-self.discount_rate_per_year * self.round_years))
 
 
 class Principal(Government):
