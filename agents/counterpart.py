@@ -1,32 +1,36 @@
-"""The counterpart government (the US in the baseline): it sets the tariff and wants a share of the profits.
+"""The counterpart government (the US in the baseline): it sets the tariffs and wants a share of the profits.
 
-It values investment on its soil, the profits it receives and the headline share it can announce, and gives
-up tariff revenue when it grants relief (only the part of the duty foreign exporters bear is a gain to its
-economy; the part its own buyers pay is a transfer, weighted by ``buyers_duty_weight``). It does not know
-the principal's lenders' limit: it believes one, and learns from the principal's offers (the principal only
-proposes what its lenders fund) and from the lenders' refusals.
+It values investment on its soil as it is deployed, the profits it receives, and the tariffs on each group of
+the principal's goods: the duty foreigners bear is a gain to its economy, the duty its own buyers pay a
+transfer (weighted by ``buyers_duty_weight``), and the volume its buyers give up a deadweight loss (the
+Harberger triangle), so on a group whose duty its buyers mostly pay, a high tariff costs it more than it
+brings. What happens after its administration's term it weights by ``post_term_weight``. Settling away from
+its public claim costs it (``agents/claims.py``). It does not know which packages the principal's lenders
+fund: it believes so from its errors on their margin and on the projects' failure rate, and learns from the
+lenders' refusals and from the principal's offers (the principal only proposes what its lenders fund).
 
 Sources for its preference parameters (values and ranges in ``runs/baseline.toml``, rows in docs/FACTS.md):
     discount_rate_per_year: FACTS ust10-2025, the 10-year Treasury yield (a sovereign discounts at its
         risk-free rate: Arrow & Lind 1970).
-    opening_us_share: FACTS white-house-framing, "90% of the Profits".
+    claim_us_share, claim_reading: FACTS white-house-framing ("90% of the Profits", no phase named).
+    term_end_years: FACTS allocation-deadline (19 Jan 2029, the end of the term: horizon-article).
     onshore_value_per_usd: the calibrated parameter (the agreed tariff is its target; docs/ODD.md).
-    headline_value_usd_bn, buyers_duty_weight: assumptions.
+    post_term_weight, buyers_duty_weight, the claim's costs: assumptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
 
-from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import DatedPlanePreferences
-from agents.investor import no_build
-from negotiation.economics import Portfolio, TradeTerms, discount
+from agents.bargaining import BeliefErrors, Government
+from agents.claims import Claim
+from agents.preferences import DealPreferences, UnitPreferences
+from negotiation.economics import Clock, TradeTerms
 from negotiation.issues import Offer, Package
 from negotiation.scenario import CounterpartParams, given
 
@@ -35,51 +39,79 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CounterpartPreferences(DatedPlanePreferences):
-    """The counterpart's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
+class CounterpartPreferences(DealPreferences):
+    """The counterpart's utility of a package agreed at t, PV $bn at the talks' start on its clock.
 
-    u_C(s, x; t) = −R_C(x; t) + e^(−ρt)·[v·(F + ΔB(x)) + E·(P₁ + s·A) + h·s]
+    u_C = v·F·D(t) + E·(q·B + s·A) − claim(q, s)·e^(−ρt) + Σ_g W(t)·f·[G_g(τ_g) − G_g(n_g)] + v·β_g·D(t)·(n_g − τ_g)
 
-    R_C(x; t) is the duty revenue its economy forgoes from t to the regime's end (the foreign-borne part,
-    plus ω times the part its buyers pay); v the value of a dollar invested on its soil, F the fund, ΔB(x)
-    the investors' extra build; E the principal's equity, P₁ and A the PV per $ of its phase-1 part and of
-    the whole post-recoup flow (ρ-discounted); h the value of announcing the whole post-recoup share. No deal
-    is worth 0. In the unit game (Rubinstein's), u_C = s·δ^(t/Δ) with δ its patience per round.
+    v is the value of a dollar invested on its soil, F the fund, D(t) the PV of a dollar deployed evenly from
+    signing to the allocation deadline; E the principal's equity, B and A the PV per $ of the projects' cash
+    before and after recoup (q and s its shares); G_g(τ) = V·[(θ + ω(1 − θ))·τ − ½·ε·(1 − θ)²·τ²] its yearly
+    gain from the rate on group g, n_g the no-deal rate, W(t) the PV of a year of it while the deal's rates
+    apply; β_g the investors' extra build per unit cut of the rate on their parts. Every flow after its term
+    is weighted by w (its :class:`~negotiation.economics.Clock`); f = 1 is its own view (the principal's
+    belief error on its cost of relief scales it). No deal is worth 0.
     """
 
-    equity_usd_bn: float = 0.0
-    fund_usd_bn: float = 0.0
     onshore_value_per_usd: float = 0.0
-    headline_value_usd_bn: float = 0.0
+    fund_usd_bn: float = 0.0
     trade: TradeTerms | None = None
-    gain_weights: tuple[float, ...] = ()
-    portfolio: Portfolio | None = None
-    onshore_build_usd_bn: Callable[[Any], Any] = field(default=no_build)
+    buyers_duty_weight: float = 0.0
+    relief_cost_factor: float = 1.0
+    build_per_rate: tuple[float, ...] = ()
 
-    def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
-        """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
-        if self.unit_discount is not None:
-            k = self.unit_discount ** (t / self.round_years)
-            return 0.0 * k, k, 0.0 * k
-        r = self.discount_rate_per_year
-        later = discount(r, t)
-        phase1, after = self.portfolio.us_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
-        revenue0, revenue_slope = (self.trade.relief_parts(list(self.gain_weights), r, t)
-                                   if self.trade is not None else (0.0 * later, 0.0 * later))
-        build0, build1 = self.onshore_build_usd_bn(0.0), self.onshore_build_usd_bn(1.0)
+    def fixed_part(self, q: np.ndarray, s: np.ndarray, times_years: np.ndarray) -> np.ndarray:
+        """v·F·D(t) + E·(q·B + s·A) − its claim's cost: shape (K, O)."""
+        t = np.atleast_1d(np.asarray(times_years, dtype=float)).reshape(-1)
+        values = self.profit_values(t, q)
+        q2, s2 = np.atleast_1d(q)[None, :], np.atleast_1d(s)[None, :]
+        invest = self.onshore_value_per_usd * self.fund_usd_bn * self.clock.deployed_point(
+            t, self.deployment_deadline_years)
+        out = invest[:, None] + self.equity_usd_bn * values.counterpart(q2, s2)
+        return np.asarray(out - self.claim_cost(q, s)[None, :] * self.clock.point(t)[:, None], dtype=float)
+
+    def continuous_coefficients(self, times_years: np.ndarray) -> tuple[Any, Any, Any]:
+        """Per bargained group of goods: its gain from the rate (less the investors' build it forgoes)."""
+        t = np.asarray(times_years, dtype=float)
+        trade = self.trade
+        if trade is None or not trade.bargained:
+            return np.zeros(t.size), np.zeros((t.size, 0)), np.zeros((t.size, 0))
+        window = trade.relief_window(self.clock, t)
+        deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
         v = self.onshore_value_per_usd
-        a0 = v * (self.fund_usd_bn + build0) * later + self.equity_usd_bn * phase1 - revenue0
-        a1 = self.equity_usd_bn * after + self.headline_value_usd_bn * later
-        a2 = v * (build1 - build0) * later - revenue_slope
-        return a0, a1, a2
+        c0, a_cols, b_cols = np.zeros(t.size), [], []
+        for c, g in enumerate(trade.bargained):
+            a_g, b_g = trade.counterpart_gain(g, self.buyers_duty_weight)
+            f = self.relief_cost_factor
+            build = self.build_per_rate[c] if c < len(self.build_per_rate) else 0.0
+            n = g.rate_without_deal
+            a_cols.append(window * a_g * f - v * build * deployed)
+            b_cols.append(window * b_g * f)
+            c0 = c0 - window * f * (a_g * n + b_g * n * n) + v * build * deployed * n
+        return c0, np.stack(a_cols, axis=1), np.stack(b_cols, axis=1)
 
     def seen_with(self, errors: BeliefErrors) -> CounterpartPreferences:
         """These preferences as the principal believes them: its errors on onshore value, relief cost, patience."""
-        if self.unit_discount is not None:
-            return replace(self, unit_discount=seen_patience(self.unit_discount, errors.counterpart_patience))
-        return replace(self, onshore_value_per_usd=self.onshore_value_per_usd * errors.counterpart_onshore_value,
-                       gain_weights=tuple(w * errors.counterpart_relief_cost for w in self.gain_weights),
-                       discount_rate_per_year=self.discount_rate_per_year * errors.counterpart_patience)
+        return replace(self.with_patience_error(errors.counterpart_patience),
+                       onshore_value_per_usd=self.onshore_value_per_usd * errors.counterpart_onshore_value,
+                       relief_cost_factor=self.relief_cost_factor * errors.counterpart_relief_cost)
+
+
+@dataclass(frozen=True)
+class UnitCounterpartPreferences(UnitPreferences):
+    """The counterpart in the unit game: u_C = s·δ^(t/Δ)."""
+
+    def seen_with(self, errors: BeliefErrors) -> UnitCounterpartPreferences:
+        """As the principal believes it: its error on the counterpart's impatience."""
+        return self.with_patience_error(errors.counterpart_patience)
+
+
+def claim_of(params: Any, wants_high_share: bool) -> Claim | None:
+    """A government's public claim from its scenario table (``None`` if it made none)."""
+    if params.claim_us_share is None:
+        return None
+    return Claim(params.claim_us_share, params.claim_reading, wants_high_share,
+                 params.claim_concession_cost_usd_bn, params.claim_retraction_cost_usd_bn)
 
 
 class Counterpart(Government):
@@ -88,43 +120,83 @@ class Counterpart(Government):
     role: ClassVar[str] = "counterpart"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "sets_tariff": True}
 
+    def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float) -> None:
+        super().__init__(model, key, name, preferences, concession_beta)
+        self.lender_errors: tuple[float, float] = (1.0, 1.0)  # its errors on the lenders' margin and failure rate
+        self.threshold_low = -math.inf  # learnt: the lenders' believed NPV must exceed a refused package's
+        self.threshold_high = math.inf  # learnt: … and is met by every package the principal proposed
+
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Counterpart:
         """Preferences from the deal and ``agents.<key>``."""
+        table: Any = model
         params, deal = spec.table(key, CounterpartParams), spec.deal
-        if model.unit_surplus:
-            preferences = CounterpartPreferences(unit_discount=params.discount, round_years=model.round_years)
+        preferences: Any
+        if table.unit_surplus:
+            preferences = UnitCounterpartPreferences(given(params.discount), table.round_years, True)
         else:
-            trade = model.trade
-            weights = tuple(trade.counterpart_gain_weights(params.buyers_duty_weight)) if trade is not None else ()
+            term = math.inf if params.term_end_years is None else params.term_end_years
             preferences = CounterpartPreferences(
-                round_years=model.round_years, discount_rate_per_year=given(params.discount_rate_per_year),
-                equity_usd_bn=model.equity_usd_bn, fund_usd_bn=given(deal.fund_usd_bn),
-                onshore_value_per_usd=given(params.onshore_value_per_usd),
-                headline_value_usd_bn=params.headline_value_usd_bn, trade=trade, gain_weights=weights,
-                portfolio=model.portfolio, onshore_build_usd_bn=model.onshore_build_usd_bn)
-        # a provisional opening: the one it makes is set when it forms its beliefs about the lenders' limit
-        opening = Package(model.share_range()[1], 0.0)
-        return cls(model, key, params.name, preferences, opening, params.concession_beta)
+                round_years=table.round_years,
+                clock=Clock(given(params.discount_rate_per_year), term, params.post_term_weight),
+                claim=claim_of(params, wants_high_share=True), equity_usd_bn=table.equity_usd_bn,
+                portfolio=table.portfolio, deployment_deadline_years=table.deployment_deadline_years,
+                onshore_value_per_usd=given(params.onshore_value_per_usd), fund_usd_bn=given(deal.fund_usd_bn),
+                trade=table.trade, buyers_duty_weight=params.buyers_duty_weight,
+                build_per_rate=tuple(float(x) for x in table.build_per_rate))
+        return cls(model, key, params.name, preferences, params.concession_beta)
 
     def form_beliefs_about(self, other: Government, errors: BeliefErrors, complete_information: bool) -> None:
-        """Believe the principal's preferences and lenders' limit with this run's errors.
-
-        Its opening asks for its public demand (or what it believes the lenders fund, if less), no relief.
-        """
-        principal: Any = other
-        cap = (principal.fundable_share if complete_information
-               else principal.fundable_share_seen_with(errors))
+        """Believe the principal's preferences and the lenders' terms with this run's errors."""
         self.errors = errors
-        self.form_beliefs(principal.preferences.seen_with(errors), cap, complete_information)
-        self.opening = Package(min(max(cap, 0.0), self.model.share_range()[1]), 0.0)
+        self.lender_errors = (1.0, 1.0) if complete_information else (errors.lender_margin, errors.lender_failure)
+        self.form_beliefs(other.preferences.seen_with(errors), complete_information)
+
+    def believed_npv(self, q: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The lowest expected NPV per $ among the lenders, as it believes them, of each (q, s)."""
+        margin, failure = self.lender_errors
+        out = np.full(np.shape(q), math.inf)
+        for lender in self.table.lenders:
+            out = np.minimum(out, lender.terms_seen_with(margin, failure).npv_per_usd(lender.portfolio, q, s))
+        return out
+
+    def believed_fundable(self) -> np.ndarray:
+        """The options it believes funded: the insurers have room, and the lenders' believed NPV clears its bar.
+
+        The bar is 0, raised above the believed NPV of any package the lenders refused and lowered to that of
+        any package the principal proposed (learnt: :meth:`learn_not_funded`, :meth:`learn_from_offer`).
+        """
+        terms = self.table.terms
+        if self.table.unit_surplus:
+            return np.ones(terms.options, dtype=bool)
+        if any(not insurer.within_capacity for insurer in self.table.insurers):
+            return np.zeros(terms.options, dtype=bool)
+        if not self.table.lenders:
+            return np.ones(terms.options, dtype=bool)
+        bar = min(max(0.0, self.threshold_low), self.threshold_high)
+        return np.asarray(self.believed_npv(terms.q, terms.s) >= bar - 1e-12)
+
+    def _npv_of(self, package: Package) -> float:
+        return float(self.believed_npv(np.array([package.us_share_before_recoup]),
+                                       np.array([package.us_profit_share]))[0])
+
+    def learn_not_funded(self, package: Package) -> None:
+        """A refusal by the lenders: only packages they are believed to fund better than this one are fundable."""
+        if self.table.unit_surplus or not self.table.lenders:
+            return
+        npv = self._npv_of(package)
+        if npv >= self.threshold_low:
+            self.threshold_low = npv + 1e-9 * max(1.0, abs(npv))
+            self.threshold_high = max(self.threshold_high, self.threshold_low)
+            self._forget()
 
     def learn_from_offer(self, offer: Offer) -> None:
-        """An offer by the principal floors the believed limit: it only proposes what its lenders fund."""
-        if self.complete_information:
+        """An offer by the principal: every package its lenders are believed to fund at least as well is fundable."""
+        if self.complete_information or self.table.unit_surplus or not self.table.lenders:
             return
-        if offer.proposer == self.model.principal.key and offer.package.us_profit_share > self.fundable_share_floor:
-            cap = self.believed_fundable_share
-            self.fundable_share_floor = min(offer.package.us_profit_share, self.fundable_share_ceiling)
-            if self.believed_fundable_share != cap:
-                self._forget()
+        if offer.proposer != self.table.principal.key:
+            return
+        npv = self._npv_of(offer.package)
+        if npv < self.threshold_high and npv >= self.threshold_low:
+            self.threshold_high = npv
+            self._forget()

@@ -13,6 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
+import numpy as np
 
 from agents.contract import Actor
 from negotiation.economics import Portfolio
@@ -48,9 +49,10 @@ class Insurer(Actor):
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Insurer:
         """Exposure from the part of the fund it guarantees and the covered part of the equity."""
         params, deal = spec.table(key, InsurerParams), spec.deal
+        table: Any = model
         coverage = given(params.coverage_fraction)
         exposure = (given(params.guaranteed_fraction_of_fund) * given(deal.fund_usd_bn)
-                    + coverage * model.equity_usd_bn)
+                    + coverage * table.equity_usd_bn)
         return cls(model, key, params.name, exposure, given(params.capacity_usd_bn), coverage,
                    given(params.loading))
 
@@ -73,6 +75,10 @@ class Insurer(Actor):
     def within_capacity(self) -> bool:
         """Whether the exposure the package asks of it fits its capacity."""
         return self.exposure_usd_bn <= self.capacity_usd_bn
+
+    def funds(self, q: Any, s: Any) -> Any:
+        """Whether it guarantees each (q, s): its exposure does not depend on the shares."""
+        return np.full(np.shape(q), self.within_capacity, dtype=bool)
 
     def respond(self, package: Package) -> Response:
         """Guarantee the package or say no."""

@@ -1,4 +1,4 @@
-"""A state lender (JBIC in the baseline): funds the deemed allocation only if it earns its cost of funds and margin.
+"""A state lender (JBIC in the baseline): funds the package only if its equity earns the lender's cost of funds and margin.
 
 Sources for its parameters (values and ranges in ``runs/baseline.toml``):
     cost_of_funds_per_year: FACTS jbic-funding-spread (JBIC's dollar bonds, about 4.6%).
@@ -10,66 +10,69 @@ Sources for its parameters (values and ranges in ``runs/baseline.toml``):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
+import numpy as np
 
 from agents.contract import Actor
-from negotiation.economics import Portfolio
+from negotiation.economics import Clock, Portfolio
 from negotiation.issues import Package, Response
 from negotiation.scenario import LenderParams, given
 
 if TYPE_CHECKING:
-    from agents.bargaining import BeliefErrors
     from negotiation.scenario import Spec
+
+FUNDED_TOLERANCE = 1e-12  # an NPV this close to 0 (per $) is not a loss
 
 
 @dataclass(frozen=True)
 class LenderTerms:
-    """What the lender weighs per $ of equity: its hurdle rate and what its insurer's cover costs it."""
+    """What the lender weighs per $ of equity: its hurdle rate, what its insurer's cover costs it, the backing."""
 
     hurdle_rate_per_year: float
     cover_cost_per_usd: float  # the insurer's loading on the expected claims it covers, PV per $ of equity
-
     backing_per_usd: float = 0.0  # the state's backing, per $ of equity
 
-    def npv_per_usd(self, portfolio: Portfolio, us_share: float) -> float:
-        """Expected NPV per $ of equity: what the principal receives at the hurdle, less 1 and the cover, plus backing.
+    def npv_per_usd(self, portfolio: Portfolio, q: Any, s: Any) -> np.ndarray:
+        """Expected NPV per $ of equity at deployment, at the hurdle, of the principal's part at shares (q, s).
 
-        NPV(s) = W(h) − s·A(h) − 1 − λ·Σ p(1 − R)·c·e^(−h·b) + B/E: the cover the insurer sells at its loaded
-        price pays the expected claims, so only the loading is a cost to the lender.
+        NPV(q, s) = (1 − q)·B + (1 − s)·A + R − 1 − λ·Σ p(1 − R)·c·e^(−h·b) + backing, with B, A and R the
+        cash before and after recoup and the recoveries, valued at the hurdle from the deployment date (the
+        recoup date moves with q). The cover the insurer sells at its loaded price pays the expected claims,
+        so only the loading is a cost. Broadcasts over (q, s).
         """
-        whole, after = portfolio.principal_values(self.hurdle_rate_per_year)
-        return float(whole - us_share * after) - 1.0 - self.cover_cost_per_usd + self.backing_per_usd
+        q, s = np.asarray(q, dtype=float), np.asarray(s, dtype=float)
+        unique, inverse = np.unique(q.reshape(-1), return_inverse=True)
+        v = portfolio.values(Clock(self.hurdle_rate_per_year), 0.0, 0.0, unique)
+        before, after, recovery = (np.asarray(x)[inverse].reshape(q.shape) for x in (v.before, v.after, v.recovery))
+        return (1.0 - q) * before + (1.0 - s) * after + recovery - 1.0 - self.cover_cost_per_usd \
+            + self.backing_per_usd
 
-    def fundable_share(self, portfolio: Portfolio) -> float:
-        """The highest US share the lender funds (NPV ≥ 0); −1 if it funds none, 1 if all.
+    def one_share_limit(self, portfolio: Portfolio) -> float | None:
+        """The highest share x it funds when the counterpart takes x throughout (``None``: it funds none).
 
-        NPV is affine in the US share, so NPV(s) = NPV(0) − s·(NPV(0) − NPV(1)) and the limit is its root,
-        nudged down (by a few ulps at most) until NPV is not negative in floating point.
+        With one share the recoup date does not matter: NPV(x, x) = (1 − x)·W + R − 1 − cover + backing, W
+        the whole cash, so the limit is 1 − (1 + cover − backing − R)/W, clipped to [0, 1].
         """
-        at_zero, at_one = self.npv_per_usd(portfolio, 0.0), self.npv_per_usd(portfolio, 1.0)
-        if at_zero < 0:
-            return -1.0
-        if at_one >= 0:
+        at_zero = float(self.npv_per_usd(portfolio, 0.0, 0.0))
+        at_one = float(self.npv_per_usd(portfolio, 1.0, 1.0))
+        if at_zero < -FUNDED_TOLERANCE:
+            return None
+        if at_one >= -FUNDED_TOLERANCE:
             return 1.0
-        share = at_zero / (at_zero - at_one)
-        while share > 0 and self.npv_per_usd(portfolio, share) < 0:
-            share = math.nextafter(share, 0.0)
-        return share
+        return min(max(at_zero / (at_zero - at_one), 0.0), 1.0)
 
 
 class Lender(Actor):
-    """A state lender (Level II ratifier): lends the deemed allocation if its expected NPV at its hurdle is ≥ 0.
+    """A state lender (Level II ratifier): funds a package if its expected NPV at its hurdle is ≥ 0.
 
     Its participation constraint is derived from its own parameters, not a minimum share: the principal's
     part of the profits, at the lender's cost of funds plus margin, must repay the equity, the insurer's
-    loading and the expected losses the state does not stand behind (Putnam 1988: a Level-II win-set). At
-    realistic project yields the principal never recoups, the post-recoup share then costs the lender
-    nothing, and the constraint decides whether a deal can be funded at all rather than where the share
-    lands.
+    loading and the expected losses the state does not stand behind (Putnam 1988: a Level-II win-set). It
+    rules on both shares: the share before recoup carries most of the money at realistic yields; the share
+    after recoup matters where the principal recoups within the projects' lives.
     """
 
     role: ClassVar[str] = "lender"
@@ -87,17 +90,17 @@ class Lender(Actor):
         self.insurer = insurer
         self.state_backing_usd_bn = state_backing_usd_bn
         self.terms = self.terms_seen_with(1.0, 1.0)
-        self.fundable_share = self.terms.fundable_share(portfolio)
         if insurer is not None:
             insurer.sell_cover(equity_usd_bn * self.terms.cover_cost_per_usd)
 
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Lender:
-        """From ``agents.<key>`` and the deal's profit streams; it buys cover from the scenario's insurer."""
+        """From ``agents.<key>`` and the deal's projects; it buys cover from the scenario's insurer."""
+        table: Any = model
         params = spec.table(key, LenderParams)
-        insurer = model.insurers[0] if model.insurers else None
+        insurer = table.insurers[0] if table.insurers else None
         return cls(model, key, params.name, given(params.cost_of_funds_per_year),
-                   given(params.required_margin_per_year), model.portfolio, model.equity_usd_bn, insurer,
+                   given(params.required_margin_per_year), table.portfolio, table.equity_usd_bn, insurer,
                    params.state_backing_usd_bn)
 
     def terms_seen_with(self, margin_factor: float, failure_factor: float) -> LenderTerms:
@@ -108,13 +111,13 @@ class Lender(Actor):
         backing = self.state_backing_usd_bn / self.equity_usd_bn if self.equity_usd_bn > 0 else 0.0
         return LenderTerms(hurdle, cover, backing)
 
-    def fundable_share_seen_with(self, errors: BeliefErrors) -> float:
-        """The limit the counterpart believes, with its errors on the margin and the failure rate."""
-        return self.terms_seen_with(errors.lender_margin, errors.lender_failure).fundable_share(self.portfolio)
+    def funds(self, q: Any, s: Any) -> np.ndarray:
+        """Whether it funds each (q, s): expected NPV ≥ 0 (within :data:`FUNDED_TOLERANCE`)."""
+        return np.asarray(self.terms.npv_per_usd(self.portfolio, q, s) >= -FUNDED_TOLERANCE)
 
     def respond(self, package: Package) -> Response:
         """Fund the package or say no."""
-        if self.terms.npv_per_usd(self.portfolio, package.us_profit_share) >= -1e-12:
+        if bool(self.funds(package.us_share_before_recoup, package.us_profit_share)):
             return Response(self.key, True)
         return Response(self.key, False, "not funded")
 
@@ -122,7 +125,8 @@ class Lender(Actor):
         """Expected NPV in $bn at the agreed package, the state's backing included (0 with no deal)."""
         if package is None:
             return 0.0
-        return self.equity_usd_bn * self.terms.npv_per_usd(self.portfolio, package.us_profit_share)
+        return self.equity_usd_bn * float(self.terms.npv_per_usd(self.portfolio, package.us_share_before_recoup,
+                                                                  package.us_profit_share))
 
     def stance(self, package: Package | None) -> str:
         """Whether it would fund the package."""

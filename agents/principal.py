@@ -1,8 +1,9 @@
 """The principal government (Japan in the baseline): it invests, wants tariff relief, gives up profits.
 
 It signs only what its Level-II ratifiers (its state lenders and its insurer) will fund (Putnam 1988): it
-asks them, so it knows their limit, and it never proposes beyond it. Without a deal it pays the tariffs and
-keeps its money (invested on its own in the same projects only if that pays: its disagreement value).
+asks them, so it knows which packages they fund, and it never proposes beyond them. Without a deal it pays
+the tariffs and keeps its money (invested on its own in the same projects only if that pays: its
+disagreement value). Settling away from its public claim costs it (``agents/claims.py``).
 
 Sources for its preference parameters (values and ranges in ``runs/baseline.toml``, rows in docs/FACTS.md):
     discount_rate_per_year: FACTS jbic-funding-spread, its dollar funding cost (JBIC's dollar bonds): the deal's
@@ -10,23 +11,23 @@ Sources for its preference parameters (values and ranges in ``runs/baseline.toml
     the value of relief: from its exports, who bears the duty and the volume lost (``deal.goods``; FACTS
         trade-base-2024, autos-base-2024, incidence rows, elasticity-blp-2023), or the article's
         ¥10t ≈ $68bn a year (FACTS relief-value-article) as the stated upper bound.
-    outside_option_share: assumption, the share of the tariff damage it could avoid without a deal.
-    japan_opening_us_share: FACTS opening-ask, Japan opened at 50:50.
+    claim_us_share, claim_reading: FACTS opening-ask (50:50), japan-framing (returns by contribution and risk;
+        9:1 only on a limited portion).
+    outside_option_share, the claim's costs: assumptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
 
-from agents.bargaining import BeliefErrors, Government, seen_patience
-from agents.frontier import DatedPlanePreferences
-from agents.investor import no_build
-from negotiation.economics import Portfolio, TradeTerms, discount
+from agents.bargaining import BeliefErrors, Government
+from agents.counterpart import claim_of
+from agents.preferences import DealPreferences, UnitPreferences
+from negotiation.economics import Clock, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.scenario import PrincipalParams, given
 
@@ -35,51 +36,67 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class PrincipalPreferences(DatedPlanePreferences):
+class PrincipalPreferences(DealPreferences):
     """The principal's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
-    u_P(s, x; t) = (1 − o)·R_P(x; t) + e^(−ρt)·[E·(W − s·A − 1) + m·φ·ΔB(x) − h·s]
+    u_P = E·[(1 − q)·B + (1 − s)·A + R − D(t)] − claim(q, s)·e^(−ρt)
+          + Σ_g (1 − o)·W(t)·f·κ·L_g·(n_g − τ_g) + m_p·β_g·D(t)·(n_g − τ_g)
 
-    R_P(x; t) is what the deal's tariff saves it from t to the regime's end against the no-deal tariffs (the
-    duty its exporters bear and the margin on the volume they keep), o the share of tariff damage it can
-    avoid anyway (in both states, so it scales the relief); E its equity, paid at signing, W and A the PV
-    per $ of all it receives with no post-recoup share for the counterpart and of the post-recoup flow;
-    m·φ·ΔB its suppliers' margin on the investors' extra build; h its domestic cost of conceding the whole
-    share. No deal is worth E·max(0, W_own − 1): the same projects held alone, if they pay. In the unit game,
-    u_P = (1 − s)·δ^(t/Δ).
+    E its equity, paid as deployed (D(t): the PV of a dollar deployed evenly from signing to the allocation
+    deadline), B and A the PV per $ of the projects' cash before and after recoup (q, s the counterpart's
+    shares), R recoveries on failed projects; L_g = V·(θ + m·ε·(1 − θ)) its yearly loss per unit of the rate
+    on group g, n_g the no-deal rate, W(t) the PV of a year while the deal's rates apply, o the share of the
+    tariff damage it avoids anyway, κ a scale (1, or the article's ¥10t ≈ $68bn a year for full relief), f
+    the counterpart's belief error on it (1 in its own view); m_p·β_g its suppliers' margin on the investors'
+    extra build per unit cut. No deal is worth E·max(0, W_own − 1): the same projects held alone, if they pay.
     """
 
-    equity_usd_bn: float = 0.0
     outside_option_share: float = 0.0
-    headline_cost_usd_bn: float = 0.0
     trade: TradeTerms | None = None
-    cost_weights: tuple[float, ...] = ()
-    portfolio: Portfolio | None = None
-    parts_income_usd_bn: Callable[[Any], Any] = field(default=no_build)
+    relief_scale: float = 1.0
+    relief_value_factor: float = 1.0
+    parts_margin_per_rate: tuple[float, ...] = ()
 
-    def plane_arrays(self, t: np.ndarray) -> tuple[Any, Any, Any]:
-        """u(0, 0, t), ∂u/∂s and ∂u/∂x at the dates ``t``: the formula above, term by term."""
-        if self.unit_discount is not None:
-            k = self.unit_discount ** (t / self.round_years)
-            return k, -k, 0.0 * k
-        r = self.discount_rate_per_year
-        later = discount(r, t)
-        whole, after = self.portfolio.principal_values(r, t)  # type: ignore[union-attr]  # PVs at time 0
-        relief0, relief_slope = (self.trade.relief_parts(list(self.cost_weights), r, t)
-                                 if self.trade is not None else (0.0 * later, 0.0 * later))
-        keep = 1.0 - self.outside_option_share
-        parts0, parts1 = self.parts_income_usd_bn(0.0), self.parts_income_usd_bn(1.0)
-        a0 = keep * relief0 + self.equity_usd_bn * (whole - later) + parts0 * later
-        a1 = -(self.equity_usd_bn * after + self.headline_cost_usd_bn * later)
-        a2 = keep * relief_slope + (parts1 - parts0) * later
-        return a0, a1, a2
+    def fixed_part(self, q: np.ndarray, s: np.ndarray, times_years: np.ndarray) -> np.ndarray:
+        """E·[(1 − q)·B + (1 − s)·A + R − D(t)] − its claim's cost: shape (K, O)."""
+        t = np.atleast_1d(np.asarray(times_years, dtype=float)).reshape(-1)
+        values = self.profit_values(t, q)
+        q2, s2 = np.atleast_1d(q)[None, :], np.atleast_1d(s)[None, :]
+        out = self.equity_usd_bn * values.principal(q2, s2)
+        return np.asarray(out - self.claim_cost(q, s)[None, :] * self.clock.point(t)[:, None], dtype=float)
+
+    def continuous_coefficients(self, times_years: np.ndarray) -> tuple[Any, Any, Any]:
+        """Per bargained group of goods: what the rate costs it (and its suppliers' margin it forgoes)."""
+        t = np.asarray(times_years, dtype=float)
+        trade = self.trade
+        if trade is None or not trade.bargained:
+            return np.zeros(t.size), np.zeros((t.size, 0)), np.zeros((t.size, 0))
+        window = trade.relief_window(self.clock, t)
+        deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
+        keep = (1.0 - self.outside_option_share) * self.relief_scale * self.relief_value_factor
+        c0, a_cols = np.zeros(t.size), []
+        for c, g in enumerate(trade.bargained):
+            loss = trade.principal_loss_per_rate(g) * keep
+            parts = self.parts_margin_per_rate[c] if c < len(self.parts_margin_per_rate) else 0.0
+            slope = window * loss + parts * deployed
+            a_cols.append(-slope)
+            c0 = c0 + slope * g.rate_without_deal
+        a = np.stack(a_cols, axis=1)
+        return c0, a, np.zeros_like(a)
 
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
         """These preferences as the counterpart believes them: its errors on the value of relief and patience."""
-        if self.unit_discount is not None:
-            return replace(self, unit_discount=seen_patience(self.unit_discount, errors.principal_patience))
-        return replace(self, cost_weights=tuple(w * errors.principal_relief_value for w in self.cost_weights),
-                       discount_rate_per_year=self.discount_rate_per_year * errors.principal_patience)
+        return replace(self.with_patience_error(errors.principal_patience),
+                       relief_value_factor=self.relief_value_factor * errors.principal_relief_value)
+
+
+@dataclass(frozen=True)
+class UnitPrincipalPreferences(UnitPreferences):
+    """The principal in the unit game: u_P = (1 − s)·δ^(t/Δ)."""
+
+    def seen_with(self, errors: BeliefErrors) -> UnitPrincipalPreferences:
+        """As the counterpart believes it: its error on the principal's impatience."""
+        return self.with_patience_error(errors.principal_patience)
 
 
 class Principal(Government):
@@ -88,63 +105,49 @@ class Principal(Government):
     role: ClassVar[str] = "principal"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "invests": True}
 
-    def __init__(self, model: mesa.Model, key: str, name: str, preferences: PrincipalPreferences,
-                 opening: Package, concession_beta: float, currency: str, currency_per_usd: float | None,
-                 ratifiers: list[Any], fundable_share: float) -> None:
-        super().__init__(model, key, name, preferences, opening, concession_beta)
+    def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float,
+                 currency: str, currency_per_usd: float | None, ratifiers: list[Any]) -> None:
+        super().__init__(model, key, name, preferences, concession_beta)
         self.currency = currency
         self.currency_per_usd = currency_per_usd
         self.ratifiers = ratifiers
-        self.fundable_share = fundable_share
+        self.funded_options = fundable_options(ratifiers, self.table)
 
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Principal:
-        """Preferences and opening from the deal and ``agents.<key>``; its ratifiers' limit.
-
-        Its ratifiers (the scenario's lenders and insurer, seated before it) fix the highest US share it
-        can sign; it opens at the deal's opening share (capped at that limit) with all the relief.
-        """
+        """Preferences from the deal and ``agents.<key>``; its ratifiers are the lenders and insurers seated before it."""
+        table: Any = model
         params, deal = spec.table(key, PrincipalParams), spec.deal
-        ratifiers = [*model.lenders, *model.insurers]
-        fundable = fundable_share_of(model.lenders, model.insurers, model.unit_surplus)
-        if model.unit_surplus:
-            preferences = PrincipalPreferences(unit_discount=params.discount, round_years=model.round_years)
-            opening_share = 0.0
+        ratifiers = [*table.lenders, *table.insurers]
+        preferences: Any
+        if table.unit_surplus:
+            preferences = UnitPrincipalPreferences(given(params.discount), table.round_years, False)
         else:
-            trade = model.trade
-            weights = tuple(trade.principal_cost_weights()) if trade is not None else ()
-            if trade is not None and deal.relief_value_basis == "article":  # full relief worth the article's figure
-                full = sum(w * (g.rate_without_deal - trade.floor_rate) for w, g in zip(weights, trade.goods,
-                                                                                       strict=True))
-                weights = tuple(w * given(deal.tariff_relief_max_usd_bn_per_year) / full for w in weights)
+            trade: TradeTerms | None = table.trade
+            scale = 1.0
+            if trade is not None and trade.bargained and deal.relief_value_basis == "article":
+                full = sum(trade.principal_loss_per_rate(g) * (g.rate_without_deal - g.deal_range(trade.floor_rate)[0])
+                           for g in trade.bargained)  # full relief is worth the article's figure
+                scale = given(deal.tariff_relief_max_usd_bn_per_year) / full if full > 0 else 1.0
             r = given(params.discount_rate_per_year)
-            own = model.portfolio.own_investment_value(r)
+            own = table.portfolio.own_investment_value(r)
             preferences = PrincipalPreferences(
-                round_years=model.round_years, discount_rate_per_year=r, equity_usd_bn=model.equity_usd_bn,
-                outside_option_share=given(params.outside_option_share),
-                headline_cost_usd_bn=params.headline_cost_usd_bn,
-                trade=trade, cost_weights=weights, portfolio=model.portfolio,
-                parts_income_usd_bn=model.parts_income_usd_bn,
-                disagreement=model.equity_usd_bn * max(0.0, own - 1.0))
-            opening_share = given(deal.japan_opening_us_share)
-        opening = Package(max(min(opening_share, fundable), 0.0), 1.0 if model.relief_at_stake else 0.0)
-        return cls(model, key, params.name, preferences, opening, params.concession_beta,
-                   params.currency, params.currency_per_usd, ratifiers, fundable)
+                round_years=table.round_years, clock=Clock(r), claim=claim_of(params, wants_high_share=False),
+                disagreement=table.equity_usd_bn * max(0.0, own - 1.0), equity_usd_bn=table.equity_usd_bn,
+                portfolio=table.portfolio, deployment_deadline_years=table.deployment_deadline_years,
+                outside_option_share=given(params.outside_option_share), trade=trade, relief_scale=scale,
+                parts_margin_per_rate=tuple(float(x) for x in table.parts_margin_per_rate))
+        return cls(model, key, params.name, preferences, params.concession_beta, params.currency,
+                   params.currency_per_usd, ratifiers)
 
     def form_beliefs_about(self, other: Government, errors: BeliefErrors, complete_information: bool) -> None:
-        """Believe the counterpart's preferences with this run's errors; know the lenders' limit."""
+        """Believe the counterpart's preferences with this run's errors; know its lenders' verdicts."""
         self.errors = errors
-        self.form_beliefs(other.preferences.seen_with(errors), self.fundable_share, complete_information)
-        self.fundable_share_floor = self.fundable_share_ceiling = self.fundable_share
+        self.form_beliefs(other.preferences.seen_with(errors), complete_information)
 
-    def fundable_share_seen_with(self, errors: BeliefErrors) -> float:
-        """The limit an outsider with these belief errors believes the lenders set (the counterpart's view)."""
-        if not self.model.lenders:
-            return self.fundable_share
-        cap = min(lender.fundable_share_seen_with(errors) for lender in self.model.lenders)
-        if any(not insurer.within_capacity for insurer in self.model.insurers):
-            cap = -1.0
-        return cap
+    def believed_fundable(self) -> np.ndarray:
+        """It asks its lenders: the options they fund."""
+        return self.funded_options
 
     def ratify(self, package: Package) -> tuple[Response, ...]:
         """Level II: each of its ratifiers (lenders, then insurers) says whether it funds the package."""
@@ -158,14 +161,12 @@ class Principal(Government):
         return super().respond(offer)
 
 
-def fundable_share_of(lenders: list[Any], insurers: list[Any], unit_surplus: bool) -> float:
-    """The highest US share every ratifier funds: the lowest lender's limit; −1 if an insurer is over capacity.
-
-    1 with no lenders (nothing limits the share) and in the unit game.
-    """
-    if unit_surplus:
-        return 1.0
-    share = min((lender.fundable_share for lender in lenders), default=1.0)
-    if any(not insurer.within_capacity for insurer in insurers):
-        share = -1.0
-    return share
+def fundable_options(ratifiers: list[Any], table: Any) -> np.ndarray:
+    """Which share options every ratifier funds: each lender's NPV clears 0 and each insurer has room."""
+    terms = table.terms
+    ok = np.ones(terms.options, dtype=bool)
+    if table.unit_surplus:
+        return ok
+    for ratifier in ratifiers:
+        ok &= ratifier.funds(terms.q, terms.s)
+    return ok

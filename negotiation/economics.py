@@ -1,29 +1,42 @@
-"""The deal's economics, as pure functions: tariffs on a trade base, profit streams of project classes, time.
+"""The deal's economics, as pure functions: time and its weights, tariffs per good, profit streams.
 
 Everything is in years (from the talks' start) and $bn, with continuous discounting, and broadcasts over
-NumPy arrays of agreement dates, so an actor values a package agreed in every round at once. Nothing here
-knows about Mesa or about any one actor; the actors in ``agents/`` build their preferences from these.
+NumPy arrays of agreement dates and of the terms, so an actor values every package agreed in every round at
+once. Nothing here knows about Mesa or about any one actor; the actors in ``agents/`` build their preferences
+from these.
 
-* **Tariffs** (:class:`TradeTerms`): the counterpart sets one all-in rate on the principal's exports; the
-  deal's rate is τ(x) = τ_threat − x·(τ_threat − τ_floor) for relief fraction x. Without a deal each group of
-  goods pays its rate during the talks until the threat's effective date, then the threatened rate, until
-  the tariff regime ends. Who bears a dollar of duty is split by incidence (the exporters' share θ), and lost
-  volume costs the exporters their margin on it (import-demand elasticity ε): first-order, linear in τ.
-* **Profits** (:class:`ProfitStreams`, one per project class; :class:`Portfolio`): equity paid in at
-  signing earns a cash yield after a build time, for a life, with a failure probability; under the
-  two-phase rule the counterpart takes ``phase1_us_share`` until the principal recoups its deemed allocation
-  (principal plus interest at the recoup rate), then the bargained share.
+* **Time** (:class:`Clock`): a government discounts at its rate r and may weight what happens after a date T
+  (an administration's term) by w: a flow of 1 a year over [a, b] is worth Ψ(b) − Ψ(a), with
+  Ψ(x) = ∫₀ˣ e^(−r·u)·ω(u) du, ω = 1 before T and w after (political short-termism: Alesina & Tabellini
+  1990). The package is *deployed* as projects are selected, uniformly from signing to the allocation
+  deadline, so a dollar deployed, and every project cash flow dated from its deployment, is valued averaged
+  over the deployment dates (:meth:`Clock.deployed_point`, :meth:`Clock.deployed_flow`).
+* **Tariffs** (:class:`TradeTerms`, one :class:`Goods` per group of exports): each group pays its own rate.
+  Without a deal a group pays its rate during the talks until the threat's effective date, then its rate
+  without a deal (a threatened group the threat, a group under a sectoral tariff that tariff); a deal sets a
+  rate for each group between the floor and that no-deal rate (a group already at or below the floor stays
+  where it is), applied from the threat's date or signing, whichever is later, to the regime's end. Per
+  year at rate τ on exports V with the exporters' share of the duty θ and import-demand elasticity ε: the
+  principal loses V·(θ + m·ε·(1 − θ))·τ (first order: the duty its exporters bear and the margin m on the
+  volume lost); the counterpart gains V·[(θ + ω·(1 − θ))·τ − ½·ε·(1 − θ)²·τ²]: the duty foreigners bear, the
+  duty its own buyers pay weighted by ω (a transfer at ω = 0), less the Harberger triangle of the volume its
+  buyers give up (the domestic price rises by (1 − θ)·τ and the volume falls by ε·(1 − θ)·τ).
+* **Profits** (:class:`ProjectClass`, :class:`Portfolio`): equity earns a cash yield after a build time, for
+  a life, with a failure probability. The counterpart takes a share q of the cash until the principal has
+  recouped its deemed allocation (principal plus interest at the recoup rate, from its share 1 − q), then a
+  share s; the recoup date depends on q.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 Times = Any  # a float or a NumPy array of dates (years from the talks' start)
+SMALL_RATE = 1e-9  # a discount rate this small discounts nothing measurable: the formulas' r → 0 limits
 
 
 def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
@@ -40,12 +53,12 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
     """
     if type(start_years) is float and type(end_years) is float:  # one date pair: plain floats, same formula
         lo, hi = start_years, max(start_years, end_years)
-        if rate_per_year <= 1e-12:
+        if rate_per_year <= SMALL_RATE:
             return hi - lo
         return math.exp(-rate_per_year * lo) * -math.expm1(-rate_per_year * (hi - lo)) / rate_per_year
     a, b = np.asarray(start_years, dtype=float), np.asarray(end_years, dtype=float)
     b = np.maximum(a, b)
-    if rate_per_year <= 1e-12:  # a rate this small discounts nothing measurable
+    if rate_per_year <= SMALL_RATE:
         out = b - a
     else:  # e^(−r·a)·(1 − e^(−r·(b − a)))/r, exact for small r too
         out = np.exp(-rate_per_year * a) * -np.expm1(-rate_per_year * (b - a)) / rate_per_year
@@ -60,29 +73,143 @@ def discount(rate_per_year: float, at_years: Times) -> Any:
     return float(out) if out.ndim == 0 else out
 
 
-def recoup_years(principal_phase1_share: float, cash_yield_per_year: float, recoup_rate_per_year: float,
-                 build_years: float, end_years: float) -> float:
+def _phi(rate: float, x: Any) -> Any:
+    """Φ(x) = ∫₀ˣ e^(−r·u) du = (1 − e^(−r·x))/r (x when r = 0)."""
+    x = np.asarray(x, dtype=float)
+    if rate <= SMALL_RATE:
+        return x
+    return -np.expm1(-rate * x) / rate
+
+
+def _lam(rate: float, x: Any) -> Any:
+    """Λ(x) = ∫₀ˣ Φ(u) du = (r·x + e^(−r·x) − 1)/r² (x²/2 when r = 0), by a series where r·x is small."""
+    x = np.asarray(x, dtype=float)
+    if rate <= SMALL_RATE:
+        return 0.5 * x * x
+    z = rate * x
+    series = x * x * (0.5 - z / 6.0 + z * z / 24.0 - z * z * z / 120.0)  # error below z⁴/720 relative
+    exact = (z + np.expm1(-z)) / (rate * rate)
+    return np.where(np.abs(z) < 1e-3, series, exact)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How one government values time: its discount rate, and a lower weight on what comes after a date.
+
+    Ψ(x) = ∫₀ˣ e^(−r·u)·ω(u) du with ω(u) = 1 for u < ``term_end_years`` and ``weight_after_term`` after it:
+    a flow of 1 a year over [a, b] is worth Ψ(b) − Ψ(a), a payment of 1 at x is worth e^(−r·x)·ω(x). With
+    w = 1 (or no term) this is plain discounting.
+
+    Args:
+        rate_per_year: the discount rate r.
+        term_end_years: T, the date after which its weight is w (``inf``: none).
+        weight_after_term: w in [0, 1].
+
+    >>> c = Clock(0.05)
+    >>> round(float(c.flow(0.0, 20.0)), 4) == round(float(annuity(0.05, 0.0, 20.0)), 4)
+    True
+    >>> round(float(Clock(0.0, 2.0, 0.5).flow(0.0, 4.0)), 6)  # 2 years at weight 1, 2 at weight 0.5
+    3.0
+    """
+
+    rate_per_year: float
+    term_end_years: float = math.inf
+    weight_after_term: float = 1.0
+
+    def psi(self, x: Any) -> Any:
+        """Ψ(x): the weighted PV at 0 of 1 a year from 0 to ``x``."""
+        r, big_t, w = self.rate_per_year, self.term_end_years, self.weight_after_term
+        x = np.asarray(x, dtype=float)
+        if w == 1.0 or not math.isfinite(big_t):
+            return _phi(r, x)
+        return _phi(r, np.minimum(x, big_t)) + w * (_phi(r, np.maximum(x, big_t)) - _phi(r, big_t))
+
+    def xi(self, x: Any) -> Any:
+        """Ξ(x) = ∫₀ˣ Ψ(u) du (the antiderivative the deployment averages need)."""
+        r, big_t, w = self.rate_per_year, self.term_end_years, self.weight_after_term
+        x = np.asarray(x, dtype=float)
+        if w == 1.0 or not math.isfinite(big_t):
+            return _lam(r, x)
+        below = _lam(r, np.minimum(x, big_t))
+        beyond = np.maximum(x - big_t, 0.0)
+        above = (1.0 - w) * _phi(r, big_t) * beyond + w * (_lam(r, np.maximum(x, big_t)) - _lam(r, big_t))
+        return below + above
+
+    def flow(self, start_years: Any, end_years: Any) -> Any:
+        """PV at 0 of 1 a year from ``start_years`` to ``end_years`` (0 when the end is not later)."""
+        a = np.asarray(start_years, dtype=float)
+        return self.psi(np.maximum(a, end_years)) - self.psi(a)
+
+    def point(self, at_years: Any) -> Any:
+        """PV at 0 of 1 paid at ``at_years``: e^(−r·t)·ω(t)."""
+        t = np.asarray(at_years, dtype=float)
+        weight = np.where(t < self.term_end_years, 1.0, self.weight_after_term)
+        return np.exp(-self.rate_per_year * t) * weight
+
+    def deployed_point(self, signed_years: Any, deadline_years: float, offset_years: Any = 0.0) -> Any:
+        """PV at 0 of 1 paid ``offset_years`` after each dollar's deployment, deployed evenly over [signing, deadline].
+
+        (Ψ(H + c) − Ψ(t + c))/(H − t) for signing t, deadline H and offset c; e^(−r·(t + c))·ω(t + c) when
+        nothing is left of the window (deployed at once on signing).
+
+        >>> c = Clock(0.05)
+        >>> round(float(c.deployed_point(0.0, 4.0)), 6) == round((1 - math.exp(-0.2)) / (0.05 * 4.0), 6)
+        True
+        """
+        t, c = np.asarray(signed_years, dtype=float), np.asarray(offset_years, dtype=float)
+        span = deadline_years - t
+        wide = span > 1e-9
+        safe = np.where(wide, span, 1.0)
+        spread = (self.psi(deadline_years + c) - self.psi(t + c)) / safe
+        return np.where(wide, spread, self.point(t + c))
+
+    def deployed_flow(self, signed_years: Any, deadline_years: float, start_offset: Any, end_offset: Any) -> Any:
+        """PV at 0 of 1 a year from ``start_offset`` to ``end_offset`` after each dollar's deployment (as above).
+
+        (Ξ(H + b) − Ξ(t + b) − Ξ(H + a) + Ξ(t + a))/(H − t); Ψ(t + b) − Ψ(t + a) with no window left.
+
+        >>> c = Clock(0.05)
+        >>> exact = (math.exp(-0.0) - math.exp(-0.05 * 4.0)) / (0.05 * 4.0) * float(annuity(0.05, 3.0, 10.0))
+        >>> round(float(c.deployed_flow(0.0, 4.0, 3.0, 10.0)), 9) == round(exact, 9)
+        True
+        """
+        t = np.asarray(signed_years, dtype=float)
+        a, b = np.asarray(start_offset, dtype=float), np.asarray(end_offset, dtype=float)
+        b = np.maximum(a, b)
+        span = deadline_years - t
+        wide = span > 1e-9
+        safe = np.where(wide, span, 1.0)
+        h = deadline_years
+        spread = (self.xi(h + b) - self.xi(t + b) - self.xi(h + a) + self.xi(t + a)) / safe
+        return np.where(wide, spread, self.psi(t + b) - self.psi(t + a))
+
+
+def recoup_years(principal_phase1_share: Any, cash_yield_per_year: float, recoup_rate_per_year: float,
+                 build_years: float, end_years: float) -> Any:
     """When the principal has recouped its deemed allocation (principal plus interest at the recoup rate).
 
     It receives ``principal_phase1_share`` of a project's cash yield from ``build_years`` on; it has recouped
     at the τ where the value of what it received, discounted at the recoup rate, equals the principal:
     share·yield·(e^(−i·b) − e^(−i·τ))/i = 1. Returns ``end_years`` if that never happens within the life.
+    Broadcasts over shares.
 
-    >>> round(recoup_years(0.5, 0.2, 0.0, 0.0, 30.0), 6)  # 0.1 a year repays 1 in 10 years
+    >>> round(float(recoup_years(0.5, 0.2, 0.0, 0.0, 30.0)), 6)  # 0.1 a year repays 1 in 10 years
     10.0
-    >>> recoup_years(0.5, 0.09, 0.05, 4.0, 29.0)  # 4.5% a year never covers 5% interest
+    >>> float(recoup_years(0.5, 0.09, 0.05, 4.0, 29.0))  # 4.5% a year never covers 5% interest
     29.0
     """
-    flow = principal_phase1_share * cash_yield_per_year
-    if flow <= 0:
-        return end_years
+    flow = np.asarray(principal_phase1_share, dtype=float) * cash_yield_per_year
+    positive = flow > 0
+    safe = np.where(positive, flow, 1.0)
     i = recoup_rate_per_year
-    if i <= 1e-12:  # as in annuity: no measurable interest
-        return min(build_years + 1.0 / flow, end_years)
-    x = (i / flow) * math.exp(i * build_years)  # τ = b − ln(1 − x)/i, written to stay exact as i → 0
-    if x >= 1.0:
-        return end_years
-    return min(build_years - math.log1p(-x) / i, end_years)
+    if i <= SMALL_RATE:  # as in annuity: no measurable interest
+        tau = build_years + 1.0 / safe
+    else:
+        x = (i / safe) * math.exp(i * build_years)  # τ = b − ln(1 − x)/i, written to stay exact as i → 0
+        ok = x < 1.0
+        tau = np.where(ok, build_years - np.log1p(-np.where(ok, x, 0.0)) / i, end_years)
+    out = np.where(positive, np.minimum(tau, end_years), end_years)
+    return float(out) if out.ndim == 0 else out
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -90,131 +217,118 @@ def recoup_years(principal_phase1_share: float, cash_yield_per_year: float, reco
 
 
 @dataclass(frozen=True)
-class ProfitStreams:
-    """The timing of one project class's equity-related profits under the deal's split rule, per $ of equity.
-
-    Projects pay ``cash_yield_per_year`` per $ of equity from ``build_years`` to ``end_years`` after
-    signing, with probability ``1 − failure_probability`` (a failed project returns ``recovery_fraction``
-    of the equity at ``build_years``). Under the two-phase rule the counterpart takes ``phase1_us_share``
-    until ``recoup_years`` and the bargained share afterwards; with one phase the bargained share applies
-    from the start (``recoup_years == build_years``).
-    """
+class ProjectClass:
+    """One class of funded projects, per $ of equity: cash yield, build time, life, failure and recovery."""
 
     cash_yield_per_year: float
     build_years: float
-    end_years: float
-    recoup_years: float
-    phase1_us_share: float
+    life_years: float
     failure_probability: float
     recovery_fraction: float
 
-    @classmethod
-    def of(cls, cash_yield_per_year: float, build_years: float, life_years: float, failure_probability: float,
-           recovery_fraction: float, two_phase: bool, phase1_us_share: float,
-           recoup_rate_per_year: float) -> ProfitStreams:
-        """A class's streams from its economics and the deal's split rule."""
-        end = build_years + life_years
-        tau = (recoup_years(1.0 - phase1_us_share, cash_yield_per_year, recoup_rate_per_year, build_years, end)
-               if two_phase else build_years)
-        return cls(cash_yield_per_year, build_years, end, tau, phase1_us_share, failure_probability,
-                   recovery_fraction)
+    @property
+    def end_years(self) -> float:
+        """When its cash flows end, after its deployment."""
+        return self.build_years + self.life_years
 
-    def phase_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
-        """Expected PV at time 0, per $ of equity signed at ``signed_years``, of the flows before and after recoup."""
-        d = signed_years
-        expected = (1.0 - self.failure_probability) * self.cash_yield_per_year
-        before = expected * annuity(rate_per_year, self.build_years + d, self.recoup_years + d)
-        after = expected * annuity(rate_per_year, self.recoup_years + d, self.end_years + d)
-        return before, after
-
-    def recovery_value(self, rate_per_year: float, signed_years: Times = 0.0) -> Any:
-        """Expected PV of what a failed project returns to the principal (its equity claim is its own)."""
-        return self.failure_probability * self.recovery_fraction * discount(rate_per_year,
-                                                                            self.build_years + signed_years)
+    @property
+    def expected_yield_per_year(self) -> float:
+        """Its cash yield net of failures: (1 − p)·y."""
+        return (1.0 - self.failure_probability) * self.cash_yield_per_year
 
 
-MEMO_ENTRIES = 4096  # a portfolio's memo of values by rate is emptied at this size (values are recomputed)
+@dataclass(frozen=True)
+class ProfitValues:
+    """Per $ of equity, as one government values them: the flows before and after recoup, and recoveries.
+
+    Arrays broadcast over (agreement dates, phase-1 shares q).
+    """
+
+    before: Any  # the whole cash flow until recoup
+    after: Any  # the whole cash flow after recoup
+    recovery: Any  # what failed projects return (the principal's alone)
+    equity: Any  # the equity itself, paid as deployed
+
+    def counterpart(self, q: Any, s: Any) -> Any:
+        """The counterpart's part: q·before + s·after."""
+        return q * self.before + s * self.after
+
+    def principal(self, q: Any, s: Any) -> Any:
+        """The principal's part net of its equity: (1 − q)·before + (1 − s)·after + recovery − equity."""
+        return (1.0 - q) * self.before + (1.0 - s) * self.after + self.recovery - self.equity
 
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Project classes and the share of the equity each takes (weights sum to 1)."""
+    """Project classes, the share of the equity each takes (weights sum to 1), and the deal's split rule.
 
-    classes: tuple[ProfitStreams, ...]
+    ``two_phase``: the counterpart's share may differ before and after the principal recoups (the MOU's
+    deemed allocation, FACTS mou-split); without it one share applies throughout and nothing is recouped.
+    """
+
+    classes: tuple[ProjectClass, ...]
     weights: tuple[float, ...]
-    # values at signing, by side and discount rate: not part of the portfolio's identity
-    _memo: dict[tuple[str, float], Any] = field(default_factory=dict, init=False, repr=False,
-                                                                compare=False)
+    recoup_rate_per_year: float
+    two_phase: bool = True
 
-    def us_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
-        """Per $ of equity: the counterpart's PV of its phase-1 part, and of the whole post-recoup flow.
+    def recoup_after_deployment(self, q: Any) -> list[Any]:
+        """Each class's recoup date after deployment at phase-1 share ``q`` (its end if never)."""
+        if not self.two_phase:
+            return [np.broadcast_to(np.asarray(c.build_years, dtype=float), np.shape(q)) for c in self.classes]
+        return [np.asarray(recoup_years(1.0 - np.asarray(q, dtype=float), c.cash_yield_per_year,
+                                        self.recoup_rate_per_year, c.build_years, c.end_years), dtype=float)
+                for c in self.classes]
 
-        The counterpart's value is ``phase1 + s·after`` for a post-recoup share s. Every flow is dated from
-        signing, so a deal signed at d is worth e^(−r·d) times the same deal signed now (the values at 0 are
-        computed once per rate).
+    def values(self, clock: Clock, signed_years: Any, deadline_years: float, q: Any,
+               _direct: bool = False) -> ProfitValues:
+        """Per $ of equity, the PV at 0 (on ``clock``) of the flows before and after recoup, recoveries, equity.
+
+        ``signed_years`` and ``q`` broadcast (e.g. dates as a column, shares as a row).
         """
-        phase1, after = self._at_signing("us", rate_per_year)
-        later = discount(rate_per_year, signed_years)
-        return phase1 * later, after * later
-
-    def principal_values(self, rate_per_year: float, signed_years: Times = 0.0) -> tuple[Any, Any]:
-        """Per $ of equity: the principal's PV with no post-recoup share for the counterpart, and the post-recoup flow.
-
-        The principal's value is ``whole − s·after`` (its phase-1 part, all of the post-recoup flow, and
-        recoveries on failed projects); e^(−r·d) times its value at signing, as in :meth:`us_values`.
-        """
-        whole, after = self._at_signing("principal", rate_per_year)
-        later = discount(rate_per_year, signed_years)
-        return whole * later, after * later
-
-    def _at_signing(self, side: str, rate_per_year: float) -> tuple[float, float]:
-        """:meth:`us_values` or :meth:`principal_values` for a deal signed now, memoised by rate."""
-        key = (side, rate_per_year)
-        memo = self._memo
-        if key not in memo:
-            if len(memo) >= MEMO_ENTRIES:  # a sweep's runs bring their own belief rates: keep memory flat
-                memo.clear()
-            first, after = 0.0, 0.0
-            for w, c in zip(self.weights, self.classes, strict=True):
-                b, a = c.phase_values(rate_per_year)
-                if side == "us":
-                    first += w * c.phase1_us_share * b
-                else:
-                    first += w * ((1.0 - c.phase1_us_share) * b + a + c.recovery_value(rate_per_year))
-                after += w * a
-            memo[key] = (float(first), float(after))
-        return memo[key]
+        t = np.asarray(signed_years, dtype=float)
+        if not _direct and (clock.weight_after_term == 1.0 or not math.isfinite(clock.term_end_years)):
+            # plain discounting: every flow is dated from its deployment, so the values at a date are the
+            # values at deployment times the PV of a dollar deployed from that date (the same formulas)
+            at = self.values(clock, 0.0, 0.0, q, _direct=True)
+            d = clock.deployed_point(t, deadline_years)
+            shape = np.broadcast_shapes(np.shape(t), np.shape(q))
+            return ProfitValues(*(np.broadcast_to(d * v, shape) for v in (at.before, at.after, at.recovery,
+                                                                          at.equity)))
+        before = after = recovery = 0.0
+        for w, c, tau in zip(self.weights, self.classes, self.recoup_after_deployment(q), strict=True):
+            y = c.expected_yield_per_year
+            before = before + w * y * clock.deployed_flow(t, deadline_years, c.build_years, tau)
+            after = after + w * y * clock.deployed_flow(t, deadline_years, tau, c.end_years)
+            recovery = recovery + w * c.failure_probability * c.recovery_fraction * clock.deployed_point(
+                t, deadline_years, c.build_years)
+        equity = clock.deployed_point(t, deadline_years)
+        shape = np.broadcast_shapes(np.shape(t), np.shape(q))
+        return ProfitValues(*(np.broadcast_to(np.asarray(v, dtype=float), shape)
+                              for v in (before, after, recovery, equity)))
 
     def own_investment_value(self, rate_per_year: float) -> float:
-        """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal.
+        """PV per $ of the same projects held alone (all the profits), now: what the money earns without a deal."""
+        total = 0.0
+        for w, c in zip(self.weights, self.classes, strict=True):
+            total += w * (c.expected_yield_per_year * annuity(rate_per_year, c.build_years, c.end_years)
+                          + c.failure_probability * c.recovery_fraction * math.exp(-rate_per_year * c.build_years))
+        return float(total)
 
-        Memoised by rate, like :meth:`_at_signing` (a scenario's replicates ask for the same rate).
-        """
-        key = ("own", rate_per_year)
-        memo = self._memo
-        if key not in memo:
-            if len(memo) >= MEMO_ENTRIES:
-                memo.clear()
-            total = 0.0
-            for w, c in zip(self.weights, self.classes, strict=True):
-                alone = replace(c, recoup_years=c.end_years, phase1_us_share=0.0)
-                b, _ = alone.phase_values(rate_per_year)
-                total += w * (b + alone.recovery_value(rate_per_year))
-            memo[key] = float(total)
-        return memo[key]
+    def never_recoups(self, q: float) -> float:
+        """The share of the equity in classes that never reach the post-recoup phase at phase-1 share ``q``."""
+        if not self.two_phase:
+            return 0.0
+        return float(sum(w for w, c, tau in zip(self.weights, self.classes, self.recoup_after_deployment(q),
+                                                strict=True) if float(tau) >= c.end_years))
 
-    def recoup_years(self) -> float:
-        """The equity-weighted recoup date after signing (a class that never recoups counts its end)."""
-        return float(sum(w * c.recoup_years for w, c in zip(self.weights, self.classes, strict=True)))
-
-    def never_recoups(self) -> float:
-        """The share of the equity in classes that never reach the post-recoup phase."""
-        return float(sum(w for w, c in zip(self.weights, self.classes, strict=True) if c.recoup_years >= c.end_years))
+    def recoup_years(self, q: float) -> float:
+        """The equity-weighted recoup date after deployment (a class that never recoups counts its end)."""
+        return float(sum(w * float(tau) for w, tau in zip(self.weights, self.recoup_after_deployment(q),
+                                                          strict=True)))
 
     def yearly_profit(self) -> float:
         """Expected cash yield per $ of equity a year in steady operation."""
-        return float(sum(w * (1.0 - c.failure_probability) * c.cash_yield_per_year
-                         for w, c in zip(self.weights, self.classes, strict=True)))
+        return float(sum(w * c.expected_yield_per_year for w, c in zip(self.weights, self.classes, strict=True)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -223,24 +337,33 @@ class Portfolio:
 
 @dataclass(frozen=True)
 class Goods:
-    """One group of the principal's exports and what it pays without a deal."""
+    """One group of the principal's exports, what it pays without a deal, and the rates a deal may set."""
 
+    name: str
     exports_usd_bn_per_year: float
     rate_during_talks: float
-    rate_without_deal: float
+    rate_without_deal: float  # from the threat's effective date on, without a deal
     exporters_share_of_duty: float
+
+    def deal_range(self, floor_rate: float) -> tuple[float, float]:
+        """The rates a deal may set: from the floor (or its no-deal rate, if lower) up to its no-deal rate."""
+        return min(floor_rate, self.rate_without_deal), self.rate_without_deal
+
+    def bargained(self, floor_rate: float) -> bool:
+        """Whether a deal has anything to set for it (a group at or below the floor stays where it is)."""
+        low, high = self.deal_range(floor_rate)
+        return high > low
 
 
 @dataclass(frozen=True)
 class TradeTerms:
-    """The tariff side of the deal: the rates, the goods, and the clocks they run on.
+    """The tariff side of the deal: the groups of goods, the floor, and the clocks they run on.
 
     Args:
         goods: the export groups.
-        threat_rate: the top of the bargained all-in rate (relief fraction 0): the threat, or less where an
-            unthreatened good pays less without a deal.
-        floor_rate: the lowest rate the counterpart grants anyone (relief fraction 1).
-        threat_effective_years: when the threatened rates apply without a deal (the talks' deadline).
+        floor_rate: the lowest rate the counterpart grants anyone (FACTS baseline-rate).
+        threat_effective_years: when the no-deal rates (the threat) apply; a deal's rates apply from then or
+            from signing, whichever is later (FACTS order-calendar).
         regime_end_years: when the tariff regime, and with it threat and relief, ends.
         trade_elasticity: import-demand elasticity of the principal's exports (first order).
         exporters_margin: producer surplus the exporters lose per $ of lost exports.
@@ -248,67 +371,61 @@ class TradeTerms:
     """
 
     goods: tuple[Goods, ...]
-    threat_rate: float
     floor_rate: float
     threat_effective_years: float
     regime_end_years: float
     trade_elasticity: float
     exporters_margin: float
 
-    def rate(self, relief_fraction: Any) -> Any:
-        """The deal's all-in tariff rate at relief fraction x: τ_threat − x·(τ_threat − τ_floor)."""
-        return self.threat_rate - np.asarray(relief_fraction, dtype=float) * (self.threat_rate - self.floor_rate)
+    @property
+    def bargained(self) -> tuple[Goods, ...]:
+        """The groups a deal sets a rate for, in the scenario's order."""
+        return tuple(g for g in self.goods if g.bargained(self.floor_rate))
 
-    def principal_cost_weights(self) -> list[float]:
-        """Per group, the principal's yearly loss per unit of tariff rate: V·(θ + m·ε·(1 − θ))."""
-        return [g.exports_usd_bn_per_year * (g.exporters_share_of_duty + self.exporters_margin
-                                             * self.trade_elasticity * (1.0 - g.exporters_share_of_duty))
-                for g in self.goods]
+    def principal_loss_per_rate(self, g: Goods) -> float:
+        """The principal's yearly loss per unit of the rate on ``g``: V·(θ + m·ε·(1 − θ))."""
+        theta = g.exporters_share_of_duty
+        return g.exports_usd_bn_per_year * (theta + self.exporters_margin * self.trade_elasticity * (1.0 - theta))
 
-    def counterpart_gain_weights(self, buyers_duty_weight: float) -> list[float]:
-        """Per group, the counterpart's yearly gain per unit of tariff rate: V·(θ + ω·(1 − θ)).
+    def counterpart_gain(self, g: Goods, buyers_duty_weight: float) -> tuple[float, float]:
+        """The counterpart's yearly gain from the rate τ on ``g`` as (a, b) in a·τ + b·τ².
 
-        The duty its own buyers pay is a transfer within the counterpart's economy; ``buyers_duty_weight``
-        (ω) is the weight its government puts on it anyway.
+        a = V·(θ + ω·(1 − θ)) (the duty foreigners bear; its buyers' duty weighted by ω), b = −½·ε·(1 − θ)²·V
+        (the Harberger triangle).
         """
-        return [g.exports_usd_bn_per_year * (g.exporters_share_of_duty + buyers_duty_weight
-                                             * (1.0 - g.exporters_share_of_duty)) for g in self.goods]
+        theta, v = g.exporters_share_of_duty, g.exports_usd_bn_per_year
+        return (v * (theta + buyers_duty_weight * (1.0 - theta)),
+                -0.5 * self.trade_elasticity * (1.0 - theta) ** 2 * v)
 
-    def relief_value(self, weights: list[float], rate_per_year: float, relief_fraction: Any,
-                     signed_years: Times) -> Any:
-        """PV at 0 of Σ_g w_g·(no-deal rate − deal rate) from signing to the regime's end.
+    def deadweight_loss_usd_bn_per_year(self, g: Goods, rate: float) -> float:
+        """The Harberger triangle of the rate on ``g``: ½·ε·(1 − θ)²·τ²·V."""
+        return 0.5 * self.trade_elasticity * (1.0 - g.exporters_share_of_duty) ** 2 * rate**2 \
+            * g.exports_usd_bn_per_year
 
-        With the principal's cost weights this is what relief is worth to it; with the counterpart's gain
-        weights, what granting it costs the counterpart. Linear in the relief fraction.
-        """
+    def relief_window(self, clock: Clock, signed_years: Any) -> Any:
+        """PV on ``clock`` of 1 a year while a deal's rates replace the no-deal rates: max(t, t_threat) to the end."""
         t = np.asarray(signed_years, dtype=float)
-        end = self.regime_end_years
-        switch = np.minimum(np.maximum(t, self.threat_effective_years), end)
-        before, after, whole = annuity(rate_per_year, t, switch), annuity(rate_per_year, switch, end), \
-            annuity(rate_per_year, t, end)
-        without = sum(w * (g.rate_during_talks * before + g.rate_without_deal * after)
-                      for w, g in zip(weights, self.goods, strict=True))
-        return without - sum(weights) * self.rate(relief_fraction) * whole
+        start = np.minimum(np.maximum(t, self.threat_effective_years), self.regime_end_years)
+        return clock.flow(start, self.regime_end_years)
 
-    def relief_parts(self, weights: list[float], rate_per_year: float, signed_years: Times) -> tuple[Any, Any]:
-        """:meth:`relief_value` as (its value at relief fraction 0, its slope in the relief fraction)."""
-        t = np.asarray(signed_years, dtype=float)
-        end = self.regime_end_years
-        switch = np.minimum(np.maximum(t, self.threat_effective_years), end)
-        before, after = annuity(rate_per_year, t, switch), annuity(rate_per_year, switch, end)
-        whole = before + after
-        without = sum(w * (g.rate_during_talks * before + g.rate_without_deal * after)
-                      for w, g in zip(weights, self.goods, strict=True))
-        total = sum(weights)
-        return without - total * self.threat_rate * whole, total * (self.threat_rate - self.floor_rate) * whole
+    def rates(self, bargained_rates: tuple[float, ...] | None) -> list[float]:
+        """Every group's rate under a deal that sets ``bargained_rates`` (no deal: ``None``, the no-deal rates)."""
+        out, it = [], iter(bargained_rates or ())
+        for g in self.goods:
+            if bargained_rates is not None and g.bargained(self.floor_rate):
+                out.append(next(it))
+            else:
+                out.append(g.rate_without_deal)
+        return out
 
-    def duty_relief_usd_bn_per_year(self, relief_fraction: float) -> float:
-        """Duty the deal's rate saves the principal's exporters a year against the threatened rates (2024 volumes)."""
-        rate = float(self.rate(relief_fraction))
-        return float(sum(g.exports_usd_bn_per_year * (g.rate_without_deal - rate) for g in self.goods))
+    def all_in_rate(self, bargained_rates: tuple[float, ...] | None) -> float:
+        """The export-weighted average rate (2024 volumes) under the deal (or without one, after the threat)."""
+        rates = self.rates(bargained_rates)
+        total = sum(g.exports_usd_bn_per_year for g in self.goods)
+        return float(sum(g.exports_usd_bn_per_year * r for g, r in zip(self.goods, rates, strict=True)) / total)
 
-    def principal_relief_usd_bn_per_year(self, relief_fraction: float) -> float:
-        """What that relief is worth to the principal a year (its exporters' share of the duty, and volume kept)."""
-        rate = float(self.rate(relief_fraction))
-        return float(sum(w * (g.rate_without_deal - rate)
-                         for w, g in zip(self.principal_cost_weights(), self.goods, strict=True)))
+    def duty_relief_usd_bn_per_year(self, bargained_rates: tuple[float, ...]) -> float:
+        """Duty the deal's rates save the principal's exporters a year against the no-deal rates (2024 volumes)."""
+        rates = self.rates(bargained_rates)
+        return float(sum(g.exports_usd_bn_per_year * (g.rate_without_deal - r)
+                         for g, r in zip(self.goods, rates, strict=True)))

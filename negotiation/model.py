@@ -2,10 +2,11 @@
 
 It follows the ODD description in docs/ODD.md. The model is the negotiation table: it seats the actors a
 scenario names (each builds itself from the scenario: ``agents/``), draws the run's belief errors, and runs
-the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time; round k is played at
-(k − 1)·Δ years after the talks' start, and everyone values a package agreed then at that date):
+the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` of calendar time; round k is
+played at (k − 1)·Δ years after the talks' start, and everyone values a package agreed then at that date):
 
-    propose  — the round's proposer offers a package (US profit share, tariff relief)
+    propose  — the round's proposer offers a package (the US shares before and after recoup, a tariff rate
+               for each group of goods)
     ratify   — the principal's lenders and insurer say whether they would fund it (Level II)
     respond  — the other government accepts or rejects it (the principal only what is funded)
     learn    — on a rejection, both governments update their beliefs
@@ -13,35 +14,56 @@ the protocol. One ``step()`` is one bargaining round (``protocol.round_months`` 
 
 The model stops itself on agreement, or at the deadline (``Spec.deadline_rounds``) with breakdown. The same
 scenario is solved from the outside by ``negotiation.solvers`` (``model.solve()``), which the agents never
-call. The model reads no files: give it a validated :class:`~negotiation.scenario.Spec`.
+call. The model reads no files: give it a validated :class:`~negotiation.scenario.Spec`. What a model
+derives from its scenario alone (the economics, each government's utility terms, the solved equilibrium) is
+cached under the scenario's content digest (:func:`derived`), never on the scenario object, so a copy or an
+override always runs on its own economics.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
+from collections import OrderedDict
 from typing import Any
 
 import mesa
 import numpy as np
 
 from agents import ROLES
-from agents.bargaining import BeliefErrors, Government
-from agents.contract import Actor
-from agents.investor import Investor, combined
+from agents.bargaining import BeliefErrors
+from agents.counterpart import Counterpart
+from agents.frontier import ContinuousTerm, PackageTerms, Preferences, Values, share_grid
+from agents.insurer import Insurer
+from agents.investor import Investor
 from agents.lender import Lender
 from agents.principal import Principal
-from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
+from negotiation.economics import Goods, Portfolio, ProjectClass, TradeTerms
 from negotiation.issues import Offer, Package, Response
-from negotiation.result import Equilibrium, Point, RunResult
-from negotiation.scenario import CounterpartParams, Spec, given, with_overrides
-from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
+from negotiation.result import Equilibrium, RunResult, Terms
+from negotiation.scenario import CounterpartParams, PrincipalParams, Spec, given, with_overrides
 from negotiation.solvers.metrics import advantage, concession_rate, frontier_distance, welfare
-from negotiation.solvers.package_game import GameSolution, PackageGame, _chain, solve_package_game
+from negotiation.solvers.package_game import GameSolution, PackageGame, solve_package_game
 
-_SOLUTIONS: dict[str, GameSolution] = {}  # solved equilibria by scenario digest (see NegotiationModel.solve)
-_SOLUTIONS_KEPT = 64
+DERIVED_KEPT = 64  # scenarios whose derived values a process keeps (a sweep's points come and go)
+_DERIVED: OrderedDict[str, dict[Any, Any]] = OrderedDict()
+
+
+def scenario_digest(spec: Spec) -> str:
+    """The SHA-256 of a validated scenario's content (every key, derived ones included)."""
+    return hashlib.sha256(json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def derived(digest: str) -> dict[Any, Any]:
+    """The cache of what is derived from the scenario with this content digest alone (the one such cache)."""
+    entry = _DERIVED.get(digest)
+    if entry is None:
+        entry = _DERIVED[digest] = {}
+        while len(_DERIVED) > DERIVED_KEPT:
+            _DERIVED.popitem(last=False)
+    else:
+        _DERIVED.move_to_end(digest)
+    return entry
 
 
 class NegotiationModel(mesa.Model):
@@ -61,6 +83,8 @@ class NegotiationModel(mesa.Model):
         if overrides:
             spec = with_overrides(spec, overrides)
         self.spec = spec
+        self.digest = scenario_digest(spec)
+        self._derived = derived(self.digest)
         self.seed_value = rng if isinstance(rng, int) else None
         self.max_rounds = spec.deadline_rounds
         self.concession_rounds = spec.protocol.concession_rounds or 1
@@ -76,9 +100,6 @@ class NegotiationModel(mesa.Model):
         self.outcome = "running"
         self.seats: dict[str, Any] = {}  # government key → who decides for it instead (see decider)
         self._solution: GameSolution | None = None
-        self._digest: str | None = None
-        self._share_range: tuple[float, float] | None = None
-        self._derived: dict[Any, Any] = spec._derived  # the scenario's own cache, read once (a private attribute)
         first = spec.first_proposer
         self._proposers = (spec.other_government(first), first)  # who proposes in even and odd rounds
         self._deal_economics()
@@ -88,84 +109,81 @@ class NegotiationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={
             "round": lambda m: m.steps,
             "proposer": lambda m: m.offers[-1].proposer if m.offers else None,
+            "us_share_before_recoup": lambda m: m.offers[-1].package.us_share_before_recoup if m.offers else None,
             "us_profit_share": lambda m: m.offers[-1].package.us_profit_share if m.offers else None,
+            "all_in_tariff_rate": lambda m: m.tariff_rate(m.offers[-1].package) if m.offers else None,
             "tariff_relief_usd_bn_per_year": lambda m: (m.relief_usd_bn_per_year(m.offers[-1].package)
                                                         if m.offers else None),
             "counterpart_utility": lambda m: m.counterpart.utility_of(m.offers[-1].package) if m.offers else None,
             "principal_utility": lambda m: m.principal.utility_of(m.offers[-1].package) if m.offers else None,
             "accepted": lambda m: bool(m.responses and m.responses[-1][-1].accepted),
             "lenders_fund": lambda m: all(r.accepted for r in m.responses[-1][:-1]) if m.responses else None,
-            "investor_build_usd_bn": lambda m: (sum(float(i.build_usd_bn(m.offers[-1].package.relief_fraction))
-                                                    for i in m.investors) if m.offers and m.investors else None),
-            "counterpart_believed_fundable_share": lambda m: m.counterpart.believed_fundable_share,
+            "investor_build_usd_bn": lambda m: (sum(i.build_usd_bn(m.offers[-1].package) for i in m.investors)
+                                                if m.offers and m.investors else None),
         })
 
     # -- construction --------------------------------------------------------------------------------------
     def _deal_economics(self) -> None:
-        """What the deal itself fixes: the issues at stake, the tariffs, the project portfolio, the equity."""
+        """What the deal itself fixes: the terms at stake, the tariffs, the project portfolio, the equity."""
         deal = self.spec.deal
         self.unit_surplus = deal.kind == "unit_surplus"
-        self.relief_at_stake = not self.unit_surplus and deal.tariff_threat
         self.trade: TradeTerms | None = None
         self.portfolio: Portfolio | None = None
-        self.equity_usd_bn = 0.0
+        self.equity_usd_bn = self.fund_usd_bn = 0.0
+        self.deployment_deadline_years = 0.0
         if self.unit_surplus:
+            self.terms = PackageTerms(np.zeros(1), np.zeros(1), (ContinuousTerm("share", 0.0, 1.0),),
+                                      share_is_continuous=True)
+            self.relief_at_stake = False
             return
-        self.equity_usd_bn = given(deal.fund_usd_bn) * given(deal.equity_fraction)
+        self.fund_usd_bn = given(deal.fund_usd_bn)
+        self.equity_usd_bn = self.fund_usd_bn * given(deal.equity_fraction)
+        self.deployment_deadline_years = given(deal.horizon_years)
         cached = self._derived.get("economics")
-        if cached is not None:  # the scenario's economics do not depend on the seed
-            self.trade, self.portfolio = cached
-            return
+        if cached is None:
+            cached = self._derived["economics"] = self._economics()
+        self.trade, self.portfolio, self.terms = cached
+        self.relief_at_stake = bool(self.terms.continuous)
+
+    def _economics(self) -> tuple[TradeTerms | None, Portfolio, PackageTerms]:
+        """The tariff side, the projects and the options of the scenario (it alone decides them)."""
+        deal, spec = self.spec.deal, self.spec
+        trade = None
         if deal.tariff_threat:
-            goods = given(deal.goods).values()
-            threat, floor = given(deal.threat_rate), given(deal.floor_rate)
-            # a deal's all-in rate never exceeds what a good would pay without it (an unthreatened good keeps
-            # its rate): the bargained range tops out at the threat or at the lowest such rate
-            top = min([threat, *(g.rate_during_talks for g in goods if not g.threatened)])
-            self.trade = TradeTerms(
-                goods=tuple(Goods(g.exports_usd_bn_per_year, g.rate_during_talks,
-                                  threat if g.threatened else g.rate_during_talks,
-                                  g.exporters_share_of_duty) for g in goods),
-                threat_rate=max(top, floor), floor_rate=floor,
-                threat_effective_years=given(deal.talks_deadline_years),
-                regime_end_years=given(deal.relief_life_years),
-                trade_elasticity=given(deal.trade_elasticity), exporters_margin=given(deal.exporters_margin))
+            threat = given(deal.threat_rate)
+            trade = TradeTerms(
+                goods=tuple(Goods(name, g.exports_usd_bn_per_year, g.rate_during_talks,
+                                  threat if g.threatened else g.rate_during_talks, g.exporters_share_of_duty)
+                            for name, g in given(deal.goods).items()),
+                floor_rate=given(deal.floor_rate), threat_effective_years=given(deal.talks_deadline_years),
+                regime_end_years=given(deal.relief_life_years), trade_elasticity=given(deal.trade_elasticity),
+                exporters_margin=given(deal.exporters_margin))
         classes = given(deal.projects).values()
         total = sum(c.weight for c in classes)
-        self.portfolio = Portfolio(
-            tuple(ProfitStreams.of(c.cash_yield_per_year, c.build_years, c.life_years, c.failure_probability,
-                                   c.recovery_fraction, deal.two_phase, given(deal.phase1_us_share),
-                                   given(deal.recoup_rate_per_year)) for c in classes),
-            tuple(c.weight / total for c in classes))
-        self._derived["economics"] = (self.trade, self.portfolio)
+        portfolio = Portfolio(
+            tuple(ProjectClass(c.cash_yield_per_year, c.build_years, c.life_years, c.failure_probability,
+                               c.recovery_fraction) for c in classes),
+            tuple(c.weight / total for c in classes), given(deal.recoup_rate_per_year), deal.two_phase)
+        counterpart, principal = spec.governments
+        claims = [c for c in (spec.table(counterpart, CounterpartParams).claim_us_share,
+                              spec.table(principal, PrincipalParams).claim_us_share) if c is not None]
+        q, s = share_grid(claims, deal.two_phase)
+        continuous = () if trade is None else tuple(ContinuousTerm(g.name, *g.deal_range(trade.floor_rate))
+                                                    for g in trade.bargained)
+        return trade, portfolio, PackageTerms(q, s, continuous)
 
-    def planes_for(self, preferences: Any, own: str | None = None) -> list[tuple[float, float, float]]:
-        """The utility planes of ``preferences`` in every round (index k − 1: round k, at its date).
+    def values_for(self, preferences: Preferences, own: str | None = None) -> Values:
+        """Utility terms of ``preferences`` at every round's date (see :class:`agents.frontier.Values`).
 
         ``own`` names the government whose true preferences these are: those depend on the scenario alone and
         are computed once per scenario (a sweep's replicates share them).
         """
         if own is None:
-            return preferences.planes(self.round_dates)
-        key = ("planes", own)
+            return Values.of(preferences, self.terms, self.round_dates)
+        key = ("values", own)
         if key not in self._derived:
-            self._derived[key] = preferences.planes(self.round_dates)
+            self._derived[key] = Values.of(preferences, self.terms, self.round_dates)
         return self._derived[key]
-
-    def share_range(self) -> tuple[float, float]:
-        """The US shares a government may ask for: between the two openings under no-retraction, else [0, 1].
-
-        The principal's opening is the least it offers, the counterpart's public demand the most it asks.
-        """
-        if self._share_range is None:  # the scenario's alone: computed once per model
-            if self.unit_surplus or not self.spec.protocol.no_retraction:
-                self._share_range = (0.0, 1.0)
-            else:
-                spec = self.spec
-                low = min(given(spec.deal.japan_opening_us_share), 1.0)
-                high = spec.table(spec.governments[0], CounterpartParams).opening_us_share
-                self._share_range = (min(low, high), high)
-        return self._share_range
 
     def _seat_actors(self) -> None:
         """Each actor builds itself from the scenario; those others depend on are seated first."""
@@ -176,14 +194,17 @@ class NegotiationModel(mesa.Model):
 
         package = not self.unit_surplus
         self.investors: list[Investor] = seat("investor") if package else []
-        self.onshore_build_usd_bn = combined(self.investors, lambda i: i.extra_build_usd_bn)
-        self.parts_income_usd_bn = combined(self.investors, lambda i: i.parts_income_usd_bn)
-        self.insurers: list[Any] = seat("insurer") if package else []
+        names = [t.name for t in self.terms.continuous]
+        self.build_per_rate = np.array([sum(i.build_per_rate() for i in self.investors if i.parts_goods == n)
+                                        for n in names], dtype=float)
+        self.parts_margin_per_rate = np.array([sum(i.parts_margin_per_rate() for i in self.investors
+                                                   if i.parts_goods == n) for n in names], dtype=float)
+        self.insurers: list[Insurer] = seat("insurer") if package else []
         self.lenders: list[Lender] = seat("lender") if package else []
         self.principal: Principal = seat("principal")[0]
-        self.counterpart: Government = seat("counterpart")[0]
-        self.governments: dict[str, Government] = {self.counterpart.key: self.counterpart,
-                                                   self.principal.key: self.principal}
+        self.counterpart: Counterpart = seat("counterpart")[0]
+        self.governments: dict[str, Any] = {self.counterpart.key: self.counterpart,
+                                            self.principal.key: self.principal}
 
     def _draw_beliefs(self) -> None:
         """Draw the run's belief errors (in their fixed order) and let each government form its beliefs."""
@@ -193,9 +214,16 @@ class NegotiationModel(mesa.Model):
         self.principal.form_beliefs_about(self.counterpart, errors, complete)
 
     @property
-    def fundable_share(self) -> float:
-        """The highest US share the principal's ratifiers fund (−1: none)."""
-        return self.principal.fundable_share
+    def fundable_share(self) -> float | None:
+        """The highest one-phase US share every lender funds (1 with none; ``None`` if they fund none at all)."""
+        if self.unit_surplus:
+            return 1.0
+        if any(not insurer.within_capacity for insurer in self.insurers):
+            return None
+        limits = [lender.terms.one_share_limit(lender.portfolio) for lender in self.lenders]
+        if any(limit is None for limit in limits):
+            return None
+        return min([limit for limit in limits if limit is not None], default=1.0)
 
     # -- protocol --------------------------------------------------------------------------------------------
     def proposer_in(self, t: int) -> str:
@@ -259,33 +287,39 @@ class NegotiationModel(mesa.Model):
         return self.result(solve=solve)
 
     # -- views -----------------------------------------------------------------------------------------------
+    def tariff_rates(self, package: Package) -> dict[str, float]:
+        """Every group of goods' rate under the package (groups the deal cannot change at their no-deal rate)."""
+        if self.trade is None:
+            return {}
+        return dict(zip((g.name for g in self.trade.goods), self.trade.rates(package.tariff_rates), strict=True))
+
+    def tariff_rate(self, package: Package) -> float | None:
+        """The all-in tariff rate the package agrees: the export-weighted average (None: no tariff at stake)."""
+        return None if self.trade is None else self.trade.all_in_rate(package.tariff_rates)
+
     def relief_usd_bn_per_year(self, package: Package) -> float:
-        """Tariff relief of a package: the duty it saves the principal's exporters a year against the threat."""
+        """Tariff relief of a package: the duty it saves the principal's exporters a year against the no-deal rates."""
         if self.trade is None:
             return 0.0
-        return self.trade.duty_relief_usd_bn_per_year(package.relief_fraction)
+        return self.trade.duty_relief_usd_bn_per_year(package.tariff_rates)
 
     def relief_value_usd_bn_per_year(self, package: Package) -> float:
         """What that relief is worth to the principal a year (its exporters' share of the duty, volume kept)."""
         if self.trade is None:
             return 0.0
-        scale = 1.0 - self.principal.preferences.outside_option_share
-        weights = self.principal.preferences.cost_weights
-        rate = float(self.trade.rate(package.relief_fraction))
-        return scale * float(sum(w * (g.rate_without_deal - rate) for w, g in zip(weights, self.trade.goods,
-                                                                                  strict=True)))
+        prefs: Any = self.principal.preferences
+        keep = (1.0 - prefs.outside_option_share) * prefs.relief_scale
+        rates = self.trade.rates(package.tariff_rates)
+        return float(sum(keep * self.trade.principal_loss_per_rate(g) * (g.rate_without_deal - r)
+                         for g, r in zip(self.trade.goods, rates, strict=True)))
 
-    def tariff_rate(self, package: Package) -> float | None:
-        """The all-in tariff rate the package agrees (None when no tariff is at stake)."""
-        return None if self.trade is None else float(self.trade.rate(package.relief_fraction))
-
-    def actors(self) -> list[Actor]:
+    def actors(self) -> list[Any]:
         """The actors taking part, by role (counterpart, principal, lenders, insurer, investors)."""
         seated = {a.key: a for a in [self.counterpart, self.principal, *self.lenders, *self.insurers,
                                      *self.investors]}
         return [seated[k] for k in self.spec.actors if k in seated]
 
-    def actor(self, key: str) -> Actor:
+    def actor(self, key: str) -> Any:
         """The actor with ``key``."""
         for a in self.actors():
             if a.key == key:
@@ -295,101 +329,54 @@ class NegotiationModel(mesa.Model):
     def game(self) -> PackageGame:
         """The same bargaining game, described for the outside solver (true preferences, no beliefs)."""
         counterpart, principal = self.counterpart, self.principal
-        s_lo, s_hi = self.share_range()
 
-        def fundable(share: float) -> bool:
-            package = Package(min(max(share, 0.0), 1.0), 0.0)
-            return all(r.accepted for r in principal.ratify(package))
+        def funds(q: np.ndarray, s: np.ndarray) -> np.ndarray:
+            ok = np.ones(np.shape(q), dtype=bool)
+            for ratifier in principal.ratifiers:
+                ok &= ratifier.funds(q, s)
+            return ok
 
         return PackageGame(
-            us_utility=counterpart.preferences.utility, japan_utility=principal.preferences.utility,
+            us_utility=counterpart.preferences, japan_utility=principal.preferences,
             disagreement=(counterpart.preferences.disagreement, principal.preferences.disagreement),
             round_years=self.round_years, rounds=self.max_rounds, survival=self.survival,
-            us_first=self.spec.first_proposer == counterpart.key,
-            box=(min(principal.opening.us_profit_share, s_hi), s_hi, 0.0, 1.0), fundable=fundable,
-            relief_at_stake=self.relief_at_stake, names=(counterpart.name, principal.name))
+            us_first=self.spec.first_proposer == counterpart.key, terms=self.terms, funds=funds,
+            names=(counterpart.name, principal.name))
 
     def solve(self) -> GameSolution:
-        """The independently solved equilibrium of this scenario.
-
-        It depends on the scenario alone (not on the seed), so it is cached per scenario in the process:
-        replicates of one parameter point, in a sweep or on the page, solve it once.
-        """
+        """The independently solved equilibrium of this scenario (cached under the scenario's digest)."""
         if self._solution is None:
-            key = self.scenario_digest()
-            self._solution = _SOLUTIONS.get(key)
+            self._solution = self._derived.get("solution")
             if self._solution is None:
-                self._solution = solve_package_game(self.game())
-                _SOLUTIONS[key] = self._solution
-                while len(_SOLUTIONS) > _SOLUTIONS_KEPT:
-                    _SOLUTIONS.pop(next(iter(_SOLUTIONS)))
+                self._solution = self._derived["solution"] = solve_package_game(self.game())
         return self._solution
-
-    def scenario_digest(self) -> str:
-        """The SHA-256 of the validated scenario (cached)."""
-        if self._digest is None:
-            self._digest = self._derived.get("digest")
-            if self._digest is None:
-                text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-                self._digest = self._derived["digest"] = hashlib.sha256(text.encode()).hexdigest()
-        return self._digest
 
     def scenario_hash(self) -> str:
         """A short hash of the validated scenario, for provenance."""
-        return self.scenario_digest()[:16]
+        return self.digest[:16]
 
-    def frontier_at(self, t: int) -> list[tuple[float, float, float, float]]:
-        """The Pareto frontier of the packages agreed in round ``t`` (true utilities, PV at the talks' start).
+    def scenario_digest(self) -> str:
+        """The SHA-256 of the validated scenario."""
+        return self.digest
 
-        The terms the protocol allows and the lenders fund (:meth:`share_range` up to :attr:`fundable_share`;
-        relief in [0, 1] when it is at stake) under both governments' utility planes at round ``t``'s date:
-        the efficient chain of the box's corners (exact: both utilities are affine in the terms at a date).
-
-        Args:
-            t: the round (1-based).
-
-        Returns:
-            Vertices (counterpart's utility, principal's utility, share, relief), the counterpart's utility
-            ascending; empty when no share is fundable.
-
-        """
-        s_lo, s_hi = self.share_range()
-        s_hi = min(s_hi, self.fundable_share)
-        if s_hi < s_lo:
-            return []
-        x_hi = 1.0 if self.relief_at_stake else 0.0
-        shares, reliefs = [s_lo, s_hi, s_lo, s_hi], [0.0, 0.0, x_hi, x_hi]
-        values = []
-        for gov in (self.counterpart, self.principal):
-            a0, a1, a2 = self.planes_for(gov.preferences, own=gov.key)[t - 1]
-            values.append([a0 + a1 * s + a2 * x for s, x in zip(shares, reliefs, strict=True)])
-        return _chain(values[0], values[1], shares, reliefs)
-
-    def _frontier_facts(self, t: int) -> tuple[list[float], list[float], tuple[float, float] | None] | None:
-        """Round ``t``'s frontier vertices (both utilities) and its Nash point; cached per scenario and round.
-
-        They depend on the scenario alone (true preferences, the lenders' true limit), so a sweep's replicates
-        share them. ``None`` when no share is fundable.
-        """
+    def _frontier_facts(self, t: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None] | None:
+        """Round ``t``'s Pareto frontier (both true utilities) and its Nash point; cached per scenario and round."""
         key = ("frontier", t)
         if key not in self._derived:
-            chain = self.frontier_at(t)
-            facts = None
-            if chain:
-                d = (self.counterpart.preferences.disagreement, self.principal.preferences.disagreement)
-                u1, u2 = [v[0] for v in chain], [v[1] for v in chain]
-                fu, fj, _ = clip_polyline(np.array(u1), np.array(u2), d)
-                nash = nash_on_polyline(fu, fj, d) if fu.size else None
-                facts = (u1, u2, None if nash is None else (nash[2], nash[3]))
-            self._derived[key] = facts
+            self._derived[key] = self.solve_frontier(t)
         return self._derived[key]
+
+    def solve_frontier(self, t: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None] | None:
+        """The solver's frontier of round ``t`` (counterpart's utility ascending) and its Nash point."""
+        from negotiation.solvers.package_game import round_frontier
+
+        return round_frontier(self.game(), t)
 
     def negotiation_metrics(self, utilities: dict[str, float]) -> dict[str, Any]:
         """The automated-negotiation field's metrics of this run (formulas in :mod:`negotiation.solvers.metrics`).
 
-        Frontier metrics are measured on :meth:`frontier_at` the agreement's round (why: :class:`RunResult`);
-        concessions value every package at round 1's date. No equilibrium solve is needed: the frontier is
-        the chain of the box's four corners, and it and its Nash point are computed once per scenario and round.
+        Frontier metrics are measured on the true frontier of the agreement's round (why: :class:`RunResult`);
+        concessions value every package at round 1's date.
 
         Args:
             utilities: each actor's gain over no deal (the run's ``utilities``).
@@ -412,80 +399,75 @@ class NegotiationModel(mesa.Model):
                 u1, u2, nash = facts
                 d = (govs[0].preferences.disagreement, govs[1].preferences.disagreement)
                 point = (d[0] + gains[0], d[1] + gains[1])
-                out["pareto_distance_usd_bn"] = frontier_distance(point, u1, u2)
+                out["pareto_distance_usd_bn"] = frontier_distance(point, list(u1), list(u2))
                 if nash is not None:
-                    out["nash_distance_usd_bn"] = math.hypot(point[0] - nash[0], point[1] - nash[1])
-                out["advantages"] = {govs[0].key: advantage(gains[0], max(u1) - d[0]),
-                                     govs[1].key: advantage(gains[1], max(u2) - d[1])}
+                    out["nash_distance_usd_bn"] = float(np.hypot(point[0] - nash[0], point[1] - nash[1]))
+                out["advantages"] = {govs[0].key: advantage(gains[0], float(np.max(u1)) - d[0]),
+                                     govs[1].key: advantage(gains[1], float(np.max(u2)) - d[1])}
         rates: dict[str, float | None] = {}
         for g, other in (govs, govs[::-1]):
-            last = next((o.package for o in reversed(self.offers) if o.proposer == g.key), None)
-            if last is None:
+            mine = [o.package for o in self.offers if o.proposer == g.key]
+            theirs = [o.package for o in self.offers if o.proposer == other.key]
+            if not mine:
                 rates[g.key] = None
                 continue
-            a0, a1, a2 = self.planes_for(g.preferences, own=g.key)[0]
-            own_open, other_open = g.opening, other.opening
-            rates[g.key] = concession_rate(a0 + a1 * own_open.us_profit_share + a2 * own_open.relief_fraction,
-                                           a0 + a1 * last.us_profit_share + a2 * last.relief_fraction,
-                                           a0 + a1 * other_open.us_profit_share + a2 * other_open.relief_fraction,
-                                           self.steps)
+            other_open = theirs[0] if theirs else (other.ideal(1) or mine[0])
+            rates[g.key] = concession_rate(g.utility_of(mine[0], 1), g.utility_of(mine[-1], 1),
+                                           g.utility_of(other_open, 1), self.steps)
         out["concession_rates"] = rates
         return out
 
-    def point(self, share: float, relief_fraction: float) -> Point:
-        """A package in the terms a user reads."""
-        return Point(share, self.relief_usd_bn_per_year(Package(share, relief_fraction)))
-
-    def _recoup_years(self) -> float | None:
-        """The equity-weighted recoup date after signing; ``None`` when no class recoups within its life."""
-        if self.portfolio is None or self.portfolio.never_recoups() >= 1.0:
-            return None
-        return self.portfolio.recoup_years()
+    def terms_of(self, package: Package) -> Terms:
+        """A package in the terms a user reads: both shares, each group's rate, the all-in rate, the duty relief."""
+        return Terms(package.us_share_before_recoup, package.us_profit_share, self.tariff_rates(package),
+                     self.tariff_rate(package), self.relief_usd_bn_per_year(package) if self.trade else None)
 
     def result(self, solve: bool = True) -> RunResult:
         """The run's outcome, each actor's utility (PV $bn gain over no deal) and, with ``solve``, the equilibrium."""
         pkg = self.agreement
-        deal, principal, counterpart = self.spec.deal, self.principal, self.counterpart
+        principal, counterpart = self.principal, self.counterpart
         utilities = {a.key: a.outcome_utility(pkg) for a in self.actors()}
-        two_phase = self.portfolio is not None and deal.two_phase
         equilibrium = distance = None
         if solve:
             sol = self.solve()
-            spe, nash, ks = (None if p is None else self.point(p.us_profit_share, p.relief_fraction)
-                             for p in (sol.spe, sol.nash, sol.kalai_smorodinsky))
-            equilibrium = Equilibrium(sol.concept, spe=spe, nash=nash, kalai_smorodinsky=ks,
-                                      spe_round=sol.spe.round if sol.spe else None,
-                                      spe_tariff_rate=(self.tariff_rate(Package(sol.spe.us_profit_share,
-                                                                                sol.spe.relief_fraction))
-                                                       if sol.spe else None))
+            equilibrium = Equilibrium(sol.concept, *(None if p is None else self.terms_of(p)
+                                                     for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)),
+                                      spe_round=sol.spe_round)
             if pkg is not None and sol.spe is not None:
-                distance = abs(pkg.us_profit_share - sol.spe.us_profit_share)
+                distance = max([abs(pkg.us_share_before_recoup - sol.spe.us_share_before_recoup),
+                                abs(pkg.us_profit_share - sol.spe.us_profit_share),
+                                *(abs(a - b) for a, b in zip(pkg.tariff_rates, sol.spe.tariff_rates, strict=True))])
         extra: dict[str, Any] = {}
-        loss = local = None
+        loss = local = recoup = None
         if pkg is not None and self.portfolio is not None:
-            # the principal's yearly loss, once recouped, from conceding beyond its opening (docs/FACTS.md
-            # akazawa-loss: "at most a couple of tens of billions of yen" a year is the figure to hold it to)
-            yearly_profit = self.portfolio.yearly_profit() * self.equity_usd_bn
-            loss = (pkg.us_profit_share - given(deal.japan_opening_us_share)) * yearly_profit
-            if principal.currency_per_usd is not None:
-                local = loss * principal.currency_per_usd
-            t = self.round_dates[self.agreement_round - 1]
-            us_phase1, us_after = self.portfolio.us_values(counterpart.preferences.discount_rate_per_year, t)
-            p_whole, p_after = self.portfolio.principal_values(principal.preferences.discount_rate_per_year, t)
-            extra["us_pv_of_profits_usd_bn"] = self.equity_usd_bn * (us_phase1 + pkg.us_profit_share * us_after)
-            extra["principal_pv_of_profits_usd_bn"] = self.equity_usd_bn * (p_whole - pkg.us_profit_share * p_after)
-            extra["never_recoups_fraction"] = self.portfolio.never_recoups()
+            t = float(self.round_dates[self.agreement_round - 1])
+            q, s = np.array([pkg.us_share_before_recoup]), np.array([pkg.us_profit_share])
+            us_values = counterpart.preferences.profit_values(np.array([t]), q)
+            own_values = principal.preferences.profit_values(np.array([t]), q)
+            extra["us_pv_of_profits_usd_bn"] = self.equity_usd_bn * float(us_values.counterpart(q, s)[0, 0])
+            extra["principal_pv_of_profits_usd_bn"] = self.equity_usd_bn * float(
+                own_values.principal(q, s)[0, 0] + own_values.equity[0, 0])
+            extra["never_recoups_fraction"] = self.portfolio.never_recoups(pkg.us_share_before_recoup)
+            claim = principal.preferences.claim
+            if claim is not None:  # what the agreed shares cost the principal against its own claim, in expected PV
+                claim_values = principal.preferences.profit_values(np.array([t]), np.array([claim.us_share]))
+                at_claim = self.equity_usd_bn * float(claim_values.principal(claim.us_share, claim.us_share)[0, 0])
+                loss = at_claim - self.equity_usd_bn * float(own_values.principal(q, s)[0, 0])
+                if principal.currency_per_usd is not None:
+                    local = loss * principal.currency_per_usd
+            if pkg.two_phase and self.portfolio.never_recoups(pkg.us_share_before_recoup) < 1.0:
+                recoup = self.portfolio.recoup_years(pkg.us_share_before_recoup)
         if pkg is not None and self.trade is not None:
             extra["agreed_tariff_rate"] = self.tariff_rate(pkg)
             extra["relief_value_to_principal_usd_bn_per_year"] = self.relief_value_usd_bn_per_year(pkg)
+            for name, rate in self.tariff_rates(pkg).items():
+                extra[f"tariff_rate_{name}"] = rate
         return RunResult(
             scenario=self.spec.name, scenario_hash=self.scenario_hash(), seed=self.seed_value,
             agreed=pkg is not None, outcome=self.outcome, steps=self.steps, deadline_rounds=self.max_rounds,
-            package=pkg, tariff_relief_usd_bn_per_year=self.relief_usd_bn_per_year(pkg) if pkg else None,
-            us_profit_share_before_recoup=deal.phase1_us_share if two_phase and pkg is not None else None,
+            package=pkg, terms=self.terms_of(pkg) if pkg is not None else None,
             utilities=utilities, actor_names={a.key: a.name for a in self.actors()},
             discounts={k: g.preferences.per_round_discount() for k, g in self.governments.items()},
             fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
-            recoup_years=self._recoup_years() if two_phase and pkg is not None else None,
-            concession_loss_usd_bn_per_year=loss, concession_loss_local_bn_per_year=local,
+            recoup_years=recoup, concession_loss_usd_bn=loss, concession_loss_local_bn=local,
             distance_to_equilibrium=distance, measures=extra, **self.negotiation_metrics(utilities))

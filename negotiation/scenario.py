@@ -105,7 +105,6 @@ class Deal(_Table):
     kind: Literal["package", "unit_surplus"] = "package"
     fund_usd_bn: float | None = Field(None, gt=0, le=10_000)
     equity_fraction: float | None = Field(None, ge=0.0, le=1.0)
-    japan_opening_us_share: float | None = Field(None, ge=0.0, le=1.0)
     tariff_relief_max_usd_bn_per_year: float | None = Field(None, ge=0, le=10_000)
     relief_value_basis: Literal["trade", "article"] = "trade"
     horizon_years: float | None = Field(None, gt=0, le=50)
@@ -117,8 +116,7 @@ class Deal(_Table):
     trade_elasticity: float | None = Field(None, ge=0, le=20)
     exporters_margin: float | None = Field(None, ge=0, le=1)
     goods: dict[str, Goods] | None = None
-    two_phase: bool = True
-    phase1_us_share: float | None = Field(None, ge=0.0, le=1.0)
+    two_phase: bool = True  # the contract may set one US share before recoup and another after (FACTS mou-split)
     recoup_rate_per_year: float | None = Field(None, ge=0, le=1)
     projects: dict[str, ProjectClass] | None = None
 
@@ -143,34 +141,48 @@ class _ActorTable(_Table):
     name: str = ""
 
 
-class CounterpartParams(_ActorTable):
-    """The counterpart government's preference parameters (see agents/counterpart.py)."""
+class _GovernmentTable(_ActorTable):
+    """What both governments have: patience, concession tactic, and a public claim on the US profit share.
 
-    role: Literal["counterpart"]
-    name: str = "counterpart government"
-    optional: ClassVar[tuple[str, ...]] = ("discount",)
+    A *claim* is the share a government committed to in public (Schelling 1960; Crawford 1982; Muthoo 1996;
+    Fearon 1994): settling on a share its audience reads as worse for it than the claim costs
+    ``claim_concession_cost_usd_bn`` per unit of share (the audience cost of backing down); one its audience
+    reads as better costs ``claim_retraction_cost_usd_bn`` per unit (what taking back a public position costs
+    with the other side). ``claim_reading`` says which share its audience reads: ``"phase"`` — the phase of
+    the contract most favourable to it (a claim that named no phase, honoured by any phase that carries it);
+    ``"money"`` — the share of the money, each phase weighted by the cash it carries. No claim: no costs.
+    """
+
+    optional: ClassVar[tuple[str, ...]] = ("discount", "claim_us_share")
     discount_rate_per_year: float | None = Field(None, ge=0, le=1)
     # per round: the unit game's stationary patience; in the package game, where given, it sets
     # discount_rate_per_year = −ln(discount)·12 / protocol.round_months
     discount: float | None = Field(None, gt=0, lt=1)
-    opening_us_share: float = Field(1.0, ge=0, le=1)  # its public demand for the post-recoup share
-    onshore_value_per_usd: float | None = Field(None, ge=0, le=10)
-    headline_value_usd_bn: float = Field(0.0, ge=0, le=10_000)  # value of announcing the whole share, PV $bn
-    buyers_duty_weight: float = Field(0.0, ge=0, le=1)  # weight on duty its own buyers pay (0: a transfer)
     concession_beta: float = Field(1.0, gt=0, le=100)
+    claim_us_share: float | None = Field(None, ge=0, le=1)  # the US share it claimed in public
+    claim_reading: Literal["phase", "money"] = "phase"
+    claim_concession_cost_usd_bn: float = Field(0.0, ge=0, le=10_000)  # PV $bn per unit of share backed down
+    claim_retraction_cost_usd_bn: float = Field(0.0, ge=0, le=10_000)  # PV $bn per unit of share taken back
 
 
-class PrincipalParams(_ActorTable):
+class CounterpartParams(_GovernmentTable):
+    """The counterpart government's preference parameters (see agents/counterpart.py)."""
+
+    role: Literal["counterpart"]
+    name: str = "counterpart government"
+    onshore_value_per_usd: float | None = Field(None, ge=0, le=10)
+    buyers_duty_weight: float = Field(0.0, ge=0, le=1)  # weight on duty its own buyers pay (0: a transfer)
+    term_end_years: float | None = Field(None, ge=0, le=100)  # when its administration's term ends (None: no term)
+    post_term_weight: float = Field(1.0, ge=0, le=1)  # the weight it puts on what happens after its term
+
+
+class PrincipalParams(_GovernmentTable):
     """The principal government's preference parameters (see agents/principal.py)."""
 
     role: Literal["principal"]
     name: str = "principal government"
-    optional: ClassVar[tuple[str, ...]] = ("discount", "currency_per_usd")
-    discount_rate_per_year: float | None = Field(None, ge=0, le=1)
-    discount: float | None = Field(None, gt=0, lt=1)
+    optional: ClassVar[tuple[str, ...]] = ("discount", "claim_us_share", "currency_per_usd")
     outside_option_share: float | None = Field(None, ge=0, le=1)
-    headline_cost_usd_bn: float = Field(0.0, ge=0, le=10_000)  # domestic cost of conceding the whole share
-    concession_beta: float = Field(1.0, gt=0, le=100)
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")  # ISO 4217: what its money is reported in, besides $
     currency_per_usd: float | None = Field(None, gt=0, le=100_000)  # for reporting only; not bargained over
 
@@ -205,6 +217,7 @@ class InvestorParams(_ActorTable):
     margin_per_usd: float | None = Field(None, gt=0, le=10)
     principal_parts_share: float | None = Field(None, ge=0, le=1)
     principal_parts_margin: float | None = Field(None, ge=0, le=1)
+    parts_goods: str = "other"  # the group of deal.goods its parts from the principal belong to
 
 
 ActorParams = Annotated[CounterpartParams | PrincipalParams | LenderParams | InsurerParams | InvestorParams,
@@ -222,7 +235,6 @@ class Protocol(_Strict):
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
     concession_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: the rounds to the talks' deadline
-    no_retraction: bool = True  # a government never asks more than it already asked (its opening bounds it)
     # the yearly risk that a refusal ends the talks for good, in each side's expectations (Binmore, Rubinstein &
     # Wolinsky 1986): it sets how much waiting is worth; a simulated run itself ends only at the deadline
     breakdown_hazard_per_year: float = Field(0.0, ge=0, le=50)
@@ -239,8 +251,6 @@ class Spec(_Strict):
     protocol: Protocol = Protocol()
 
     _rounds_derived: bool = PrivateAttr(default=False)  # protocol.max_rounds came from the calendar
-    # what models derive from this scenario alone (economics, the true preferences' planes): computed once
-    _derived: dict[Any, Any] = PrivateAttr(default_factory=dict)
     _concession_derived: bool = PrivateAttr(default=False)  # protocol.concession_rounds came from the deadline
 
     @model_validator(mode="after")
@@ -308,6 +318,11 @@ class Spec(_Strict):
             missing = table.missing()
             if missing:
                 raise ValueError(f"{where}.{missing[0]} is required")
+        goods = self.deal.goods if package else None
+        for key, table in self.agents.items():
+            if isinstance(table, InvestorParams) and goods is not None and table.parts_goods not in goods:
+                raise ValueError(f"agents.{key}.parts_goods: {table.parts_goods!r} is not one of deal.goods "
+                                 f"({', '.join(goods)})")
         for name in ("first_proposer", "last_proposer"):
             value = getattr(self.protocol, name)
             if value is not None and value not in (*self.governments, "counterpart", "principal"):
@@ -340,10 +355,7 @@ class Spec(_Strict):
 
     def keys_of(self, role: str) -> tuple[str, ...]:
         """The keys of the actors with ``role``, in file order."""
-        cache = self._derived.setdefault("keys_of", {})
-        if role not in cache:
-            cache[role] = tuple(key for key, table in self.agents.items() if table.role == role)
-        return cache[role]
+        return tuple(key for key, table in self.agents.items() if table.role == role)
 
     @property
     def governments(self) -> tuple[str, str]:

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
-from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, UTILITY_PREFIX
+from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, TARIFF_PREFIX, UTILITY_PREFIX
 from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path
 
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
@@ -60,7 +60,7 @@ class SweepStopped(Exception):  # noqa: N818 - it is a stop, not a bug
 def result_columns(base: Spec) -> list[str]:
     """The result columns of a sweep on ``base``: outcome, actors' utilities, governments' metrics.
 
-    ``ROW_COLUMNS``, then ``utility_<key>`` for each actor, then ``advantage_<key>`` and
+    ``ROW_COLUMNS``, then ``tariff_rate_<goods>`` for each group of goods, ``utility_<key>`` for each actor, then ``advantage_<key>`` and
     ``concession_rate_<key>`` for each government.
 
     Args:
@@ -70,7 +70,9 @@ def result_columns(base: Spec) -> list[str]:
         Column names, in order.
 
     """
-    return [*ROW_COLUMNS, *(f"{UTILITY_PREFIX}{key}" for key in base.actors),
+    goods = base.deal.goods if base.deal.kind == "package" and base.deal.tariff_threat and base.deal.goods else {}
+    return [*ROW_COLUMNS, *(f"{TARIFF_PREFIX}{name}" for name in goods),
+            *(f"{UTILITY_PREFIX}{key}" for key in base.actors),
             *(f"{ADVANTAGE_PREFIX}{key}" for key in base.governments),
             *(f"{CONCESSION_PREFIX}{key}" for key in base.governments)]
 

@@ -1,165 +1,212 @@
 """The package game of a scenario, solved from the outside: SPE with exact time, Nash and Kalai–Smorodinsky.
 
-Independent of the agents in substance: it reads only the two governments' utility functions (PV at the
-talks' start of a package agreed at a date), the box of terms the protocol allows, and the principal's
-ratifiers' verdict on a share. It finds the lenders' limit by bisection on that verdict, evaluates the
-utilities at the box's corners for every round's date (checking on interior points that they are affine in
-the terms, else it falls back to a grid), builds each round's frontier with its own geometry, and runs the
-backward induction with time-varying frontiers (:func:`~negotiation.solvers.bargaining.spe_on_dated_frontiers`).
-No discount factor, belief or frontier of the agents is used.
+Independent of the agents in substance: it reads only the two governments' preferences (their utility of
+each pair of shares at each date, and of each continuous term), the terms' ranges and the ratifiers'
+verdict on each pair of shares. It builds its own frontier in its own way: the shares on a grid of
+:data:`SHARE_POINTS` values (with the values of the agents' grid, which carry the public claims, added),
+and the continuous terms' frontier from the exact maximiser of U + λ·J term by term for a dense set of
+exchange rates λ (Lagrangian: each term is concave, so every efficient point of theirs is such a maximiser);
+then backward induction over the dated frontiers (the proposer offers the responder its value of the next
+round and keeps the best rest, if that beats waiting). No belief, chain or tie rule of the agents is used.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from negotiation.solvers.bargaining import clip_polyline, ks_on_polyline, nash_on_polyline, spe_on_dated_frontiers
+from agents.frontier import PackageTerms
+from negotiation.issues import Package
 
-Utility = Callable[[Any, Any, Any], Any]  # (share, relief fraction, agreement date in years) → PV $bn
+SHARE_POINTS = 101  # shares 0, 0.01, …, 1 (plus the agents' grid values)
+RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 1201), [1e12]])  # the exchange rates λ swept
+SLACK = 1e-9  # PV $bn: a responder offered its value within this accepts
 
 
 @dataclass(frozen=True)
 class PackageGame:
-    """A two-government bargaining game over packages (US share s, relief fraction x), from outside.
+    """A two-government bargaining game over packages, from outside.
 
-    Player 0 is the counterpart (the US), player 1 the principal. ``box`` bounds the terms the protocol lets
-    either side ask for (under no-retraction, shares between the two openings); ``fundable`` is the principal's
-    ratifiers' verdict on a share (monotone: a share above a funded one may be refused, not the reverse).
+    Player 0 is the counterpart (the US), player 1 the principal. ``us_utility`` and ``japan_utility`` are
+    their preferences (``fixed_part(q, s, t)`` and ``continuous_coefficients(t)``: see
+    :class:`agents.frontier.Preferences`); ``terms`` gives the continuous terms' ranges and the share values
+    that must be on the grid; ``funds(q, s)`` is the principal's ratifiers' verdict on each pair of shares.
     """
 
-    us_utility: Utility
-    japan_utility: Utility
+    us_utility: Any
+    japan_utility: Any
     disagreement: tuple[float, float]
     round_years: float
     rounds: int
     us_first: bool
-    box: tuple[float, float, float, float]
-    fundable: Callable[[float], bool]
-    relief_at_stake: bool
-    names: tuple[str, str] = ("US", "Japan")  # the two governments' display names, for the concept's text
+    terms: PackageTerms
+    funds: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    names: tuple[str, str] = ("US", "Japan")
     survival: float = 1.0  # the chance the talks go on after a refusal
 
 
 @dataclass(frozen=True)
-class Solution:
-    """A point of the package game: the terms and the two governments' utilities (PV at the talks' start)."""
+class GameSolution:
+    """The SPE of a package game (its package and round) with the Nash and Kalai–Smorodinsky packages of round 1."""
 
-    us_profit_share: float
-    relief_fraction: float
-    us_utility: float
-    japan_utility: float
-    round: int = 1
+    concept: str
+    spe: Package | None
+    spe_round: int | None
+    spe_utilities: tuple[float, float] | None
+    nash: Package | None
+    kalai_smorodinsky: Package | None
+    frontier_us: np.ndarray
+    frontier_japan: np.ndarray
 
 
 @dataclass(frozen=True)
-class GameSolution:
-    """The SPE of a package game with the Nash and Kalai–Smorodinsky points (of round 1) beside it."""
-
-    concept: str
-    spe: Solution | None
-    nash: Solution | None
-    kalai_smorodinsky: Solution | None
-    frontier_us: np.ndarray
-    frontier_japan: np.ndarray
-    fundable_share: float
+class _Options:
+    q: np.ndarray
+    s: np.ndarray
+    us: np.ndarray  # (K, O): each option's utility with the continuous terms at the US's ideal
+    japan: np.ndarray
 
 
-def fundable_limit(fundable: Callable[[float], bool], low: float, high: float, steps: int = 60) -> float | None:
-    """The highest share in [low, high] the ratifiers fund, by bisection on their verdict (None: not even low).
+@dataclass(frozen=True)
+class _Curve:
+    """Per round, the continuous terms' efficient points from the US's ideal (λ → 0) to Japan's (λ → ∞)."""
 
-    >>> round(fundable_limit(lambda s: s <= 0.3, 0.0, 1.0), 9)
-    0.3
-    """
-    if not fundable(low):
-        return None
-    if fundable(high):
-        return high
-    lo, hi = low, high
-    for _ in range(steps):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if fundable(mid) else (lo, mid)
-    return lo
+    us: np.ndarray  # (K, P): gains over the US's ideal point (falling from 0)
+    japan: np.ndarray  # (K, P): gains over the point (rising from 0)
+    x: np.ndarray  # (K, P, C): the terms at each point
 
 
-def _chain(u1: list[float], u2: list[float], s: list[float], x: list[float]) -> list[tuple[float, float, float, float]]:
-    """The Pareto frontier of a few points' convex hull, ordered by u1 ascending (upper-right chain)."""
-    pts = sorted(zip(u1, u2, s, x, strict=True), key=_BY_UTILITIES)  # stable: ties keep the points' order
-    undominated: list[tuple[float, float, float, float]] = []
-    for p in reversed(pts):  # u1 descending: keep a point only if it beats every point to its right on u2
-        if not undominated or p[1] > undominated[-1][1] + 1e-12:
-            undominated.append(p)
-    undominated.reverse()
-    hull: list[tuple[float, float, float, float]] = []
-    for p in undominated:  # upper concave envelope
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            if (b[1] - a[1]) * (p[0] - a[0]) <= (p[1] - a[1]) * (b[0] - a[0]):
-                hull.pop()
-            else:
-                break
-        hull.append(p)
-    return hull
-
-
-_BY_UTILITIES = operator.itemgetter(0, 1)
-
-
-def _corners(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-    s_lo, s_hi, x_lo, x_hi = box
-    return np.array([s_lo, s_hi, s_lo, s_hi]), np.array([x_lo, x_lo, x_hi, x_hi])
-
-
-_INNER = ((0.3, 0.7), (0.8, 0.1))  # interior points (fractions of the box's sides) where affinity is checked
-
-
-def _probes(box: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """The box's four corners, then the interior points of :data:`_INNER`: where the utilities are evaluated."""
-    s_lo, s_hi, x_lo, x_hi = box
-    s, x = _corners(box)
-    inner_s = [s_lo + ws * (s_hi - s_lo) for ws, _ in _INNER]
-    inner_x = [x_lo + wx * (x_hi - x_lo) for _, wx in _INNER]
-    return np.concatenate([s, inner_s]), np.concatenate([x, inner_x])
-
-
-def _affine(values: np.ndarray) -> bool:
-    """Whether utilities at :func:`_probes` (rows) and dates (columns) are affine in the terms over the box.
-
-    Each interior point's value must be the bilinear interpolation of the corners' (the corners are
-    u(s_lo, x_lo), u(s_hi, x_lo), u(s_lo, x_hi), u(s_hi, x_hi)), within a relative 1e-9.
-    """
-    at = values[:4]
-    bilinear = [(1 - ws) * (1 - wx) * at[0] + ws * (1 - wx) * at[1] + (1 - ws) * wx * at[2] + ws * wx * at[3]
-                for ws, wx in _INNER]
-    return bool(np.allclose(values[4:], bilinear, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(at).max()))))
-
-
-def _round_frontiers(game: PackageGame, box: tuple[float, float, float, float],
-                     times: np.ndarray) -> list[list[tuple[float, float, float, float]]]:
-    """Each round's frontier: the chain of the box's corners (affine utilities), else of a 41 × 41 grid."""
-    s, x = _probes(box)
-    shape = (s.size, times.size)
-    uu = np.broadcast_to(game.us_utility(s[:, None], x[:, None], times[None, :]), shape)
-    uj = np.broadcast_to(game.japan_utility(s[:, None], x[:, None], times[None, :]), shape)
-    if _affine(uu) and _affine(uj):
-        s, x, uu, uj = s[:4], x[:4], uu[:4], uj[:4]
+def _options(game: PackageGame, times: np.ndarray, curve_base: tuple[np.ndarray, np.ndarray]) -> _Options:
+    terms = game.terms
+    if terms.share_is_continuous:
+        q = s = np.zeros(1)
     else:
-        s, x = (a.ravel() for a in np.meshgrid(np.linspace(box[0], box[1], 41), np.linspace(box[2], box[3], 41),
-                                               indexing="ij"))
-        shape = (s.size, times.size)
-        uu = np.broadcast_to(game.us_utility(s[:, None], x[:, None], times[None, :]), shape)
-        uj = np.broadcast_to(game.japan_utility(s[:, None], x[:, None], times[None, :]), shape)
-    s_list, x_list = s.tolist(), x.tolist()
-    return [_chain(a, b, s_list, x_list) for a, b in zip(uu.T.tolist(), uj.T.tolist(), strict=True)]
+        shares = np.unique(np.concatenate([np.linspace(0.0, 1.0, SHARE_POINTS), terms.q, terms.s]))
+        if np.any(terms.q != terms.s):
+            qq, ss = np.meshgrid(shares, shares, indexing="ij")
+            q, s = qq.ravel(), ss.ravel()
+        else:
+            q, s = shares.copy(), shares.copy()
+        ok = np.asarray(game.funds(q, s), dtype=bool)
+        q, s = q[ok], s[ok]
+    us = np.broadcast_to(game.us_utility.fixed_part(q, s, times), (times.size, q.size)) + curve_base[0][:, None]
+    japan = np.broadcast_to(game.japan_utility.fixed_part(q, s, times), (times.size, q.size)) + curve_base[1][:, None]
+    return _Options(q, s, np.asarray(us, dtype=float), np.asarray(japan, dtype=float))
 
 
-def _terms(chain: list[tuple[float, float, float, float]], i: int, lam: float) -> tuple[float, float]:
-    j = min(i + 1, len(chain) - 1)
-    return (chain[i][2] + lam * (chain[j][2] - chain[i][2]), chain[i][3] + lam * (chain[j][3] - chain[i][3]))
+def _best_x(a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The maximiser of a·x + b·x² over [low, high] (b ≤ 0 pointwise; a linear one goes to an end)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interior = -a / (2.0 * b)
+    end = np.where(a > 0.0, high, low)
+    return np.clip(np.where(b < 0.0, interior, end), low, high)
+
+
+def _curve(game: PackageGame, times: np.ndarray) -> tuple[_Curve, tuple[np.ndarray, np.ndarray]]:
+    """The continuous terms' efficient points for every exchange rate, each round; and their values at λ → 0."""
+    c0u, au, bu = game.us_utility.continuous_coefficients(times)
+    c0j, aj, bj = game.japan_utility.continuous_coefficients(times)
+    au, bu, aj, bj = (np.asarray(v, dtype=float).reshape(times.size, -1) for v in (au, bu, aj, bj))
+    c = au.shape[1]
+    low = np.array([t.low for t in game.terms.continuous], dtype=float)
+    high = np.array([t.high for t in game.terms.continuous], dtype=float)
+    lam = RATES[None, :, None]
+    x = _best_x(au[:, None, :] + lam * aj[:, None, :], bu[:, None, :] + lam * bj[:, None, :],
+                low[None, None, :], high[None, None, :]) if c else np.zeros((times.size, RATES.size, 0))
+    us = (au[:, None, :] * x + bu[:, None, :] * x * x).sum(axis=2)
+    japan = (aj[:, None, :] * x + bj[:, None, :] * x * x).sum(axis=2)
+    base = (np.asarray(c0u, dtype=float) + us[:, 0], np.asarray(c0j, dtype=float) + japan[:, 0])
+    us_gain, japan_gain = us - us[:, :1], japan - japan[:, :1]
+    # keep the curve monotone (a rounding step back is not a point of the frontier)
+    japan_gain = np.maximum.accumulate(japan_gain, axis=1)
+    us_gain = np.minimum.accumulate(us_gain, axis=1)
+    return _Curve(us_gain, japan_gain, x), base
+
+
+def _pick(values: np.ndarray, others: np.ndarray) -> int:
+    """The best value's index; within :data:`SLACK` of it, the one best for the other side, then the first."""
+    top = float(values.max())
+    near = np.flatnonzero(values >= top - SLACK)
+    sub = others[near]
+    return int(near[np.flatnonzero(sub >= float(sub.max()) - SLACK)[0]])
+
+
+def _offer(options: _Options, curve: _Curve, k: int, proposer: int, need: float) -> tuple[float, float, int, float] | None:
+    """The proposer's best package giving the responder ``need``: (u_us, u_japan, option, Japan's gain on the curve)."""
+    cu, cj = curve.us[k], curve.japan[k]
+    if proposer == 0:  # the US keeps the most while Japan gets need
+        gap = need - options.japan[k]
+        ok = gap <= cj[-1] + SLACK
+        if not ok.any():
+            return None
+        g = np.clip(gap, 0.0, cj[-1])
+        us = options.us[k] + np.interp(g, cj, cu)
+        japan = options.japan[k] + g
+        i = _pick(np.where(ok, us, -np.inf), np.where(ok, japan, -np.inf))
+    else:  # Japan keeps the most while the US gets need: move from the US's ideal only as far as it allows
+        room = options.us[k] - need
+        ok = room >= -SLACK
+        if not ok.any():
+            return None
+        lost = np.clip(room, 0.0, -cu[-1])
+        g = np.interp(lost, -cu, cj)
+        us = options.us[k] - lost
+        japan = options.japan[k] + g
+        i = _pick(np.where(ok, japan, -np.inf), np.where(ok, us, -np.inf))
+    return float(us[i]), float(japan[i]), i, float(g[i])
+
+
+def _package(game: PackageGame, options: _Options, curve: _Curve, k: int, option: int, japan_gain: float) -> Package:
+    cj = curve.japan[k]
+    xs = [float(np.interp(japan_gain, cj, curve.x[k, :, c])) for c in range(curve.x.shape[2])]
+    if game.terms.share_is_continuous:
+        share = min(max(xs[0], 0.0), 1.0)
+        return Package(share, share)
+    rates = tuple(min(max(v, t.low), t.high) for v, t in zip(xs, game.terms.continuous, strict=True))
+    return Package(float(options.q[option]), float(options.s[option]), rates)
+
+
+def _frontier_points(options: _Options, curve: _Curve, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Round k's efficient points: (us, japan, option, curve index), us ascending, from undominated options."""
+    us0, j0 = options.us[k], options.japan[k]
+    order = np.lexsort((-j0, -us0))  # us descending, then japan descending
+    best, keep = -np.inf, []
+    for i in order:
+        if j0[i] > best + 1e-12:
+            keep.append(i)
+            best = j0[i]
+    idx = np.array(keep, dtype=int)
+    u = (us0[idx][:, None] + curve.us[k][None, :]).ravel()
+    j = (j0[idx][:, None] + curve.japan[k][None, :]).ravel()
+    opt = np.repeat(idx, curve.us.shape[1])
+    pos = np.tile(np.arange(curve.us.shape[1]), idx.size)
+    order = np.lexsort((-j, -u))
+    kept, best_j = [], -np.inf
+    for i in order:
+        if j[i] > best_j + 1e-12:
+            kept.append(i)
+            best_j = j[i]
+    kept.reverse()
+    sel = np.array(kept, dtype=int)
+    return u[sel], j[sel], opt[sel], pos[sel]
+
+
+def round_frontier(game: PackageGame, t: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None] | None:
+    """Round ``t``'s Pareto frontier (US utility ascending, Japan's) and its Nash point; ``None`` if nothing is funded."""
+    times = np.array([(t - 1) * game.round_years])
+    curve, base = _curve(game, times)
+    options = _options(game, times, base)
+    if options.q.size == 0:
+        return None
+    u, j, _, _ = _frontier_points(options, curve, 0)
+    d = game.disagreement
+    gain = (u - d[0]) * (j - d[1])
+    ok = (u > d[0]) & (j > d[1])
+    nash = None if not ok.any() else (float(u[ok][np.argmax(gain[ok])]), float(j[ok][np.argmax(gain[ok])]))
+    return u, j, nash
 
 
 def solve_package_game(game: PackageGame) -> GameSolution:
@@ -167,35 +214,44 @@ def solve_package_game(game: PackageGame) -> GameSolution:
     last = game.names[0] if (game.rounds % 2 == 1) == game.us_first else game.names[1]
     concept = (f"subgame-perfect equilibrium, alternating offers, exact time, {game.rounds}-round deadline, "
                f"last offer {last}'s")
-    s_lo, s_hi, x_lo, x_hi = game.box
-    x_hi = x_hi if game.relief_at_stake else x_lo
-    cap = fundable_limit(game.fundable, s_lo, s_hi) if s_hi >= s_lo else None
-    empty = GameSolution(concept, None, None, None, np.array([]), np.array([]), -1.0 if cap is None else cap)
-    if cap is None:
-        return empty
-    box = (s_lo, cap, x_lo, x_hi)
     times = np.arange(game.rounds, dtype=float) * game.round_years
-    chains = _round_frontiers(game, box, times)
-    frontiers = [([p[0] for p in c], [p[1] for p in c]) for c in chains]  # plain floats: a few vertices a round
+    curve, base = _curve(game, times)
+    options = _options(game, times, base)
+    empty = GameSolution(concept, None, None, None, None, None, np.array([]), np.array([]))
+    if options.q.size == 0:
+        return empty
     d = game.disagreement
-    out = spe_on_dated_frontiers(frontiers, d, first=0 if game.us_first else 1, survival=game.survival)
-    spe = None
-    if out is not None:
-        k, i, lam, u_us, u_j = out
-        share, relief = _terms(chains[k - 1], i, lam)
-        spe = Solution(share, relief, u_us, u_j, k)
-    first_u, first_j = (np.array(u) for u in frontiers[0])
-    fu, fj, where = clip_polyline(first_u, first_j, d)  # the individually rational part of round 1's frontier
-    nash = ks = None
-    for name, solver in (("nash", nash_on_polyline), ("ks", ks_on_polyline)):
-        found = solver(fu, fj, d) if fu.size else None
+    values = [d[0], d[1]]
+    first = 0 if game.us_first else 1
+    offers: dict[int, tuple[int, float, float, float]] = {}
+    for k in range(game.rounds - 1, -1, -1):
+        p = first if k % 2 == 0 else 1 - first
+        r = 1 - p
+        if game.survival < 1.0:
+            values = [d[0] + game.survival * (values[0] - d[0]), d[1] + game.survival * (values[1] - d[1])]
+        found = _offer(options, curve, k, p, values[r])
         if found is None:
             continue
-        i, lam, a, b = found
-        j = min(i + 1, len(where) - 1)
-        (vi, li), (vj, lj) = where[i], where[j]
-        s0, x0 = _terms(chains[0], vi, li)
-        s1, x1 = _terms(chains[0], vj, lj)
-        point = Solution(s0 + lam * (s1 - s0), x0 + lam * (x1 - x0), a, b)
-        nash, ks = (point, ks) if name == "nash" else (nash, point)
-    return GameSolution(concept, spe, nash, ks, fu, fj, cap)
+        mine = found[p]
+        if mine >= values[p] - SLACK:
+            values = [found[0], found[1]]
+            offers[k] = (found[2], found[3], found[0], found[1])
+    spe = spe_round = spe_utilities = None
+    if offers:
+        k = min(offers)
+        option, gain, u_us, u_j = offers[k]
+        spe, spe_round, spe_utilities = _package(game, options, curve, k, option, gain), k + 1, (u_us, u_j)
+    u, j, opt, pos = _frontier_points(options, curve, 0)
+    nash = ks = None
+    rational = (u >= d[0]) & (j >= d[1])
+    if rational.any():
+        idx = np.flatnonzero(rational)
+        product = (u[idx] - d[0]) * (j[idx] - d[1])
+        n = int(idx[np.argmax(product)])
+        nash = _package(game, options, curve, 0, int(opt[n]), float(curve.japan[0, pos[n]]))
+        g1, g2 = float(u[idx].max() - d[0]), float(j[idx].max() - d[1])
+        if g1 > 0 and g2 > 0:
+            score = np.minimum((u[idx] - d[0]) / g1, (j[idx] - d[1]) / g2)
+            m = int(idx[np.argmax(score)])
+            ks = _package(game, options, curve, 0, int(opt[m]), float(curve.japan[0, pos[m]]))
+    return GameSolution(concept, spe, spe_round, spe_utilities, nash, ks, u, j)
