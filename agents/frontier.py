@@ -29,85 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
 
-from negotiation.issues import Package
+from negotiation.issues import PackageTerms
 
 ACCEPT_TOLERANCE = 1e-9  # numerical slack when an offer leaves the responder exactly indifferent
 TIE = 1e-9  # values closer than this (PV $bn) are a tie, broken the same way on every machine
-SHARE_STEP = 0.02  # the grid step of the shares a government plans over (its claims are added)
 SEGMENTS = 24  # steps of each continuous term's chain between the two governments' ideals
-
-
-@dataclass(frozen=True)
-class ContinuousTerm:
-    """A term set continuously: the rate on a group of goods (``name`` its key), or the share in the unit game."""
-
-    name: str
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class PackageTerms:
-    """What a package sets: its options (share pairs) and its continuous terms.
-
-    ``q`` and ``s`` hold each option's US shares before and after recoup. With ``share_is_continuous`` (the
-    unit game) there is one option and the one continuous term is the share itself.
-    """
-
-    q: np.ndarray
-    s: np.ndarray
-    continuous: tuple[ContinuousTerm, ...]
-    share_is_continuous: bool = False
-
-    @property
-    def options(self) -> int:
-        """How many share options there are."""
-        return int(self.q.size)
-
-    def package(self, option: int, values: Sequence[float]) -> Package:
-        """The package of an option with the continuous terms at ``values``."""
-        if self.share_is_continuous:
-            share = min(max(float(values[0]), 0.0), 1.0)
-            return Package(share, share)
-        rates = tuple(min(max(float(v), t.low), t.high) for v, t in zip(values, self.continuous, strict=True))
-        return Package(float(self.q[option]), float(self.s[option]), rates)
-
-    @cached_property
-    def _index(self) -> dict[tuple[float, float], int]:
-        return {(float(q), float(s)): i for i, (q, s) in enumerate(zip(self.q, self.s, strict=True))}
-
-    def option_of(self, package: Package) -> int | None:
-        """The option whose shares a package has (``None`` if they are not on the grid)."""
-        if self.share_is_continuous:
-            return 0
-        return self._index.get((package.us_share_before_recoup, package.us_profit_share))
-
-    def continuous_values(self, package: Package) -> tuple[float, ...]:
-        """A package's continuous terms: its tariff rates (the share itself in the unit game)."""
-        return (package.us_profit_share,) if self.share_is_continuous else package.tariff_rates
-
-
-def share_grid(claims: Sequence[float], two_phase: bool, step: float = SHARE_STEP) -> tuple[np.ndarray, np.ndarray]:
-    """Every (q, s) option: shares in steps of ``step`` over [0, 1] with the claims added; q = s with one phase.
-
-    >>> q, s = share_grid([0.55], two_phase=False, step=0.5)
-    >>> q.tolist(), s.tolist()
-    ([0.0, 0.5, 0.55, 1.0], [0.0, 0.5, 0.55, 1.0])
-    >>> share_grid([], two_phase=True, step=0.5)[1].tolist()
-    [0.0, 0.5, 1.0, 0.0, 0.5, 1.0, 0.0, 0.5, 1.0]
-    """
-    n = round(1.0 / step)
-    values = sorted({round(i / n, 12) for i in range(n + 1)} | {float(c) for c in claims})
-    shares = np.array(values, dtype=float)
-    if not two_phase:
-        return shares.copy(), shares.copy()
-    q, s = np.meshgrid(shares, shares, indexing="ij")
-    return q.ravel(), s.ravel()
 
 
 class Preferences(Protocol):
@@ -188,7 +118,7 @@ class Chain:
 
     def values_at(self, k: int, option: int, other_gain: float) -> tuple[float, float]:
         """(own, other) of ``option`` with the chain moved until the other side has gained ``other_gain``."""
-        own = float(self.own_base[k, option] + np.interp(other_gain, self.cum_other[k], self.cum_own[k]))
+        own = float(self.own_base[k, option] + along(self.cum_other[k], self.cum_own[k], np.array([other_gain]))[0])
         other = float(self.other_base[k, option] + min(max(other_gain, 0.0), float(self.cum_other[k, -1])))
         return own, other
 
@@ -228,7 +158,7 @@ def build_chain(own: Values, other: Values, terms: PackageTerms, steps: int = SE
     other_v = other.a[:, :, None] * xs + other.b[:, :, None] * xs * xs
     d_own = np.diff(own_v, axis=2).reshape(k, -1)
     d_other = np.diff(other_v, axis=2).reshape(k, -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cost = np.where(d_other > 0.0, -d_own / np.where(d_other > 0.0, d_other, 1.0), np.inf)
     order = np.argsort(cost, axis=1, kind="stable")
     d_own = np.take_along_axis(d_own, order, axis=1)
@@ -240,6 +170,29 @@ def build_chain(own: Values, other: Values, terms: PackageTerms, steps: int = SE
     other_at_own = (other.a * mine + other.b * mine * mine).sum(axis=1)
     return Chain(own.options + at_own[:, None], other.options + other_at_own[:, None], cum_own, cum_other,
                  mine, theirs, order // steps, steps)
+
+
+def along(xp: np.ndarray, fp: np.ndarray, x: np.ndarray, last: bool = False) -> np.ndarray:
+    """Linear interpolation on a chain whose ``xp`` rises but may stay flat (a segment one side does not feel).
+
+    Where ``x`` equals a flat stretch of ``xp``, the first point of the stretch is taken, or with ``last`` the
+    last one (the chain point furthest along at that value); never a division by a zero-width step. ``x``
+    outside ``xp`` is clipped to it.
+
+    >>> along(np.array([0.0, 1.0, 1.0, 2.0]), np.array([5.0, 4.0, 3.0, 2.0]), np.array([1.0, 1.5])).tolist()
+    [4.0, 2.5]
+    >>> along(np.array([0.0, 1.0, 1.0, 2.0]), np.array([5.0, 4.0, 3.0, 2.0]), np.array([1.0]), last=True).tolist()
+    [3.0]
+    """
+    if xp.size == 1:
+        return np.full(np.shape(x), fp[0])
+    x = np.clip(x, xp[0], xp[-1])
+    j = np.searchsorted(xp, x, side="right" if last else "left")
+    np.clip(j, 1, xp.size - 1, out=j)
+    x0, f0 = xp[j - 1], fp[j - 1]
+    step = xp[j] - x0
+    w = np.where(step > 0.0, (x - x0) / np.where(step > 0.0, step, 1.0), float(last))
+    return f0 + w * (fp[j] - f0)
 
 
 def _pick(values: np.ndarray, others: np.ndarray) -> int:
@@ -268,7 +221,7 @@ def best_for_own(chain: Chain, k: int, other_at_least: float,
     if not ok.any():
         return None
     gain = np.clip(need, 0.0, float(cum_other[-1]))
-    own = chain.own_base[k] + np.interp(gain, cum_other, chain.cum_own[k])
+    own = chain.own_base[k] + along(cum_other, chain.cum_own[k], gain)
     other = chain.other_base[k] + gain
     own = np.where(ok, own, -np.inf)
     o = _pick(own, np.where(ok, other, -np.inf))
@@ -290,7 +243,7 @@ def best_for_other(chain: Chain, k: int, own_at_least: float,
     if not ok.any():
         return None
     lost = np.clip(room, 0.0, -float(cum_own[-1]))
-    gain = np.interp(lost, -cum_own, chain.cum_other[k])
+    gain = along(-cum_own, chain.cum_other[k], lost, last=True)
     other = chain.other_base[k] + gain
     own = chain.own_base[k] - lost
     other = np.where(ok, other, -np.inf)

@@ -481,7 +481,7 @@ def _command_negmas(args: argparse.Namespace) -> int:
         return 0
     spe = model.solve().spe
     solved = ("none (no round agrees)" if spe is None else f"US share {spe.us_profit_share:.3f}, relief "
-              f"${model.relief_usd_bn_per_year(Package(spe.us_profit_share, spe.relief_fraction)):.1f}bn/yr")
+              f"${model.relief_usd_bn_per_year(spe):.1f}bn/yr")
     print(f"Scenario {model.spec.name!r}; our equilibrium (SPE): {solved}; deadline {model.max_rounds} rounds\n")
     print(f"{'engine':<16} {'strategy':<24} {'agreed':<6} {'rounds':>6} {'US share':>8} {'relief $bn/yr':>13} "
           f"{'|Δ SPE|':>8}")

@@ -33,7 +33,8 @@ import numpy as np
 from agents import ROLES
 from agents.bargaining import BeliefErrors
 from agents.counterpart import Counterpart
-from agents.frontier import ContinuousTerm, PackageTerms, Preferences, Values, share_grid
+from agents.frontier import Preferences, Values
+from negotiation.issues import ContinuousTerm, PackageTerms, share_grid
 from agents.insurer import Insurer
 from agents.investor import Investor
 from agents.lender import Lender
@@ -430,9 +431,9 @@ class NegotiationModel(mesa.Model):
         equilibrium = distance = None
         if solve:
             sol = self.solve()
-            equilibrium = Equilibrium(sol.concept, *(None if p is None else self.terms_of(p)
-                                                     for p in (sol.spe, sol.nash, sol.kalai_smorodinsky)),
-                                      spe_round=sol.spe_round)
+            spe, nash, ks = (None if p is None else self.terms_of(p) for p in (sol.spe, sol.nash,
+                                                                                sol.kalai_smorodinsky))
+            equilibrium = Equilibrium(sol.concept, spe, nash, ks, spe_round=sol.spe_round)
             if pkg is not None and sol.spe is not None:
                 distance = max([abs(pkg.us_share_before_recoup - sol.spe.us_share_before_recoup),
                                 abs(pkg.us_profit_share - sol.spe.us_profit_share),

@@ -112,7 +112,7 @@ def summarise(spec: Spec, seeds: list[int]) -> dict[str, Any]:
             "agreed_tariff_rate": median([r.measures.get("agreed_tariff_rate") for r in agreed]),
             "tariff_relief_usd_bn_per_year": median([r.tariff_relief_usd_bn_per_year for r in agreed]),
             "equilibrium_us_profit_share": spe.us_profit_share if spe else None,
-            "equilibrium_tariff_rate": eq.spe_tariff_rate if eq is not None else None}
+            "equilibrium_tariff_rate": spe.tariff_rate if spe else None}
 
 
 def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:

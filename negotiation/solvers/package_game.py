@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.frontier import PackageTerms
+from negotiation.issues import PackageTerms
 from negotiation.issues import Package
 
 SHARE_POINTS = 101  # shares 0, 0.01, …, 1 (plus the agents' grid values)
@@ -126,6 +126,18 @@ def _curve(game: PackageGame, times: np.ndarray) -> tuple[_Curve, tuple[np.ndarr
     return _Curve(us_gain, japan_gain, x), base
 
 
+def _interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, last: bool) -> np.ndarray:
+    """Interpolate on a rising ``xp`` that may be flat somewhere: at a flat value take its first point (its
+    last with ``last``); never divide by a zero-width step."""
+    x = np.clip(x, xp[0], xp[-1])
+    if xp.size == 1:
+        return np.full(np.shape(x), fp[0])
+    j = np.clip(np.searchsorted(xp, x, side="right" if last else "left"), 1, xp.size - 1)
+    lo, hi = xp[j - 1], xp[j]
+    w = np.where(hi > lo, (x - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0 if last else 1.0)
+    return fp[j - 1] + w * (fp[j] - fp[j - 1])
+
+
 def _pick(values: np.ndarray, others: np.ndarray) -> int:
     """The best value's index; within :data:`SLACK` of it, the one best for the other side, then the first."""
     top = float(values.max())
@@ -143,7 +155,7 @@ def _offer(options: _Options, curve: _Curve, k: int, proposer: int, need: float)
         if not ok.any():
             return None
         g = np.clip(gap, 0.0, cj[-1])
-        us = options.us[k] + np.interp(g, cj, cu)
+        us = options.us[k] + _interp(g, cj, cu, last=False)
         japan = options.japan[k] + g
         i = _pick(np.where(ok, us, -np.inf), np.where(ok, japan, -np.inf))
     else:  # Japan keeps the most while the US gets need: move from the US's ideal only as far as it allows
@@ -152,7 +164,7 @@ def _offer(options: _Options, curve: _Curve, k: int, proposer: int, need: float)
         if not ok.any():
             return None
         lost = np.clip(room, 0.0, -cu[-1])
-        g = np.interp(lost, -cu, cj)
+        g = _interp(lost, -cu, cj, last=True)
         us = options.us[k] - lost
         japan = options.japan[k] + g
         i = _pick(np.where(ok, japan, -np.inf), np.where(ok, us, -np.inf))
@@ -161,7 +173,7 @@ def _offer(options: _Options, curve: _Curve, k: int, proposer: int, need: float)
 
 def _package(game: PackageGame, options: _Options, curve: _Curve, k: int, option: int, japan_gain: float) -> Package:
     cj = curve.japan[k]
-    xs = [float(np.interp(japan_gain, cj, curve.x[k, :, c])) for c in range(curve.x.shape[2])]
+    xs = [float(_interp(np.array([japan_gain]), cj, curve.x[k, :, c], last=False)[0]) for c in range(curve.x.shape[2])]
     if game.terms.share_is_continuous:
         share = min(max(xs[0], 0.0), 1.0)
         return Package(share, share)
