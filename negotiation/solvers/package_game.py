@@ -22,7 +22,8 @@ from negotiation.issues import PackageTerms
 from negotiation.issues import Package
 
 SHARE_POINTS = 101  # shares 0, 0.01, …, 1 (plus the agents' grid values)
-RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 1201), [1e12]])  # the exchange rates λ swept
+RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 201), [1e12]])  # exchange rates λ always swept
+TERM_POINTS = 401  # values of each continuous term whose exchange rate is swept too
 SLACK = 1e-9  # PV $bn: a responder offered its value within this accepts
 
 
@@ -105,6 +106,23 @@ def _best_x(a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray) -> 
     return np.clip(np.where(b < 0.0, interior, end), low, high)
 
 
+def _rates_for(au: np.ndarray, bu: np.ndarray, aj: np.ndarray, bj: np.ndarray, low: np.ndarray,
+               high: np.ndarray, points: int) -> np.ndarray:
+    """The exchange rates to sweep in one round: for each term, the λ at which each of ``points`` values of it
+    is the maximiser of U + λ·J (from its first-order condition a_U + 2b_U·x + λ·(a_J + 2b_J·x) = 0), so every
+    term is sampled densely in its own values, however flat or steep it is; a linear term's switching rate
+    −a_U/a_J is taken from both sides."""
+    rates = [RATES]
+    for c in range(au.size):
+        x = np.linspace(low[c], high[c], points)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = -(au[c] + 2.0 * bu[c] * x) / (aj[c] + 2.0 * bj[c] * x)
+        lam = lam[np.isfinite(lam) & (lam > 0.0)]
+        rates.append(np.concatenate([lam * (1.0 - 1e-12), lam * (1.0 + 1e-12)]))
+    out = np.unique(np.concatenate(rates))
+    return out[(out > 0.0) & np.isfinite(out)]
+
+
 def _curve(game: PackageGame, times: np.ndarray) -> tuple[_Curve, tuple[np.ndarray, np.ndarray]]:
     """The continuous terms' efficient points for every exchange rate, each round; and their values at λ → 0."""
     c0u, au, bu = game.us_utility.continuous_coefficients(times)
@@ -113,9 +131,14 @@ def _curve(game: PackageGame, times: np.ndarray) -> tuple[_Curve, tuple[np.ndarr
     c = au.shape[1]
     low = np.array([t.low for t in game.terms.continuous], dtype=float)
     high = np.array([t.high for t in game.terms.continuous], dtype=float)
-    lam = RATES[None, :, None]
-    x = _best_x(au[:, None, :] + lam * aj[:, None, :], bu[:, None, :] + lam * bj[:, None, :],
-                low[None, None, :], high[None, None, :]) if c else np.zeros((times.size, RATES.size, 0))
+    per_round = [_rates_for(au[k], bu[k], aj[k], bj[k], low, high, TERM_POINTS) for k in range(times.size)]
+    width = max(r.size for r in per_round)
+    lam = np.stack([np.pad(r, (0, width - r.size), mode="edge") for r in per_round])[:, :, None]  # (K, P, 1)
+    if c:
+        x = _best_x(au[:, None, :] + lam * aj[:, None, :], bu[:, None, :] + lam * bj[:, None, :],
+                    low[None, None, :], high[None, None, :])
+    else:
+        x = np.zeros((times.size, width, 0))
     us = (au[:, None, :] * x + bu[:, None, :] * x * x).sum(axis=2)
     japan = (aj[:, None, :] * x + bj[:, None, :] * x * x).sum(axis=2)
     base = (np.asarray(c0u, dtype=float) + us[:, 0], np.asarray(c0j, dtype=float) + japan[:, 0])
