@@ -1,11 +1,14 @@
-"""The deal's economics: present values, recoup dates, the project portfolio, and the tariff side."""
+"""The deal's economics: time and its weights, deployment, recoup dates, the portfolio, and tariffs per good."""
+
+import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate
 
-from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms, annuity, recoup_years
+from negotiation.economics import Clock, Goods, Portfolio, ProjectClass, TradeTerms, annuity, recoup_years
 
 
 @given(st.floats(0.0, 0.2), st.floats(0.0, 20.0), st.floats(0.0, 20.0))
@@ -17,9 +20,46 @@ def test_annuity_is_additive_over_adjacent_windows_and_vectorises(r, a, b):
     assert np.allclose(annuity(r, np.array([lo, mid]), hi), [annuity(r, lo, hi), annuity(r, mid, hi)])
 
 
+def _weighted(r, big_t, w):
+    return lambda u: math.exp(-r * u) * (1.0 if u < big_t else w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 0.15), st.floats(0.0, 6.0), st.floats(0.0, 1.0), st.floats(0.0, 10.0), st.floats(0.0, 10.0))
+def test_a_clock_is_the_integral_of_its_weighted_discount(r, big_t, w, a, b):
+    """Ψ(b) − Ψ(a) = ∫ e^(−r·u)·ω(u) du, ω = 1 before the term's end and w after (checked by quadrature)."""
+    lo, hi = min(a, b), max(a, b)
+    clock = Clock(r, big_t, w)
+    expected = integrate.quad(_weighted(r, big_t, w), lo, hi, points=[big_t] if lo < big_t < hi else None)[0]
+    assert float(clock.flow(lo, hi)) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert float(Clock(r).flow(lo, hi)) == pytest.approx(float(annuity(r, lo, hi)), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize(("r", "big_t", "w", "t", "deadline", "a", "b"), [
+    (0.043, 3.78, 0.4, 0.2, 3.78, 3.0, 10.0), (0.043, 3.78, 0.4, 0.2, 3.78, 4.0, 29.0),
+    (0.0, 2.0, 0.5, 1.0, 2.0, 0.5, 3.0), (0.05, math.inf, 1.0, 0.0, 3.78, 4.0, 26.0),
+    (0.043, 3.78, 0.0, 3.78, 3.78, 1.0, 2.0)])
+def test_what_is_deployed_evenly_is_valued_averaged_over_its_deployment_dates(r, big_t, w, t, deadline, a, b):
+    clock, f = Clock(r, big_t, w), _weighted(r, big_t, w)
+    if deadline - t > 1e-9:
+        flow = integrate.quad(lambda d: integrate.quad(f, d + a, d + b, points=[big_t])[0], t, deadline)[0]
+        flow /= deadline - t
+        point = integrate.quad(lambda d: f(d + a), t, deadline, points=[big_t - a])[0] / (deadline - t)
+    else:  # nothing left of the window: deployed at once
+        flow, point = integrate.quad(f, t + a, t + b, points=[big_t])[0], f(t + a)
+    assert float(clock.deployed_flow(t, deadline, a, b)) == pytest.approx(flow, rel=1e-8)
+    assert float(clock.deployed_point(t, deadline, a)) == pytest.approx(point, rel=1e-8)
+
+
+def test_what_follows_the_term_weighs_less_the_lower_its_weight():
+    values = [float(Clock(0.043, 3.78, w).flow(0.0, 20.0)) for w in (0.0, 0.5, 1.0)]
+    assert values[0] < values[1] < values[2]
+    assert values[0] == pytest.approx(float(annuity(0.043, 0.0, 3.78)))
+
+
 @given(st.floats(0.05, 0.5), st.floats(0.0, 0.1))
 def test_recoup_repays_principal_and_interest_exactly(y, i):
-    tau = recoup_years(0.5, y, i, 2.0, 200.0)
+    tau = float(recoup_years(0.5, y, i, 2.0, 200.0))
     if tau < 200.0:
         paid = 0.5 * y * annuity(i, 2.0, tau)
         assert paid == pytest.approx(1.0, rel=1e-9)
@@ -28,77 +68,95 @@ def test_recoup_repays_principal_and_interest_exactly(y, i):
 
 
 def _portfolio(y=0.09, two_phase=True):
-    classes = (ProfitStreams.of(y, 4.0, 25.0, 0.07, 0.3, two_phase, 0.5, 0.05),
-               ProfitStreams.of(0.25, 3.0, 15.0, 0.1, 0.3, two_phase, 0.5, 0.05))
-    return Portfolio(classes, (0.7, 0.3))
+    return Portfolio((ProjectClass(y, 4.0, 25.0, 0.07, 0.3), ProjectClass(0.25, 3.0, 15.0, 0.1, 0.3)), (0.7, 0.3),
+                     0.05, two_phase)
 
 
-def test_each_side_values_its_own_part_and_the_parts_add_up():
-    p = _portfolio()
-    rate = 0.03
-    us_phase1, after = p.us_values(rate)
-    whole, after_p = p.principal_values(rate)
-    total = sum(w * sum(c.phase_values(rate)) for w, c in zip(p.weights, p.classes, strict=True))
-    recovery = sum(w * c.recovery_value(rate) for w, c in zip(p.weights, p.classes, strict=True))
-    assert after == pytest.approx(after_p)
-    for s in (0.0, 0.5, 0.9, 1.0):  # the counterpart's and the principal's parts split the whole stream
-        assert (us_phase1 + s * after) + (whole - s * after) == pytest.approx(total + recovery)
+def test_the_recoup_date_moves_with_the_share_before_recoup():
+    p = _portfolio(0.25)
+    dates = [p.recoup_after_deployment(q)[0] for q in (0.0, 0.3, 0.6)]
+    assert dates[0] < dates[1] < dates[2]  # the less the principal keeps, the later it recoups
+    assert float(p.recoup_after_deployment(0.99)[0]) == p.classes[0].end_years  # … or never
 
 
-def test_realistic_energy_yields_never_recoup_and_rich_ones_do():
-    assert _portfolio(0.09).classes[0].recoup_years == _portfolio(0.09).classes[0].end_years
-    rich = _portfolio(0.25).classes[0]
-    assert rich.recoup_years < rich.end_years
-    assert _portfolio(0.09).never_recoups() == pytest.approx(0.7)
+def test_realistic_energy_yields_never_recoup_at_a_half_share_and_rich_ones_do():
+    p = _portfolio(0.09)
+    assert p.never_recoups(0.5) == pytest.approx(0.7)
+    assert _portfolio(0.25).never_recoups(0.5) == 0.0
 
 
-def trade(**kw):
-    goods = (Goods(49.0, 0.275, 0.275, 0.8), Goods(95.9, 0.10, 0.25, 0.1))
-    args = dict(goods=goods, threat_rate=0.25, floor_rate=0.10, threat_effective_years=0.3, regime_end_years=3.8,
+@pytest.mark.parametrize("q", [0.0, 0.5, 0.9])
+def test_the_two_sides_parts_and_the_recoveries_add_up_to_the_whole(q):
+    p, clock = _portfolio(0.25), Clock(0.03)
+    v = p.values(clock, np.array([0.0, 1.0]), 3.0, q)
+    for s in (0.0, 0.9, 1.0):
+        whole = v.before + v.after + v.recovery - v.equity
+        assert np.allclose(v.counterpart(q, s) + v.principal(q, s), whole)
+
+
+def test_a_plain_clock_values_every_date_as_the_deployment_value_times_a_deployed_dollar():
+    """The shortcut for a clock without a term (every flow dated from its deployment) equals the direct sum."""
+    p, clock = _portfolio(0.25), Clock(0.046)
+    t, q = np.linspace(0.0, 3.7, 5)[:, None], np.linspace(0.0, 1.0, 6)[None, :]
+    quick, direct = p.values(clock, t, 3.78, q), p.values(clock, t, 3.78, q, _direct=True)
+    for a, b in zip((quick.before, quick.after, quick.recovery, quick.equity),
+                    (direct.before, direct.after, direct.recovery, direct.equity), strict=True):
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def _trade(**kw):
+    goods = (Goods("autos", 49.0, 0.275, 0.275, 0.8), Goods("other", 95.9, 0.10, 0.25, 0.1))
+    args = dict(goods=goods, floor_rate=0.10, threat_effective_years=0.3, regime_end_years=3.8,
                 trade_elasticity=0.76, exporters_margin=0.1)
     args.update(kw)
     return TradeTerms(**args)
 
 
-def test_relief_is_worth_more_to_the_principal_than_it_costs_the_counterpart():
-    """First-order trade theory: the exporters' share of the duty is a transfer, lost volume a deadweight loss."""
-    t = trade()
-    def full_relief(weights):
-        return t.relief_value(weights, 0.02, 1.0, 0.0) - t.relief_value(weights, 0.02, 0.0, 0.0)
-
-    gain, cost = full_relief(t.principal_cost_weights()), full_relief(t.counterpart_gain_weights(0.0))
-    assert gain > cost > 0
-    assert t.duty_relief_usd_bn_per_year(1.0) > t.principal_relief_usd_bn_per_year(1.0) > 0
-    no_volume = trade(trade_elasticity=0.0)
-    assert (no_volume.principal_cost_weights() == pytest.approx(no_volume.counterpart_gain_weights(0.0)))
+@given(st.floats(0.01, 0.99), st.floats(0.1, 3.0), st.floats(0.0, 0.5))
+def test_the_counterparts_best_tariff_is_the_closed_form(theta, eps, omega):
+    """U(τ) = V·[(θ + ω(1 − θ))·τ − ½·ε·(1 − θ)²·τ²] peaks at τ* = (θ + ω(1 − θ))/(ε(1 − θ)²)."""
+    trade = _trade(trade_elasticity=eps)
+    g = Goods("g", 100.0, 0.0, 1.0, theta)
+    a, b = trade.counterpart_gain(g, omega)
+    tau = np.linspace(0.0, 5.0, 200_001)
+    best = float(tau[np.argmax(a * tau + b * tau * tau)])
+    assert best == pytest.approx(min((theta + omega * (1 - theta)) / (eps * (1 - theta) ** 2), 5.0), abs=1e-4)
 
 
-def test_relief_value_is_linear_in_relief_and_shrinks_as_the_regime_runs_out():
-    t, w = trade(), trade().principal_cost_weights()
-    v = [t.relief_value(w, 0.02, x, 0.5) for x in (0.0, 0.5, 1.0)]
-    assert v[1] - v[0] == pytest.approx(v[2] - v[1])
-    later = [t.relief_value(w, 0.02, 1.0, d) - t.relief_value(w, 0.02, 0.0, d) for d in (0.0, 1.0, 3.0, 3.8)]
-    assert all(a > b for a, b in zip(later, later[1:], strict=False)) and later[-1] == pytest.approx(0.0)
+def test_the_harberger_triangle_is_half_the_price_wedge_times_the_volume_lost():
+    trade, g = _trade(), _trade().goods[1]
+    wedge = (1 - g.exporters_share_of_duty) * 0.25  # the rise in the domestic price
+    lost = trade.trade_elasticity * wedge * g.exports_usd_bn_per_year  # the volume given up
+    assert trade.deadweight_loss_usd_bn_per_year(g, 0.25) == pytest.approx(0.5 * wedge * lost)
+    a, b = trade.counterpart_gain(g, 0.0)
+    assert -b * 0.25**2 == pytest.approx(trade.deadweight_loss_usd_bn_per_year(g, 0.25))
 
 
-def test_agreed_rate_spans_threat_to_floor_and_the_deadline_switches_the_no_deal_rate():
-    t = trade()
-    assert float(t.rate(0.0)) == 0.25 and float(t.rate(1.0)) == pytest.approx(0.10)
-    w = t.principal_cost_weights()
-    before = t.relief_value(w, 0.0, 0.0, 0.0) - t.relief_value(w, 0.0, 0.0, 0.3)  # signed at 0 vs at the deadline
-    # agreeing at 25% all-in before the deadline costs the principal on other goods (10% → 25%) and saves on cars
-    assert before == pytest.approx(0.3 * (w[0] * (0.275 - 0.25) + w[1] * (0.10 - 0.25)))
+def test_relief_on_goods_whose_duty_us_buyers_pay_costs_the_counterpart_least():
+    """Per unit of the principal's gain, cutting the rate on other goods (θ = 0.1) costs the US far less than
+    on cars (θ = 0.8): its buyers pay most of the first duty, and its Harberger triangle shrinks."""
+    trade = _trade()
+    ratios = []
+    for g in trade.goods:
+        a, b = trade.counterpart_gain(g, 0.0)
+        us_cost = a + 2.0 * b * 0.15  # at 15%
+        ratios.append(trade.principal_loss_per_rate(g) / us_cost)
+    assert ratios[1] > 3.0 * ratios[0] > 0
 
 
-def test_the_portfolio_memo_stays_bounded_and_never_changes_a_value():
-    import negotiation.economics as economics
+def test_a_group_already_at_the_floor_is_not_bargained_and_rates_map_back():
+    trade = _trade(goods=(Goods("autos", 49.0, 0.275, 0.275, 0.8), Goods("drugs", 20.0, 0.0, 0.0, 0.5),
+                          Goods("other", 95.9, 0.10, 0.25, 0.1)))
+    assert [g.name for g in trade.bargained] == ["autos", "other"]
+    assert trade.rates((0.15, 0.15)) == [0.15, 0.0, 0.15]  # exempt stays exempt
+    assert trade.rates(None) == [0.275, 0.0, 0.25]
+    total = 49.0 + 20.0 + 95.9
+    assert trade.all_in_rate((0.15, 0.15)) == pytest.approx((49.0 + 95.9) * 0.15 / total)
+    assert trade.duty_relief_usd_bn_per_year((0.15, 0.15)) == pytest.approx(49.0 * 0.125 + 95.9 * 0.10)
 
-    portfolio = _portfolio()
-    rates = [0.01 + 1e-6 * k for k in range(economics.MEMO_ENTRIES + 50)]
-    first = [portfolio.us_values(r) + portfolio.principal_values(r) for r in rates[:10]]
-    for r in rates:
-        portfolio.us_values(r)
-        portfolio.principal_values(r)
-        portfolio.own_investment_value(r)
-    assert len(portfolio._memo) <= economics.MEMO_ENTRIES
-    assert [portfolio.us_values(r) + portfolio.principal_values(r) for r in rates[:10]] == first
+
+def test_the_deals_rates_replace_the_threat_from_its_date_or_signing_whichever_is_later():
+    trade, clock = _trade(), Clock(0.0)
+    assert float(trade.relief_window(clock, 0.0)) == pytest.approx(3.8 - 0.3)
+    assert float(trade.relief_window(clock, 1.0)) == pytest.approx(3.8 - 1.0)
+    assert float(trade.relief_window(clock, 5.0)) == 0.0
