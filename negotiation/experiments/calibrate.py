@@ -63,7 +63,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from negotiation.experiments.report import Pattern, load_patterns
 from negotiation.experiments.sweepfile import SweepError, read_base_scenario, read_batch_file
-from negotiation.scenario import ScenarioError, Spec, shown_path, with_overrides
+from negotiation.inputs import ScenarioError, shown_path
+from negotiation.scenario import Spec
+from negotiation.scenario_files import with_overrides
 
 MISSED = 100.0  # a fitted pattern a run does not reproduce at all (no agreement, no value): ten band-widths
 PINNED, NARROWED = 0.5, 0.9  # posterior/prior 5–95% width ratios below which a parameter is pinned, narrowed
@@ -244,7 +246,7 @@ def select_patterns(patterns: Sequence[Pattern], fit: Sequence[str], source: str
     wanted = [w.strip() for w in fit if w.strip()]
     for w in wanted:
         if not any(w in (p.column, p.name) for p in patterns):
-            from negotiation.keys import close
+            from negotiation.inputs import close
 
             near = close(w, [p.column for p in patterns])
             hint = f" (did you mean {near}?)" if near else f" (columns: {', '.join(p.column for p in patterns)})"

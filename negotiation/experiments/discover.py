@@ -33,7 +33,7 @@ import pandas as pd
 
 from negotiation.experiments.report import load_runs
 from negotiation.experiments.sweepfile import SweepError
-from negotiation.scenario import shown_path
+from negotiation.inputs import shown_path
 
 PEEL_ALPHA = 0.05  # the share of a box's runs each peel removes (Friedman & Fisher's α)
 PASTE_ALPHA = 0.05  # the share of a box's runs each paste adds
@@ -120,7 +120,7 @@ def condition(expression: str, frame: pd.DataFrame) -> pd.Series:
 
 def _column(name: str, frame: pd.DataFrame) -> pd.Series:
     if name not in frame.columns:
-        from negotiation.keys import close
+        from negotiation.inputs import close
 
         near = close(name, [str(c) for c in frame.columns])
         raise DiscoverError(f"--where: no column {name!r}" + (f" (did you mean {near}?)" if near else ""))
@@ -558,7 +558,7 @@ def _inputs(frame: pd.DataFrame, meta: dict[str, Any], inputs: Sequence[str] | N
     usable, notes = [], []
     for key in keys:
         if key not in frame.columns:
-            from negotiation.keys import close
+            from negotiation.inputs import close
 
             near = close(key, [str(c) for c in frame.columns])
             raise DiscoverError(f"--inputs: no column {key!r}" + (f" (did you mean {near}?)" if near else ""))

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from negotiation.scenario import Spec, given, spec_from_dict
+from negotiation.scenario import Spec, given
+from negotiation.scenario_files import spec_from_dict
 
 Edit = Callable[[dict[str, Any], Spec], None]
 

@@ -43,7 +43,9 @@ import pandas as pd
 from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, code_fingerprint, result_columns
 from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
-from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path, with_overrides
+from negotiation.inputs import ScenarioError, read_small_file, shown_path
+from negotiation.scenario import Spec
+from negotiation.scenario_files import with_overrides
 
 MAX_CHUNK_RUNS = 200  # runs per task for sweeps up to TARGET_PARTS × 200 runs
 TARGET_PARTS = 256  # a bigger sweep is cut into about this many tasks (= part files), larger ones

@@ -38,7 +38,9 @@ from negotiation.experiments.sweepfile import (
     read_batch_file,
     sweep_from_dict,
 )
-from negotiation.scenario import ScenarioError, Spec, shown_path, value_at, with_overrides
+from negotiation.inputs import ScenarioError, shown_path
+from negotiation.scenario import Spec
+from negotiation.scenario_files import value_at, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
            "us_profit_share": "US share | agreement",

@@ -34,8 +34,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
+from negotiation.inputs import ScenarioError, read_small_file, shown_path
 from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, UTILITY_PREFIX
-from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path
+from negotiation.scenario import Spec
 
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
 MANIFEST = "sweep.json"

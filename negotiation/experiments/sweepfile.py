@@ -39,16 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy.stats import qmc, truncnorm
 
 from negotiation.experiments import DEFAULT_MAX_RUNS
-from negotiation.scenario import (
-    ScenarioError,
-    Spec,
-    parse_toml,
-    read_scenario,
-    read_small_file,
-    shown_path,
-    spec_from_dict,
-    with_overrides,
-)
+from negotiation.inputs import ScenarioError, parse_toml, read_small_file, shown_path
+from negotiation.scenario import Spec
+from negotiation.scenario_files import read_scenario, spec_from_dict, with_overrides
 
 INT64_MAX = 2**63 - 1  # a Parquet column of integers holds int64
 

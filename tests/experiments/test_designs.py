@@ -26,7 +26,7 @@ from negotiation.experiments.sweepfile import (
     replicate_seed,
     sweep_from_dict,
 )
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 BASE = load_scenario(BASELINE)
 U = np.linspace(0.0, 1.0, 1001)[1:-1]  # inside the unit interval

@@ -18,7 +18,7 @@ from negotiation.experiments.runner import execute, sweep
 from negotiation.experiments.store import SweepStopped, result_columns
 from negotiation.experiments.sweepfile import load_sweep, replicate_seed
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario, with_overrides
+from negotiation.scenario_files import load_scenario, with_overrides
 
 SMALL = """replicates = 3
 seed = 4

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from negotiation.experiments.sweepfile import SweepError, draw_sample, load_sweep, sweep_from_dict
-from negotiation.scenario import load_scenario, with_overrides
+from negotiation.scenario_files import load_scenario, with_overrides
 
 BASE = load_scenario(BASELINE)
 

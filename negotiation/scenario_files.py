@@ -1,0 +1,363 @@
+"""Scenario files: reading a scenario with its ``base`` chain, ``--set`` overrides, and one-line errors.
+
+The schema (:mod:`negotiation.scenario`) says what a scenario may hold; this module turns what the user gives
+into a validated :class:`~negotiation.scenario.Spec`: a TOML file (read by :func:`negotiation.inputs.read_toml`)
+merged over the files its ``base =`` names, ``KEY=VALUE`` overrides applied, and every validation error put
+in one line that names the file of the chain (or the ``--set`` option) that wrote the key, with a suggestion
+where a name is misspelt. User errors raise :class:`~negotiation.inputs.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from negotiation.inputs import ScenarioError, close, read_toml, shown_path
+from negotiation.keypaths import suggest_keys, user_path
+from negotiation.scenario import ROLES, Spec
+
+MAX_BASE_CHAIN = 32  # ``base =`` files read for one scenario
+
+
+def _error_location(err: ValidationError) -> tuple[list[str], Any]:
+    """The first error's location as the user writes it (no union tags), and the model of its table."""
+    return user_path(err.errors()[0]["loc"], Spec)
+
+
+def _did_you_mean(err: ValidationError, data: Any) -> str:
+    """`` (did you mean …?)`` for a misspelt key, actor, role or choice, from the schema's real names."""
+    first = err.errors()[0]
+    kind, ctx = first["type"], first.get("ctx") or {}
+    parts, table = _error_location(err)
+    near: str | None = None
+    if kind == "extra_forbidden" and parts:
+        near = " or ".join(suggest_keys(parts, data, table)) or None
+    elif kind == "union_tag_not_found" and len(parts) >= 2 and isinstance(data, dict):
+        known = [k for k, v in (_get(data, parts[:-1]) or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        found = close(parts[-1], known)
+        near = ".".join([*parts[:-1], found]) if found else None
+    elif kind in ("union_tag_invalid", "literal_error"):
+        expected = ctx.get("expected_tags") or ctx.get("expected") or ""
+        got = ctx.get("tag", first.get("input"))
+        found = close(str(got), re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else None
+        near = repr(found) if found else None
+    elif kind == "value_error":  # a validator's "'jpan' is not one of … (us, japan)"
+        m = re.search(r"'([^']*)' is not one of [^(]*\(([^)]*)\)", first["msg"])
+        found = close(m.group(1), [w.strip() for w in m.group(2).split(",")]) if m else None
+        near = repr(found) if found else None
+    return f" (did you mean {near}?)" if near else ""
+
+
+def _get(data: Any, parts: list[str]) -> Any:
+    """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
+    for part in parts:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _format_error(err: ValidationError, source: str, data: Any = None, key: str | None = None) -> str:
+    """One line for a validation error: ``source: key: what is wrong (got …) (did you mean …?)``.
+
+    Args:
+        err: pydantic's error (its first error is reported).
+        source: what the user gave (a file, or ``--set KEY=VALUE``).
+        data: the parsed scenario, for suggestions among its actors.
+        key: the dotted key ``source`` already names (a ``--set`` option's), left out of the line.
+
+    Returns:
+        The message, without a trailing newline.
+
+    """
+    first = err.errors()[0]
+    parts, _ = _error_location(err)
+    ctx = first.get("ctx") or {}
+    if first["type"] == "union_tag_invalid":  # the discriminator's value is wrong: name that key
+        parts = [*parts, str(ctx.get("discriminator", "role")).strip("'")]
+    loc = ".".join(parts)
+    msg = first["msg"].removeprefix("Value error, ")
+    hint = _did_you_mean(err, data)
+    where = f"{source}: " if key is not None and loc == key else f"{source}: {loc}: " if loc else f"{source}: "
+    roles = ", ".join(ROLES)
+    if first["type"] == "union_tag_invalid":
+        return f"{where}unknown role {ctx.get('tag')!r}{hint}: an actor's table needs role = one of {roles}"
+    if first["type"] == "union_tag_not_found":
+        actors = _get(data, parts[:-1]) if isinstance(data, dict) else None
+        known = [k for k, v in (actors or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        listed = f"the scenario's actors: {', '.join(known)}; " if known else ""
+        return f"{where}unknown actor or missing role{hint} ({listed}an actor's table needs role = one of {roles})"
+    if not loc:
+        return f"{source}: {msg}{hint}"
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    value = first.get("input")
+    shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
+    return f"{where}{msg}{shown}{hint}"
+
+
+def value_at(spec: Spec, key: str) -> Any:
+    """A scenario value by dotted key (``None`` when the scenario does not have it).
+
+    >>> value_at(load_scenario(), "agents.us.role")
+    'counterpart'
+    """
+    node: Any = spec
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return None
+    return node
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse a ``KEY=VALUE`` override; the value is a TOML value, or a bare string.
+
+    >>> parse_override("deal.equity_fraction=0.2")
+    (['deal', 'equity_fraction'], 0.2)
+    >>> parse_override("protocol.information=complete")
+    (['protocol', 'information'], 'complete')
+    """
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. deal.equity_fraction=0.2")
+    key, raw = text.split("=", 1)
+    key, raw = key.strip(), raw.strip()
+    path = key.split(".")
+    if not key or any(not p for p in path):
+        raise ScenarioError(f"--set {text!r}: malformed key {key!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if raw and all(c.isalnum() or c in "_-" for c in raw):
+            value = raw  # a bare word such as `complete`
+        else:
+            raise ScenarioError(f"--set {key}: {raw!r} is not a TOML value") from None
+    return path, value
+
+
+def apply_override(data: dict[str, Any], path: list[str], value: Any, source: str = "--set") -> None:
+    """Set ``value`` at the dotted ``path`` in a nested dict, creating actor tables as needed."""
+    node = data
+    for i, part in enumerate(path[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ScenarioError(f"{source}: {'.'.join(path[: i + 1])} is not a table")
+        node = child
+    node[path[-1]] = value
+
+
+def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
+    """Validate a parsed scenario (nested dict) into a :class:`Spec`."""
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err, source, data)) from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = None) -> dict[str, Any]:
+    """Read a scenario with its ``base`` chain.
+
+    A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
+    override it key by key, so a counterfactual lists only what it changes. A top-level
+    ``without = ["tsmc"]`` removes actors the base has. Every file is read by :func:`read_toml` (through
+    ``given``, the name as written, when there is one, so messages name what the user wrote); a chain longer
+    than ``MAX_BASE_CHAIN`` files, or one that comes back to a file, is an error.
+    """
+    data = read_toml(given or path)
+    base = data.pop("base", None)
+    without = data.pop("without", [])
+    if not isinstance(without, list) or not all(isinstance(k, str) for k in without):
+        raise ScenarioError(f"{shown_path(path)}: without: expected a list of actor keys, e.g. without = [\"tsmc\"]")
+    if base is None:
+        if without:
+            raise ScenarioError(f"{shown_path(path)}: without: only a scenario with a base can leave actors out")
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(f"{shown_path(path)}: base: expected a file name")
+    try:
+        base_path = (path.parent / base).resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
+        raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)}: cannot resolve ({err})") from None
+    if base_path in seen:
+        raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)} includes itself")
+    if len(seen) >= MAX_BASE_CHAIN:
+        raise ScenarioError(f"{shown_path(path)}: base: more than {MAX_BASE_CHAIN} files in the base chain")
+    merged = _read_with_base(base_path, (*seen, base_path), given=path.parent / base)
+    agents = dict(merged.get("agents", {}))
+    for key in without:
+        if key not in agents:
+            near = close(key, list(agents))
+            hint = f" (did you mean {near!r}?)" if near else ""
+            raise ScenarioError(f"{shown_path(path)}: without: {key!r} is not an actor of {shown_path(base)} "
+                                f"(its actors: {', '.join(agents) or 'none'}){hint}")
+        del agents[key]
+    if without:
+        merged["agents"] = agents
+    return _merge(merged, data)
+
+
+def _file_that_sets(path: Path, parts: list[str]) -> str:
+    """The file of ``path``'s ``base`` chain that wrote the key at ``parts``, as an error's source.
+
+    The file that holds the longest prefix of ``parts`` wins (the top-most one on a tie, as it overrides
+    its bases); a key no file holds (a missing one) is the top file's. Only called on an error: the chain
+    is read again.
+
+    Args:
+        path: the scenario file as the user gave it.
+        parts: the error's location, as the user writes it (``["deal", "horizon_years"]``).
+
+    Returns:
+        ``path`` shown, or ``"<base file> (the base of <path>)"`` when a base wrote the key.
+
+    """
+    best, best_depth = path, 0
+    current: Path | None = path
+    given: Path = path
+    for _ in range(MAX_BASE_CHAIN + 1):
+        if current is None:
+            break
+        try:
+            data = read_toml(given)
+        except ScenarioError:
+            break
+        node: Any = data
+        depth = 0
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node, depth = node[part], depth + 1
+        if depth > best_depth:
+            best, best_depth = given, depth
+        base = data.get("base")
+        if not isinstance(base, str):
+            break
+        given = current.parent / base
+        current = given.resolve()
+    if best == path:
+        return str(path)
+    return f"{shown_path(best)} (the base of {shown_path(path)})"
+
+
+def read_scenario(path: str | Path) -> dict[str, Any]:
+    """A scenario file's contents with its ``base`` chain merged in, not yet validated."""
+    path = Path(path).resolve()
+    return _read_with_base(path, seen=(path,))
+
+
+def runs_file(name: str) -> Path:
+    """``runs/<name>`` in the working folder if present, else the copy shipped with the package."""
+    local = Path("runs") / name
+    if local.is_file():
+        return local
+    shipped = resources.files("negotiation") / "data" / name
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "runs" / name
+
+
+def default_scenario_path() -> Path:
+    """``runs/baseline.toml`` in the working folder if present, else the copy shipped with the package."""
+    return runs_file("baseline.toml")
+
+
+def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Spec:
+    """Load and validate a scenario file, applying ``--set`` style overrides first.
+
+    Args:
+        path: the TOML file; ``None`` means the baseline.
+        overrides: ``dotted.key=value`` strings.
+
+    Returns:
+        The validated :class:`Spec`.
+
+    """
+    path = Path(path) if path is not None else default_scenario_path()
+    data = _read_with_base(path, seen=())
+    for text in overrides:
+        key_path, value = parse_override(text)
+        apply_override(data, key_path, value)
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        source = _file_that_sets(path, _error_location(err)[0]) if not overrides else str(path)
+        raise ScenarioError(_format_error(err, source, data)) from None
+
+
+def _overlaps(a: list[str], b: list[str]) -> bool:
+    """Whether one dotted path lies inside the other (``deal`` and ``deal.fund_usd_bn``)."""
+    n = min(len(a), len(b))
+    return n > 0 and a[:n] == b[:n]
+
+
+def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tuple[str, ...] = ()) -> Spec:
+    """:func:`load_scenario`, with errors that name the ``--set`` option that caused them, not the file.
+
+    The file (with its ``base`` chain) and the overrides are validated together, as :func:`load_scenario`
+    does, so an override may supply what the file leaves out. When that fails, the error names the
+    ``--set KEY=VALUE`` whose key the failing location lies in (``--set deal.x=1: unknown key``); an error
+    no override touches names the file if the file alone fails too, else all the overrides.
+
+    Args:
+        path: the TOML file; ``None`` means the baseline.
+        sets: ``dotted.key=value`` strings, in order (a later one wins).
+
+    Returns:
+        The validated :class:`Spec`.
+
+    Raises:
+        ScenarioError: the file or an override is wrong; the message says which.
+
+    """
+    path = Path(path) if path is not None else default_scenario_path()
+    data = _read_with_base(path, seen=())
+    file_data = copy.deepcopy(data)
+    parsed: list[tuple[str, list[str]]] = []
+    for text in sets:
+        key_path, value = parse_override(text)
+        option = f"--set {text.strip()}"
+        apply_override(data, key_path, value, source=option)
+        parsed.append((option, key_path))
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as err:
+        if not parsed:
+            raise ScenarioError(_format_error(err, _file_that_sets(path, _error_location(err)[0]), data)) from None
+        loc, _ = _error_location(err)
+        for option, key_path in reversed(parsed):
+            if _overlaps(loc, key_path):
+                raise ScenarioError(_format_error(err, option, data, ".".join(key_path))) from None
+        try:
+            Spec.model_validate(file_data)
+        except ValidationError as file_err:
+            source = _file_that_sets(path, _error_location(file_err)[0])
+            raise ScenarioError(_format_error(file_err, source, file_data)) from None
+        raise ScenarioError(_format_error(err, " ".join(option for option, _ in parsed), data)) from None
+
+
+def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:
+    """A copy of ``spec`` with dotted-key overrides applied and validated."""
+    data = spec.model_dump(exclude_none=True)
+    if spec._rounds_derived:  # derived from the calendar: derive it again from the overridden scenario
+        data["protocol"].pop("max_rounds", None)
+    if spec._concession_derived:
+        data["protocol"].pop("concession_rounds", None)
+    for key, value in values.items():
+        apply_override(data, key.split("."), value, source=source)
+    return spec_from_dict(data, source=source)
