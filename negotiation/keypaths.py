@@ -9,12 +9,13 @@ unless another is given (a sweep file's, a calibration spec's).
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from negotiation.inputs import close
@@ -223,7 +224,8 @@ def fields_at(data: Any, path: list[str], root: type[BaseModel] | None = None) -
 # Suggestions
 
 
-def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | None = None) -> list[str]:
+def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | None = None,
+                 root: type[BaseModel] | None = None) -> list[str]:
     """Real keys for an unknown dotted key, best first.
 
     The same name in another table (``deal.max_rounds`` → ``protocol.max_rounds``; every actor that has it),
@@ -233,6 +235,7 @@ def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | Non
         path: the unknown key's dotted parts, as the user wrote them (``["deal", "equity_fractoin"]``).
         data: the scenario (nested dict or validated), for the keys of its actors' tables.
         table: the model of the table the key was written in, when known (else found from ``data``).
+        root: the file's root model (default: the scenario's).
 
     Returns:
         The suggested dotted keys (empty when nothing is close).
@@ -243,13 +246,131 @@ def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | Non
     ['protocol.max_rounds']
 
     """
-    everything = key_paths(data)
+    everything = key_paths(data, root)
     same_leaf = [k for k in everything if k.rsplit(".", 1)[-1] == path[-1]]
     if same_leaf:
         return same_leaf
-    siblings = list(table.model_fields if table is not None else fields_at(data, path[:-1]))
+    siblings = list(table.model_fields if table is not None else fields_at(data, path[:-1], root))
     near = close(path[-1], siblings)
     if near is not None:
         return [".".join([*path[:-1], near])]
     anywhere = close(".".join(path), everything, SUGGEST_CUTOFF_ANYWHERE)
     return [anywhere] if anywhere else []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A validation error in one line
+
+
+@dataclass(frozen=True)
+class TagNames:
+    """How messages name the entries of a table by key whose class a discriminator picks.
+
+    Attributes:
+        entry: what one entry is (``"actor"`` for ``agents.<key>``).
+        tag: what the discriminator's value names (``"role"``).
+        given: how the entries a file already has are introduced (``"the scenario's actors"``).
+
+    """
+
+    entry: str = "entry"
+    tag: str = "kind"
+    given: str = "the entries"
+
+
+def error_location(err: ValidationError, root: type[BaseModel] | None = None) -> tuple[list[str], Any]:
+    """The first error's location as the user writes it (no union tags, no list positions), and its table's model."""
+    return user_path([p for p in err.errors()[0]["loc"] if not isinstance(p, int)], root)
+
+
+def _get(data: Any, parts: list[str]) -> Any:
+    """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
+    for part in parts:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _tags(parts: list[str], data: Any, root: type[BaseModel] | None) -> list[str]:
+    """The discriminator values the table by key holding the entry at ``parts`` takes, in schema order."""
+    info = fields_at(data, parts[:-2], root).get(parts[-2]) if len(parts) >= 2 else None
+    return list(slot(info).variants) if info is not None else []
+
+
+def _did_you_mean(err: ValidationError, data: Any, root: type[BaseModel] | None) -> str:
+    """`` (did you mean …?)`` for a misspelt key, entry, tag or choice, from the schema's real names."""
+    first = err.errors()[0]
+    kind, ctx = first["type"], first.get("ctx") or {}
+    parts, table = error_location(err, root)
+    near: str | None = None
+    if kind == "extra_forbidden" and parts:
+        near = " or ".join(suggest_keys(parts, data, table, root)) or None
+    elif kind == "union_tag_not_found" and len(parts) >= 2 and isinstance(data, dict):
+        known = [k for k, v in (_get(data, parts[:-1]) or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        found = close(parts[-1], known)
+        near = ".".join([*parts[:-1], found]) if found else None
+    elif kind in ("union_tag_invalid", "literal_error"):
+        expected = ctx.get("expected_tags") or ctx.get("expected") or ""
+        got = ctx.get("tag", first.get("input"))
+        found = close(str(got), re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else None
+        near = repr(found) if found else None
+    elif kind == "value_error":  # a validator's "'jpan' is not one of … (us, japan)"
+        m = re.search(r"'([^']*)' is not one of [^(]*\(([^)]*)\)", first["msg"])
+        found = close(m.group(1), [w.strip() for w in m.group(2).split(",")]) if m else None
+        near = repr(found) if found else None
+    return f" (did you mean {near}?)" if near else ""
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def format_error(err: ValidationError, source: str, data: Any = None, key: str | None = None, *,
+                 root: type[BaseModel] | None = None, names: TagNames | None = None) -> str:
+    """One line for a validation error: ``source: key: what is wrong (got …) (did you mean …?)``.
+
+    The one formatter of the package's validation errors (a scenario's, a sweep file's, a sensitivity or a
+    calibration spec's): the key is written as the user wrote it (:func:`user_path`), an unknown key gets
+    the closest real ones (:func:`suggest_keys`), a wrong value is shown, and a table by key whose
+    discriminator is missing or unknown is named in ``names``' words.
+
+    Args:
+        err: pydantic's error (its first error is reported).
+        source: what the user gave (a file, or an option such as ``--set KEY=VALUE``).
+        data: the parsed file, for suggestions among its entries (actors, sampled keys).
+        key: the dotted key ``source`` already names (an option's), left out of the line.
+        root: the file's root model (default: the scenario's).
+        names: how the entries of its tables by key are named (default: generic words).
+
+    Returns:
+        The message, without a trailing newline.
+
+    """
+    names = names or TagNames()
+    first = err.errors()[0]
+    parts, _ = error_location(err, root)
+    ctx = first.get("ctx") or {}
+    disc = str(ctx.get("discriminator", names.tag)).strip("'")
+    if first["type"] == "union_tag_invalid":  # the discriminator's value is wrong: name that key
+        parts = [*parts, disc]
+    loc = ".".join(parts)
+    msg = first["msg"].removeprefix("Value error, ")
+    hint = _did_you_mean(err, data, root)
+    where = f"{source}: " if key is not None and loc == key else f"{source}: {loc}: " if loc else f"{source}: "
+    if first["type"] == "union_tag_invalid":
+        tags = ", ".join(_tags(parts[:-1], data, root))
+        return f"{where}unknown {names.tag} {ctx.get('tag')!r}{hint}: {_a(names.entry)}'s table needs {disc} = one " \
+            f"of {tags}"
+    if first["type"] == "union_tag_not_found":
+        tags = ", ".join(_tags(parts, data, root))
+        entries = _get(data, parts[:-1]) if isinstance(data, dict) else None
+        known = [k for k, v in (entries or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        listed = f"{names.given}: {', '.join(known)}; " if known else ""
+        return f"{where}unknown {names.entry} or missing {disc}{hint} ({listed}{_a(names.entry)}'s table needs " \
+            f"{disc} = one of {tags})"
+    if not loc:
+        return f"{source}: {msg}{hint}"
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    value = first.get("input")
+    shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
+    return f"{where}{msg}{shown}{hint}"

@@ -10,7 +10,6 @@ where a name is misspelt. User errors raise :class:`~negotiation.inputs.Scenario
 from __future__ import annotations
 
 import copy
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -19,85 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from negotiation.inputs import ScenarioError, close, read_toml, shown_path
-from negotiation.keypaths import suggest_keys, user_path
-from negotiation.scenario import ROLES, Spec
+from negotiation.keypaths import TagNames, error_location, format_error
+from negotiation.scenario import Spec
 
 MAX_BASE_CHAIN = 32  # ``base =`` files read for one scenario
-
-
-def _error_location(err: ValidationError) -> tuple[list[str], Any]:
-    """The first error's location as the user writes it (no union tags), and the model of its table."""
-    return user_path(err.errors()[0]["loc"], Spec)
-
-
-def _did_you_mean(err: ValidationError, data: Any) -> str:
-    """`` (did you mean …?)`` for a misspelt key, actor, role or choice, from the schema's real names."""
-    first = err.errors()[0]
-    kind, ctx = first["type"], first.get("ctx") or {}
-    parts, table = _error_location(err)
-    near: str | None = None
-    if kind == "extra_forbidden" and parts:
-        near = " or ".join(suggest_keys(parts, data, table)) or None
-    elif kind == "union_tag_not_found" and len(parts) >= 2 and isinstance(data, dict):
-        known = [k for k, v in (_get(data, parts[:-1]) or {}).items() if k != parts[-1] and isinstance(v, dict)]
-        found = close(parts[-1], known)
-        near = ".".join([*parts[:-1], found]) if found else None
-    elif kind in ("union_tag_invalid", "literal_error"):
-        expected = ctx.get("expected_tags") or ctx.get("expected") or ""
-        got = ctx.get("tag", first.get("input"))
-        found = close(str(got), re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else None
-        near = repr(found) if found else None
-    elif kind == "value_error":  # a validator's "'jpan' is not one of … (us, japan)"
-        m = re.search(r"'([^']*)' is not one of [^(]*\(([^)]*)\)", first["msg"])
-        found = close(m.group(1), [w.strip() for w in m.group(2).split(",")]) if m else None
-        near = repr(found) if found else None
-    return f" (did you mean {near}?)" if near else ""
-
-
-def _get(data: Any, parts: list[str]) -> Any:
-    """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
-    for part in parts:
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
-def _format_error(err: ValidationError, source: str, data: Any = None, key: str | None = None) -> str:
-    """One line for a validation error: ``source: key: what is wrong (got …) (did you mean …?)``.
-
-    Args:
-        err: pydantic's error (its first error is reported).
-        source: what the user gave (a file, or ``--set KEY=VALUE``).
-        data: the parsed scenario, for suggestions among its actors.
-        key: the dotted key ``source`` already names (a ``--set`` option's), left out of the line.
-
-    Returns:
-        The message, without a trailing newline.
-
-    """
-    first = err.errors()[0]
-    parts, _ = _error_location(err)
-    ctx = first.get("ctx") or {}
-    if first["type"] == "union_tag_invalid":  # the discriminator's value is wrong: name that key
-        parts = [*parts, str(ctx.get("discriminator", "role")).strip("'")]
-    loc = ".".join(parts)
-    msg = first["msg"].removeprefix("Value error, ")
-    hint = _did_you_mean(err, data)
-    where = f"{source}: " if key is not None and loc == key else f"{source}: {loc}: " if loc else f"{source}: "
-    roles = ", ".join(ROLES)
-    if first["type"] == "union_tag_invalid":
-        return f"{where}unknown role {ctx.get('tag')!r}{hint}: an actor's table needs role = one of {roles}"
-    if first["type"] == "union_tag_not_found":
-        actors = _get(data, parts[:-1]) if isinstance(data, dict) else None
-        known = [k for k, v in (actors or {}).items() if k != parts[-1] and isinstance(v, dict)]
-        listed = f"the scenario's actors: {', '.join(known)}; " if known else ""
-        return f"{where}unknown actor or missing role{hint} ({listed}an actor's table needs role = one of {roles})"
-    if not loc:
-        return f"{source}: {msg}{hint}"
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    value = first.get("input")
-    shown = "" if first["type"] in ("extra_forbidden", "missing") or isinstance(value, dict) else f" (got {value!r})"
-    return f"{where}{msg}{shown}{hint}"
+ACTORS = TagNames(entry="actor", tag="role", given="the scenario's actors")  # how errors name agents.<key>
 
 
 def value_at(spec: Spec, key: str) -> Any:
@@ -152,12 +77,17 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, source: st
     node[path[-1]] = value
 
 
+def _format(err: ValidationError, source: str, data: Any = None, key: str | None = None) -> str:
+    """A scenario's validation error in one line (:func:`negotiation.keypaths.format_error` on the schema)."""
+    return format_error(err, source, data, key, names=ACTORS)
+
+
 def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
     """Validate a parsed scenario (nested dict) into a :class:`Spec`."""
     try:
         return Spec.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(_format_error(err, source, data)) from None
+        raise ScenarioError(_format(err, source, data)) from None
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -296,8 +226,8 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
     try:
         return Spec.model_validate(data)
     except ValidationError as err:
-        source = _file_that_sets(path, _error_location(err)[0]) if not overrides else str(path)
-        raise ScenarioError(_format_error(err, source, data)) from None
+        source = _file_that_sets(path, error_location(err)[0]) if not overrides else str(path)
+        raise ScenarioError(_format(err, source, data)) from None
 
 
 def _overlaps(a: list[str], b: list[str]) -> bool:
@@ -338,17 +268,17 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         return Spec.model_validate(data)
     except ValidationError as err:
         if not parsed:
-            raise ScenarioError(_format_error(err, _file_that_sets(path, _error_location(err)[0]), data)) from None
-        loc, _ = _error_location(err)
+            raise ScenarioError(_format(err, _file_that_sets(path, error_location(err)[0]), data)) from None
+        loc, _ = error_location(err)
         for option, key_path in reversed(parsed):
             if _overlaps(loc, key_path):
-                raise ScenarioError(_format_error(err, option, data, ".".join(key_path))) from None
+                raise ScenarioError(_format(err, option, data, ".".join(key_path))) from None
         try:
             Spec.model_validate(file_data)
         except ValidationError as file_err:
-            source = _file_that_sets(path, _error_location(file_err)[0])
-            raise ScenarioError(_format_error(file_err, source, file_data)) from None
-        raise ScenarioError(_format_error(err, " ".join(option for option, _ in parsed), data)) from None
+            source = _file_that_sets(path, error_location(file_err)[0])
+            raise ScenarioError(_format(file_err, source, file_data)) from None
+        raise ScenarioError(_format(err, " ".join(option for option, _ in parsed), data)) from None
 
 
 def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:

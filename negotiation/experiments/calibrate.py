@@ -59,11 +59,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from negotiation.experiments.report import Pattern, load_patterns
 from negotiation.experiments.sweepfile import SweepError, read_base_scenario, read_batch_file
-from negotiation.inputs import ScenarioError, shown_path
+from negotiation.inputs import ScenarioError, Strict, shown_path
+from negotiation.keypaths import format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import with_overrides
 
@@ -93,11 +94,7 @@ class CalibrationStopped(Exception):
 # The spec
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
-
-
-class PriorSpec(_Strict):
+class PriorSpec(Strict):
     """One parameter's prior: uniform, or log-uniform (``low`` > 0), on [low, high]."""
 
     dist: Literal["uniform", "loguniform"]
@@ -113,7 +110,7 @@ class PriorSpec(_Strict):
         return self
 
 
-class EpsilonSpec(_Strict):
+class EpsilonSpec(Strict):
     """The acceptance thresholds: a ``quantile`` of the last population's distances, or a fixed ``schedule``."""
 
     quantile: float = Field(default=0.5, gt=0, lt=1)
@@ -128,7 +125,7 @@ class EpsilonSpec(_Strict):
         return self
 
 
-class CalibrationFile(_Strict):
+class CalibrationFile(Strict):
     """The validated contents of a calibration spec (see the module docstring)."""
 
     scenario: str
@@ -212,13 +209,6 @@ class Calibration:
         return [p.key for p in self.priors]
 
 
-def _format(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-    msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
-    return f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}"
-
-
 def select_patterns(patterns: Sequence[Pattern], fit: Sequence[str], source: str = "--fit") -> list[Pattern]:
     """The patterns to fit: those ``fit`` names (by column or name), else those of use calibration/corroboration.
 
@@ -290,9 +280,9 @@ def load_calibration(path: str | Path, fit: Sequence[str] | None = None, *, popu
     except ValidationError as err:
         option = str(err.errors()[0]["loc"][0]) if err.errors()[0]["loc"] else ""
         if option in overrides:  # the option the user typed, not the file, holds the bad value
-            msg = err.errors()[0]["msg"].removeprefix("Value error, ")
-            raise CalibrationError(f"--{option} {overrides[option]}: {msg}") from None
-        raise CalibrationError(_format(err, source)) from None
+            raise CalibrationError(format_error(err, f"--{option} {overrides[option]}", key=option,
+                                                root=CalibrationFile)) from None
+        raise CalibrationError(format_error(err, source, data, root=CalibrationFile)) from None
     patterns_path = (path.parent / file.patterns)
     try:
         patterns = load_patterns(patterns_path)

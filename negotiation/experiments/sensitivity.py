@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ from negotiation.experiments.sweepfile import (
     sweep_from_dict,
 )
 from negotiation.inputs import ScenarioError, shown_path
+from negotiation.keypaths import format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import value_at, with_overrides
 
@@ -53,7 +54,7 @@ CONSTANT_ATOL = 1e-9  # an output whose spread over the design is below this (re
 class SensitivitySpec(RunSettings):
     """The validated sensitivity spec (see the module docstring)."""
 
-    inputs: dict[str, tuple[float, float]] = Field(min_length=1)
+    inputs: dict[str, Annotated[tuple[float, float], Field(strict=False)]] = Field(min_length=1)  # from a list
     method: Literal["sobol", "morris", "ofat"] = "sobol"
     n: int = Field(default=256, ge=2, strict=True)
     levels: int = Field(default=4, ge=2, strict=True)
@@ -121,10 +122,7 @@ def load_spec(path: str | Path, method: str | None = None,
     try:
         spec = SensitivitySpec.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
-        raise SweepError(f"{shown_path(path)}: {loc + ': ' if loc else ''}{msg}") from None
+        raise SweepError(format_error(err, shown_path(path), data, root=SensitivitySpec)) from None
     points = spec.n_points()
     check_size(points * spec.replicates, max_runs, str(path),
                f"{points:,} {spec.method} design points × {spec.replicates} replicate(s)")

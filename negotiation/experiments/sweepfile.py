@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from scipy.stats import qmc, truncnorm
 
 from negotiation.experiments import DEFAULT_MAX_RUNS
-from negotiation.inputs import ScenarioError, parse_toml, read_small_file, shown_path
+from negotiation.inputs import ScenarioError, Strict, parse_toml, read_small_file, shown_path
+from negotiation.keypaths import TagNames, format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import read_scenario, spec_from_dict, with_overrides
 
@@ -54,14 +55,8 @@ class SweepError(ScenarioError):
 # The sweep file
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Dist(_Strict):
+class _Dist(Strict):
     """A distribution: numbers written as numbers, and finite (``normal`` may leave its window open)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     def support(self) -> list[Any]:
         """The values that bound what it can draw (each is validated against the scenario before any run)."""
@@ -251,6 +246,7 @@ class Choice(_Dist):
 
 
 Distribution = Annotated[Uniform | LogUniform | Normal | Triangular | Choice, Field(discriminator="dist")]
+DISTRIBUTIONS = TagNames(entry="distribution", tag="distribution", given="the sampled keys")  # for messages
 
 
 def one_kind(values: list[Any]) -> list[Any]:
@@ -307,7 +303,7 @@ def column_kind(values: list[Any]) -> str:
         "float" if isinstance(first, float) else "str"
 
 
-class RunSettings(_Strict):
+class RunSettings(Strict):
     """What every batch file has: its base scenario, seeds per point, the master seed, a name."""
 
     scenario: str
@@ -560,20 +556,6 @@ def draw_sample(sample: dict[str, Any], master_seed: int, index: int) -> dict[st
     return {key: sample[key].draw(rng) for key in sorted(sample)}
 
 
-def _format_validation(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int) and p not in _DIST_TAGS)
-    msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif first["type"] == "union_tag_invalid":
-        msg = f"unknown distribution (expected one of {', '.join(_DIST_TAGS)})"
-    return f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}"
-
-
-_DIST_TAGS = ("uniform", "loguniform", "normal", "triangular", "choice")
-
-
 def read_batch_file(path: str | Path) -> tuple[dict[str, Any], str]:
     """A sweep or sensitivity file's contents and the SHA-256 of its bytes (read once, so the two agree).
 
@@ -700,7 +682,7 @@ def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
     try:
         file = SweepFile.model_validate(data)
     except ValidationError as err:
-        raise SweepError(_format_validation(err, source)) from None
+        raise SweepError(format_error(err, source, data, root=SweepFile, names=DISTRIBUTIONS)) from None
     tables = {**file.grid, **file.levers}
     sizes = [len(v) for v in tables.values()]
     how = " × ".join([*(f"{n} {k}" for n, k in zip(sizes, tables, strict=True)),
