@@ -27,7 +27,7 @@ BYTES_PER_GRID_POINT = 40  # the export's working arrays per grid point (five fl
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
 
 
-class UsageError(ScenarioError):
+class UsageError(InputError):
     """A malformed command line (argparse's complaint), with a suggestion where a name is close to a real one."""
 
 

@@ -63,7 +63,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from negotiation.experiments.report import Pattern, load_patterns
 from negotiation.experiments.sweepfile import SweepError, read_base_scenario, read_batch_file
-from negotiation.inputs import ScenarioError, Strict, shown_path
+from negotiation.inputs import InputError, ScenarioError, Strict, shown_path
 from negotiation.keypaths import format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import with_overrides
@@ -78,7 +78,7 @@ OUTPUTS = ("abc.db", "posterior.parquet", "prior_predictive.parquet", "posterior
            "corner.png", "identification.md", "report.md")
 
 
-class CalibrationError(SweepError):
+class CalibrationError(InputError):
     """A calibration spec, or the request to run it, that cannot be carried out (exit 2, one line)."""
 
 

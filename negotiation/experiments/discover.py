@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 
 from negotiation.experiments.report import load_runs
-from negotiation.experiments.sweepfile import SweepError
-from negotiation.inputs import shown_path
+from negotiation.inputs import InputError, shown_path
 
 PEEL_ALPHA = 0.05  # the share of a box's runs each peel removes (Friedman & Fisher's α)
 PASTE_ALPHA = 0.05  # the share of a box's runs each paste adds
@@ -42,7 +41,7 @@ MAX_EXPRESSION = 1000  # characters of --where
 MAX_NODES = 200  # syntax nodes of --where
 
 
-class DiscoverError(SweepError):
+class DiscoverError(InputError):
     """A folder, expression or option that discover cannot use (exit 2, one line)."""
 
 

@@ -39,7 +39,7 @@ from pydantic import Field, ValidationError, model_validator
 from scipy.stats import qmc, truncnorm
 
 from negotiation.experiments import DEFAULT_MAX_RUNS
-from negotiation.inputs import ScenarioError, Strict, parse_toml, read_small_file, shown_path
+from negotiation.inputs import InputError, ScenarioError, Strict, parse_toml, read_small_file, shown_path
 from negotiation.keypaths import TagNames, format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import read_scenario, spec_from_dict, with_overrides
@@ -47,7 +47,7 @@ from negotiation.scenario_files import read_scenario, spec_from_dict, with_overr
 INT64_MAX = 2**63 - 1  # a Parquet column of integers holds int64
 
 
-class SweepError(ScenarioError):
+class SweepError(InputError):
     """A sweep file, or the request to run it, that cannot be carried out (exit 2, one line)."""
 
 
