@@ -1220,7 +1220,7 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
         CalibrationStopped: interrupted or failed part-way.
 
     """
-    from negotiation.experiments.store import code_fingerprint
+    from negotiation.version import code_fingerprint
 
     cal = load_calibration(spec_path, fit, population=population, generations=generations, seed=seed)
     if workers is not None and workers < 1:

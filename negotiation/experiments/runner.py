@@ -40,12 +40,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, code_fingerprint, result_columns
+from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, result_columns
 from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
 from negotiation.experiments.workers import worker_context
 from negotiation.inputs import ScenarioError, read_small_file, shown_path
 from negotiation.scenario import Spec
 from negotiation.scenario_files import with_overrides
+from negotiation.version import code_fingerprint
 
 MAX_CHUNK_RUNS = 200  # runs per task for sweeps up to TARGET_PARTS × 200 runs
 TARGET_PARTS = 256  # a bigger sweep is cut into about this many tasks (= part files), larger ones
