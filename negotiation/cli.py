@@ -547,7 +547,8 @@ def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from negotiation.experiments.console import emit, warn
-    from negotiation.experiments.runner import dask_where, execute
+    from negotiation.experiments.executors import dask_where
+    from negotiation.experiments.runner import execute
     from negotiation.experiments.store import SweepStopped
     from negotiation.experiments.sweepfile import load_sweep
     from negotiation.inputs import shown_path

@@ -52,7 +52,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
+from negotiation.experiments.executors import Mapper, Stopped, in_process, mapper_for
 from negotiation.experiments.report import Pattern, load_patterns
 from negotiation.experiments.sweepfile import SweepError, read_base_scenario, read_batch_file
 from negotiation.inputs import InputError, ScenarioError, Strict, shown_path
@@ -82,12 +83,8 @@ class CalibrationError(InputError):
     """A calibration spec, or the request to run it, that cannot be carried out (exit 2, one line)."""
 
 
-class CalibrationStopped(Exception):
+class CalibrationStopped(Stopped):
     """Interrupted or failed part-way; the message says which generations were kept."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -392,118 +389,6 @@ class BandDistance:
             width = p.high - p.low if p.high > p.low else max(abs(p.high), 1.0)
             total += ((value - min(max(value, p.low), p.high)) / width) ** 2
         return total
-
-
-Mapper = Callable[[Callable[[Any], Any], list[Any], Callable[[], None]], list[Any]]
-
-
-def in_process(fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
-    """The mapper that runs every task here, in order.
-
-    Args:
-        fn: the task.
-        items: its arguments.
-        tick: called once per finished task.
-
-    Returns:
-        The results, in order.
-
-    """
-    out = []
-    for item in items:
-        out.append(fn(item))
-        tick()
-    return out
-
-
-@dataclass
-class LocalPool:
-    """A mapper on a persistent pool of local processes (the sweeps' fork server); results in task order."""
-
-    workers: int
-    _pool: Any = None
-
-    def __call__(self, fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
-        """Run ``fn`` over ``items`` on the pool."""
-        import concurrent.futures as cf
-
-        from negotiation.experiments.runner import _local_pool
-
-        if self._pool is None:
-            self._pool = _local_pool(self.workers)
-        size = max(1, min(64, len(items) // (4 * self.workers) or 1))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        futures = {self._pool.submit(_run_many, fn, chunk): k for k, chunk in enumerate(chunks)}
-        results: list[list[Any]] = [[] for _ in chunks]
-        for fut in cf.as_completed(futures):
-            results[futures[fut]] = fut.result()
-            for _ in results[futures[fut]]:
-                tick()
-        return [r for chunk in results for r in chunk]
-
-    def close(self, kill: bool = False) -> None:
-        """Stop the workers (at once with ``kill``)."""
-        from negotiation.experiments.runner import _kill_pool
-
-        if self._pool is not None:
-            if kill:
-                _kill_pool(self._pool)
-            else:
-                self._pool.shutdown(wait=True)
-            self._pool = None
-
-
-_FROZEN: list[bool] = []
-
-
-def _run_many(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """Run a chunk of tasks in a worker, then collect the cycles its runs left (a model and its agents form some).
-
-    The worker's imports are frozen out of the collector once, so each collection scans only the chunk's
-    objects (a full scan of pyabc's, pandas' and SciPy's objects costs a tenth of a second).
-    """
-    import gc
-
-    if not _FROZEN:
-        gc.collect()
-        gc.freeze()
-        _FROZEN.append(True)
-    out = [fn(item) for item in items]
-    gc.collect()
-    return out
-
-
-@dataclass
-class DaskMapper:
-    """A mapper on a Dask cluster (the sweeps' connection and quiet logging); results in task order."""
-
-    client: Any
-
-    def __call__(self, fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
-        """Run ``fn`` over ``items`` on the cluster."""
-        from distributed import as_completed
-
-        size = max(1, min(64, len(items) // (8 * self._threads()) or 1))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        futures = [self.client.submit(_run_many, fn, chunk, pure=False) for chunk in chunks]
-        index = {f.key: k for k, f in enumerate(futures)}
-        results: list[list[Any]] = [[] for _ in chunks]
-        try:
-            for fut in as_completed(futures, loop=self.client.loop):
-                results[index[fut.key]] = fut.result()
-                for _ in results[index[fut.key]]:
-                    tick()
-        except Exception as err:  # noqa: BLE001 - KilledWorker, a lost scheduler, a failing task
-            from negotiation.experiments.runner import _dask_failure
-
-            raise CalibrationStopped(_dask_failure(self.client, err)) from None
-        return [r for chunk in results for r in chunk]
-
-    def _threads(self) -> int:
-        try:
-            return max(sum(self.client.nthreads().values()), 1)
-        except Exception:  # noqa: BLE001
-            raise CalibrationStopped("lost the Dask scheduler") from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -885,7 +770,7 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
         except KeyboardInterrupt as err:
             raise CalibrationStopped(f"interrupted ({err.__class__.__name__}); {_kept(frames, out)}",
                                      130) from None
-        except CalibrationStopped as err:
+        except Stopped as err:  # a worker or the cluster failed (the mapper's one line)
             raise CalibrationStopped(f"{err}; {_kept(frames, out)}", err.exit_code) from None
         finally:
             if bar is not None:
@@ -893,15 +778,18 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
         if not frames:
             raise CalibrationStopped("no generation completed")
         last = frames[-1]
-        ticker("calibrate: prior predictive")
-        prior_draws = [{k: float(v) for k, v in zip(keys, row, strict=True)}
-                       for row in zip(*(_draw_prior(p, population) for p in priors), strict=True)]
-        prior_pred = _predictive(simulate, prior_draws, np.full(population, 1.0 / population), mapper, sampler)
-        _write_parquet(prior_pred, out / "prior_predictive.parquet", meta)
-        ticker("calibrate: posterior predictive")
-        draws = [{k: float(row[k]) for k in keys} for row in last.to_dict("records")]
-        post_pred = _predictive(simulate, draws, last["weight"].to_numpy(), mapper, sampler)
-        _write_parquet(post_pred, out / "posterior_predictive.parquet", meta)
+        try:
+            ticker("calibrate: prior predictive")
+            prior_draws = [{k: float(v) for k, v in zip(keys, row, strict=True)}
+                           for row in zip(*(_draw_prior(p, population) for p in priors), strict=True)]
+            prior_pred = _predictive(simulate, prior_draws, np.full(population, 1.0 / population), mapper, sampler)
+            _write_parquet(prior_pred, out / "prior_predictive.parquet", meta)
+            ticker("calibrate: posterior predictive")
+            draws = [{k: float(row[k]) for k in keys} for row in last.to_dict("records")]
+            post_pred = _predictive(simulate, draws, last["weight"].to_numpy(), mapper, sampler)
+            _write_parquet(post_pred, out / "posterior_predictive.parquet", meta)
+        except Stopped as err:
+            raise CalibrationStopped(f"{err} (in the predictive runs); {_kept(frames, out)}", err.exit_code) from None
         if bar is not None:
             bar.close()
     ident = identification(priors, last, last["weight"])
@@ -1161,36 +1049,6 @@ def write_pages(cal: Calibration, result: Result, meta: dict[str, Any]) -> None:
     lines += ["", "![corner plot](corner.png)", ""]
     _write_text(result.out / "identification.md", "\n".join(["# Identification", "", *ident, ""]))
     _write_text(result.out / "report.md", "\n".join(lines))
-
-
-def mapper_for(workers: int | None, scheduler: str | None,
-               scheduler_file: str | Path | None = None) -> tuple[Mapper, Callable[[bool], None]]:
-    """The mapper for ``--workers`` / ``--scheduler`` / ``--scheduler-file`` and how to close it.
-
-    Args:
-        workers: local processes (1: in-process; default: every core).
-        scheduler: a Dask scheduler's address (then ``workers`` is ignored).
-        scheduler_file: a Dask scheduler file (instead of ``scheduler``).
-
-    Returns:
-        The mapper and its closer (called with whether to kill at once).
-
-    """
-    if scheduler is not None or scheduler_file is not None:
-        from negotiation.experiments.runner import _connect
-
-        client = _connect(scheduler, scheduler_file)
-
-        def close_client(_kill: bool) -> None:
-            with contextlib.suppress(Exception):
-                client.close(timeout=2)
-
-        return DaskMapper(client), close_client
-    workers = os.cpu_count() or 1 if workers is None else workers
-    if workers == 1:
-        return in_process, lambda _kill: None
-    pool = LocalPool(workers)
-    return pool, lambda kill: pool.close(kill)
 
 
 def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequence[str] | None = None,
