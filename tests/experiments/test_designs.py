@@ -16,7 +16,7 @@ from scipy import stats
 from negotiation.experiments.report import report
 from negotiation.experiments.robustness import regret_table
 from negotiation.experiments.runner import sweep
-from negotiation.experiments.sweepfile import (
+from negotiation.experiments.sampling import (
     Choice,
     LogUniform,
     Normal,
@@ -24,8 +24,8 @@ from negotiation.experiments.sweepfile import (
     Uniform,
     draw_sample,
     replicate_seed,
-    sweep_from_dict,
 )
+from negotiation.experiments.sweepfile import sweep_from_dict
 from negotiation.scenario_files import load_scenario
 
 BASE = load_scenario(BASELINE)

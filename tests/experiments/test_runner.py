@@ -15,8 +15,9 @@ from helpers import BASELINE
 
 import negotiation.experiments.runner as runner
 from negotiation.experiments.runner import execute, sweep
+from negotiation.experiments.sampling import replicate_seed
 from negotiation.experiments.store import SweepStopped, result_columns
-from negotiation.experiments.sweepfile import load_sweep, replicate_seed
+from negotiation.experiments.sweepfile import load_sweep
 from negotiation.model import NegotiationModel
 from negotiation.scenario_files import load_scenario, with_overrides
 
