@@ -26,6 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from negotiation.values import TomlValue
+
 SUGGEST_CUTOFF = 0.6  # difflib's similarity ratio for a suggestion (did you mean …?)
 
 
@@ -143,7 +145,7 @@ def read_small_file(path: str | Path, limit: int = MAX_TOML_BYTES) -> bytes:
         os.close(fd)
 
 
-def _depth(data: Any) -> int:
+def _depth(data: TomlValue) -> int:
     """How deeply tables and arrays nest in parsed TOML (iterative: the value may be deeper than the stack)."""
     deepest, stack = 0, [(data, 1)]
     while stack:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Literal, TypeGuard, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -45,7 +45,7 @@ class Slot:
     variants: dict[str, type[BaseModel]] = field(default_factory=dict)
     discriminator: str | None = None
 
-    def model_for(self, item: Any) -> type[BaseModel] | None:
+    def model_for(self, item: object) -> type[BaseModel] | None:
         """The model of one entry of a ``"tables"`` slot, given its data (a dict or a validated model)."""
         if self.discriminator is None:
             return self.model
@@ -53,9 +53,9 @@ class Slot:
         return self.variants.get(tag) if isinstance(tag, str) else None
 
 
-def strip_annotation(annotation: Any) -> tuple[Any, list[Any]]:
+def strip_annotation(annotation: object) -> tuple[object, list[object]]:
     """An annotation without ``Annotated`` wrappers and ``None``, and the metadata the wrappers carried."""
-    metadata: list[Any] = []
+    metadata: list[object] = []
     while get_origin(annotation) is Annotated:
         annotation, *extra = get_args(annotation)
         metadata.extend(extra)
@@ -67,12 +67,12 @@ def strip_annotation(annotation: Any) -> tuple[Any, list[Any]]:
     return annotation, metadata
 
 
-def _is_model(tp: Any) -> bool:
+def _is_model(tp: object) -> TypeGuard[type[BaseModel]]:
     """Whether ``tp`` is a pydantic model class (a table)."""
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def literal_values(annotation: Any) -> tuple[Any, ...]:
+def literal_values(annotation: object) -> tuple[object, ...]:
     """The values of a ``Literal`` annotation (empty for any other)."""
     core, _ = strip_annotation(annotation)
     return get_args(core) if get_origin(core) is Literal else ()
@@ -89,11 +89,11 @@ def slot(info: FieldInfo) -> Slot:
             return Slot("tables", value)
         members = get_args(value) if get_origin(value) in (Union, types.UnionType) else ()
         if members and all(_is_model(m) for m in members):
-            discriminator = next((m.discriminator for m in [*value_meta, *metadata]
-                                  if isinstance(getattr(m, "discriminator", None), str)), None)
+            found = (getattr(m, "discriminator", None) for m in [*value_meta, *metadata])
+            discriminator = next((d for d in found if isinstance(d, str)), None)
             variants: dict[str, type[BaseModel]] = {}
             for member in members:
-                if discriminator is not None and discriminator in member.model_fields:
+                if _is_model(member) and discriminator is not None and discriminator in member.model_fields:
                     for tag in literal_values(member.model_fields[discriminator].annotation):
                         variants[str(tag)] = member
             return Slot("tables", None, variants, discriminator)
@@ -109,7 +109,8 @@ def schema() -> type[BaseModel]:
 # Paths
 
 
-def user_path(loc: tuple[Any, ...] | list[Any], root: type[BaseModel] | None = None) -> tuple[list[str], Any]:
+def user_path(loc: Sequence[str | int], root: type[BaseModel] | None = None) \
+        -> tuple[list[str], type[BaseModel] | None]:
     """A pydantic error location as the user writes it, and the model of the table it ends in.
 
     Pydantic names a discriminated union's tag in the location (``agents.us.counterpart.discont``); the user
@@ -124,7 +125,7 @@ def user_path(loc: tuple[Any, ...] | list[Any], root: type[BaseModel] | None = N
         location leaves the schema).
 
     """
-    model: Any = root or schema()
+    model: type[BaseModel] | None = root or schema()
     parts = [str(p) for p in loc]
     out: list[str] = []
     i = 0
@@ -153,7 +154,7 @@ def user_path(loc: tuple[Any, ...] | list[Any], root: type[BaseModel] | None = N
     return out, model
 
 
-def key_paths(data: Mapping[str, Any] | BaseModel | None = None, root: type[BaseModel] | None = None) -> list[str]:
+def key_paths(data: object = None, root: type[BaseModel] | None = None) -> list[str]:
     """Every dotted key a scenario may set.
 
     Tables by key (``[agents.<key>]``) contribute the keys of the entries ``data`` has, by their
@@ -175,7 +176,7 @@ def key_paths(data: Mapping[str, Any] | BaseModel | None = None, root: type[Base
     return [".".join(parts) for parts, _ in walk(root or schema(), data, [])]
 
 
-def walk(model: type[BaseModel], data: Any, prefix: list[str]) -> Iterator[tuple[list[str], FieldInfo]]:
+def walk(model: type[BaseModel], data: object, prefix: list[str]) -> Iterator[tuple[list[str], FieldInfo]]:
     """Every key under ``model`` (with ``data`` for tables by key): its dotted parts and its field."""
     for name, info in model.model_fields.items():
         s = slot(info)
@@ -184,8 +185,8 @@ def walk(model: type[BaseModel], data: Any, prefix: list[str]) -> Iterator[tuple
             continue
         child = (data.get(name) if isinstance(data, Mapping) else getattr(data, name, None)) if data is not None \
             else None
-        if s.kind == "table":
-            yield from walk(s.model, child, [*prefix, name])  # type: ignore[arg-type]
+        if s.kind == "table" and s.model is not None:
+            yield from walk(s.model, child, [*prefix, name])
         elif isinstance(child, Mapping):
             for key, item in child.items():
                 sub = s.model_for(item)
@@ -193,9 +194,9 @@ def walk(model: type[BaseModel], data: Any, prefix: list[str]) -> Iterator[tuple
                     yield from walk(sub, item, [*prefix, name, str(key)])
 
 
-def fields_at(data: Any, path: list[str], root: type[BaseModel] | None = None) -> dict[str, FieldInfo]:
+def fields_at(data: object, path: list[str], root: type[BaseModel] | None = None) -> dict[str, FieldInfo]:
     """The fields of the table at a dotted ``path`` (``["agents", "us"]``) of ``data`` (empty if none)."""
-    model: Any = root or schema()
+    model: type[BaseModel] | None = root or schema()
     node = data
     i = 0
     while i < len(path):
@@ -220,11 +221,7 @@ def fields_at(data: Any, path: list[str], root: type[BaseModel] | None = None) -
 # Suggestions
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Suggestions
-
-
-def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | None = None,
+def suggest_keys(path: list[str], data: object = None, table: type[BaseModel] | None = None,
                  root: type[BaseModel] | None = None) -> list[str]:
     """Real keys for an unknown dotted key, best first.
 
@@ -278,25 +275,33 @@ class TagNames:
     given: str = "the entries"
 
 
-def error_location(err: ValidationError, root: type[BaseModel] | None = None) -> tuple[list[str], Any]:
+def error_location(err: ValidationError, root: type[BaseModel] | None = None) \
+        -> tuple[list[str], type[BaseModel] | None]:
     """The first error's location as the user writes it (no union tags, no list positions), and its table's model."""
     return user_path([p for p in err.errors()[0]["loc"] if not isinstance(p, int)], root)
 
 
-def _get(data: Any, parts: list[str]) -> Any:
+def _get(data: object, parts: list[str]) -> object:
     """The value at dotted ``parts`` of a nested dict (``None`` if it is not there)."""
     for part in parts:
         data = data.get(part) if isinstance(data, dict) else None
     return data
 
 
-def _tags(parts: list[str], data: Any, root: type[BaseModel] | None) -> list[str]:
+def _siblings(data: object, parts: list[str]) -> list[str]:
+    """The other entries of the table by key that holds the one at ``parts`` (the actors beside a misspelt one)."""
+    table = _get(data, parts[:-1])
+    return [str(k) for k, v in table.items() if k != parts[-1] and isinstance(v, dict)] if isinstance(table, dict) \
+        else []
+
+
+def _tags(parts: list[str], data: object, root: type[BaseModel] | None) -> list[str]:
     """The discriminator values the table by key holding the entry at ``parts`` takes, in schema order."""
     info = fields_at(data, parts[:-2], root).get(parts[-2]) if len(parts) >= 2 else None
     return list(slot(info).variants) if info is not None else []
 
 
-def _did_you_mean(err: ValidationError, data: Any, root: type[BaseModel] | None) -> str:
+def _did_you_mean(err: ValidationError, data: object, root: type[BaseModel] | None) -> str:
     """`` (did you mean …?)`` for a misspelt key, entry, tag or choice, from the schema's real names."""
     first = err.errors()[0]
     kind, ctx = first["type"], first.get("ctx") or {}
@@ -304,9 +309,8 @@ def _did_you_mean(err: ValidationError, data: Any, root: type[BaseModel] | None)
     near: str | None = None
     if kind == "extra_forbidden" and parts:
         near = " or ".join(suggest_keys(parts, data, table, root)) or None
-    elif kind == "union_tag_not_found" and len(parts) >= 2 and isinstance(data, dict):
-        known = [k for k, v in (_get(data, parts[:-1]) or {}).items() if k != parts[-1] and isinstance(v, dict)]
-        found = close(parts[-1], known)
+    elif kind == "union_tag_not_found" and len(parts) >= 2:
+        found = close(parts[-1], _siblings(data, parts))
         near = ".".join([*parts[:-1], found]) if found else None
     elif kind in ("union_tag_invalid", "literal_error"):
         expected = ctx.get("expected_tags") or ctx.get("expected") or ""
@@ -324,7 +328,7 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-def format_error(err: ValidationError, source: str, data: Any = None, key: str | None = None, *,
+def format_error(err: ValidationError, source: str, data: object = None, key: str | None = None, *,
                  root: type[BaseModel] | None = None, names: TagNames | None = None) -> str:
     """One line for a validation error: ``source: key: what is wrong (got …) (did you mean …?)``.
 
@@ -362,8 +366,7 @@ def format_error(err: ValidationError, source: str, data: Any = None, key: str |
             f"of {tags}"
     if first["type"] == "union_tag_not_found":
         tags = ", ".join(_tags(parts, data, root))
-        entries = _get(data, parts[:-1]) if isinstance(data, dict) else None
-        known = [k for k, v in (entries or {}).items() if k != parts[-1] and isinstance(v, dict)]
+        known = _siblings(data, parts)
         listed = f"{names.given}: {', '.join(known)}; " if known else ""
         return f"{where}unknown {names.entry} or missing {disc}{hint} ({listed}{_a(names.entry)}'s table needs " \
             f"{disc} = one of {tags})"

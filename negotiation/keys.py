@@ -14,7 +14,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 from negotiation.inputs import read_toml
 from negotiation.keypaths import literal_values, strip_annotation, walk
 from negotiation.scenario_files import parse_override
+from negotiation.values import Json, TomlTable
 
 # Unit by the end of a key's name, most specific first (STYLE.md: money carries its unit in the name).
 UNITS: tuple[tuple[str, str], ...] = (
@@ -75,7 +76,7 @@ def type_of(info: FieldInfo) -> str:
     return getattr(core, "__name__", str(core))
 
 
-def _number(value: Any) -> str:
+def _number(value: object) -> str:
     """A bound or value as written: ``0.12``, ``100000``."""
     return format(value, ".12g") if isinstance(value, float) else str(value)
 
@@ -91,7 +92,7 @@ def range_of(info: FieldInfo) -> str:
     if choices:
         return "one of " + ", ".join(str(c) for c in choices)
     _, metadata = strip_annotation(info.annotation)
-    bounds: dict[str, Any] = {}
+    bounds: dict[str, object] = {}
     pattern = None
     for item in [*info.metadata, *metadata]:
         for name in ("gt", "ge", "lt", "le", "min_length", "max_length"):
@@ -139,7 +140,7 @@ class Source:
     tags: tuple[str, ...] = ()
     comment: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The source as a JSON object."""
         return {"origin": self.origin, "file": self.file, "line": self.line, "tags": list(self.tags),
                 "comment": self.comment}
@@ -273,7 +274,7 @@ def file_sources(path: str | Path) -> dict[str, Source]:
     """
     path = Path(path).resolve()
     seen: list[Path] = []
-    chain: list[tuple[Path, dict[str, Any]]] = []
+    chain: list[tuple[Path, TomlTable]] = []
     while path not in seen:
         seen.append(path)
         data = read_toml(path)
@@ -306,23 +307,27 @@ class KeyInfo:
     type: str
     unit: str
     range: str
-    value: Any
-    default: Any
+    value: Json
+    default: Json
     source: Source
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The key as a JSON object."""
         return {"key": self.key, "type": self.type, "unit": self.unit, "range": self.range, "value": self.value,
                 "default": self.default, "source": self.source.to_json()}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Json:
     """A value as JSON holds it (models as dicts, tuples as lists)."""
     if isinstance(value, BaseModel):
         return value.model_dump()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{value!r}: a scenario key holds no such value")  # a program error: the schema has none
 
 
 def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) \
@@ -344,7 +349,7 @@ def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[st
         sources[".".join(parts)] = Source("--set", comment=f"--set {text.strip()}")
     out = []
     for parts, info in walk(type(spec), spec, []):
-        node: Any = spec
+        node: object = spec
         for part in parts:
             node = node.get(part) if isinstance(node, Mapping) else getattr(node, part, None)
         key = ".".join(parts)
@@ -357,7 +362,7 @@ def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[st
     return out
 
 
-def show_value(value: Any) -> str:
+def show_value(value: object) -> str:
     """A value as TOML writes it (``—`` for an unset key).
 
     >>> show_value(True), show_value(0.043), show_value("JPY"), show_value(None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,19 @@ from pydantic import ValidationError
 from negotiation.inputs import ScenarioError, close, read_toml, shown_path
 from negotiation.keypaths import TagNames, error_location, format_error
 from negotiation.scenario import Spec
+from negotiation.values import TomlTable, TomlValue
 
 MAX_BASE_CHAIN = 32  # ``base =`` files read for one scenario
 ACTORS = TagNames(entry="actor", tag="role", given="the scenario's actors")  # how errors name agents.<key>
 
 
-def value_at(spec: Spec, key: str) -> Any:
+def value_at(spec: Spec, key: str) -> Any:  # any key's value: the caller narrows it
     """A scenario value by dotted key (``None`` when the scenario does not have it).
 
     >>> value_at(load_scenario(), "agents.us.role")
     'counterpart'
     """
-    node: Any = spec
+    node: object = spec
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         if node is None:
@@ -39,7 +41,7 @@ def value_at(spec: Spec, key: str) -> Any:
     return node
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
+def parse_override(text: str) -> tuple[list[str], TomlValue]:
     """Parse a ``KEY=VALUE`` override; the value is a TOML value, or a bare string.
 
     >>> parse_override("deal.equity_fraction=0.2")
@@ -54,6 +56,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = key.split(".")
     if not key or any(not p for p in path):
         raise ScenarioError(f"--set {text!r}: malformed key {key!r}")
+    value: TomlValue
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -64,7 +67,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return path, value
 
 
-def apply_override(data: dict[str, Any], path: list[str], value: Any, source: str = "--set") -> None:
+def apply_override(data: TomlTable, path: list[str], value: TomlValue, source: str = "--set") -> None:
     """Set ``value`` at the dotted ``path`` in a nested dict, creating actor tables as needed."""
     node = data
     for i, part in enumerate(path[:-1]):
@@ -77,12 +80,12 @@ def apply_override(data: dict[str, Any], path: list[str], value: Any, source: st
     node[path[-1]] = value
 
 
-def _format(err: ValidationError, source: str, data: Any = None, key: str | None = None) -> str:
+def _format(err: ValidationError, source: str, data: TomlTable | None = None, key: str | None = None) -> str:
     """A scenario's validation error in one line (:func:`negotiation.keypaths.format_error` on the schema)."""
     return format_error(err, source, data, key, names=ACTORS)
 
 
-def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
+def spec_from_dict(data: TomlTable, source: str = "scenario") -> Spec:
     """Validate a parsed scenario (nested dict) into a :class:`Spec`."""
     try:
         return Spec.model_validate(data)
@@ -90,17 +93,15 @@ def spec_from_dict(data: dict[str, Any], source: str = "scenario") -> Spec:
         raise ScenarioError(_format(err, source, data)) from None
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: TomlTable, top: TomlTable) -> TomlTable:
     out = dict(base)
     for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
+        below = out.get(key)
+        out[key] = _merge(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
     return out
 
 
-def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = None) -> dict[str, Any]:
+def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = None) -> TomlTable:
     """Read a scenario with its ``base`` chain.
 
     A top-level ``base = "other.toml"`` (relative to the file) is read first and the file's own tables
@@ -109,11 +110,12 @@ def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = Non
     ``given``, the name as written, when there is one, so messages name what the user wrote); a chain longer
     than ``MAX_BASE_CHAIN`` files, or one that comes back to a file, is an error.
     """
-    data = read_toml(given or path)
+    data: TomlTable = read_toml(given or path)
     base = data.pop("base", None)
     without = data.pop("without", [])
     if not isinstance(without, list) or not all(isinstance(k, str) for k in without):
         raise ScenarioError(f"{shown_path(path)}: without: expected a list of actor keys, e.g. without = [\"tsmc\"]")
+    leaving = [k for k in without if isinstance(k, str)]
     if base is None:
         if without:
             raise ScenarioError(f"{shown_path(path)}: without: only a scenario with a base can leave actors out")
@@ -129,8 +131,9 @@ def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = Non
     if len(seen) >= MAX_BASE_CHAIN:
         raise ScenarioError(f"{shown_path(path)}: base: more than {MAX_BASE_CHAIN} files in the base chain")
     merged = _read_with_base(base_path, (*seen, base_path), given=path.parent / base)
-    agents = dict(merged.get("agents", {}))
-    for key in without:
+    actors = merged.get("agents", {})
+    agents = dict(actors) if isinstance(actors, dict) else {}
+    for key in leaving:
         if key not in agents:
             near = close(key, list(agents))
             hint = f" (did you mean {near!r}?)" if near else ""
@@ -164,10 +167,10 @@ def _file_that_sets(path: Path, parts: list[str]) -> str:
         if current is None:
             break
         try:
-            data = read_toml(given)
+            data: TomlTable = read_toml(given)
         except ScenarioError:
             break
-        node: Any = data
+        node: TomlValue = data
         depth = 0
         for part in parts:
             if not isinstance(node, dict) or part not in node:
@@ -185,7 +188,7 @@ def _file_that_sets(path: Path, parts: list[str]) -> str:
     return f"{shown_path(best)} (the base of {shown_path(path)})"
 
 
-def read_scenario(path: str | Path) -> dict[str, Any]:
+def read_scenario(path: str | Path) -> TomlTable:
     """A scenario file's contents with its ``base`` chain merged in, not yet validated."""
     path = Path(path).resolve()
     return _read_with_base(path, seen=(path,))
@@ -281,7 +284,7 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         raise ScenarioError(_format(err, " ".join(option for option, _ in parsed), data)) from None
 
 
-def with_overrides(spec: Spec, values: dict[str, Any], source: str = "override") -> Spec:
+def with_overrides(spec: Spec, values: Mapping[str, TomlValue], source: str = "override") -> Spec:
     """A copy of ``spec`` with dotted-key overrides applied and validated."""
     data = spec.model_dump(exclude_none=True)
     if spec._rounds_derived:  # derived from the calendar: derive it again from the overridden scenario
