@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -23,13 +24,15 @@ from scipy.stats import qmc, truncnorm
 
 from negotiation.inputs import Strict
 from negotiation.keypaths import TagNames
+from negotiation.values import Scalar
 
 INT64_MAX = 2**63 - 1  # a Parquet column of integers holds int64
+
 
 class _Dist(Strict):
     """A distribution: numbers written as numbers, and finite (``normal`` may leave its window open)."""
 
-    def support(self) -> list[Any]:
+    def support(self) -> list[Scalar]:
         """The values that bound what it can draw (each is validated against the scenario before any run)."""
         raise NotImplementedError
 
@@ -68,7 +71,7 @@ class Uniform(_Window):
         """
         return self.low + u * (self.high - self.low)
 
-    def support(self) -> list[Any]:
+    def support(self) -> list[Scalar]:
         """Its ends: every draw lies in [low, high]."""
         return [self.low, self.high]
 
@@ -111,7 +114,7 @@ class Normal(_Window):
     low: float = Field(-math.inf, allow_inf_nan=True)
     high: float = Field(math.inf, allow_inf_nan=True)
 
-    def support(self) -> list[Any]:
+    def support(self) -> list[Scalar]:
         """Its window's ends; an open end stands for the largest finite number (a bounded key refuses it)."""
         return [max(self.low, -sys.float_info.max), min(self.high, sys.float_info.max)]
 
@@ -178,7 +181,7 @@ class Triangular(_Dist):
         above = self.high - np.sqrt((1.0 - u) * width * (self.high - self.mode))
         return np.where(u < c, below, above)
 
-    def support(self) -> list[Any]:
+    def support(self) -> list[Scalar]:
         """Its ends: every draw lies in [low, high]."""
         return [self.low, self.high]
 
@@ -187,14 +190,14 @@ class Choice(_Dist):
     """One of ``values``, equally likely (booleans, words, integers: one kind per key)."""
 
     dist: Literal["choice"]
-    values: list[Any] = Field(min_length=1)
+    values: list[Any] = Field(min_length=1)  # any TOML values: one_kind() checks them, with a clearer message
 
     @model_validator(mode="after")
     def _one_kind(self) -> Choice:
         object.__setattr__(self, "values", one_kind(self.values))
         return self
 
-    def draw(self, rng: np.random.Generator) -> Any:
+    def draw(self, rng: np.random.Generator) -> Scalar:
         """One value."""
         return self.values[int(rng.integers(len(self.values)))]
 
@@ -211,7 +214,7 @@ class Choice(_Dist):
         n = len(self.values)
         return np.minimum(np.floor(u * n).astype(np.int64), n - 1)
 
-    def support(self) -> list[Any]:
+    def support(self) -> list[Scalar]:
         """Every value."""
         return list(dict.fromkeys(self.values))
 
@@ -220,7 +223,7 @@ Distribution = Annotated[Uniform | LogUniform | Normal | Triangular | Choice, Fi
 DISTRIBUTIONS = TagNames(entry="distribution", tag="distribution", given="the sampled keys")  # for messages
 
 
-def one_kind(values: list[Any]) -> list[Any]:
+def one_kind(values: Sequence[object]) -> list[Scalar]:
     """Grid or choice values as one column can hold them: all booleans, all words, or all numbers.
 
     Numbers mixing integers and floats become floats (so every part file of a sweep has the same column
@@ -244,6 +247,7 @@ def one_kind(values: list[Any]) -> list[Any]:
 
     """
     kinds = []
+    scalars: list[Scalar] = []
     for v in values:
         if isinstance(v, bool):
             kinds.append("booleans")
@@ -259,15 +263,16 @@ def one_kind(values: list[Any]) -> list[Any]:
             kinds.append("words")
         else:
             raise ValueError(f"values must be numbers, booleans or words (got {type(v).__name__} {v!r:.40})")
+        scalars.append(v)
     distinct = sorted(set(kinds))
     if len(distinct) > 1:
         raise ValueError(f"values mix {' and '.join(distinct)} (one kind per key)")
-    if distinct == ["numbers"] and any(isinstance(v, float) for v in values):
-        return [float(v) for v in values]
-    return list(values)
+    if distinct == ["numbers"] and any(isinstance(v, float) for v in scalars):
+        return [float(v) for v in scalars]
+    return scalars
 
 
-def column_kind(values: list[Any]) -> str:
+def column_kind(values: Sequence[Scalar]) -> str:
     """The Parquet kind of a column holding ``values`` (already :func:`one_kind`): bool, int, float or str."""
     first = values[0]
     return "bool" if isinstance(first, bool) else "int" if isinstance(first, int) else \
@@ -305,7 +310,8 @@ def replicate_seed(master_seed: int, replicate: int) -> int:
     return int(np.random.SeedSequence([master_seed, replicate]).generate_state(1, dtype=np.uint32)[0])
 
 
-def draw_sample(sample: dict[str, Any], master_seed: int, index: int) -> dict[str, Any]:
+def draw_sample(sample: Mapping[str, Uniform | LogUniform | Normal | Triangular | Choice], master_seed: int,
+                index: int) -> dict[str, Scalar]:
     """Sample ``index``'s values: its own random stream, keys drawn in sorted order."""
     rng = np.random.default_rng(np.random.SeedSequence([master_seed, 1, index]))
     return {key: sample[key].draw(rng) for key in sorted(sample)}

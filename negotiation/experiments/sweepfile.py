@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,10 @@ from negotiation.experiments.sampling import (
     INT64_MAX,
     Choice,
     Distribution,
+    LogUniform,
+    Normal,
+    Triangular,
+    Uniform,
     column_kind,
     draw_sample,
     one_kind,
@@ -48,6 +53,7 @@ from negotiation.inputs import InputError, ScenarioError, Strict, parse_toml, re
 from negotiation.keypaths import format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import read_scenario, spec_from_dict, with_overrides
+from negotiation.values import Json, Scalar, TomlTable
 
 
 class SweepError(InputError):
@@ -70,7 +76,7 @@ DESIGNS = ("random", "lhs", "sobol")
 class SweepFile(RunSettings):
     """The validated contents of a sweep file (see the module docstring)."""
 
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)  # any TOML values: one_kind() checks them
     levers: dict[str, list[Any]] = Field(default_factory=dict)
     sample: dict[str, Distribution] = Field(default_factory=dict)
     samples: int = Field(default=0, ge=0, strict=True)
@@ -103,7 +109,7 @@ class SweepFile(RunSettings):
                              f"{2 * lower})")
         return self
 
-    def canonical(self) -> dict[str, Any]:
+    def canonical(self) -> dict[str, Json]:
         """What the sweep's digest covers: every field, leaving out the new keys at their defaults.
 
         A sweep file written before ``design`` and ``[levers]`` existed keeps its digest. A Latin hypercube or
@@ -135,7 +141,7 @@ class Sweep:
     source: str
     digest: str  # the validated sweep and its base scenario (``sweep_digest`` in the store)
     design_keys: tuple[str, ...] = ()
-    design: tuple[tuple[Any, ...], ...] = ()  # explicit points (e.g. a SALib design), one value per design key
+    design: tuple[tuple[float, ...], ...] = ()  # explicit points (e.g. a SALib design), one value per design key
     file_sha256: str = ""  # the SHA-256 of the file's bytes, as read
     kinds: dict[str, str] = field(default_factory=dict)  # varied key → bool, int, float or str (its column)
 
@@ -155,7 +161,7 @@ class Sweep:
         n = math.prod(len(v) for v in self.file.grid.values()) * self.n_lever_sets * max(self.file.samples, 1)
         return n * len(self.design) if self.design else n
 
-    def lever_set(self, index: int) -> dict[str, Any]:
+    def lever_set(self, index: int) -> dict[str, Scalar]:
         """The levers' values of lever set ``index`` (row-major over the levers, in file order)."""
         return _row_major(self.file.levers, index)
 
@@ -170,9 +176,9 @@ class Sweep:
         """
         return design_columns(self.file)
 
-    def design_sample(self, index: int) -> dict[str, Any]:
+    def design_sample(self, index: int) -> dict[str, Scalar]:
         """Sample ``index``'s values under a Latin hypercube or Sobol' design (keys in sorted order)."""
-        out: dict[str, Any] = {}
+        out: dict[str, Scalar] = {}
         for key, column in self._design_columns.items():
             dist = self.file.sample[key]
             out[key] = dist.values[int(column[index])] if isinstance(dist, Choice) else float(column[index])
@@ -183,12 +189,12 @@ class Sweep:
         """Points × replicates."""
         return self.n_points * self.file.replicates
 
-    def point(self, index: int) -> dict[str, Any]:
+    def point(self, index: int) -> dict[str, Scalar]:
         """The overrides of point ``index``.
 
         Grid coordinates in row-major order, then the sample, then the explicit design's row (fastest).
         """
-        design_row: dict[str, Any] = {}
+        design_row: dict[str, Scalar] = {}
         if self.design:
             index, row = divmod(index, len(self.design))
             design_row = dict(zip(self.design_keys, self.design[row], strict=True))
@@ -213,7 +219,7 @@ class Sweep:
         grid_index, lever_index = divmod(rest, self.n_lever_sets)
         return grid_index, lever_index, sample_index
 
-    def with_design(self, keys: list[str], rows: list[tuple[Any, ...]], source: str) -> Sweep:
+    def with_design(self, keys: list[str], rows: Sequence[Sequence[float]], source: str) -> Sweep:
         """This sweep crossed with explicit points (the digest covers them, so ``resume`` checks them).
 
         Args:
@@ -230,15 +236,16 @@ class Sweep:
         kinds = {**self.kinds, **dict.fromkeys(keys, "float")}
         return Sweep(self.file, self.base, source, digest, tuple(keys), design, self.file_sha256, kinds)
 
-    def run_spec(self, run_id: int) -> dict[str, Any]:
+    def run_spec(self, run_id: int) -> dict[str, int | dict[str, Scalar]]:
         """What a run needs: its id, point, replicate, seed and overrides.
 
         With levers, also its ``lever_set`` (the index of its levers' values) and its ``state`` of the world
         (grid point, sample and replicate, numbered so that every lever set meets each state once).
         """
         point, replicate = divmod(run_id, self.file.replicates)
-        spec = {"run_id": run_id, "point": point, "replicate": replicate,
-                "seed": replicate_seed(self.file.seed, replicate), "overrides": self.point(point)}
+        spec: dict[str, int | dict[str, Scalar]] = {"run_id": run_id, "point": point, "replicate": replicate,
+                                                     "seed": replicate_seed(self.file.seed, replicate),
+                                                     "overrides": self.point(point)}
         if self.file.levers and not self.design:
             grid_index, lever_index, sample_index = self.coordinates(point)
             spec["lever_set"] = lever_index
@@ -246,9 +253,9 @@ class Sweep:
         return spec
 
 
-def _row_major(table: dict[str, list[Any]], index: int) -> dict[str, Any]:
+def _row_major(table: dict[str, list[Scalar]], index: int) -> dict[str, Scalar]:
     """The values of entry ``index`` of the product of ``table``'s lists (the last key fastest)."""
-    values: dict[str, Any] = {}
+    values: dict[str, Scalar] = {}
     for key in reversed(table):
         index, k = divmod(index, len(table[key]))
         values[key] = table[key][k]
@@ -270,7 +277,7 @@ def design_columns(file: SweepFile) -> dict[str, np.ndarray]:
     return {key: file.sample[key].quantile(u[:, j]) for j, key in enumerate(keys)}
 
 
-def read_batch_file(path: str | Path) -> tuple[dict[str, Any], str]:
+def read_batch_file(path: str | Path) -> tuple[TomlTable, str]:
     """A sweep or sensitivity file's contents and the SHA-256 of its bytes (read once, so the two agree).
 
     Args:
@@ -290,7 +297,7 @@ def read_batch_file(path: str | Path) -> tuple[dict[str, Any], str]:
         raise SweepError(str(err)) from None
 
 
-def read_base_scenario(path: Path, scenario: Any, what: str = "the sweep file") -> Spec:
+def read_base_scenario(path: Path, scenario: object, what: str = "the sweep file") -> Spec:
     """The validated base scenario a batch file names (relative to the batch file).
 
     Args:
@@ -359,7 +366,8 @@ def load_sweep(path: str | Path, max_runs: int = DEFAULT_MAX_RUNS) -> Sweep:
     return sweep_from_dict(data, base, source=str(path), max_runs=max_runs, file_sha256=sha)
 
 
-def _check_support(base: Spec, key: str, dist: Any, source: str) -> None:
+def _check_support(base: Spec, key: str, dist: Uniform | LogUniform | Normal | Triangular | Choice,
+                   source: str) -> None:
     for value in dist.support():
         try:
             with_overrides(base, {key: value}, source=f"{source}: sample")
@@ -370,7 +378,7 @@ def _check_support(base: Spec, key: str, dist: Any, source: str) -> None:
                              "distribution can draw must be valid: narrow it or truncate it with low/high)") from None
 
 
-def sweep_from_dict(data: dict[str, Any], base: Spec, source: str = "sweep",
+def sweep_from_dict(data: TomlTable, base: Spec, source: str = "sweep",
                     max_runs: int = DEFAULT_MAX_RUNS, file_sha256: str = "") -> Sweep:
     """Check a parsed sweep against its base scenario, before any run starts.
 

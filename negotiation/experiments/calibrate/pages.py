@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from negotiation.experiments.calibrate.spec import Calibration, Prior
-from negotiation.experiments.calibrate.stats import NARROWED, PINNED, RIDGE, Identification, Result
+from negotiation.experiments.calibrate.stats import NARROWED, PINNED, RIDGE, Identification, Predicted, Result
+from negotiation.values import Json
 
 MAX_CORNER = 10  # parameters in the corner plot (the most narrowed ones)
 
@@ -90,7 +90,7 @@ def plot_corner(priors: Sequence[Prior], posterior: pd.DataFrame, ident: Identif
     return path
 
 
-def _g(x: Any) -> str:
+def _g(x: object) -> str:
     return "—" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.3g}"
 
 
@@ -143,7 +143,7 @@ def identification_lines(ident: Identification) -> list[str]:
     return lines
 
 
-def predictive_lines(rows: list[dict[str, Any]]) -> list[str]:
+def predictive_lines(rows: list[Predicted]) -> list[str]:
     """The predictive table (markdown): per pattern, prior and posterior share of draws reproducing it.
 
     Args:
@@ -164,7 +164,7 @@ def predictive_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_pages(cal: Calibration, result: Result, meta: dict[str, Any]) -> None:
+def write_pages(cal: Calibration, result: Result, meta: Mapping[str, Json]) -> None:
     """``identification.md`` and ``report.md`` in the output folder.
 
     Args:

@@ -19,6 +19,7 @@ from negotiation.experiments.calibrate.spec import CalibrationError, load_calibr
 from negotiation.experiments.calibrate.stats import Result
 from negotiation.experiments.executors import mapper_for
 from negotiation.inputs import shown_path
+from negotiation.values import Json
 from negotiation.version import code_fingerprint
 
 OUTPUTS = ("abc.db", "posterior.parquet", "prior_predictive.parquet", "posterior_predictive.parquet",
@@ -75,10 +76,11 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
                 (folder / name).unlink()
         except OSError as err:
             raise CalibrationError(f"{shown_path(folder)}: cannot write there ({err.strerror or err})") from None
-        meta = {"calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
-                "code_fingerprint": code_fingerprint(),
-                "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True)
-                                              .encode()).hexdigest()}
+        meta: dict[str, Json] = {
+            "calibration_file": cal.source, "calibration_file_sha256": cal.sha256, "scenario": cal.base.name,
+            "code_fingerprint": code_fingerprint(),
+            "spec_digest": hashlib.sha256(json.dumps(cal.file.model_dump(mode="json"), sort_keys=True).encode())
+            .hexdigest()}
         result = abc_smc(ScenarioSimulator(cal.base), cal.priors, cal.patterns, cal.fitted, folder,
                          population=cal.file.population, generations=cal.file.generations,
                          quantile=cal.file.epsilon.quantile, schedule=cal.file.epsilon.schedule,

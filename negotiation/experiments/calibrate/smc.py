@@ -33,13 +33,14 @@ pyabc is imported only when :func:`abc_smc` runs.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 import math
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,14 +56,18 @@ from negotiation.experiments.report import Pattern
 from negotiation.inputs import shown_path
 from negotiation.scenario import Spec
 from negotiation.scenario_files import with_overrides
+from negotiation.values import Json, Scalar
 
 MISSED = 100.0  # a fitted pattern a run does not reproduce at all (no agreement, no value): ten band-widths
+
+
+type Row = dict[str, Scalar | None]  # one run's columns (RunResult.to_row), or agreed = False and the error
 
 
 class Simulator(Protocol):
     """A model: parameters (dotted key → value) and a seed in, one run's columns out."""
 
-    def __call__(self, params: dict[str, float], seed: int) -> dict[str, Any]:
+    def __call__(self, params: dict[str, float], seed: int) -> Row:
         """One run's row (it must have ``agreed`` and the patterns' columns)."""
         ...
 
@@ -73,7 +78,7 @@ class ScenarioSimulator:
 
     base: Spec
 
-    def __call__(self, params: dict[str, float], seed: int) -> dict[str, Any]:
+    def __call__(self, params: dict[str, float], seed: int) -> Row:
         """The run's row; a run that raises is a row that did not agree, with its error."""
         from negotiation.model import NegotiationModel
 
@@ -97,7 +102,7 @@ class _Model:
     priors: tuple[Prior, ...]
     columns: tuple[str, ...]
 
-    def __call__(self, pars: Any) -> dict[str, float]:
+    def __call__(self, pars: Any) -> dict[str, float]:  # pars: pyabc's Parameter (untyped)
         seed = int(np.random.randint(0, 2**32, dtype=np.int64))  # pyabc's stream, seeded per task; exact as a float
         row = self.simulate({p.key: float(p.from_unit(float(pars[_name(i)]))) for i, p in enumerate(self.priors)}, seed)
         out = {"seed": float(seed), "agreed": float(bool(row.get("agreed"))), "error": float(bool(row.get("error")))}
@@ -131,7 +136,7 @@ class BandDistance:
         return total
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
+def _write_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, Json]) -> None:
     """Write ``frame`` to ``path`` atomically (temporary name, then rename), with provenance metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -173,7 +178,7 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
             out: str | Path, *, population: int = 500, generations: int = 8, quantile: float = 0.5,
             schedule: Sequence[float] = (), minimum_epsilon: float = 0.0, min_acceptance_rate: float = 0.0,
             max_minutes: float | None = None, seed: int = 0, mapper: Mapper = in_process, progress: bool = True,
-            meta: dict[str, Any] | None = None) -> Result:
+            meta: Mapping[str, Json] | None = None) -> Result:
     """ABC-SMC over ``priors`` against the ``fitted`` patterns, then the predictive of every pattern.
 
     Args:
@@ -213,7 +218,7 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {**(meta or {}), "seed": seed, "population": population,
+    stamp: dict[str, Json] = {**(meta or {}), "seed": seed, "population": population,
             "fitted": [p.column for p in fitted], "keys": [p.key for p in priors]}
     keys = tuple(p.key for p in priors)
     columns = tuple(dict.fromkeys(p.column for p in patterns))
@@ -224,9 +229,9 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
     sampler = SeededMappingSampler(mapper)
     started = time.monotonic()
     frames: list[pd.DataFrame] = []
-    log: list[dict[str, Any]] = []
+    log: list[dict[str, float]] = []
     notes: list[str] = []
-    bar: Any = None
+    bar: Any = None  # tqdm's bar (untyped)
 
     def ticker(label: str) -> Any:
         nonlocal bar
@@ -263,7 +268,7 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
                 pop = populations.pop(t, None) or abc.history.get_population(t)
                 frame = _population_frame(pop, priors, t, epsilon)
                 frames.append(frame)
-                _write_parquet(pd.concat(frames, ignore_index=True), out / "posterior.parquet", meta)
+                _write_parquet(pd.concat(frames, ignore_index=True), out / "posterior.parquet", stamp)
                 evaluations = int(sampler.nr_evaluations_)
                 log.append({"generation": t + 1, "epsilon": epsilon, "evaluations": evaluations,
                             "acceptance_rate": ret["acceptance_rate"],
@@ -298,12 +303,13 @@ def abc_smc(simulate: Simulator, priors: Sequence[Prior], patterns: Sequence[Pat
             ticker("calibrate: prior predictive")
             prior_draws = [{k: float(v) for k, v in zip(keys, row, strict=True)}
                            for row in zip(*(_draw_prior(p, population) for p in priors), strict=True)]
-            prior_pred = _predictive(simulate, prior_draws, np.full(population, 1.0 / population), mapper, sampler)
-            _write_parquet(prior_pred, out / "prior_predictive.parquet", meta)
+            prior_pred = _predictive(simulate, prior_draws, np.full(population, 1.0 / population), mapper,
+                                     sampler.tick)
+            _write_parquet(prior_pred, out / "prior_predictive.parquet", stamp)
             ticker("calibrate: posterior predictive")
             draws = [{k: float(row[k]) for k in keys} for row in last.to_dict("records")]
-            post_pred = _predictive(simulate, draws, last["weight"].to_numpy(), mapper, sampler)
-            _write_parquet(post_pred, out / "posterior_predictive.parquet", meta)
+            post_pred = _predictive(simulate, draws, last["weight"].to_numpy(), mapper, sampler.tick)
+            _write_parquet(post_pred, out / "posterior_predictive.parquet", stamp)
         except Stopped as err:
             raise CalibrationStopped(f"{err} (in the predictive runs); {_kept(frames, out)}", err.exit_code) from None
         if bar is not None:
@@ -340,10 +346,8 @@ def _capture_populations(history: Any) -> dict[int, Any]:
     return kept
 
 
-def _timedelta(minutes: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(minutes=minutes)
+def _timedelta(minutes: float) -> datetime.timedelta:
+    return datetime.timedelta(minutes=minutes)
 
 
 def _kept(frames: list[pd.DataFrame], out: Path) -> str:
@@ -353,11 +357,12 @@ def _kept(frames: list[pd.DataFrame], out: Path) -> str:
 
 
 def _population_frame(pop: Any, priors: Sequence[Prior], t: int, epsilon: float) -> pd.DataFrame:
+    """A generation's particles (``pop``: pyabc's Population, untyped) as rows: values, weight, distance, seed."""
     rows = []
     for k, particle in enumerate(pop.particles):
-        row: dict[str, Any] = {"generation": t + 1, "epsilon": epsilon, "particle": k,
-                               "weight": float(particle.weight), "distance": float(particle.distance),
-                               "seed": int(particle.sum_stat.get("seed", -1))}
+        row: dict[str, float] = {"generation": t + 1, "epsilon": epsilon, "particle": k,
+                                 "weight": float(particle.weight), "distance": float(particle.distance),
+                                 "seed": int(particle.sum_stat.get("seed", -1))}
         for i, p in enumerate(priors):
             row[p.key] = float(p.from_unit(float(particle.parameter[_name(i)])))
         rows.append(row)
@@ -374,16 +379,16 @@ def _draw_prior(p: Prior, n: int) -> np.ndarray:
 class _PredictOne:
     simulate: Simulator
 
-    def __call__(self, item: tuple[dict[str, float], int]) -> dict[str, Any]:
+    def __call__(self, item: tuple[dict[str, float], int]) -> Row:
         params, seed = item
         return self.simulate(params, seed)
 
 
-def _predictive(simulate: Simulator, draws: list[dict[str, float]], weights: Any, mapper: Mapper,
-                sampler: Any) -> pd.DataFrame:
+def _predictive(simulate: Simulator, draws: list[dict[str, float]], weights: np.ndarray, mapper: Mapper,
+                tick: Callable[[], None]) -> pd.DataFrame:
     """One fresh run per draw (seeds from the stream): every column the model gives, with the draw's weight."""
     seeds = [int(s) for s in np.random.randint(0, 2**32, size=len(draws), dtype=np.int64)]
-    rows = mapper(_PredictOne(simulate), list(zip(draws, seeds, strict=True)), sampler.tick)
+    rows = mapper(_PredictOne(simulate), list(zip(draws, seeds, strict=True)), tick)
     frame = pd.DataFrame([{**d, "seed": s, "weight": float(w), **r}
                           for d, s, w, r in zip(draws, seeds, weights, rows, strict=True)])
     frame["agreed"] = frame["agreed"].fillna(False).astype(bool)

@@ -13,9 +13,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field, ValidationError, model_validator
 
 from negotiation.experiments.executors import Stopped
@@ -100,9 +101,15 @@ class Prior:
         """Whether the prior is log-uniform (its natural scale is the logarithm)."""
         return self.dist == "loguniform"
 
-    def natural(self, x: Any) -> Any:
+    @overload
+    def natural(self, x: float) -> float: ...
+    @overload
+    def natural(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def natural(self, x: float | npt.ArrayLike) -> float | npt.NDArray[np.float64]:
         """``x`` on the scale where the prior is flat (the logarithm for a log-uniform prior)."""
-        return np.log(x) if self.log else np.asarray(x, dtype=float)
+        if isinstance(x, float | int):
+            return float(np.log(x)) if self.log else float(x)
+        return np.log(np.asarray(x, dtype=float)) if self.log else np.asarray(x, dtype=float)
 
     def quantile(self, q: float) -> float:
         """The prior's ``q`` quantile.
@@ -114,7 +121,11 @@ class Prior:
             return float(math.exp(math.log(self.low) + q * (math.log(self.high) - math.log(self.low))))
         return self.low + q * (self.high - self.low)
 
-    def to_unit(self, x: Any) -> Any:
+    @overload
+    def to_unit(self, x: float) -> float: ...
+    @overload
+    def to_unit(self, x: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def to_unit(self, x: float | npt.ArrayLike) -> float | npt.NDArray[np.float64]:
         """The prior quantile of ``x`` (its CDF): uniform on [0, 1] under the prior.
 
         >>> float(Prior("k", "loguniform", 0.01, 1.0).to_unit(0.1))
@@ -123,14 +134,19 @@ class Prior:
         lo, hi = self.natural(self.low), self.natural(self.high)
         return (self.natural(x) - lo) / (hi - lo)
 
-    def from_unit(self, u: Any) -> Any:
+    @overload
+    def from_unit(self, u: float) -> float: ...
+    @overload
+    def from_unit(self, u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+    def from_unit(self, u: float | npt.NDArray[np.float64]) -> float | npt.NDArray[np.float64]:
         """The value at prior quantile ``u`` in (0, 1).
 
         >>> Prior("k", "uniform", 2.0, 4.0).from_unit(0.25)
         2.5
         """
         if self.log:
-            return np.exp(math.log(self.low) + np.asarray(u) * (math.log(self.high) - math.log(self.low)))
+            value = np.exp(math.log(self.low) + np.asarray(u) * (math.log(self.high) - math.log(self.low)))
+            return float(value) if isinstance(u, float | int) else value
         return self.low + u * (self.high - self.low)
 
 
@@ -251,8 +267,8 @@ def load_calibration(path: str | Path, fit: Sequence[str] | None = None, *, popu
                        shown_path(patterns_path))
 
 
-def _value(spec: Spec, key: str) -> Any:
-    node: Any = spec.model_dump()
+def _value(spec: Spec, key: str) -> object:
+    node: object = spec.model_dump()
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return node

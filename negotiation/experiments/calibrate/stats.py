@@ -10,9 +10,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from negotiation.experiments.calibrate.spec import Prior
@@ -23,7 +24,12 @@ AXES_SHOWN = 3  # the narrowest principal axes of the posterior that the identif
 RIDGE = 0.5  # |ρ| of two parameters in the posterior above which they trade off (a ridge)
 
 
-def weighted_quantile(x: Any, w: Any, q: float | Sequence[float]) -> Any:
+@overload
+def weighted_quantile(x: npt.ArrayLike, w: npt.ArrayLike, q: float) -> float: ...
+@overload
+def weighted_quantile(x: npt.ArrayLike, w: npt.ArrayLike, q: Sequence[float]) -> npt.NDArray[np.float64]: ...
+def weighted_quantile(x: npt.ArrayLike, w: npt.ArrayLike, q: float | Sequence[float]) \
+        -> float | npt.NDArray[np.float64]:
     """Quantiles of ``x`` weighted by ``w`` (the weighted empirical CDF through the points' mid-masses).
 
     Args:
@@ -40,51 +46,79 @@ def weighted_quantile(x: Any, w: Any, q: float | Sequence[float]) -> Any:
     1.25
 
     """
-    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
-    order = np.argsort(x)
-    x, w = x[order], w[order]
-    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, cdf, x)
+    xs, ws = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    order = np.argsort(xs)
+    xs, ws = xs[order], ws[order]
+    cdf = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
+    if isinstance(q, float | int):
+        return float(np.interp(q, cdf, xs))
+    return np.interp(np.asarray(q, dtype=float), cdf, xs)
 
 
-def weighted_corr(a: Any, b: Any, w: Any) -> float:
+def weighted_corr(a: npt.ArrayLike, b: npt.ArrayLike, w: npt.ArrayLike) -> float:
     """Pearson correlation of ``a`` and ``b`` under weights ``w`` (NaN if either is constant).
 
     >>> round(weighted_corr([1, 2, 3], [2, 4, 6.5], [1, 1, 1]), 3)
     0.998
     """
-    a, b, w = (np.asarray(v, dtype=float) for v in (a, b, w))
-    w = w / w.sum()
-    da, db = a - (w * a).sum(), b - (w * b).sum()
-    va, vb = (w * da * da).sum(), (w * db * db).sum()
-    if va <= 0 or vb <= 0:
+    x, y, p = (np.asarray(v, dtype=float) for v in (a, b, w))
+    p = p / p.sum()
+    dx, dy = x - (p * x).sum(), y - (p * y).sum()
+    vx, vy = (p * dx * dx).sum(), (p * dy * dy).sum()
+    if vx <= 0 or vy <= 0:
         return math.nan
-    return float((w * da * db).sum() / math.sqrt(va * vb))
+    return float((p * dx * dy).sum() / math.sqrt(vx * vy))
 
 
-def effective_sample_size(w: Any) -> float:
+def effective_sample_size(w: npt.ArrayLike) -> float:
     """Kish's effective sample size of weights ``w``: (Σw)² / Σw².
 
     >>> effective_sample_size([1, 1, 1, 1])
     4.0
     """
-    w = np.asarray(w, dtype=float)
-    return float(w.sum() ** 2 / (w * w).sum())
+    p = np.asarray(w, dtype=float)
+    return float(p.sum() ** 2 / (p * p).sum())
+
+
+class Row(TypedDict):
+    """One parameter's line of the identification table."""
+
+    key: str
+    prior: str  # "uniform 0–1"
+    prior_5: float
+    prior_95: float
+    median: float
+    post_5: float
+    post_95: float
+    width_ratio: float  # posterior/prior 5–95% width, on the prior's flat scale
+    verdict: str  # pinned, narrowed, not identified
+
+
+class Axis(TypedDict):
+    """One principal axis of the posterior: its sd ratio, verdict and loadings (heaviest first)."""
+
+    sd_ratio: float
+    verdict: str
+    loadings: list[tuple[str, float]]
+
+
+type Predicted = dict[str, str | float]  # a pattern's line of the predictive table: its words, then figures
 
 
 @dataclass(frozen=True)
 class Identification:
     """Per parameter: prior and posterior 5–95% intervals, their width ratio and a verdict; and the ridges."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     ridges: list[tuple[str, str, float]]
     correlations: pd.DataFrame
     ess: float | None = None  # the population's effective sample size
-    axes: list[dict[str, Any]] = field(default_factory=list)  # the narrowest combinations (principal axes)
+    axes: list[Axis] = field(default_factory=list)  # the narrowest combinations (principal axes)
     noise_sd_ratio: float | None = None  # the narrowest axis's sd ratio in a prior sample of the same ESS
 
 
-def principal_axes(priors: Sequence[Prior], posterior: pd.DataFrame, weights: Any) -> tuple[np.ndarray, np.ndarray]:
+def principal_axes(priors: Sequence[Prior], posterior: pd.DataFrame, weights: npt.ArrayLike) \
+        -> tuple[np.ndarray, np.ndarray]:
     r"""The posterior's principal axes on the prior's unit box, and each one's sd over the prior's.
 
     Each parameter is mapped to its prior quantile u ∈ [0, 1], where the prior is uniform with covariance
@@ -120,7 +154,7 @@ def principal_axes(priors: Sequence[Prior], posterior: pd.DataFrame, weights: An
     return np.sqrt(np.clip(values[order], 0.0, None)), vectors[:, order]
 
 
-def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: Any) -> Identification:
+def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: npt.ArrayLike) -> Identification:
     """How far the data moved each parameter: posterior/prior 5–95% width (on the prior's flat scale).
 
     A ratio under :data:`PINNED` is *pinned*, under :data:`NARROWED` *narrowed*, else *not identified* (the
@@ -136,7 +170,7 @@ def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: An
         The table rows, the ridges (strongest first) and the correlation matrix.
 
     """
-    rows = []
+    rows: list[Row] = []
     w = np.asarray(weights, dtype=float)
     for p in priors:
         x = posterior[p.key].to_numpy(dtype=float)
@@ -162,7 +196,7 @@ def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: An
                 ridges.append((a.key, b.key, rho))
     ridges.sort(key=lambda r: -abs(r[2]))
     ess = effective_sample_size(w)
-    axes: list[dict[str, Any]] = []
+    axes: list[Axis] = []
     noise = None
     if len(priors) > 1:
         ratios, vectors = principal_axes(priors, posterior, w)
@@ -182,7 +216,7 @@ def identification(priors: Sequence[Prior], posterior: pd.DataFrame, weights: An
 
 
 def predictive_table(patterns: Sequence[Pattern], fitted: Sequence[Pattern], frames: dict[str, pd.DataFrame]
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[Predicted]:
     """Per pattern (and all together): how often draws reproduce it, and their values' median and 5–95%.
 
     Args:
@@ -197,11 +231,11 @@ def predictive_table(patterns: Sequence[Pattern], fitted: Sequence[Pattern], fra
     rows = []
     together = {k: pd.Series(True, index=f.index) for k, f in frames.items()}
     for p in [*patterns, None]:
-        row: dict[str, Any] = {"pattern": "all of them together" if p is None else p.name,
-                               "column": "" if p is None else p.column,
-                               "band": "" if p is None else f"{p.low:g}–{p.high:g}",
-                               "use": "" if p is None else p.use,
-                               "role": "" if p is None else ("fitted" if p in fitted else "predicted")}
+        row: Predicted = {"pattern": "all of them together" if p is None else p.name,
+                          "column": "" if p is None else p.column,
+                          "band": "" if p is None else f"{p.low:g}–{p.high:g}",
+                          "use": "" if p is None else p.use,
+                          "role": "" if p is None else ("fitted" if p in fitted else "predicted")}
         for k, f in frames.items():
             w = f["weight"].to_numpy(dtype=float)
             if p is None:
@@ -227,7 +261,7 @@ class Result:
     generations: pd.DataFrame  # one row per generation: t, epsilon, evaluations, acceptance rate, ESS, seconds
     posterior: pd.DataFrame  # the last population: dotted keys, weight, distance, seed
     identification: Identification
-    predictive: list[dict[str, Any]]
+    predictive: list[Predicted]
     seconds: float
     evaluations: int
     notes: list[str] = field(default_factory=list)
