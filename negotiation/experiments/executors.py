@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from negotiation.experiments.sweepfile import SweepError
 from negotiation.experiments.workers import worker_context
@@ -157,7 +157,7 @@ def dask_where(scheduler: str | None, scheduler_file: str | Path | None) -> str:
     return f"Dask scheduler {shown_path(scheduler or '')}"
 
 
-def connect(address: str | None = None, scheduler_file: str | Path | None = None) -> Any:
+def connect(address: str | None = None, scheduler_file: str | Path | None = None) -> Any:  # a Client (untyped)
     """A client of the Dask scheduler at ``address`` or named by ``scheduler_file`` (exactly one of them).
 
     Raises:
@@ -175,7 +175,7 @@ def connect(address: str | None = None, scheduler_file: str | Path | None = None
     if scheduler_file is not None:
         target = read_scheduler_file(scheduler_file)
         option = f"--scheduler-file {shown_path(scheduler_file)}"
-        kwargs: dict[str, Any] = {"scheduler_file": os.fspath(scheduler_file)}
+        kwargs: dict[str, str] = {"scheduler_file": os.fspath(scheduler_file)}
     else:
         target = str(address)
         option = f"--scheduler {shown_path(target)}"
@@ -221,10 +221,15 @@ def dask_failure(client: Any, err: BaseException) -> str:
 # Mappers: a batch of tasks, results in task order
 
 
-Mapper = Callable[[Callable[[Any], Any], list[Any], Callable[[], None]], list[Any]]
+class Mapper(Protocol):
+    """Where a batch of tasks runs: ``fn`` over ``items``, ``tick()`` as each ends, the results in task order."""
+
+    def __call__[T, R](self, fn: Callable[[T], R], items: list[T], tick: Callable[[], None]) -> list[R]:
+        """Run ``fn`` on every item; return the results in the items' order."""
+        ...
 
 
-def in_process(fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
+def in_process[T, R](fn: Callable[[T], R], items: list[T], tick: Callable[[], None]) -> list[R]:
     """The mapper that runs every task here, in order.
 
     Args:
@@ -248,16 +253,16 @@ class LocalPool:
     """A mapper on a persistent pool of local processes (the sweeps' fork server); results in task order."""
 
     workers: int
-    _pool: Any = None
+    _pool: cf.ProcessPoolExecutor | None = None
 
-    def __call__(self, fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
+    def __call__[T, R](self, fn: Callable[[T], R], items: list[T], tick: Callable[[], None]) -> list[R]:
         """Run ``fn`` over ``items`` on the pool."""
         if self._pool is None:
             self._pool = local_pool(self.workers)
         size = max(1, min(64, len(items) // (4 * self.workers) or 1))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         futures = {self._pool.submit(run_many, fn, chunk): k for k, chunk in enumerate(chunks)}
-        results: list[list[Any]] = [[] for _ in chunks]
+        results: list[list[R]] = [[] for _ in chunks]
         for fut in cf.as_completed(futures):
             results[futures[fut]] = fut.result()
             for _ in results[futures[fut]]:
@@ -277,7 +282,7 @@ class LocalPool:
 _FROZEN: list[bool] = []
 
 
-def run_many(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+def run_many[T, R](fn: Callable[[T], R], items: list[T]) -> list[R]:
     """Run a chunk of tasks in a worker, then collect the cycles its runs left (a model and its agents form some).
 
     The worker's imports are frozen out of the collector once, so each collection scans only the chunk's
@@ -298,9 +303,9 @@ def run_many(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
 class DaskMapper:
     """A mapper on a Dask cluster (the sweeps' connection and quiet logging); results in task order."""
 
-    client: Any
+    client: Any  # distributed's Client (untyped)
 
-    def __call__(self, fn: Callable[[Any], Any], items: list[Any], tick: Callable[[], None]) -> list[Any]:
+    def __call__[T, R](self, fn: Callable[[T], R], items: list[T], tick: Callable[[], None]) -> list[R]:
         """Run ``fn`` over ``items`` on the cluster."""
         from distributed import as_completed
 
@@ -308,7 +313,7 @@ class DaskMapper:
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         futures = [self.client.submit(run_many, fn, chunk, pure=False) for chunk in chunks]
         index = {f.key: k for k, f in enumerate(futures)}
-        results: list[list[Any]] = [[] for _ in chunks]
+        results: list[list[R]] = [[] for _ in chunks]
         try:
             for fut in as_completed(futures, loop=self.client.loop):
                 results[index[fut.key]] = fut.result()

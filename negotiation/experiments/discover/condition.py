@@ -12,7 +12,6 @@ import ast
 import math
 import operator
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,12 +26,13 @@ class DiscoverError(InputError):
     """A folder, expression or option that discover cannot use (exit 2, one line)."""
 
 
-_COMPARE: dict[type, Callable[[Any, Any], Any]] = {
+type Operand = pd.Series | bool | int | float | str  # a column, or a constant of the expression
+_COMPARE: dict[type, Callable[[Operand, Operand], Operand]] = {
     ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
     ast.NotEq: operator.ne}
 
 
-_ARITH: dict[type, Callable[[Any, Any], Any]] = {
+_ARITH: dict[type, Callable[[Operand, Operand], Operand]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
@@ -109,13 +109,13 @@ def _column(name: str, frame: pd.DataFrame) -> pd.Series:
     return column.astype(object)
 
 
-def _truth(value: Any, what: str) -> pd.Series:
+def _truth(value: Operand, what: str) -> pd.Series:
     if isinstance(value, pd.Series) and pd.api.types.is_bool_dtype(value):
         return value
     raise DiscoverError(f"--where: {what} needs conditions on both sides (compare a number: x <= 0.2)")
 
 
-def _evaluate(node: ast.AST, frame: pd.DataFrame, names: dict[str, str]) -> Any:
+def _evaluate(node: ast.AST, frame: pd.DataFrame, names: dict[str, str]) -> Operand:
     if isinstance(node, ast.BoolOp):
         values = [_truth(_evaluate(v, frame, names), "and/or") for v in node.values]
         joined = values[0]
@@ -146,7 +146,7 @@ def _evaluate(node: ast.AST, frame: pd.DataFrame, names: dict[str, str]) -> Any:
             result = result.fillna(False).astype(bool)
             out = result if out is None else out & result
             left = right
-        return out
+        return out if out is not None else pd.Series(True, index=frame.index)  # (a comparison has an operator)
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _ARITH:
             raise DiscoverError(f"--where: {type(node.op).__name__} is not allowed (use + - * /)")

@@ -7,10 +7,9 @@ Outputs, in the folder (or ``--out``): ``discover.md`` (the trajectory, the box,
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,8 +57,10 @@ class Discovery:
     summary: str = ""
 
 
-def _inputs(frame: pd.DataFrame, meta: dict[str, Any], inputs: Sequence[str] | None) -> tuple[list[str], list[str]]:
-    keys = list(inputs) if inputs else list(meta.get("varied_keys") or [])
+def _inputs(frame: pd.DataFrame, meta: Mapping[str, object], inputs: Sequence[str] | None) \
+        -> tuple[list[str], list[str]]:
+    varied = meta.get("varied_keys")
+    keys = list(inputs) if inputs else [str(k) for k in varied] if isinstance(varied, list) else []
     if not keys:
         raise DiscoverError("the sweep varies no input (name them with --inputs)")
     usable, notes = [], []
@@ -220,7 +221,7 @@ def page_lines(d: Discovery, where: str, folder: Path) -> list[str]:
 
 
 def discover(folder: str | Path, where: str, *, inputs: Sequence[str] | None = None, prim_method: str = "auto",
-             threshold: float = 0.8, out: str | Path | None = None, **kwargs: Any) -> Discovery:
+             threshold: float = 0.8, out: str | Path | None = None, **kwargs: str) -> Discovery:
     """Scenario discovery on a sweep folder: PRIM's box and a CART tree for the runs where ``where`` holds.
 
     Args:
