@@ -93,6 +93,27 @@ def shown_path(path: str | Path | bytes, limit: int = 160) -> str:
     return text
 
 
+def beside(path: Path, name: str, key: str) -> Path:
+    """The file ``name`` that the file ``path`` names under ``key`` (``base``, ``scenario``), resolved beside it.
+
+    Args:
+        path: the file that names it.
+        name: the name as written (relative to ``path``'s folder, or absolute).
+        key: the key it is written under (for the message).
+
+    Returns:
+        The resolved path (it need not exist).
+
+    Raises:
+        ScenarioError: it cannot be resolved (a symlink loop, a NUL byte), in one line naming ``path`` and ``key``.
+
+    """
+    try:
+        return (path.parent / name).resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
+        raise ScenarioError(f"{shown_path(path)}: {key}: {shown_path(name)}: cannot resolve ({err})") from None
+
+
 def read_small_file(path: str | Path, limit: int = MAX_TOML_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes; anything else is a :class:`ScenarioError`.
 

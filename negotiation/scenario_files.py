@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from negotiation.inputs import ScenarioError, close, read_toml, shown_path
+from negotiation.inputs import ScenarioError, beside, close, read_toml, shown_path
 from negotiation.keypaths import TagNames, error_location, format_error
 from negotiation.scenario import Spec
 from negotiation.values import TomlTable, TomlValue
@@ -122,10 +122,7 @@ def _read_with_base(path: Path, seen: tuple[Path, ...], given: Path | None = Non
         return data
     if not isinstance(base, str):
         raise ScenarioError(f"{shown_path(path)}: base: expected a file name")
-    try:
-        base_path = (path.parent / base).resolve()
-    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
-        raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)}: cannot resolve ({err})") from None
+    base_path = beside(path, base, "base")
     if base_path in seen:
         raise ScenarioError(f"{shown_path(path)}: base: {shown_path(base)} includes itself")
     if len(seen) >= MAX_BASE_CHAIN:

@@ -49,7 +49,7 @@ from negotiation.experiments.sampling import (
     replicate_seed,
     unit_design,
 )
-from negotiation.inputs import InputError, ScenarioError, Strict, parse_toml, read_small_file, shown_path
+from negotiation.inputs import InputError, ScenarioError, Strict, beside, parse_toml, read_small_file, shown_path
 from negotiation.keypaths import format_error
 from negotiation.scenario import Spec
 from negotiation.scenario_files import read_scenario, spec_from_dict, with_overrides
@@ -315,9 +315,9 @@ def read_base_scenario(path: Path, scenario: object, what: str = "the sweep file
     if not isinstance(scenario, str):
         raise SweepError(f"{shown_path(path)}: scenario: expected the base scenario's file name (relative to {what})")
     try:
-        scenario_path = (path.parent / scenario).resolve()
-    except (OSError, RuntimeError, ValueError) as err:  # a symlink loop (RuntimeError on 3.12), a NUL byte
-        raise SweepError(f"{shown_path(path)}: scenario: {shown_path(scenario)}: cannot resolve ({err})") from None
+        scenario_path = beside(path, scenario, "scenario")
+    except ScenarioError as err:
+        raise SweepError(str(err)) from None
     try:
         return spec_from_dict(read_scenario(scenario_path), source=shown_path(scenario_path))
     except ScenarioError as err:

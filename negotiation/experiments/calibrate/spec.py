@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, overload
+from typing import Annotated, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from negotiation.experiments.executors import Stopped
 from negotiation.experiments.report import Pattern, load_patterns
+from negotiation.experiments.sampling import DISTRIBUTIONS, LogUniform, Uniform
 from negotiation.experiments.store import result_columns
 from negotiation.experiments.sweepfile import SweepError, read_base_scenario, read_batch_file
 from negotiation.inputs import InputError, ScenarioError, Strict, close, shown_path
@@ -39,20 +40,7 @@ class CalibrationStopped(Stopped):
     """Interrupted or failed part-way; the message says which generations were kept."""
 
 
-class PriorSpec(Strict):
-    """One parameter's prior: uniform, or log-uniform (``low`` > 0), on [low, high]."""
-
-    dist: Literal["uniform", "loguniform"]
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _window(self) -> PriorSpec:
-        if not self.high > self.low:
-            raise ValueError(f"high ({self.high}) must exceed low ({self.low})")
-        if self.dist == "loguniform" and self.low <= 0:
-            raise ValueError("loguniform needs low > 0")
-        return self
+PriorSpec = Annotated[Uniform | LogUniform, Field(discriminator="dist")]  # a sweep's distributions, on [low, high]
 
 
 class EpsilonSpec(Strict):
@@ -240,7 +228,7 @@ def load_calibration(path: str | Path, fit: Sequence[str] | None = None, *, popu
         if option in overrides:  # the option the user typed, not the file, holds the bad value
             raise CalibrationError(format_error(err, f"--{option} {overrides[option]}", key=option,
                                                 root=CalibrationFile)) from None
-        raise CalibrationError(format_error(err, source, data, root=CalibrationFile)) from None
+        raise CalibrationError(format_error(err, source, data, root=CalibrationFile, names=DISTRIBUTIONS)) from None
     patterns_path = (path.parent / file.patterns)
     try:
         patterns = load_patterns(patterns_path)
