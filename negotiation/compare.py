@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.distribution import summarise
+from negotiation.result import clean
 from negotiation.scenario import Spec
 from negotiation.values import Json
 
@@ -114,8 +115,6 @@ def outcomes_over_seeds(spec: Spec, seeds: list[int]) -> dict[str, Json]:
 
 def _rounded(value: Json) -> Json:
     """Floats rounded to 12 significant digits throughout (stable output, as ``run --replicates`` gives)."""
-    from negotiation.result import clean
-
     if isinstance(value, float):
         return clean(value)
     if isinstance(value, dict):
