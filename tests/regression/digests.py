@@ -25,7 +25,7 @@ def scenario_files() -> list[Path]:
 def run_record(path: Path, seed: int) -> dict:
     """Everything observable about one run, as exact text (floats by ``repr``)."""
     from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
+    from negotiation.scenario_files import load_scenario
 
     model = NegotiationModel(load_scenario(path), rng=seed, collect_data=False)
     result = model.run(solve=False)
