@@ -197,6 +197,6 @@ class Counterpart(Government):
         if offer.proposer != self.table.principal.key:
             return
         npv = self._npv_of(offer.package)
-        if npv < self.threshold_high and npv >= self.threshold_low:
+        if npv < self.threshold_high:  # the principal's offer is proof: it outweighs what refusals suggested
             self.threshold_high = npv
             self._forget()

@@ -115,7 +115,7 @@ def _rates_for(au: np.ndarray, bu: np.ndarray, aj: np.ndarray, bj: np.ndarray, l
     rates = [RATES]
     for c in range(au.size):
         x = np.linspace(low[c], high[c], points)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             lam = -(au[c] + 2.0 * bu[c] * x) / (aj[c] + 2.0 * bj[c] * x)
         lam = lam[np.isfinite(lam) & (lam > 0.0)]
         rates.append(np.concatenate([lam * (1.0 - 1e-12), lam * (1.0 + 1e-12)]))

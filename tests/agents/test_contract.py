@@ -49,14 +49,17 @@ def test_utilities_are_gains_over_no_deal(path):
 
 @settings(max_examples=10, deadline=None)
 @given(seed=seeds)
-def test_every_offer_lies_within_the_openings_and_the_lenders_limit(seed):
+def test_every_offer_lies_within_the_terms_and_the_principals_offers_are_funded(seed):
     m = model(seed=seed)
-    s_lo, s_hi = m.share_range()
     while m.running:
         m.step()
     for offer in m.offers:
-        assert s_lo - 1e-12 <= offer.package.us_profit_share <= min(s_hi, m.fundable_share) + 1e-12
-        assert 0.0 <= offer.package.relief_fraction <= 1.0
+        p = offer.package
+        assert 0.0 <= p.us_share_before_recoup <= 1.0 and 0.0 <= p.us_profit_share <= 1.0
+        for term, rate in zip(m.terms.continuous, p.tariff_rates, strict=True):
+            assert term.low - 1e-12 <= rate <= term.high + 1e-12
+        if offer.proposer == m.principal.key:  # it proposes only what its lenders fund
+            assert all(r.accepted for r in m.principal.ratify(p))
 
 
 @settings(max_examples=10, deadline=None)
