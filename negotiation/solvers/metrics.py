@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def point_segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
     """The Euclidean distance from point ``p`` to the segment from ``a`` to ``b``.
@@ -76,10 +78,14 @@ def frontier_distance(point: tuple[float, float], u1: Sequence[float], u2: Seque
     """
     if not len(u1):
         raise ValueError("the frontier has no vertex")
-    vertices = list(zip(u1, u2, strict=True))
-    if len(vertices) == 1:
-        return math.hypot(point[0] - vertices[0][0], point[1] - vertices[0][1])
-    return min(point_segment_distance(point, a, b) for a, b in zip(vertices[:-1], vertices[1:], strict=True))
+    x, y = np.asarray(u1, dtype=float), np.asarray(u2, dtype=float)
+    if x.size == 1:
+        return math.hypot(point[0] - float(x[0]), point[1] - float(y[0]))
+    ax, ay, dx, dy = x[:-1], y[:-1], np.diff(x), np.diff(y)  # every segment at once: point_segment_distance's formula
+    span = dx * dx + dy * dy
+    safe = np.where(span > 0.0, span, 1.0)
+    lam = np.where(span > 0.0, np.clip(((point[0] - ax) * dx + (point[1] - ay) * dy) / safe, 0.0, 1.0), 0.0)
+    return float(np.hypot(point[0] - (ax + lam * dx), point[1] - (ay + lam * dy)).min())
 
 
 def welfare(gains: Sequence[float]) -> float:
