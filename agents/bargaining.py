@@ -300,10 +300,11 @@ class Government(Actor):
         table = self.table
         return (table.principal if self is table.counterpart else table.counterpart).preferences
 
-    def _forget(self) -> None:
-        """Drop the cached plan, chain and fundability belief (they depend on the beliefs)."""
+    def _forget(self, preferences_moved: bool = True) -> None:
+        """Drop the cached plan and fundability belief, and the chain if its belief about the other side moved."""
         self._plan = None
-        self._chain = None
+        if preferences_moved:
+            self._chain = None
         self._feasible = None
         self._targets = {}
 

@@ -46,8 +46,9 @@ class CounterpartPreferences(DealPreferences):
 
     v is the value of a dollar invested on its soil, F the fund, D(t) the PV of a dollar deployed evenly from
     signing to the allocation deadline; E the principal's equity, B and A the PV per $ of the projects' cash
-    before and after recoup (q and s its shares); G_g(τ) = V·[(θ + ω(1 − θ))·τ − ½·ε·(1 − θ)²·τ²] its yearly
-    gain from the rate on group g, n_g the no-deal rate, W(t) the PV of a year of it while the deal's rates
+    before and after recoup (q and s its shares); G_g(τ) its yearly gain from the rate on group g (the duty
+    on the volume that still trades, less the Harberger triangle:
+    :meth:`~negotiation.economics.TradeTerms.counterpart_gain`), n_g the no-deal rate, W(t) the PV of a year of it while the deal's rates
     apply; β_g the investors' extra build per unit cut of the rate on their parts. Every flow after its term
     is weighted by w (its :class:`~negotiation.economics.Clock`); f = 1 is its own view (the principal's
     belief error on its cost of relief scales it). No deal is worth 0.
@@ -188,7 +189,7 @@ class Counterpart(Government):
         if npv >= self.threshold_low:
             self.threshold_low = npv + 1e-9 * max(1.0, abs(npv))
             self.threshold_high = max(self.threshold_high, self.threshold_low)
-            self._forget()
+            self._forget(preferences_moved=False)
 
     def learn_from_offer(self, offer: Offer) -> None:
         """An offer by the principal: every package its lenders are believed to fund at least as well is fundable."""
@@ -199,4 +200,4 @@ class Counterpart(Government):
         npv = self._npv_of(offer.package)
         if npv < self.threshold_high:  # the principal's offer is proof: it outweighs what refusals suggested
             self.threshold_high = npv
-            self._forget()
+            self._forget(preferences_moved=False)

@@ -7,8 +7,9 @@ One seam, with its oracle. A package has discrete and continuous terms (:class:`
   utility in (q, s) is not concave (its audience reads the phase most favourable to it; the recoup date moves
   with q), so options are enumerated, never interpolated;
 * each continuous term — the tariff rate on a group of goods; the share itself in the unit game — enters
-  both utilities separably and concavely: a·x + b·x² with b ≤ 0 (the counterpart's Harberger triangle; the
-  principal's loss is linear).
+  both utilities separably as a·x + b·x², and between the two sides' ideal values the efficient pairs form a
+  concave curve (the counterpart's gain is concave in a rate, the principal's loss concave too but flatter:
+  the cost of a point of relief to the one rises as the rate falls, faster than its worth to the other).
 
 In a round, the efficient packages are then: an option, plus a point of the *chain* of the continuous terms
 — from one government's ideal rates to the other's, conceding first the term that costs the conceder least
@@ -86,14 +87,19 @@ class Values:
 
 
 def ideal(a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The x in [low, high] maximising a·x + b·x² (b ≤ 0); NaN where it is indifferent (a = b = 0).
+    """The x in [low, high] maximising a·x + b·x²; NaN where it is indifferent (a = b = 0).
 
-    >>> ideal(np.array([1.0, -1.0, 1.0, 0.0]), np.array([0.0, 0.0, -2.0, 0.0]), np.zeros(4), np.ones(4)).tolist()
-    [1.0, 0.0, 0.25, nan]
+    Concave (b < 0): the vertex, clipped; otherwise the better end (a convex loss, the principal's, is best at
+    an end).
+
+    >>> ideal(np.array([1.0, -1.0, 0.2, 0.0, -1.0]), np.array([0.0, 0.0, -1.0, 0.0, 0.2]), np.zeros(5),
+    ...       np.ones(5)).tolist()
+    [1.0, 0.0, 0.1, nan, 0.0]
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vertex = np.where(b < 0.0, -a / (2.0 * np.where(b < 0.0, b, -1.0)), np.where(a > 0.0, high, low))
-    out = np.clip(vertex, low, high)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        vertex = np.clip(-a / (2.0 * np.where(b < 0.0, b, -1.0)), low, high)
+    better_end = np.where(a * high + b * high * high >= a * low + b * low * low, high, low)
+    out = np.where(b < 0.0, vertex, better_end)
     return np.where((a == 0.0) & (b == 0.0), np.nan, out)
 
 
@@ -160,6 +166,9 @@ def build_chain(own: Values, other: Values, terms: PackageTerms, steps: int = SE
     d_other = np.diff(other_v, axis=2).reshape(k, -1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cost = np.where(d_other > 0.0, -d_own / np.where(d_other > 0.0, d_other, 1.0), np.inf)
+    # within a term, concessions run from its cheapest step on (the frontier is concave: costs rise along it);
+    # the running maximum keeps rounding from reordering them
+    cost = np.maximum.accumulate(cost.reshape(k, -1, steps), axis=2).reshape(k, -1)
     order = np.argsort(cost, axis=1, kind="stable")
     d_own = np.take_along_axis(d_own, order, axis=1)
     d_other = np.take_along_axis(d_other, order, axis=1)

@@ -40,12 +40,12 @@ class PrincipalPreferences(DealPreferences):
     """The principal's utility of a package agreed at t, PV $bn at the talks' start at its rate ρ.
 
     u_P = E·[(1 − q)·B + (1 − s)·A + R − D(t)] − claim(q, s)·e^(−ρt)
-          + Σ_g (1 − o)·W(t)·f·κ·L_g·(n_g − τ_g) + m_p·β_g·D(t)·(n_g − τ_g)
+          + Σ_g (1 − o)·W(t)·f·κ·[L_g(n_g) − L_g(τ_g)] + m_p·β_g·D(t)·(n_g − τ_g)
 
     E its equity, paid as deployed (D(t): the PV of a dollar deployed evenly from signing to the allocation
     deadline), B and A the PV per $ of the projects' cash before and after recoup (q, s the counterpart's
-    shares), R recoveries on failed projects; L_g = V·(θ + m·ε·(1 − θ)) its yearly loss per unit of the rate
-    on group g, n_g the no-deal rate, W(t) the PV of a year while the deal's rates apply, o the share of the
+    shares), R recoveries on failed projects; L_g(τ) its yearly loss from the rate on group g
+    (:meth:`~negotiation.economics.TradeTerms.principal_loss`), n_g the no-deal rate, W(t) the PV of a year while the deal's rates apply, o the share of the
     tariff damage it avoids anyway, κ a scale (1, or the article's ¥10t ≈ $68bn a year for full relief), f
     the counterpart's belief error on it (1 in its own view); m_p·β_g its suppliers' margin on the investors'
     extra build per unit cut. No deal is worth E·max(0, W_own − 1): the same projects held alone, if they pay.
@@ -74,15 +74,15 @@ class PrincipalPreferences(DealPreferences):
         window = trade.relief_window(self.clock, t)
         deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
         keep = (1.0 - self.outside_option_share) * self.relief_scale * self.relief_value_factor
-        c0, a_cols = np.zeros(t.size), []
+        c0, a_cols, b_cols = np.zeros(t.size), [], []
         for c, g in enumerate(trade.bargained):
-            loss = trade.principal_loss_per_rate(g) * keep
+            a_loss, b_loss = trade.principal_loss(g)
             parts = self.parts_margin_per_rate[c] if c < len(self.parts_margin_per_rate) else 0.0
-            slope = window * loss + parts * deployed
-            a_cols.append(-slope)
-            c0 = c0 + slope * g.rate_without_deal
-        a = np.stack(a_cols, axis=1)
-        return c0, a, np.zeros_like(a)
+            n = g.rate_without_deal
+            a_cols.append(-(window * keep * a_loss + parts * deployed))
+            b_cols.append(-window * keep * b_loss)
+            c0 = c0 + window * keep * (a_loss * n + b_loss * n * n) + parts * deployed * n
+        return c0, np.stack(a_cols, axis=1), np.stack(b_cols, axis=1)
 
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
         """These preferences as the counterpart believes them: its errors on the value of relief and patience."""
@@ -126,7 +126,8 @@ class Principal(Government):
             trade: TradeTerms | None = table.trade
             scale = 1.0
             if trade is not None and trade.bargained and deal.relief_value_basis == "article":
-                full = sum(trade.principal_loss_per_rate(g) * (g.rate_without_deal - g.deal_range(trade.floor_rate)[0])
+                full = sum(trade.principal_loss_usd_bn_per_year(g, g.rate_without_deal)
+                           - trade.principal_loss_usd_bn_per_year(g, g.deal_range(trade.floor_rate)[0])
                            for g in trade.bargained)  # full relief is worth the article's figure
                 scale = given(deal.tariff_relief_max_usd_bn_per_year) / full if full > 0 else 1.0
             r = given(params.discount_rate_per_year)

@@ -16,11 +16,12 @@ from these.
   without a deal (a threatened group the threat, a group under a sectoral tariff that tariff); a deal sets a
   rate for each group between the floor and that no-deal rate (a group already at or below the floor stays
   where it is), applied from the threat's date or signing, whichever is later, to the regime's end. Per
-  year at rate τ on exports V with the exporters' share of the duty θ and import-demand elasticity ε: the
-  principal loses V·(θ + m·ε·(1 − θ))·τ (first order: the duty its exporters bear and the margin m on the
-  volume lost); the counterpart gains V·[(θ + ω·(1 − θ))·τ − ½·ε·(1 − θ)²·τ²]: the duty foreigners bear, the
-  duty its own buyers pay weighted by ω (a transfer at ω = 0), less the Harberger triangle of the volume its
-  buyers give up (the domestic price rises by (1 − θ)·τ and the volume falls by ε·(1 − θ)·τ).
+  year at rate τ on exports V with the exporters' share of the duty θ and import-demand elasticity ε (the
+  domestic price rises by (1 − θ)·τ and the volume falls by ε·(1 − θ)·τ): the principal loses the duty its
+  exporters bear on the volume that still trades and the margin m on the volume lost; the counterpart gains
+  the duty on the volume that still trades — foreigners' part at par, its own buyers' part weighted by ω (a
+  transfer at ω = 0) — less the Harberger triangle ½·ε·(1 − θ)²·τ²·V. Both sides are second order in τ, and
+  the duty no longer paid on the lost volume is the same sum on both sides.
 * **Profits** (:class:`ProjectClass`, :class:`Portfolio`): equity earns a cash yield after a build time, for
   a life, with a failure probability. The counterpart takes a share q of the cash until the principal has
   recouped its deemed allocation (principal plus interest at the recoup rate, from its share 1 − q), then a
@@ -382,20 +383,33 @@ class TradeTerms:
         """The groups a deal sets a rate for, in the scenario's order."""
         return tuple(g for g in self.goods if g.bargained(self.floor_rate))
 
-    def principal_loss_per_rate(self, g: Goods) -> float:
-        """The principal's yearly loss per unit of the rate on ``g``: V·(θ + m·ε·(1 − θ))."""
-        theta = g.exporters_share_of_duty
-        return g.exports_usd_bn_per_year * (theta + self.exporters_margin * self.trade_elasticity * (1.0 - theta))
+    def principal_loss(self, g: Goods) -> tuple[float, float]:
+        """The principal's yearly loss from the rate τ on ``g`` as (a, b) in a·τ + b·τ².
+
+        The duty its exporters bear on the volume that still trades, θ·τ·V·(1 − ε(1 − θ)·τ), and the margin m
+        on the volume lost, m·ε(1 − θ)·τ·V: a = V·(θ + m·ε·(1 − θ)), b = −θ·ε·(1 − θ)·V (the duty no longer
+        paid on the volume lost; the counterpart loses the same revenue, so the two sides are consistent).
+        """
+        theta, v = g.exporters_share_of_duty, g.exports_usd_bn_per_year
+        eps = self.trade_elasticity
+        return v * (theta + self.exporters_margin * eps * (1.0 - theta)), -theta * eps * (1.0 - theta) * v
+
+    def principal_loss_usd_bn_per_year(self, g: Goods, rate: float) -> float:
+        """The principal's yearly loss at the rate on ``g`` (:meth:`principal_loss`)."""
+        a, b = self.principal_loss(g)
+        return a * rate + b * rate * rate
 
     def counterpart_gain(self, g: Goods, buyers_duty_weight: float) -> tuple[float, float]:
         """The counterpart's yearly gain from the rate τ on ``g`` as (a, b) in a·τ + b·τ².
 
-        a = V·(θ + ω·(1 − θ)) (the duty foreigners bear; its buyers' duty weighted by ω), b = −½·ε·(1 − θ)²·V
-        (the Harberger triangle).
+        The duty on the volume that still trades, foreigners' part θ at par and its buyers' part at ω,
+        (θ + ω(1 − θ))·τ·V·(1 − ε(1 − θ)·τ), less the Harberger triangle of the volume its buyers give up,
+        ½·ε·(1 − θ)²·τ²·V: a = V·(θ + ω(1 − θ)), b = −V·ε·(1 − θ)·(θ + ω(1 − θ) + ½(1 − θ)). At ω = 0 this is
+        V·[θ·τ − ½·ε·(1 − θ)(1 + θ)·τ²], whose best rate is θ/(ε(1 − θ)(1 + θ)) (the optimal tariff).
         """
         theta, v = g.exporters_share_of_duty, g.exports_usd_bn_per_year
-        return (v * (theta + buyers_duty_weight * (1.0 - theta)),
-                -0.5 * self.trade_elasticity * (1.0 - theta) ** 2 * v)
+        weight = theta + buyers_duty_weight * (1.0 - theta)
+        return v * weight, -v * self.trade_elasticity * (1.0 - theta) * (weight + 0.5 * (1.0 - theta))
 
     def deadweight_loss_usd_bn_per_year(self, g: Goods, rate: float) -> float:
         """The Harberger triangle of the rate on ``g``: ½·ε·(1 − θ)²·τ²·V."""

@@ -311,9 +311,11 @@ class NegotiationModel(mesa.Model):
             return 0.0
         prefs: Any = self.principal.preferences
         keep = (1.0 - prefs.outside_option_share) * prefs.relief_scale
-        rates = self.trade.rates(package.tariff_rates)
-        return float(sum(keep * self.trade.principal_loss_per_rate(g) * (g.rate_without_deal - r)
-                         for g, r in zip(self.trade.goods, rates, strict=True)))
+        trade = self.trade
+        rates = trade.rates(package.tariff_rates)
+        return float(sum(keep * (trade.principal_loss_usd_bn_per_year(g, g.rate_without_deal)
+                                 - trade.principal_loss_usd_bn_per_year(g, r))
+                         for g, r in zip(trade.goods, rates, strict=True)))
 
     def actors(self) -> list[Any]:
         """The actors taking part, by role (counterpart, principal, lenders, insurer, investors)."""

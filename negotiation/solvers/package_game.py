@@ -99,11 +99,11 @@ def _options(game: PackageGame, times: np.ndarray, curve_base: tuple[np.ndarray,
 
 
 def _best_x(a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The maximiser of a·x + b·x² over [low, high] (b ≤ 0 pointwise; a linear one goes to an end)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        interior = -a / (2.0 * b)
-    end = np.where(a > 0.0, high, low)
-    return np.clip(np.where(b < 0.0, interior, end), low, high)
+    """The maximiser of a·x + b·x² over [low, high]: the clipped vertex where it is concave, else the better end."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        interior = np.clip(-a / (2.0 * np.where(b < 0.0, b, -1.0)), low, high)
+    end = np.where(a * high + b * high * high >= a * low + b * low * low, high, low)
+    return np.where(b < 0.0, interior, end)
 
 
 def _rates_for(au: np.ndarray, bu: np.ndarray, aj: np.ndarray, bj: np.ndarray, low: np.ndarray,

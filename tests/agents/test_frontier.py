@@ -98,3 +98,34 @@ def test_near_ties_go_to_the_option_better_for_the_other_then_the_first():
     assert best_for_own(chain, 0, -1.0)[2] == 2
     other_flat = Values(np.array([[0.0, 0.0, 0.0]]), np.zeros((1, 0)), np.zeros((1, 0)))
     assert best_for_own(build_chain(own, other_flat, terms), 0, -1.0)[2] == 0
+
+
+def test_on_the_baselines_own_terms_each_rate_is_conceded_in_order_and_the_chain_matches_the_oracle():
+    """The real economics: within each group the cost of a point of relief rises as the rate falls (a concave
+    frontier, nothing for the running maximum to repair), and the chain agrees with the grid's best."""
+    from negotiation.model import NegotiationModel
+    from negotiation.scenario_files import load_scenario
+
+    m = NegotiationModel(load_scenario(None, ["protocol.information=complete"]), rng=0, collect_data=False)
+    us = m.values_for(m.counterpart.preferences, own="us")
+    japan = m.values_for(m.principal.preferences, own="japan")
+    for k in (0, 10, 40):
+        for c, term in enumerate(m.terms.continuous):
+            lo, hi = ideal(japan.a[k:k + 1, c:c + 1], japan.b[k:k + 1, c:c + 1], np.array([[term.low]]),
+                           np.array([[term.high]]))[0, 0], ideal(us.a[k:k + 1, c:c + 1], us.b[k:k + 1, c:c + 1],
+                                                                  np.array([[term.low]]), np.array([[term.high]]))[0, 0]
+            x = np.linspace(hi, lo, 50)
+            u, j = us.a[k, c] * x + us.b[k, c] * x * x, japan.a[k, c] * x + japan.b[k, c] * x * x
+            cost = -np.diff(u) / np.diff(j)
+            assert (np.diff(cost) >= -1e-9).all(), (k, term.name)
+    small = np.flatnonzero((m.terms.q == 0.5) | (m.terms.q == 0.9))
+    terms = PackageTerms(m.terms.q[small], m.terms.s[small], m.terms.continuous)
+    us_s = Values(us.options[:, small], us.a, us.b)
+    japan_s = Values(japan.options[:, small], japan.a, japan.b)
+    chain = build_chain(us_s, japan_s, terms)
+    base = float(chain.other_base[0].max())  # Japan's best option with every rate at the US's ideal
+    for v in (base + 5.0, base + 15.0):
+        found = best_for_own(chain, 0, v)
+        oracle = grid_best(us_s, japan_s, terms, 0, v, points=121)
+        assert found is not None and oracle is not None
+        assert found[0] == pytest.approx(oracle, abs=0.05)

@@ -113,23 +113,39 @@ def _trade(**kw):
 
 
 @given(st.floats(0.01, 0.99), st.floats(0.1, 3.0), st.floats(0.0, 0.5))
-def test_the_counterparts_best_tariff_is_the_closed_form(theta, eps, omega):
-    """U(τ) = V·[(θ + ω(1 − θ))·τ − ½·ε·(1 − θ)²·τ²] peaks at τ* = (θ + ω(1 − θ))/(ε(1 − θ)²)."""
+def test_the_counterparts_best_tariff_is_the_optimal_tariff_in_closed_form(theta, eps, omega):
+    """With ω = 0, U(τ) = V·[θ·τ − ½·ε·(1 − θ)(1 + θ)·τ²] peaks at τ* = θ/(ε(1 − θ)(1 + θ)); with ω, at
+    (θ + ω(1 − θ))/(ε(1 − θ)(2(θ + ω(1 − θ)) + 1 − θ))."""
     trade = _trade(trade_elasticity=eps)
     g = Goods("g", 100.0, 0.0, 1.0, theta)
     a, b = trade.counterpart_gain(g, omega)
     tau = np.linspace(0.0, 5.0, 200_001)
     best = float(tau[np.argmax(a * tau + b * tau * tau)])
-    assert best == pytest.approx(min((theta + omega * (1 - theta)) / (eps * (1 - theta) ** 2), 5.0), abs=1e-4)
+    weight = theta + omega * (1 - theta)
+    assert best == pytest.approx(min(weight / (eps * (1 - theta) * (2 * weight + 1 - theta)), 5.0), abs=1e-4)
+    a0, b0 = trade.counterpart_gain(g, 0.0)
+    assert -a0 / (2 * b0) == pytest.approx(theta / (eps * (1 - theta) * (1 + theta)))
 
 
-def test_the_harberger_triangle_is_half_the_price_wedge_times_the_volume_lost():
+def test_the_counterparts_gain_is_the_duty_on_the_volume_kept_less_the_harberger_triangle():
     trade, g = _trade(), _trade().goods[1]
-    wedge = (1 - g.exporters_share_of_duty) * 0.25  # the rise in the domestic price
-    lost = trade.trade_elasticity * wedge * g.exports_usd_bn_per_year  # the volume given up
-    assert trade.deadweight_loss_usd_bn_per_year(g, 0.25) == pytest.approx(0.5 * wedge * lost)
+    tau, v, theta, eps = 0.25, g.exports_usd_bn_per_year, g.exporters_share_of_duty, trade.trade_elasticity
+    wedge = (1 - theta) * tau  # the rise in the domestic price
+    kept = v * (1 - eps * wedge)  # the volume that still trades
+    triangle = 0.5 * wedge * eps * wedge * v
+    assert trade.deadweight_loss_usd_bn_per_year(g, tau) == pytest.approx(triangle)
     a, b = trade.counterpart_gain(g, 0.0)
-    assert -b * 0.25**2 == pytest.approx(trade.deadweight_loss_usd_bn_per_year(g, 0.25))
+    assert a * tau + b * tau * tau == pytest.approx(theta * tau * kept - triangle)
+
+
+def test_the_duty_no_longer_paid_on_lost_volume_is_the_same_on_both_sides():
+    """The second-order revenue the counterpart loses on lost volume is the duty the principal no longer pays."""
+    trade = _trade(exporters_margin=0.0)
+    for g in trade.goods:
+        _, b_us = trade.counterpart_gain(g, 0.0)
+        _, b_loss = trade.principal_loss(g)
+        triangle = 0.5 * trade.trade_elasticity * (1 - g.exporters_share_of_duty) ** 2 * g.exports_usd_bn_per_year
+        assert b_us + triangle == pytest.approx(b_loss)  # the foreign-borne duty's erosion, on both sides
 
 
 def test_relief_on_goods_whose_duty_us_buyers_pay_costs_the_counterpart_least():
@@ -139,8 +155,9 @@ def test_relief_on_goods_whose_duty_us_buyers_pay_costs_the_counterpart_least():
     ratios = []
     for g in trade.goods:
         a, b = trade.counterpart_gain(g, 0.0)
-        us_cost = a + 2.0 * b * 0.15  # at 15%
-        ratios.append(trade.principal_loss_per_rate(g) / us_cost)
+        a_loss, b_loss = trade.principal_loss(g)
+        us_cost, japan_gain = a + 2.0 * b * 0.12, a_loss + 2.0 * b_loss * 0.12  # at 12%
+        ratios.append(japan_gain / us_cost)
     assert ratios[1] > 3.0 * ratios[0] > 0
 
 
