@@ -652,54 +652,59 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     spec = model.spec
     counterpart, principal = model.counterpart, model.principal
     names = result.actor_names
+    goods = [t.name for t in model.terms.continuous] if not model.unit_surplus else []
     print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
-    print(f"{'round':>5}  {'proposer':<12} {'US share':>8} {'tariff':>7} {'relief $bn/yr':>13} "
+    share_head = "US share" if model.unit_surplus else "US before / after"
+    rates_head = "".join(f" {name[:9]:>9}" for name in goods)
+    print(f"{'round':>5}  {'proposer':<12} {share_head:>17}{rates_head} {'all-in':>7} {'relief $bn/yr':>13} "
           f"{'u_' + counterpart.key:>9} {'u_' + principal.key:>9}  answer")
     for offer, responses in zip(model.offers, model.responses, strict=True):
         p = offer.package
         answer = responses[-1]
         word = "accepted" if answer.accepted else f"rejected ({answer.reason})"
         rate = model.tariff_rate(p)
-        print(f"{offer.round:>5}  {offer.proposer:<12} {p.us_profit_share:>8.3f} "
+        shares = (f"{p.us_profit_share:.3f}" if model.unit_surplus
+                  else f"{p.us_share_before_recoup:.2f} / {p.us_profit_share:.2f}")
+        rates = "".join(f" {r:>9.1%}" for r in p.tariff_rates)
+        print(f"{offer.round:>5}  {offer.proposer:<12} {shares:>17}{rates} "
               f"{'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f} "
               f"{counterpart.utility_of(p, offer.round):>9.2f} {principal.utility_of(p, offer.round):>9.2f}  {word}")
     eq = result.equilibrium
+
+    def described(terms: Any) -> str:
+        if model.unit_surplus:
+            return f"US share {terms.us_profit_share:.3f}"
+        rates = ", ".join(f"{name} {rate:.1%}" for name, rate in terms.tariff_rates.items())
+        tariff = "" if terms.tariff_rate is None else f"; {rates} (all-in {terms.tariff_rate:.1%})"
+        return (f"US {terms.us_share_before_recoup:.0%} before recoup, {terms.us_profit_share:.0%} after"
+                f"{tariff}")
+
     if result.agreed:
-        pkg = result.package
-        rate = result.measures.get("agreed_tariff_rate")
         value = result.measures.get("relief_value_to_principal_usd_bn_per_year")
         duty = result.tariff_relief_usd_bn_per_year
-        tariff = ("" if rate is None else f", a {rate:.1%} tariff: duty relief ${duty:.1f}bn a year, worth "
+        relief = ("" if duty is None or value is None else f"; duty relief ${duty:.1f}bn a year, worth "
                   f"${value:.1f}bn a year to {names[principal.key]}")
-        print(f"\nAgreement in round {result.steps}: {names[counterpart.key]} {pkg.us_profit_share:.1%} of "
-              f"equity-related profits{' after recoup' if result.us_profit_share_before_recoup is not None else ''}"
-              f"{tariff}.")
+        print(f"\nAgreement in round {result.steps}: {described(result.terms)}{relief}.")
     else:
         print(f"\nNo agreement after {result.steps} rounds (breakdown).")
     if eq is not None and eq.spe is not None:
-        rate = "" if eq.spe_tariff_rate is None else f", tariff {eq.spe_tariff_rate:.1%}"
-        print(f"Equilibrium ({eq.concept}): US share {eq.spe.us_profit_share:.3f}{rate}, "
-              f"relief ${eq.spe.tariff_relief_usd_bn_per_year:.1f}bn a year, agreed in round {eq.spe_round}.")
+        print(f"Equilibrium ({eq.concept}): {described(eq.spe)}, agreed in round {eq.spe_round}.")
     others = (("Nash", eq.nash), ("Kalai–Smorodinsky", eq.kalai_smorodinsky)) if eq is not None else ()
     for label, point in others:
         if point is not None:
-            print(f"  {label:<18} US share {point.us_profit_share:.3f}, "
-                  f"relief ${point.tariff_relief_usd_bn_per_year:.1f}bn a year")
+            print(f"  {label:<18} {described(point)}")
     print("Gains over no deal, present value in $bn (each actor's utility):  " +
           ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
-    loss = result.concession_loss_usd_bn_per_year
-    opening = spec.deal.japan_opening_us_share
-    if loss is not None and loss <= 0:
-        print(f"{names[principal.key]} conceded nothing beyond its {opening:.0%} opening: it keeps "
-              f"${-loss:.2f}bn a year more than at its opening, once recouped.")
-    elif loss is not None:
-        local = result.concession_loss_local_bn_per_year
+    loss = result.concession_loss_usd_bn
+    claim = getattr(principal.preferences, "claim", None)
+    if loss is not None and claim is not None:
+        local = result.concession_loss_local_bn
         shown = "" if local is None or result.currency == "USD" else f" ≈ {money_in(result.currency, local)}"
         never = result.measures.get("never_recoups_fraction")
-        caveat = (" (at these yields no project class recoups within its life, so that phase never starts)"
-                  if never is not None and never >= 1.0 else "")
-        print(f"{names[principal.key]}'s yearly loss from conceding beyond its {opening:.0%} opening, once "
-              f"recouped: ${loss:.2f}bn{shown} a year{caveat}.")
+        caveat = (" (at these yields no project class recoups within its life: the phase after recoup carries "
+                  "no money)" if never is not None and never >= 1.0 else "")
+        print(f"{names[principal.key]}'s loss against its {claim.us_share:.0%} claim on both phases, expected PV: "
+              f"${loss:.2f}bn{shown}{caveat}.")
 
 
 PRIMARY_OUTCOMES = ("us_profit_share", "tariff_relief_usd_bn_per_year")  # listed first; the rest in JSON order
