@@ -150,10 +150,7 @@ class Government(Actor):
 
     def fundable(self, package: Package) -> bool:
         """Whether this government believes the package can be funded (the principal asks its lenders)."""
-        option = self.table.terms.option_of(package)
-        if option is None:
-            return True
-        return bool(self._believed_feasible()[option])
+        raise NotImplementedError
 
     def _believed_feasible(self) -> np.ndarray:
         if self._feasible is None:

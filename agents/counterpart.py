@@ -177,6 +177,17 @@ class Counterpart(Government):
         bar = min(max(0.0, self.threshold_low), self.threshold_high)
         return np.asarray(self.believed_npv(terms.q, terms.s) >= bar - 1e-12)
 
+    def fundable(self, package: Package) -> bool:
+        """Whether it believes the lenders fund ``package``: the same test as :meth:`believed_fundable`, for any shares."""
+        if self.table.unit_surplus:
+            return True
+        if any(not insurer.within_capacity for insurer in self.table.insurers):
+            return False
+        if not self.table.lenders:
+            return True
+        bar = min(max(0.0, self.threshold_low), self.threshold_high)
+        return self._npv_of(package) >= bar - 1e-12
+
     def _npv_of(self, package: Package) -> float:
         return float(self.believed_npv(np.array([package.us_share_before_recoup]),
                                        np.array([package.us_profit_share]))[0])

@@ -150,6 +150,10 @@ class Principal(Government):
         """It asks its lenders: the options they fund."""
         return self.funded_options
 
+    def fundable(self, package: Package) -> bool:
+        """Whether its ratifiers fund ``package`` (it asks them)."""
+        return all(r.accepted for r in self.ratify(package))
+
     def ratify(self, package: Package) -> tuple[Response, ...]:
         """Level II: each of its ratifiers (lenders, then insurers) says whether it funds the package."""
         return tuple(ratifier.respond(package) for ratifier in self.ratifiers)

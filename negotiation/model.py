@@ -32,7 +32,8 @@ import numpy as np
 
 from agents import ROLES
 from agents.bargaining import BeliefErrors
-from agents.counterpart import Counterpart
+from agents.claims import Claim
+from agents.counterpart import Counterpart, claim_of
 from agents.frontier import Preferences, Values
 from negotiation.issues import ContinuousTerm, PackageTerms, share_grid
 from agents.insurer import Insurer
@@ -66,6 +67,33 @@ def derived(digest: str) -> dict[Any, Any]:
     else:
         _DERIVED.move_to_end(digest)
     return entry
+
+
+def _options_that_matter(q: np.ndarray, s: np.ndarray, portfolio: Portfolio,
+                          claims: list[Claim | None]) -> np.ndarray:
+    """Which share options can be efficient, exactly: all, except where no class recoups at that q.
+
+    Where nothing recoups at q, the cash after recoup is nothing to anyone (the lenders included), so options
+    that differ only in s differ only in what the claims cost, which depends on neither date nor belief: of
+    those, only the ones no other s beats on both governments' claim costs can be efficient (and of equal
+    ones, the first, as every tie between options goes). The rest are dropped once per scenario.
+    """
+    keep = np.ones(q.size, dtype=bool)
+    if not portfolio.two_phase or np.all(q == s):
+        return keep
+    for value in np.unique(q):
+        if portfolio.never_recoups(float(value)) < 1.0:
+            continue
+        rows = np.flatnonzero(q == value)
+        costs = np.array([[0.0 if c is None else float(c.cost(value, s[i], 1.0, 0.0)) for c in claims]
+                          for i in rows])
+        for j, i in enumerate(rows):
+            better = (costs <= costs[j] + 1e-12).all(axis=1)
+            strictly = (costs < costs[j] - 1e-12).any(axis=1)
+            earlier_equal = better & ~strictly & (np.arange(rows.size) < j)
+            if (better & strictly).any() or earlier_equal.any():
+                keep[i] = False
+    return keep
 
 
 class NegotiationModel(mesa.Model):
@@ -167,12 +195,13 @@ class NegotiationModel(mesa.Model):
                                c.recovery_fraction) for c in classes),
             tuple(c.weight / total for c in classes), given(deal.recoup_rate_per_year), deal.two_phase)
         counterpart, principal = spec.governments
-        claims = [c for c in (spec.table(counterpart, CounterpartParams).claim_us_share,
-                              spec.table(principal, PrincipalParams).claim_us_share) if c is not None]
+        tables = (spec.table(counterpart, CounterpartParams), spec.table(principal, PrincipalParams))
+        claims = [t.claim_us_share for t in tables if t.claim_us_share is not None]
         q, s = share_grid(claims, deal.two_phase)
+        keep = _options_that_matter(q, s, portfolio, [claim_of(tables[0], True), claim_of(tables[1], False)])
         continuous = () if trade is None else tuple(ContinuousTerm(g.name, *g.deal_range(trade.floor_rate))
                                                     for g in trade.bargained)
-        return trade, portfolio, PackageTerms(q, s, continuous)
+        return trade, portfolio, PackageTerms(q[keep], s[keep], continuous)
 
     def values_for(self, preferences: Preferences, own: str | None = None) -> Values:
         """Utility terms of ``preferences`` at every round's date (see :class:`agents.frontier.Values`).

@@ -128,4 +128,4 @@ def test_on_the_baselines_own_terms_each_rate_is_conceded_in_order_and_the_chain
         found = best_for_own(chain, 0, v)
         oracle = grid_best(us_s, japan_s, terms, 0, v, points=121)
         assert found is not None and oracle is not None
-        assert found[0] == pytest.approx(oracle, abs=0.05)
+        assert oracle - 0.01 <= found[0] <= oracle + 0.15  # the grid's 121 points per rate leave it a step short
