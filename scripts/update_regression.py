@@ -6,8 +6,12 @@ with seeds 0–19: every offer's round, proposer, answers, terms and utilities, 
 gain (tests/regression/records.py says what is compared exactly and what to a tolerance).
 
 Usage:
-    uv run python scripts/update_regression.py            # rewrite every scenario file's records
+    uv run python scripts/update_regression.py            # rewrite the records that moved (and new ones)
+    uv run python scripts/update_regression.py --all      # rewrite every scenario file's records
     uv run python scripts/update_regression.py --check    # compare, write nothing; exit 1 on a difference
+
+A file whose every seed still agrees (within the tolerance) is left as it is, so that a commit's diff shows
+only the scenarios that moved.
 
 ``--check`` is what tests/regression runs in a subprocess with NumPy's wider SIMD kernels switched off
 (NPY_DISABLE_CPU_FEATURES): it prints which of NumPy's dispatch targets are on, then the first difference of
@@ -62,23 +66,30 @@ def check() -> int:
     return 1 if problems else 0
 
 
-def rewrite() -> int:
-    """Write every scenario file's records from the code as it is (and drop records of removed files)."""
+def rewrite(every: bool) -> int:
+    """Write the records that moved (``every``: all of them) from the code as it is; drop those of removed files."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip()
     files = scenario_files()
+    written = 0
     for path in files:
+        now = current_records(path)
+        stored = load(path)
+        if not every and stored is not None and not compare(path, stored, now):
+            continue
         out = records_file(path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(dumps(path, current_records(path), commit), encoding="utf-8")
+        out.write_text(dumps(path, now, commit), encoding="utf-8")
+        written += 1
+        print(f"wrote {out.relative_to(ROOT)}")
     wanted = {records_file(p) for p in files}
     for stale in sorted(RECORDS.rglob("*.json")):
         if stale not in wanted:
             stale.unlink()
             print(f"removed {stale.relative_to(ROOT)}")
-    print(f"wrote {RECORDS.relative_to(ROOT)}/ ({len(files)} scenario files x 20 seeds) at {commit}")
+    print(f"{written} of {len(files)} scenario files' records written at {commit}; the rest agree")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(check() if "--check" in sys.argv[1:] else rewrite())
+    sys.exit(check() if "--check" in sys.argv[1:] else rewrite(every="--all" in sys.argv[1:]))
