@@ -88,9 +88,15 @@ def copy_tree(dest: Path) -> None:
 
 
 def run_tests(tree: Path) -> tuple[int, list[str]]:
-    """Run the named tests on ``tree`` (its own agents/ and negotiation/ first on the path): status, failures."""
+    """Run the named tests on ``tree`` (its own agents/ and negotiation/ first on the path): status, failures.
+
+    Hypothesis draws the same examples in every run (a fixed seed) and starts with no database of examples:
+    otherwise an example that failed under one mutant would be replayed under the next, and a property test
+    that fails on a rare example regardless of the mutant would be counted as a kill.
+    """
+    shutil.rmtree(tree / ".hypothesis", ignore_errors=True)
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-rfE",
-                           *TESTS], cwd=tree, capture_output=True, text=True, check=False)
+                           "--hypothesis-seed=0", *TESTS], cwd=tree, capture_output=True, text=True, check=False)
     failed = [m.group(1) for m in re.finditer(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)]
     return done.returncode, failed
 
