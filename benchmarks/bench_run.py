@@ -16,7 +16,7 @@ from pathlib import Path
 
 import negotiation.model as model_module
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 from negotiation.solvers.package_game import solve_package_game
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", category=SyntaxWarning)
 from negotiation.interop.genius import export  # noqa: E402
 from negotiation.interop.negmas_bridge import PAIRS, load, negotiate  # noqa: E402
 from negotiation.model import NegotiationModel  # noqa: E402
-from negotiation.scenario import load_scenario  # noqa: E402
+from negotiation.scenario_files import load_scenario  # noqa: E402
 
 SECONDS = 2.0
 REPEATS = 5

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from negotiation.distribution import summarise  # the same median and 95% interval as `chipdeal run --replicates`
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "runs" / "baseline.toml"
 COUNTERFACTUAL = ["deal.threat_rate=0.35"]  # any --set KEY=VALUE strings (chipdeal keys lists the keys)

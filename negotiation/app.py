@@ -27,8 +27,10 @@ import solara.lab
 
 from negotiation import compare as comparing
 from negotiation import play, views
+from negotiation.inputs import ScenarioError
 from negotiation.model import NegotiationModel
-from negotiation.scenario import ScenarioError, Spec, default_scenario_path, load_scenario, value_at, with_overrides
+from negotiation.scenario import Spec
+from negotiation.scenario_files import default_scenario_path, load_scenario, value_at, with_overrides
 
 log = logging.getLogger("chipdeal.page")
 MAX_SEED = 2**63 - 1
@@ -224,7 +226,7 @@ class AppModel(NegotiationModel):
 def guarded(action: Callable[..., None], report: Callable[[str], None]) -> Callable[..., None]:
     """``action`` as a handler that never lets an exception reach the browser.
 
-    A refused value (a :class:`~negotiation.scenario.ScenarioError`) is reported in its one line and logged
+    A refused value (a :class:`~negotiation.inputs.ScenarioError`) is reported in its one line and logged
     on one line; anything else is logged with its traceback on the server and reported without details.
 
     Args:

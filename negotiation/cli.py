@@ -1,7 +1,7 @@
 """The ``chipdeal`` command line: run a scenario, print a table or JSON (the contract in DESIGN.md).
 
 Conventions every command follows: bad input (a scenario, a ``--set``, an option) is a
-:class:`~negotiation.scenario.ScenarioError` and exits 2 with one line on stderr, with a suggestion where a
+:class:`~negotiation.inputs.InputError` and exits 2 with one line on stderr, with a suggestion where a
 name is misspelt; seeds are integers from 0 to 2**63 − 1; work that grows with an option (replicates, grid
 points) is refused above a limit that another option raises; Ctrl-C exits 130 and a closed stdout
 (``chipdeal run | head -1``) exits quietly, both without a traceback. Imports are lazy: ``--version`` and
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from negotiation.scenario import ScenarioError
+from negotiation.inputs import InputError, ScenarioError
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns (the sweep's Parquet) and replayed from there
 MAX_RUNS = 100_000  # default --max-runs: about 3 minutes at ≈ 2 ms a baseline run
@@ -27,7 +27,7 @@ BYTES_PER_GRID_POINT = 40  # the export's working arrays per grid point (five fl
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
 
 
-class UsageError(ScenarioError):
+class UsageError(InputError):
     """A malformed command line (argparse's complaint), with a suggestion where a name is close to a real one."""
 
 
@@ -58,7 +58,7 @@ def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
         The message, with a suggestion where one is close.
 
     """
-    from negotiation.keys import close
+    from negotiation.inputs import close
 
     choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if choice:
@@ -426,7 +426,7 @@ def _command_export_genius(args: argparse.Namespace) -> int:
         raise ScenarioError(f"--resolution {shares} {reliefs}: {points:,} grid points (about "
                             f"{_size(points * BYTES_PER_GRID_POINT)} of memory) is above the limit of "
                             f"{args.max_points:,}; raise it with --max-points {points}")
-    from negotiation.scenario import load_scenario_with_sets
+    from negotiation.scenario_files import load_scenario_with_sets
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     from negotiation.interop.genius import export, files
@@ -460,7 +460,7 @@ def _size(n_bytes: float) -> str:
 
 
 def _command_negmas(args: argparse.Namespace) -> int:
-    from negotiation.scenario import load_scenario_with_sets
+    from negotiation.scenario_files import load_scenario_with_sets
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     from negotiation.interop.negmas_bridge import compare, require_negmas
@@ -547,10 +547,11 @@ def _sweep(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from negotiation.experiments.console import emit, warn
-    from negotiation.experiments.runner import dask_where, execute
+    from negotiation.experiments.executors import dask_where
+    from negotiation.experiments.runner import execute
     from negotiation.experiments.store import SweepStopped
     from negotiation.experiments.sweepfile import load_sweep
-    from negotiation.scenario import shown_path
+    from negotiation.inputs import shown_path
 
     sweep = load_sweep(args.sweep_file, max_runs=args.max_runs)
     out = Path(args.out) if args.out else Path("runs/out") / Path(args.sweep_file).stem
@@ -576,7 +577,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _command_explain(args: argparse.Namespace) -> int:
-    from negotiation.scenario import load_scenario_with_sets
+    from negotiation.scenario_files import load_scenario_with_sets
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     _check_seeds(args.seed, args.replicates)
@@ -598,7 +599,7 @@ def _command_compare(args: argparse.Namespace) -> int:
     """``chipdeal compare A B``: both scenarios over the same seeds, and the keys whose values differ."""
     from negotiation.compare import compare, rows, value_text
     from negotiation.keys import display_path
-    from negotiation.scenario import load_scenario
+    from negotiation.scenario_files import load_scenario
 
     spec_a, spec_b = load_scenario(args.scenario_a), load_scenario(args.scenario_b)
     _check_seeds(args.seed, args.replicates)
@@ -630,7 +631,7 @@ def _print_columns(table: Sequence[tuple[str, ...]]) -> None:
 def _command_keys(args: argparse.Namespace) -> int:
     """``chipdeal keys``: every key of the scenario with its type, unit, range, value and source."""
     from negotiation.keys import describe, display_path, format_keys
-    from negotiation.scenario import default_scenario_path, load_scenario_with_sets
+    from negotiation.scenario_files import default_scenario_path, load_scenario_with_sets
 
     path = args.scenario if args.scenario is not None else default_scenario_path()
     spec = load_scenario_with_sets(path, args.overrides)
@@ -799,7 +800,7 @@ def _print_replicates(summary: dict[str, Any]) -> None:
 
 
 def _command_run(args: argparse.Namespace) -> int:
-    from negotiation.scenario import load_scenario_with_sets
+    from negotiation.scenario_files import load_scenario_with_sets
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     if args.rounds and not args.json:
@@ -855,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit status: 0 on success; 2 for bad input (any :class:`~negotiation.scenario.ScenarioError`,
+        The exit status: 0 on success; 2 for bad input (any :class:`~negotiation.inputs.InputError`,
         one line on stderr); 130 on Ctrl-C; 141 when stdout is closed early (``chipdeal run | head -1``);
         what the command returns otherwise.
 
@@ -868,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
         code = globals()[COMMANDS[args.command]](args)
         sys.stdout.flush()
         return code
-    except ScenarioError as err:
+    except InputError as err:
         print(f"chipdeal: error: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.distribution import summarise
+from negotiation.result import clean
+from negotiation.scenario import Spec
+from negotiation.values import Json
 
 # (field of the run's JSON, label, unit) in the order a reader wants them
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
@@ -33,15 +36,15 @@ class Difference:
     """A scenario key whose validated value differs between the two scenarios (``None``: absent there)."""
 
     key: str
-    a: Any
-    b: Any
+    a: Json
+    b: Json
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The difference as a JSON object."""
         return {"key": self.key, "a": self.a, "b": self.b}
 
 
-def flat_values(spec: Any) -> dict[str, Any]:
+def flat_values(spec: Spec) -> dict[str, Json]:
     """Every validated value of a scenario by dotted key (``deal.equity_fraction`` → 0.015).
 
     Args:
@@ -51,9 +54,9 @@ def flat_values(spec: Any) -> dict[str, Any]:
         The leaves of its JSON dump, tables flattened into dotted paths.
 
     """
-    out: dict[str, Any] = {}
+    out: dict[str, Json] = {}
 
-    def walk(prefix: str, value: Any) -> None:
+    def walk(prefix: str, value: Json) -> None:
         if isinstance(value, dict) and value:
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), v)
@@ -64,7 +67,7 @@ def flat_values(spec: Any) -> dict[str, Any]:
     return out
 
 
-def differences(spec_a: Any, spec_b: Any) -> list[Difference]:
+def differences(spec_a: Spec, spec_b: Spec) -> list[Difference]:
     """The keys whose validated values differ between two scenarios, in key order (labels left out).
 
     Args:
@@ -80,7 +83,7 @@ def differences(spec_a: Any, spec_b: Any) -> list[Difference]:
     return [Difference(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 
-def outcomes_over_seeds(spec: Any, seeds: list[int]) -> dict[str, Any]:
+def outcomes_over_seeds(spec: Spec, seeds: list[int]) -> dict[str, Json]:
     """Run ``spec`` on each seed and summarise its outcomes.
 
     Args:
@@ -110,10 +113,8 @@ def outcomes_over_seeds(spec: Any, seeds: list[int]) -> dict[str, Any]:
             **{name: _rounded(summarise(vals)) for name, vals in values.items()}}
 
 
-def _rounded(value: Any) -> Any:
+def _rounded(value: Json) -> Json:
     """Floats rounded to 12 significant digits throughout (stable output, as ``run --replicates`` gives)."""
-    from negotiation.result import clean
-
     if isinstance(value, float):
         return clean(value)
     if isinstance(value, dict):
@@ -123,7 +124,7 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def compare(spec_a: Any, spec_b: Any, seed: int = 0, replicates: int = 20) -> dict[str, Any]:
+def compare(spec_a: Spec, spec_b: Spec, seed: int = 0, replicates: int = 20) -> dict[str, Any]:
     """Both scenarios on the seeds ``seed … seed + replicates − 1``, and what differs between them.
 
     Args:
@@ -147,7 +148,7 @@ def compare(spec_a: Any, spec_b: Any, seed: int = 0, replicates: int = 20) -> di
             "differences": [d.to_json() for d in differences(spec_a, spec_b)]}
 
 
-def show(value: Any, unit: str) -> str:
+def show(value: float | None, unit: str) -> str:
     """A summarised value in its unit: ``90.0%``, ``15.1%``, ``$15.6bn``, ``8``.
 
     >>> show(0.9, "share"), show(0.1506, "rate"), show(15.63, "usd_bn"), show(8.0, "rounds")
@@ -205,7 +206,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-def value_text(value: Any) -> str:
+def value_text(value: object) -> str:
     """A scenario value as the comparison shows it (``—``: not set in that scenario).
 
     >>> value_text(None), value_text(0.25), value_text(True), value_text("us")

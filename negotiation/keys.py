@@ -1,25 +1,28 @@
-"""The scenario's keys, read from the schema itself: dotted paths, types, units, ranges, suggestions, sources.
+"""``chipdeal keys``: every key of a scenario with its type, unit, range, value and source.
 
-Nothing here lists a key by hand. The keys are the fields of the pydantic models in
-:mod:`negotiation.scenario` (nested tables, and tables by key such as ``[agents.<key>]``, whose class is picked
-by a discriminator such as ``role``); a key's unit comes from its name's suffix (:data:`UNITS`), its range from
-its ``Field`` constraints, and its source from the trailing comment on its line in the scenario file (or the
-files of its ``base =`` chain): ``# FACTS: …`` or ``# ASSUMPTION: …``.
+Nothing here lists a key by hand: the keys are the schema's (:mod:`negotiation.keypaths` walks it); a key's unit
+comes from its name's suffix (:data:`UNITS`), its range from its ``Field`` constraints, and its source from the
+trailing comment on its line in the scenario file (or the files of its ``base =`` chain): ``# FACTS: …`` or
+``# ASSUMPTION: …``.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import types
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+
+from negotiation.inputs import read_toml
+from negotiation.keypaths import literal_values, strip_annotation, walk
+from negotiation.scenario_files import parse_override
+from negotiation.values import Json, TomlTable
 
 # Unit by the end of a key's name, most specific first (STYLE.md: money carries its unit in the name).
 UNITS: tuple[tuple[str, str], ...] = (
@@ -40,250 +43,6 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("_bn", "bn"),
 )
 TAGS = re.compile(r"\b(FACTS?|ASSUMPTIONS?)\s*:")  # the source tags a scenario comment may carry
-SUGGEST_CUTOFF = 0.6  # difflib's similarity ratio for a suggestion within the same table
-SUGGEST_CUTOFF_ANYWHERE = 0.75  # … and for a full dotted key elsewhere in the scenario
-
-
-# ---------------------------------------------------------------------------------------------------------
-# What a field holds
-
-
-@dataclass(frozen=True)
-class Slot:
-    """What one schema field holds.
-
-    Attributes:
-        kind: ``"value"`` (a key), ``"table"`` (a nested model) or ``"tables"`` (a dict of models by key).
-        model: the nested model of a ``"table"``, or of ``"tables"`` without a discriminator.
-        variants: for ``"tables"`` with a discriminator, the model for each tag value.
-        discriminator: the field that picks the variant (``"role"``), if any.
-
-    """
-
-    kind: Literal["value", "table", "tables"]
-    model: type[BaseModel] | None = None
-    variants: dict[str, type[BaseModel]] = field(default_factory=dict)
-    discriminator: str | None = None
-
-    def model_for(self, item: Any) -> type[BaseModel] | None:
-        """The model of one entry of a ``"tables"`` slot, given its data (a dict or a validated model)."""
-        if self.discriminator is None:
-            return self.model
-        tag = item.get(self.discriminator) if isinstance(item, Mapping) else getattr(item, self.discriminator, None)
-        return self.variants.get(tag) if isinstance(tag, str) else None
-
-
-def _strip(annotation: Any) -> tuple[Any, list[Any]]:
-    """An annotation without ``Annotated`` wrappers and ``None``, and the metadata the wrappers carried."""
-    metadata: list[Any] = []
-    while get_origin(annotation) is Annotated:
-        annotation, *extra = get_args(annotation)
-        metadata.extend(extra)
-    if get_origin(annotation) in (Union, types.UnionType):
-        members = [a for a in get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            core, inner = _strip(members[0])
-            return core, metadata + inner
-    return annotation, metadata
-
-
-def _is_model(tp: Any) -> bool:
-    """Whether ``tp`` is a pydantic model class (a table)."""
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _literal_values(annotation: Any) -> tuple[Any, ...]:
-    """The values of a ``Literal`` annotation (empty for any other)."""
-    core, _ = _strip(annotation)
-    return get_args(core) if get_origin(core) is Literal else ()
-
-
-def slot(info: FieldInfo) -> Slot:
-    """Classify a pydantic field: a key, a nested table, or tables by key (maybe picked by a discriminator)."""
-    core, metadata = _strip(info.annotation)
-    if _is_model(core):
-        return Slot("table", core)
-    if get_origin(core) is dict:
-        value, value_meta = _strip(get_args(core)[1])
-        if _is_model(value):
-            return Slot("tables", value)
-        members = get_args(value) if get_origin(value) in (Union, types.UnionType) else ()
-        if members and all(_is_model(m) for m in members):
-            discriminator = next((m.discriminator for m in [*value_meta, *metadata]
-                                  if isinstance(getattr(m, "discriminator", None), str)), None)
-            variants: dict[str, type[BaseModel]] = {}
-            for member in members:
-                if discriminator is not None and discriminator in member.model_fields:
-                    for tag in _literal_values(member.model_fields[discriminator].annotation):
-                        variants[str(tag)] = member
-            return Slot("tables", None, variants, discriminator)
-    return Slot("value")
-
-
-def schema() -> type[BaseModel]:
-    """The scenario's root model (:class:`negotiation.scenario.Spec`)."""
-    from negotiation.scenario import Spec
-
-    return Spec
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Paths
-
-
-def user_path(loc: tuple[Any, ...] | list[Any], root: type[BaseModel] | None = None) -> tuple[list[str], Any]:
-    """A pydantic error location as the user writes it, and the model of the table it ends in.
-
-    Pydantic names a discriminated union's tag in the location (``agents.us.counterpart.discont``); the user
-    wrote ``agents.us.discont``.
-
-    Args:
-        loc: the ``loc`` of a pydantic error.
-        root: the model the location starts from (default: the scenario's root).
-
-    Returns:
-        The dotted parts without tags, and the model whose field the last part names (``None`` if the
-        location leaves the schema).
-
-    """
-    model: Any = root or schema()
-    parts = [str(p) for p in loc]
-    out: list[str] = []
-    i = 0
-    while i < len(parts):
-        part = parts[i]
-        out.append(part)
-        info = model.model_fields.get(part) if _is_model(model) else None
-        if i == len(parts) - 1 or info is None:
-            out.extend(parts[i + 1:])
-            return out, (model if i == len(parts) - 1 else None)
-        s = slot(info)
-        if s.kind == "table":
-            model = s.model
-        elif s.kind == "tables":
-            i += 1
-            out.append(parts[i])  # the entry's key
-            if s.discriminator is not None and i + 1 < len(parts) and parts[i + 1] in s.variants:
-                i += 1
-                model = s.variants[parts[i]]
-            else:
-                model = s.model
-        else:
-            out.extend(parts[i + 1:])
-            return out, None
-        i += 1
-    return out, model
-
-
-def key_paths(data: Mapping[str, Any] | BaseModel | None = None, root: type[BaseModel] | None = None) -> list[str]:
-    """Every dotted key a scenario may set.
-
-    Tables by key (``[agents.<key>]``) contribute the keys of the entries ``data`` has, by their
-    discriminator (an actor's ``role``); without ``data`` they contribute nothing.
-
-    Args:
-        data: a parsed scenario (nested dict) or a validated one.
-        root: the model to start from (default: the scenario's root).
-
-    Returns:
-        The dotted keys, in schema order.
-
-    >>> "deal.equity_fraction" in key_paths()
-    True
-    >>> "agents.japan.outside_option_share" in key_paths({"agents": {"japan": {"role": "principal"}}})
-    True
-
-    """
-    return [".".join(parts) for parts, _ in _walk(root or schema(), data, [])]
-
-
-def _walk(model: type[BaseModel], data: Any, prefix: list[str]) -> Iterator[tuple[list[str], FieldInfo]]:
-    """Every key under ``model`` (with ``data`` for tables by key): its dotted parts and its field."""
-    for name, info in model.model_fields.items():
-        s = slot(info)
-        if s.kind == "value":
-            yield [*prefix, name], info
-            continue
-        child = (data.get(name) if isinstance(data, Mapping) else getattr(data, name, None)) if data is not None \
-            else None
-        if s.kind == "table":
-            yield from _walk(s.model, child, [*prefix, name])  # type: ignore[arg-type]
-        elif isinstance(child, Mapping):
-            for key, item in child.items():
-                sub = s.model_for(item)
-                if sub is not None:
-                    yield from _walk(sub, item, [*prefix, name, str(key)])
-
-
-def fields_at(data: Any, path: list[str], root: type[BaseModel] | None = None) -> dict[str, FieldInfo]:
-    """The fields of the table at a dotted ``path`` (``["agents", "us"]``) of ``data`` (empty if none)."""
-    model: Any = root or schema()
-    node = data
-    i = 0
-    while i < len(path):
-        info = model.model_fields.get(path[i]) if _is_model(model) else None
-        if info is None:
-            return {}
-        s = slot(info)
-        node = node.get(path[i]) if isinstance(node, Mapping) else getattr(node, path[i], None)
-        if s.kind == "table":
-            model = s.model
-        elif s.kind == "tables" and i + 1 < len(path):
-            i += 1
-            node = node.get(path[i]) if isinstance(node, Mapping) else None
-            model = s.model_for(node) if node is not None else None
-        else:
-            return {}
-        i += 1
-    return dict(model.model_fields) if _is_model(model) else {}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Suggestions
-
-
-def close(word: str, candidates: list[str] | tuple[str, ...], cutoff: float = SUGGEST_CUTOFF) -> str | None:
-    """The candidate closest to ``word`` (difflib), if one is close enough.
-
-    >>> close("equity_fractoin", ["fund_usd_bn", "equity_fraction"])
-    'equity_fraction'
-    >>> close("korea", ["us", "japan"]) is None
-    True
-    """
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-    return found[0] if found else None
-
-
-def suggest_keys(path: list[str], data: Any = None, table: type[BaseModel] | None = None) -> list[str]:
-    """Real keys for an unknown dotted key, best first.
-
-    The same name in another table (``deal.max_rounds`` → ``protocol.max_rounds``; every actor that has it),
-    else the closest name in the same table, else the closest dotted key anywhere in the scenario.
-
-    Args:
-        path: the unknown key's dotted parts, as the user wrote them (``["deal", "equity_fractoin"]``).
-        data: the scenario (nested dict or validated), for the keys of its actors' tables.
-        table: the model of the table the key was written in, when known (else found from ``data``).
-
-    Returns:
-        The suggested dotted keys (empty when nothing is close).
-
-    >>> suggest_keys(["deal", "equity_fractoin"])
-    ['deal.equity_fraction']
-    >>> suggest_keys(["deal", "max_rounds"])
-    ['protocol.max_rounds']
-
-    """
-    everything = key_paths(data)
-    same_leaf = [k for k in everything if k.rsplit(".", 1)[-1] == path[-1]]
-    if same_leaf:
-        return same_leaf
-    siblings = list(table.model_fields if table is not None else fields_at(data, path[:-1]))
-    near = close(path[-1], siblings)
-    if near is not None:
-        return [".".join([*path[:-1], near])]
-    anywhere = close(".".join(path), everything, SUGGEST_CUTOFF_ANYWHERE)
-    return [anywhere] if anywhere else []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -306,7 +65,7 @@ def unit_of(name: str) -> str:
 
 def type_of(info: FieldInfo) -> str:
     """A field's type in TOML's words: ``float``, ``int``, ``bool``, ``str``, ``choice``, ``list[float]``."""
-    core, _ = _strip(info.annotation)
+    core, _ = strip_annotation(info.annotation)
     if get_origin(core) is Literal:
         return "choice"
     if get_origin(core) in (list, tuple):
@@ -317,7 +76,7 @@ def type_of(info: FieldInfo) -> str:
     return getattr(core, "__name__", str(core))
 
 
-def _number(value: Any) -> str:
+def _number(value: object) -> str:
     """A bound or value as written: ``0.12``, ``100000``."""
     return format(value, ".12g") if isinstance(value, float) else str(value)
 
@@ -329,11 +88,11 @@ def range_of(info: FieldInfo) -> str:
     >>> range_of(Deal.model_fields["horizon_years"]), range_of(Deal.model_fields["kind"])
     ('(0, 50]', 'one of package, unit_surplus')
     """
-    choices = _literal_values(info.annotation)
+    choices = literal_values(info.annotation)
     if choices:
         return "one of " + ", ".join(str(c) for c in choices)
-    _, metadata = _strip(info.annotation)
-    bounds: dict[str, Any] = {}
+    _, metadata = strip_annotation(info.annotation)
+    bounds: dict[str, object] = {}
     pattern = None
     for item in [*info.metadata, *metadata]:
         for name in ("gt", "ge", "lt", "le", "min_length", "max_length"):
@@ -381,7 +140,7 @@ class Source:
     tags: tuple[str, ...] = ()
     comment: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The source as a JSON object."""
         return {"origin": self.origin, "file": self.file, "line": self.line, "tags": list(self.tags),
                 "comment": self.comment}
@@ -513,11 +272,9 @@ def file_sources(path: str | Path) -> dict[str, Source]:
         Dotted key → :class:`Source` (``origin == "file"``).
 
     """
-    from negotiation.scenario import read_toml
-
     path = Path(path).resolve()
     seen: list[Path] = []
-    chain: list[tuple[Path, dict[str, Any]]] = []
+    chain: list[tuple[Path, TomlTable]] = []
     while path not in seen:
         seen.append(path)
         data = read_toml(path)
@@ -550,23 +307,27 @@ class KeyInfo:
     type: str
     unit: str
     range: str
-    value: Any
-    default: Any
+    value: Json
+    default: Json
     source: Source
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The key as a JSON object."""
         return {"key": self.key, "type": self.type, "unit": self.unit, "range": self.range, "value": self.value,
                 "default": self.default, "source": self.source.to_json()}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Json:
     """A value as JSON holds it (models as dicts, tuples as lists)."""
     if isinstance(value, BaseModel):
         return value.model_dump()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{value!r}: a scenario key holds no such value")  # a program error: the schema has none
 
 
 def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) \
@@ -582,15 +343,13 @@ def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[st
         One :class:`KeyInfo` per key, in schema order (actors in the scenario's order).
 
     """
-    from negotiation.scenario import parse_override
-
     sources = file_sources(path) if path is not None else {}
     for text in overrides:
         parts, _ = parse_override(text)
         sources[".".join(parts)] = Source("--set", comment=f"--set {text.strip()}")
     out = []
-    for parts, info in _walk(type(spec), spec, []):
-        node: Any = spec
+    for parts, info in walk(type(spec), spec, []):
+        node: object = spec
         for part in parts:
             node = node.get(part) if isinstance(node, Mapping) else getattr(node, part, None)
         key = ".".join(parts)
@@ -603,7 +362,7 @@ def describe(spec: BaseModel, path: str | Path | None = None, overrides: list[st
     return out
 
 
-def show_value(value: Any) -> str:
+def show_value(value: object) -> str:
     """A value as TOML writes it (``—`` for an unset key).
 
     >>> show_value(True), show_value(0.043), show_value("JPY"), show_value(None)

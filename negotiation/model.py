@@ -35,7 +35,8 @@ from agents.principal import Principal
 from negotiation.economics import Goods, Portfolio, ProfitStreams, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, Point, RunResult
-from negotiation.scenario import CounterpartParams, Spec, given, with_overrides
+from negotiation.scenario import CounterpartParams, Spec, given
+from negotiation.scenario_files import with_overrides
 from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
 from negotiation.solvers.metrics import advantage, concession_rate, frontier_distance, welfare
 from negotiation.solvers.package_game import GameSolution, PackageGame, _chain, solve_package_game
@@ -48,7 +49,7 @@ class NegotiationModel(mesa.Model):
     """The negotiation table: seats the actors of a scenario and runs the bargaining protocol.
 
     Args:
-        spec: a validated scenario (``negotiation.scenario.load_scenario`` reads one from a file).
+        spec: a validated scenario (``negotiation.scenario_files.load_scenario`` reads one from a file).
         overrides: dotted-key overrides (``{"deal.equity_fraction": 0.2}``), validated like the file.
         rng: the seed (or NumPy generator); every random draw comes from ``self.rng``.
         collect_data: record a DataCollector row per round (default: ``protocol.collect_data``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import platform
@@ -10,17 +11,14 @@ from pathlib import Path
 PACKAGES = ("negotiation", "agents")  # the distribution's packages (pyproject.toml)
 
 
-def code_fingerprint(length: int = 12) -> str:
-    """A short hash of the Python source of :data:`PACKAGES` (paths and contents, in sorted order).
+def source_digest() -> str:
+    """The SHA-256 of the Python source of :data:`PACKAGES` (paths and contents, in sorted order), as read now.
 
-    Two installs print the same fingerprint exactly when they run the same code, whatever their version
-    number says (an editable checkout with local changes, a wheel built from another commit).
-
-    Args:
-        length: hex digits kept.
+    Two installs give the same digest exactly when they hold the same code, whatever their version number
+    says (an editable checkout with local changes, a wheel built from another commit).
 
     Returns:
-        The fingerprint, lowercase hex.
+        The digest, lowercase hex.
 
     """
     digest = hashlib.sha256()
@@ -32,7 +30,25 @@ def code_fingerprint(length: int = 12) -> str:
                 digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
                 digest.update(path.read_bytes())
                 digest.update(b"\0")
-    return digest.hexdigest()[:length]
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_fingerprint(length: int = 16) -> str:
+    """The code this process runs: the first ``length`` hex digits of :func:`source_digest`, read once.
+
+    The one fingerprint of the package: ``chipdeal --version`` prints its first 12 digits; a sweep's store and
+    a calibration record all 16 (a resume after any edit is refused rather than mixing two versions in one
+    frame, and a Dask worker running other code is caught).
+
+    Args:
+        length: hex digits kept.
+
+    Returns:
+        The fingerprint.
+
+    """
+    return source_digest()[:length]
 
 
 def version_text() -> str:
@@ -45,5 +61,5 @@ def version_text() -> str:
         except PackageNotFoundError:
             return "not installed"
 
-    return (f"chipdeal {installed('chipdeal')} (code {code_fingerprint()}; Python {platform.python_version()}, "
+    return (f"chipdeal {installed('chipdeal')} (code {code_fingerprint(12)}; Python {platform.python_version()}, "
             f"Mesa {installed('mesa')})")

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from negotiation.model import NegotiationModel  # noqa: E402
-from negotiation.scenario import load_scenario  # noqa: E402
+from negotiation.scenario_files import load_scenario  # noqa: E402
 
 KEY, TARGET, SEEDS = "agents.us.onshore_value_per_usd", 0.15, range(20)
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from model.test_baseline_ranges import claimed_ranges  # noqa: E402
 
 from negotiation.model import NegotiationModel  # noqa: E402
-from negotiation.scenario import load_scenario, value_at  # noqa: E402
+from negotiation.scenario_files import load_scenario, value_at  # noqa: E402
 
 SEEDS = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 10
 BASELINE = ROOT / "runs" / "baseline.toml"

@@ -80,7 +80,7 @@ def dump(seeds: int, points: int) -> dict[str, list[dict[str, Any]]]:
     import numpy as np
     from regression.records import scenario_files, scenario_key
 
-    from negotiation.scenario import load_scenario, value_at
+    from negotiation.scenario_files import load_scenario, value_at
 
     out = {scenario_key(p): [run(load_scenario(p), s) for s in range(seeds)] for p in scenario_files()}
     base = load_scenario(ROOT / "runs" / "baseline.toml")

@@ -63,7 +63,7 @@ def test_the_walkthrough_shows_enough_commands():
 
 def test_the_contract_names_every_json_key_and_sweep_column():
     from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
+    from negotiation.scenario_files import load_scenario
 
     contract = (DOCS / "CONTRACT.md").read_text(encoding="utf-8")
     result = NegotiationModel(load_scenario(), rng=0).run()

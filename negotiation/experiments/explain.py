@@ -11,28 +11,49 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
-from negotiation.scenario import Spec, given, spec_from_dict
+from negotiation.scenario import Spec, given
+from negotiation.scenario_files import spec_from_dict
+from negotiation.values import Scalar
 
-Edit = Callable[[dict[str, Any], Spec], None]
+type Dump = dict[str, Any]  # Spec.model_dump(): pydantic's type, edited in place by a mechanism
+type Edit = Callable[[Dump, Spec], None]
+
+
+class Summary(TypedDict):
+    """Medians over the seeds of the runs that agreed, the agreement rate, and the solved equilibrium."""
+
+    agreed_fraction: float
+    us_profit_share: float | None
+    agreed_tariff_rate: float | None
+    tariff_relief_usd_bn_per_year: float | None
+    equilibrium_us_profit_share: float | None
+    equilibrium_tariff_rate: float | None
+
+
+class Explained(Summary):
+    """One row of the table: the mechanism switched off (none for the scenario as given) and its summary."""
+
+    mechanism: str
+    removes: str
 
 
 def _without_roles(*roles: str) -> Edit:
-    def edit(data: dict[str, Any], spec: Spec) -> None:
+    def edit(data: Dump, spec: Spec) -> None:
         for role in roles:
             for key in spec.keys_of(role):
                 data["agents"].pop(key)
     return edit
 
 
-def _set(table: str, key: str, value: Any) -> Edit:
-    def edit(data: dict[str, Any], spec: Spec) -> None:
+def _set(table: str, key: str, value: Scalar) -> Edit:
+    def edit(data: Dump, spec: Spec) -> None:
         data[table][key] = value
     return edit
 
 
-def _common_patience(data: dict[str, Any], spec: Spec) -> None:
+def _common_patience(data: Dump, spec: Spec) -> None:
     """Both governments discount at the same rate (the mean of the two; the unit game: the geometric mean δ)."""
     counterpart, principal = spec.government_tables
     if spec.deal.kind == "unit_surplus":
@@ -45,11 +66,11 @@ def _common_patience(data: dict[str, Any], spec: Spec) -> None:
         data["agents"][key][field] = common
 
 
-def _other_last_word(data: dict[str, Any], spec: Spec) -> None:
+def _other_last_word(data: Dump, spec: Spec) -> None:
     data["protocol"]["last_proposer"] = spec.other_government(spec.last_proposer)  # type: ignore[arg-type]
 
 
-def _no_headline(data: dict[str, Any], spec: Spec) -> None:
+def _no_headline(data: Dump, spec: Spec) -> None:
     data["agents"][spec.governments[0]]["headline_value_usd_bn"] = 0.0
     data["agents"][spec.governments[1]]["headline_cost_usd_bn"] = 0.0
 
@@ -63,7 +84,7 @@ class Mechanism:
     edit: Edit
     applies: Callable[[Spec], bool] = lambda spec: spec.deal.kind == "package"
 
-    def switch_off(self, data: dict[str, Any], spec: Spec) -> dict[str, Any]:
+    def switch_off(self, data: Dump, spec: Spec) -> Dump:
         """A copy of the scenario data with this mechanism off."""
         data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
         data["agents"] = {k: dict(v) for k, v in data["agents"].items()}
@@ -94,16 +115,16 @@ MECHANISMS = (
 )
 
 
-def summarise(spec: Spec, seeds: list[int]) -> dict[str, Any]:
+def summarise(spec: Spec, seeds: list[int]) -> Summary:
     """Medians over ``seeds`` of the agreed share, tariff and duty relief; the agreement rate; the equilibrium."""
     from negotiation.model import NegotiationModel
 
     results = [NegotiationModel(spec, rng=seed, collect_data=False).run() for seed in seeds]
     agreed = [r for r in results if r.agreed]
 
-    def median(values: list[Any]) -> float | None:
-        values = [v for v in values if v is not None]
-        return statistics.median(values) if values else None
+    def median(values: list[float | None]) -> float | None:
+        given = [v for v in values if v is not None]
+        return statistics.median(given) if given else None
 
     eq = results[0].equilibrium
     spe = eq.spe if eq is not None else None
@@ -115,9 +136,9 @@ def summarise(spec: Spec, seeds: list[int]) -> dict[str, Any]:
             "equilibrium_tariff_rate": eq.spe_tariff_rate if eq is not None else None}
 
 
-def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:
+def explain(spec: Spec, seeds: list[int]) -> list[Explained]:
     """Rows: the scenario as given, then with each applicable mechanism off, with medians over ``seeds``."""
-    rows = [{"mechanism": "(none: the scenario as given)", "removes": "", **summarise(spec, seeds)}]
+    rows: list[Explained] = [{"mechanism": "(none: the scenario as given)", "removes": "", **summarise(spec, seeds)}]
     data = spec.model_dump(exclude_none=True)
     for mech in MECHANISMS:
         if not mech.applies(spec):
@@ -127,14 +148,14 @@ def explain(spec: Spec, seeds: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
+def format_table(rows: list[Explained]) -> str:
     """A markdown table of the rows, with the change against the first row."""
     base = rows[0]
 
-    def num(v: Any, fmt: str) -> str:
+    def num(v: float | None, fmt: str) -> str:
         return "—" if v is None else format(v, fmt)
 
-    def delta(v: Any, b: Any, fmt: str) -> str:
+    def delta(v: float | None, b: float | None, fmt: str) -> str:
         if v is None or b is None:
             return "—"
         shown = format(v - b, "+" + fmt)

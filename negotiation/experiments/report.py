@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 
 from negotiation.experiments.robustness import robustness_lines
 from negotiation.experiments.sweepfile import SweepError
-from negotiation.scenario import ScenarioError, read_toml, runs_file, shown_path
+from negotiation.inputs import ScenarioError, read_toml, shown_path
+from negotiation.scenario_files import runs_file
 
 MAX_REPORT_ROWS = 10_000_000  # a report reads the whole frame into memory
 REQUIRED = {"agreed": "bool", "outcome": "text", "steps": "number", "us_profit_share": "number",

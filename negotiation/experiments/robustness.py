@@ -18,7 +18,7 @@ states), and the report says how many.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ import pandas as pd
 PERCENTILE = 10
 
 
-def outcome_columns(frame: pd.DataFrame, meta: dict[str, Any]) -> list[str]:
+def outcome_columns(frame: pd.DataFrame, meta: Mapping[str, object]) -> list[str]:
     """The outcomes compared: each government's utility (``utility_<key>``), then agreement.
 
     Args:
@@ -81,7 +81,7 @@ def _label(column: str) -> str:
     return "agreement" if column == "agreed" else column.removeprefix("utility_") + " $bn"
 
 
-def robustness_lines(frame: pd.DataFrame, meta: dict[str, Any]) -> tuple[list[str], pd.DataFrame | None]:
+def robustness_lines(frame: pd.DataFrame, meta: Mapping[str, object]) -> tuple[list[str], pd.DataFrame | None]:
     """Markdown for the report: the regret table per lever set and the minimax-regret choice per outcome.
 
     Args:
@@ -92,8 +92,9 @@ def robustness_lines(frame: pd.DataFrame, meta: dict[str, Any]) -> tuple[list[st
         The lines (none without levers) and the table (``None`` without levers).
 
     """
-    levers = meta.get("levers")
-    if not (isinstance(levers, list) and levers and {"lever_set", "state", *levers} <= set(frame.columns)):
+    found = meta.get("levers")
+    levers = [str(k) for k in found] if isinstance(found, list) else []
+    if not (levers and {"lever_set", "state", *levers} <= set(frame.columns)):
         return [], None
     outcomes = outcome_columns(frame, meta)
     table, n_states, n_failed = regret_table(frame, levers, outcomes)

@@ -20,16 +20,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import gc
-import json
-import logging
 import math
 import os
-import select
 import signal
 import sys
 import tempfile
-import threading
-import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -40,15 +35,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, code_fingerprint, result_columns
+from negotiation.experiments.executors import connect, dask_failure, kill_pool, local_pool, quiet_dask
+from negotiation.experiments.store import LEVER_COLUMNS, Store, Summary, SweepStopped, result_columns
 from negotiation.experiments.sweepfile import DEFAULT_MAX_RUNS, Sweep, SweepError, load_sweep
-from negotiation.experiments.workers import worker_context
-from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path, with_overrides
+from negotiation.inputs import ScenarioError, shown_path
+from negotiation.scenario import Spec
+from negotiation.scenario_files import with_overrides
+from negotiation.version import code_fingerprint
 
 MAX_CHUNK_RUNS = 200  # runs per task for sweeps up to TARGET_PARTS × 200 runs
 TARGET_PARTS = 256  # a bigger sweep is cut into about this many tasks (= part files), larger ones
 MAX_PART_RUNS = 10_000  # but no task holds more runs than this (a worker holds a task's rows in memory)
-CONNECT_TIMEOUT_S = 10.0  # how long a Dask scheduler has to answer
 MAX_ATTEMPTS = 3  # a chunk whose worker died this many times stops the sweep (it may be what kills them)
 WORKERS_PER_CORE = 4  # the most local workers per core (more only adds memory and switching)
 _BITMAP_BLOCK = 1 << 16  # run ids scanned at a time for missing runs
@@ -215,64 +212,6 @@ def max_local_workers() -> int:
 # Local workers
 
 
-def _worker_init(parent: int) -> None:
-    """In each local worker: leave Ctrl-C and hang-ups to the parent, and exit as soon as the parent is gone.
-
-    The terminal sends SIGINT and SIGHUP to the whole process group; the parent decides what to keep and
-    stops the workers itself. A parent killed outright (SIGKILL, the out-of-memory killer) cannot: workers
-    forked from the fork server are not its children and would wait on the task queue for ever, so each
-    watches the parent (a pidfd, or a poll where there is none) and exits with it.
-
-    Args:
-        parent: the sweep's process id.
-
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(parent,), name="chipdeal-parent-watch", daemon=True).start()
-
-
-def _exit_with(parent: int) -> None:
-    try:
-        fd = os.pidfd_open(parent)
-    except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3): poll
-        fd = None
-    if fd is not None:
-        select.select([fd], [], [])  # readable once the process has exited
-    else:  # pragma: no cover - pidfd is there on the Linux this runs on
-        while True:
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:
-                pass
-            time.sleep(0.5)
-    os._exit(1)
-
-
-def _local_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A persistent pool of ``workers`` processes forked from the preloaded fork server."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init,
-                                  initargs=(os.getpid(),))
-
-
-def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
-    """Stop a pool now: kill its workers (their unfinished chunks are redone on resume), wait for nothing."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # Python < 3.14 has no kill_workers()
-    for process in processes:
-        try:
-            process.kill()
-        except (OSError, ValueError, AttributeError):
-            pass
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        try:
-            process.join(timeout=1)
-        except (OSError, ValueError, AssertionError, AttributeError):
-            pass
-
-
 def _span(chunk: list[dict[str, Any]]) -> str:
     return f"{chunk[0]['run_id']}–{chunk[-1]['run_id']}"
 
@@ -293,7 +232,7 @@ def _run_local(sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: 
     retry: deque[list[dict]] = deque()
     pending: dict[cf.Future, list[dict]] = {}
     window = 4 * workers
-    pool = _local_pool(workers)
+    pool = local_pool(workers)
     clean = False
     try:
         while True:
@@ -331,7 +270,7 @@ def _run_local(sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: 
                 else:
                     lost.append(chunk)
             pending.clear()
-            _kill_pool(pool)
+            kill_pool(pool)
             for chunk in lost:
                 first = chunk[0]["run_id"]
                 attempts[first] = attempts.get(first, 1) + 1
@@ -342,113 +281,17 @@ def _run_local(sweep: Sweep, chunks: Iterator[list[dict]], traces: bool, store: 
                 notify(f"chipdeal: a worker process died; its {len(lost)} unfinished chunk(s) (runs "
                        f"{', '.join(_span(c) for c in lost[:3])}{', …' if len(lost) > 3 else ''}) run again")
             retry.extendleft(sorted(lost, key=lambda c: c[0]["run_id"], reverse=True))
-            pool = _local_pool(workers)
+            pool = local_pool(workers)
         clean = True
     finally:
         if clean:
             pool.shutdown(wait=True)
         else:
-            _kill_pool(pool)
+            kill_pool(pool)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Dask
-
-
-def read_scheduler_file(path: str | Path) -> str:
-    """The scheduler's address a Dask scheduler file holds (``dask scheduler --scheduler-file PATH`` writes it).
-
-    Args:
-        path: the scheduler file (JSON with an ``address``).
-
-    Returns:
-        The address, e.g. ``tcp://10.0.0.5:8786``.
-
-    Raises:
-        SweepError: the file is missing, unreadable or not a scheduler file (one line).
-
-    """
-    shown = shown_path(path)
-    try:
-        data = read_small_file(path, limit=1 << 20)
-    except ScenarioError as err:
-        reason = str(err).rsplit(": ", 1)[-1]
-        hint = " (is the scheduler started, with --scheduler-file on a folder every node sees?)" \
-            if reason == "no such file" else ""
-        raise SweepError(f"--scheduler-file {shown}: {reason}{hint}") from None
-    try:
-        info = json.loads(data)
-    except ValueError:
-        raise SweepError(f"--scheduler-file {shown}: not a Dask scheduler file (not JSON)") from None
-    address = info.get("address") if isinstance(info, dict) else None
-    if not isinstance(address, str) or not address:
-        raise SweepError(f"--scheduler-file {shown}: not a Dask scheduler file (no \"address\")")
-    return address
-
-
-def dask_where(scheduler: str | None, scheduler_file: str | Path | None) -> str:
-    """Where a batch command runs on Dask, as its banner says it.
-
-    Args:
-        scheduler: ``--scheduler``.
-        scheduler_file: ``--scheduler-file``.
-
-    Returns:
-        ``Dask scheduler ADDRESS`` or ``Dask scheduler of PATH``.
-
-    """
-    if scheduler_file is not None:
-        return f"Dask scheduler of {shown_path(scheduler_file)}"
-    return f"Dask scheduler {shown_path(scheduler or '')}"
-
-
-def _connect(address: str | None = None, scheduler_file: str | Path | None = None) -> Any:
-    """A client of the Dask scheduler at ``address`` or named by ``scheduler_file`` (exactly one of them).
-
-    Raises:
-        SweepError: both or neither given, a bad scheduler file, or no scheduler answering within
-            ``CONNECT_TIMEOUT_S`` (one line; nothing has been written yet).
-
-    """
-    if (address is None) == (scheduler_file is None):
-        raise SweepError("pass one of --scheduler ADDRESS and --scheduler-file PATH")
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is a dependency
-        raise SweepError("--scheduler needs the 'distributed' package") from None
-    timeout = f"{CONNECT_TIMEOUT_S:g}s"
-    if scheduler_file is not None:
-        target = read_scheduler_file(scheduler_file)
-        option = f"--scheduler-file {shown_path(scheduler_file)}"
-        kwargs: dict[str, Any] = {"scheduler_file": os.fspath(scheduler_file)}
-    else:
-        target = str(address)
-        option = f"--scheduler {shown_path(target)}"
-        kwargs = {"address": target}
-    try:
-        return Client(**kwargs, timeout=timeout, set_as_default=False)
-    except Exception as err:  # noqa: BLE001 - a bad address or an unreachable host: many exception types
-        what = f"no Dask scheduler answered at {shown_path(target)} within {CONNECT_TIMEOUT_S:g} s" \
-            if isinstance(err, (TimeoutError, OSError)) else "cannot reach a Dask scheduler"
-        raise SweepError(f"{option}: {what} ({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
-
-
-@contextlib.contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Keep distributed's own log (reconnect attempts, tracebacks of lost connections) off the terminal.
-
-    What went wrong is said in one line by :class:`SweepStopped`.
-    """
-    names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado")]
-    loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 def _dask_workers(client: Any) -> int:
@@ -478,7 +321,7 @@ def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: b
             try:
                 result = fut.result()
             except Exception as err:  # noqa: BLE001 - KilledWorker, a lost scheduler, a failing task
-                raise SweepStopped(_dask_failure(client, err)) from None
+                raise SweepStopped(dask_failure(client, err)) from None
             fut.release()
             in_flight -= 1
             _store_result(store, bar, result)
@@ -489,22 +332,12 @@ def _run_dask(client: Any, sweep: Sweep, chunks: Iterator[list[dict]], traces: b
                 pending.add(new)
                 in_flight += 1
     except (OSError, TimeoutError) as err:
-        raise SweepStopped(_dask_failure(client, err)) from None
+        raise SweepStopped(dask_failure(client, err)) from None
     finally:
         try:
             client.cancel([f for f in futures if not f.done()])
         except Exception:  # noqa: BLE001,S110 - the scheduler may be gone already
             pass
-
-
-def _dask_failure(client: Any, err: BaseException) -> str:
-    name = err.__class__.__name__
-    if name == "KilledWorker":
-        return f"a chunk killed {MAX_ATTEMPTS} or more Dask workers ({shown_path(str(err), 200)})"
-    if getattr(client, "status", "running") != "running" or name in ("CancelledError", "FutureCancelledError",
-                                                                      "CommClosedError"):
-        return f"lost the Dask scheduler ({name})"
-    return f"a Dask task failed ({name}: {shown_path(str(err), 200)})"
 
 
 def _take(it: Iterator[Any], n: int) -> list[Any]:
@@ -570,10 +403,10 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
     bar = None
     quiet = contextlib.ExitStack()
     if dask:
-        quiet.enter_context(_quiet_dask())
+        quiet.enter_context(quiet_dask())
     try:
         if dask:  # before the folder is touched: an unreachable cluster leaves nothing behind
-            client = _connect(scheduler, scheduler_file)
+            client = connect(scheduler, scheduler_file)
         opened = store.open(resume, overwrite)
         for note in opened.notes:
             notify(f"chipdeal: {note}")

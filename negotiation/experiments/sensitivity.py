@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,10 @@ from negotiation.experiments.sweepfile import (
     read_batch_file,
     sweep_from_dict,
 )
-from negotiation.scenario import ScenarioError, Spec, shown_path, value_at, with_overrides
+from negotiation.inputs import ScenarioError, shown_path
+from negotiation.keypaths import format_error
+from negotiation.scenario import Spec
+from negotiation.scenario_files import value_at, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
            "us_profit_share": "US share | agreement",
@@ -48,10 +51,28 @@ SETTLED_MAX_CONF = 0.05  # an index is settled only if its 95% interval is at mo
 CONSTANT_ATOL = 1e-9  # an output whose spread over the design is below this (relative) is reported as constant
 
 
+class Problem(TypedDict):
+    """A SALib problem: the inputs' number, names and [low, high] bounds."""
+
+    num_vars: int
+    names: list[str]
+    bounds: list[list[float]]
+
+
+class Analysed(TypedDict):
+    """What a study produced: the runs, the indices table, notes, the summary page's text and its folder."""
+
+    frame: pd.DataFrame
+    indices: pd.DataFrame
+    notes: list[str]
+    summary: str
+    out: Path
+
+
 class SensitivitySpec(RunSettings):
     """The validated sensitivity spec (see the module docstring)."""
 
-    inputs: dict[str, tuple[float, float]] = Field(min_length=1)
+    inputs: dict[str, Annotated[tuple[float, float], Field(strict=False)]] = Field(min_length=1)  # from a list
     method: Literal["sobol", "morris", "ofat"] = "sobol"
     n: int = Field(default=256, ge=2, strict=True)
     levels: int = Field(default=4, ge=2, strict=True)
@@ -65,7 +86,7 @@ class SensitivitySpec(RunSettings):
             raise ValueError(f"n = {self.n}: Sobol' sampling needs a power of 2")
         return self
 
-    def problem(self) -> dict[str, Any]:
+    def problem(self) -> Problem:
         """The SALib problem.
 
         Returns:
@@ -119,10 +140,7 @@ def load_spec(path: str | Path, method: str | None = None,
     try:
         spec = SensitivitySpec.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
-        raise SweepError(f"{shown_path(path)}: {loc + ': ' if loc else ''}{msg}") from None
+        raise SweepError(format_error(err, shown_path(path), data, root=SensitivitySpec)) from None
     points = spec.n_points()
     check_size(points * spec.replicates, max_runs, str(path),
                f"{points:,} {spec.method} design points × {spec.replicates} replicate(s)")
@@ -211,7 +229,7 @@ def point_outputs(frame: pd.DataFrame, n_points: int) -> pd.DataFrame:
     return out
 
 
-def sobol_indices(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+def sobol_indices(problem: Problem, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """First-order and total Sobol' indices with 95% bootstrap intervals (Saltelli/Jansen estimators)."""
     from SALib.analyze import sobol
 
@@ -220,7 +238,7 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, seed: int = 0) -> pd.D
                          "ST_conf": res["ST_conf"]})
 
 
-def sobol_with_settling(problem: dict[str, Any], y: np.ndarray, n: int, seed: int = 0) -> pd.DataFrame:
+def sobol_with_settling(problem: Problem, y: np.ndarray, n: int, seed: int = 0) -> pd.DataFrame:
     """Sobol' indices at n and at n/2, and whether each index settled.
 
     The design's first half is itself a Sobol' design of n/2; an index has settled when doubling n moved it
@@ -249,7 +267,7 @@ def sobol_with_settling(problem: dict[str, Any], y: np.ndarray, n: int, seed: in
     return full
 
 
-def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels: int, seed: int = 0) -> pd.DataFrame:
+def morris_indices(problem: Problem, x: np.ndarray, y: np.ndarray, levels: int, seed: int = 0) -> pd.DataFrame:
     """Morris elementary effects: μ* (mean absolute effect) with its interval, and σ."""
     from SALib.analyze import morris
 
@@ -258,7 +276,7 @@ def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, levels
                          "sigma": res["sigma"]})
 
 
-def delta_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+def delta_indices(problem: Problem, x: np.ndarray, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """Moment-independent δ and first-order S1 on any sample (used on the agreeing points only)."""
     import contextlib
     import io
@@ -268,7 +286,7 @@ def delta_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: i
     try:  # δ solves thousands of tiny triangular systems: BLAS threads only fight over them (10× slower)
         from threadpoolctl import threadpool_limits
 
-        one_thread: Any = threadpool_limits(1)
+        one_thread: Any = threadpool_limits(1)  # threadpoolctl is untyped
     except ImportError:  # pragma: no cover - installed with the environment
         one_thread = contextlib.nullcontext()
     with one_thread, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -394,8 +412,7 @@ def plot_ofat(frame: pd.DataFrame, spec: SensitivitySpec, path: Path) -> Path:
         points = range(j * per_input, (j + 1) * per_input)
         sub = frame[frame["point"].isin(points)]
         g = sub.groupby(key)["us_profit_share"]
-        levels: list[Any] = list(g.groups)  # the input's values (pandas types group keys as Hashable)
-        xs = np.array(sorted(levels))
+        xs = np.sort(np.asarray(list(g.groups), dtype=float))  # the input's values (an OFAT input is a number)
         ax.fill_between(xs, g.min().reindex(xs), g.max().reindex(xs), color="#1f5fa8", alpha=0.2,
                         label="range over seeds")
         ax.plot(xs, g.median().reindex(xs), "o-", color="#1f5fa8", label="median")
@@ -466,7 +483,7 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
 def run(study: Study | str | Path, out: str | Path, *, method: str | None = None, workers: int | None = None,
         scheduler: str | None = None, scheduler_file: str | Path | None = None, resume: bool = False,
         overwrite: bool = False, progress: bool = True, notify: Notify | None = None, max_runs: int = DEFAULT_MAX_RUNS,
-        banner: str | None = None) -> dict[str, Any]:
+        banner: str | None = None) -> Analysed:
     """Build, run and analyse a study; writes runs.parquet, indices.csv, PNGs and summary.md to ``out``.
 
     Args:

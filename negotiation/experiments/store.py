@@ -15,8 +15,6 @@ again. The merge checks that the parts hold every run exactly once.
 from __future__ import annotations
 
 import errno
-import functools
-import hashlib
 import json
 import os
 import re
@@ -34,8 +32,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from negotiation.experiments.sweepfile import Sweep, SweepError
+from negotiation.inputs import ScenarioError, read_small_file, shown_path
 from negotiation.result import ADVANTAGE_PREFIX, CONCESSION_PREFIX, ROW_COLUMNS, UTILITY_PREFIX
-from negotiation.scenario import ScenarioError, Spec, read_small_file, shown_path
+from negotiation.scenario import Spec
+from negotiation.version import code_fingerprint
 
 FORMAT = 2  # of the folder: 2 = parts and manifest carry sweep_digest, code_fingerprint and traces
 MANIFEST = "sweep.json"
@@ -88,30 +88,6 @@ def chipdeal_version() -> str:
         return version("chipdeal")
     except PackageNotFoundError:
         return "unknown"
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """A hash of the model's source code: every ``.py`` file of the ``negotiation`` and ``agents`` packages.
-
-    Two runs with the same fingerprint ran the same code; a resume after any edit is refused rather than
-    mixing two versions in one frame.
-
-    Returns:
-        The first 16 hex digits of a SHA-256 over the files' paths and bytes.
-
-    """
-    import agents
-    import negotiation
-
-    digest = hashlib.sha256()
-    for package in (negotiation, agents):
-        root = Path(package.__path__[0]).resolve()
-        for path in sorted(root.rglob("*.py")):
-            digest.update(f"{package.__name__}/{path.relative_to(root).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-    return digest.hexdigest()[:16]
 
 
 _ARROW_KINDS = {"bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(), "str": pa.string()}

@@ -12,7 +12,7 @@ from strategies import seeds
 from agents import ROLES
 from agents.bargaining import Government
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [ROOT / "runs" / "baseline.toml", ROOT / "runs" / "scenarios" / "second_country.toml"]

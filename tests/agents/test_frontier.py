@@ -10,7 +10,7 @@ from oracles import spe_by_brute_force
 
 from agents.frontier import Frontier, box_frontier, grid_frontier, plane_chain
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 coef = st.one_of(st.just(0.0), st.floats(-50.0, -1e-3), st.floats(1e-3, 50.0))  # no float-noise slopes
 unit = st.floats(0.0, 1.0)

@@ -16,7 +16,7 @@ import pytest
 from agents.bargaining import BeliefErrors
 from negotiation.issues import Offer, Package
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "runs" / "baseline.toml"

@@ -12,7 +12,7 @@ import pytest
 from agents.bargaining import BeliefErrors, faratin_alpha
 from negotiation.issues import Offer, Package, Response
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from helpers import chipdeal
 import negotiation.model
 from cli.cli_checks import one_error_line
 from negotiation.cli import MAX_GRID_POINTS, MAX_RUNS, MAX_SEED
-from negotiation.scenario import default_scenario_path
+from negotiation.scenario_files import default_scenario_path
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from cli.cli_checks import one_error_line
-from negotiation.scenario import runs_file
+from negotiation.scenario_files import runs_file
 
 BASE = str(runs_file("baseline.toml"))
 SHORT = str(runs_file("scenarios/short_horizon.toml"))

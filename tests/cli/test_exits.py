@@ -15,10 +15,10 @@ import negotiation
 import negotiation.cli as cli_module
 import negotiation.model
 from cli.cli_checks import one_error_line
-from negotiation.scenario import ScenarioError
+from negotiation.inputs import InputError, ScenarioError
 
 
-def test_every_error_class_of_the_package_is_a_scenario_error():
+def test_every_error_class_of_the_package_is_an_input_error():
     # The package's own *Error classes are user errors (STYLE.md: internal bugs raise built-in exceptions);
     # other exceptions it defines carry control flow (a stopped sweep and its exit status).
     found = {}
@@ -29,7 +29,7 @@ def test_every_error_class_of_the_package_is_a_scenario_error():
                     and name.endswith("Error"):
                 found[f"{info.name}.{name}"] = value
     assert "negotiation.cli.UsageError" in found and "negotiation.experiments.sweepfile.SweepError" in found
-    assert all(issubclass(cls, ScenarioError) for cls in found.values()), found
+    assert all(issubclass(cls, InputError) for cls in found.values()), found
 
 
 @pytest.mark.parametrize("argv", [[], ["run", "--replicates", "x"], ["run", "a.toml", "b.toml"],

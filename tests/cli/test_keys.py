@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from negotiation.keys import comments, describe, file_sources, key_paths, range_of, type_of, unit_of
-from negotiation.scenario import default_scenario_path, load_scenario, read_scenario, value_at
+from negotiation.keypaths import key_paths
+from negotiation.keys import comments, describe, file_sources, range_of, type_of, unit_of
+from negotiation.scenario_files import default_scenario_path, load_scenario, read_scenario, value_at
 
 SURVIVING = ["deal.equity_fraction", "deal.fund_usd_bn", "deal.horizon_years", "deal.two_phase",
              "agents.us.discount_rate_per_year", "agents.japan.outside_option_share"]

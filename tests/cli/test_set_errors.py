@@ -6,7 +6,7 @@ import pytest
 
 from cli.cli_checks import one_error_line
 from negotiation.cli import _build_parser
-from negotiation.scenario import default_scenario_path
+from negotiation.scenario_files import default_scenario_path
 
 BASELINE_TEXT = default_scenario_path().read_text()
 

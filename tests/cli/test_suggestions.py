@@ -3,8 +3,8 @@
 import pytest
 
 from cli.cli_checks import one_error_line
-from negotiation.keys import key_paths, suggest_keys
-from negotiation.scenario import default_scenario_path, read_scenario
+from negotiation.keypaths import key_paths, suggest_keys
+from negotiation.scenario_files import default_scenario_path, read_scenario
 
 SUGGESTED = {
     "deal key": ("deal.equity_fractoin=0.2", "did you mean deal.equity_fraction?"),

@@ -13,7 +13,7 @@ def test_version_prints_the_distribution_version_and_a_code_fingerprint(cli):
     m = re.fullmatch(r"chipdeal (\S+) \(code ([0-9a-f]{12}); Python 3\.\d+\.\d+\S*, Mesa (\S+)\)\n", out)
     assert m, out
     assert m.group(1) == version("chipdeal") and m.group(3) == version("mesa")
-    assert m.group(2) == version_module.code_fingerprint()
+    assert m.group(2) == version_module.code_fingerprint(12) == version_module.code_fingerprint()[:12]
 
 
 def test_fingerprint_follows_the_source_not_the_version_number(tmp_path, monkeypatch):
@@ -29,11 +29,11 @@ def test_fingerprint_follows_the_source_not_the_version_number(tmp_path, monkeyp
         return real_find_spec(name, *args)
 
     monkeypatch.setattr(version_module.importlib.util, "find_spec", find_spec)
-    first = version_module.code_fingerprint()
-    assert version_module.code_fingerprint() == first  # stable
+    first = version_module.source_digest()
+    assert version_module.source_digest() == first  # stable
     (package / "a.py").write_text("x = 2\n")
-    changed = version_module.code_fingerprint()
+    changed = version_module.source_digest()
     assert changed != first
     (package / "a.py").rename(package / "b.py")  # the same contents under another name is other code
     (package / "b.py").write_text("x = 2\n")
-    assert version_module.code_fingerprint() not in (first, changed)
+    assert version_module.source_digest() not in (first, changed)

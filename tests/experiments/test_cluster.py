@@ -20,6 +20,7 @@ import pytest
 from experiments.checks import MANY, SWEEP_HEAD, assert_one_line
 from experiments.checks import write_sweep as write
 
+import negotiation.experiments.executors as executors
 import negotiation.experiments.runner as runner
 from negotiation.cli import main
 from negotiation.experiments.runner import chunk_size, missing_ranges, sweep
@@ -116,7 +117,7 @@ def test_a_missing_bad_or_silent_scheduler_file_is_one_line_before_anything_is_w
         cli, small, tmp_path, monkeypatch, command, content, words):
     from helpers import ROOT
 
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1.0)
     file = tmp_path / "scheduler.json"
     if content == "dead":  # a scheduler file whose scheduler has gone: nothing listens on its port
         file.write_text(json.dumps({"address": f"tcp://127.0.0.1:{_free_port()}", "type": "Scheduler"}))

@@ -16,7 +16,7 @@ from scipy import stats
 from negotiation.experiments.report import report
 from negotiation.experiments.robustness import regret_table
 from negotiation.experiments.runner import sweep
-from negotiation.experiments.sweepfile import (
+from negotiation.experiments.sampling import (
     Choice,
     LogUniform,
     Normal,
@@ -24,9 +24,9 @@ from negotiation.experiments.sweepfile import (
     Uniform,
     draw_sample,
     replicate_seed,
-    sweep_from_dict,
 )
-from negotiation.scenario import load_scenario
+from negotiation.experiments.sweepfile import sweep_from_dict
+from negotiation.scenario_files import load_scenario
 
 BASE = load_scenario(BASELINE)
 U = np.linspace(0.0, 1.0, 1001)[1:-1]  # inside the unit interval

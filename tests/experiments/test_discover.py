@@ -12,9 +12,9 @@ from experiments.checks import assert_one_line
 from negotiation.experiments.discover import (
     Box,
     DiscoverError,
-    _choose,
     box_stats,
     check_trajectory,
+    choose,
     condition,
     discover,
     paste,
@@ -34,7 +34,7 @@ def test_builtin_prim_recovers_a_known_box(seed):
     x, y = known_box(seed=seed)
     trajectory = prim(x, y)
     check_trajectory(x, y, trajectory)
-    box = paste(x, y, trajectory[_choose(trajectory, 0.8)].box)
+    box = paste(x, y, trajectory[choose(trajectory, 0.8)].box)
     assert box.low[:2] == pytest.approx([0.2, 0.5], abs=0.05)
     assert box.high[:2] == pytest.approx([0.6, 0.9], abs=0.05)
     assert box.low[2] < 0.05 and box.high[2] > 0.95  # the third input does not matter: left unrestricted
@@ -150,6 +150,68 @@ def test_discover_with_the_ema_workbench_finds_the_same_box(tmp_path):
     assert ema.box.high[:2] == pytest.approx(ours.box.high[:2], abs=0.06)
 
 
+WHERE = "0.125 <= agreed_tariff_rate <= 0.175 and concession_loss_usd_bn_per_year <= 0.204"
+
+
+def test_discover_on_the_ema_workbench_from_the_command_line_is_quiet(cli, tmp_path):
+    pytest.importorskip("ema_workbench")
+    from negotiation.experiments.discover.ema import ema_version
+
+    fake_sweep(tmp_path / "sweep")
+    outcome = cli("discover", tmp_path / "sweep", "--where", WHERE, "--prim", "ema", limit_s=120)
+    assert outcome.code == 0 and outcome.err == "", outcome.err  # no warnings, no log lines of the workbench
+    assert "PRIM (ema)" in outcome.out and ema_version() in (tmp_path / "sweep" / "discover.md").read_text()
+
+
+class _Broken:
+    """A workbench whose PRIM fails, as a release this adapter does not know might."""
+
+    def __init__(self, x, y, peel_alpha, paste_alpha, mass_min):
+        raise ValueError("boom")
+
+
+def test_a_failing_ema_workbench_is_one_line_or_the_built_in_prim(cli, tmp_path, monkeypatch):
+    workbench = pytest.importorskip("ema_workbench.analysis.prim")
+    monkeypatch.setattr(workbench, "Prim", _Broken)
+    fake_sweep(tmp_path / "sweep")
+    assert_one_line(cli("discover", tmp_path / "sweep", "--where", WHERE, "--prim", "ema"), 2,
+                    "--prim ema: the EMA Workbench", "failed (ValueError: boom)", "--prim builtin", seconds=20.0,
+                    mib=256.0)
+    outcome = cli("discover", tmp_path / "sweep", "--where", WHERE)  # --prim auto: falls back, and says so
+    assert outcome.code == 0 and outcome.err == "" and "PRIM (builtin)" in outcome.out
+    page = (tmp_path / "sweep" / "discover.md").read_text()
+    assert "failed (ValueError: boom): the built-in PRIM was used instead" in page
+
+
+def test_without_the_ema_workbench_prim_ema_is_one_line_and_auto_is_the_built_in(cli, tmp_path, monkeypatch):
+    from negotiation.experiments.discover import run
+
+    monkeypatch.setattr(run, "ema_installed", lambda: False)
+    fake_sweep(tmp_path / "sweep")
+    assert_one_line(cli("discover", tmp_path / "sweep", "--where", WHERE, "--prim", "ema"), 2,
+                    "needs the EMA Workbench", "chipdeal[discover]", seconds=20.0, mib=256.0)
+    outcome = cli("discover", tmp_path / "sweep", "--where", WHERE)
+    assert outcome.code == 0 and "PRIM (builtin)" in outcome.out
+
+
+def test_the_2_5_series_gets_the_threshold_its_prim_wants(tmp_path, monkeypatch):
+    workbench = pytest.importorskip("ema_workbench.analysis.prim")
+    from negotiation.experiments.discover.ema import ema_prim
+
+    seen = {}
+    real = workbench.Prim
+
+    class Prim25(real):  # the 2.5 signature: threshold is a required argument
+        def __init__(self, x, y, threshold, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05):
+            seen["threshold"] = threshold
+            super().__init__(x, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min)
+
+    monkeypatch.setattr(workbench, "Prim", Prim25)
+    x, y = known_box()
+    steps = ema_prim(pd.DataFrame(x, columns=["a", "b", "c"]), y, 0.8)
+    assert seen == {"threshold": 0.8} and len(steps) > 5
+
+
 @pytest.mark.parametrize("args,word", [
     (["--where", "agreed_tariff_rate > 5"], "no run"),
     (["--where", "agreed"], "every one"),
@@ -173,18 +235,18 @@ def test_box_contains_its_ends():
 
 def test_cart_reports_its_skill_on_runs_it_did_not_see():
     pytest.importorskip("sklearn")
-    from negotiation.experiments.discover import _cart
+    from negotiation.experiments.discover import cart
 
     rng = np.random.default_rng(4)
     x = pd.DataFrame(rng.uniform(size=(1000, 6)), columns=[f"deal.k{i}" for i in range(6)])
     noise = rng.uniform(size=1000) < 0.2  # labels unrelated to every input
-    _, _, trained, held_out = _cart(x, noise)
+    _, _, trained, held_out = cart(x, noise)
     majority = 1 - noise.mean()
     assert trained > majority and held_out is not None and held_out <= majority + 0.01
     box = ((x["deal.k0"] > 0.3) & (x["deal.k1"] < 0.6)).to_numpy()
-    _, _, _, held_out = _cart(x, box)
+    _, _, _, held_out = cart(x, box)
     assert held_out is not None and held_out > 0.97
-    _, _, _, held_out = _cart(x, np.arange(1000) == 7)  # one run of interest: no fold can hold it out
+    _, _, _, held_out = cart(x, np.arange(1000) == 7)  # one run of interest: no fold can hold it out
     assert held_out is None
 
 
@@ -200,7 +262,7 @@ def test_held_out_figures_expose_a_box_fitted_to_noise_and_keep_a_real_one():
     assert h.restricted["deal.k0"] == h.restricted["deal.k1"] == h.folds  # every fold finds the real inputs
     noise = rng.uniform(size=1000) < 0.2  # labels unrelated to every input
     trajectory = prim(x, noise)
-    box = paste(x, noise, trajectory[_choose(trajectory, 0.5)].box)
+    box = paste(x, noise, trajectory[choose(trajectory, 0.5)].box)
     in_sample = box_stats(x, noise, box)[1]
     h = held_out(x, noise, keys, 0.5)
     assert h is not None and h.density < in_sample - 0.1 and h.density < 0.3  # no better than the base rate

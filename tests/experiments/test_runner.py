@@ -15,10 +15,11 @@ from helpers import BASELINE
 
 import negotiation.experiments.runner as runner
 from negotiation.experiments.runner import execute, sweep
+from negotiation.experiments.sampling import replicate_seed
 from negotiation.experiments.store import SweepStopped, result_columns
-from negotiation.experiments.sweepfile import load_sweep, replicate_seed
+from negotiation.experiments.sweepfile import load_sweep
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario, with_overrides
+from negotiation.scenario_files import load_scenario, with_overrides
 
 SMALL = """replicates = 3
 seed = 4

@@ -11,8 +11,9 @@ from helpers import BASELINE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from negotiation.experiments.sweepfile import SweepError, draw_sample, load_sweep, sweep_from_dict
-from negotiation.scenario import load_scenario, with_overrides
+from negotiation.experiments.sampling import draw_sample
+from negotiation.experiments.sweepfile import SweepError, load_sweep, sweep_from_dict
+from negotiation.scenario_files import load_scenario, with_overrides
 
 BASE = load_scenario(BASELINE)
 

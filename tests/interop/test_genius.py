@@ -12,7 +12,7 @@ from helpers import ROOT, chipdeal
 
 from negotiation.interop.genius import export, files, label
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 try:
     import negmas  # noqa: F401

@@ -11,7 +11,7 @@ from helpers import BASELINE
 
 from negotiation.interop.genius import export
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
 from negotiation.solvers.metrics import advantage, frontier_distance, welfare
 from negotiation.solvers.package_game import _chain

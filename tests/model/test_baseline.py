@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import seeds
 
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "runs" / "baseline.toml"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario, value_at
+from negotiation.scenario_files import load_scenario, value_at
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "runs" / "baseline.toml"

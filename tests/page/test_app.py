@@ -14,8 +14,9 @@ import solara
 
 from negotiation import play, views
 from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
+from negotiation.inputs import ScenarioError
 from negotiation.issues import Package
-from negotiation.scenario import ScenarioError, load_scenario
+from negotiation.scenario_files import load_scenario
 
 
 def finished(controls=None):

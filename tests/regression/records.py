@@ -59,7 +59,7 @@ def records_file(path: Path) -> Path:
 def run_record(path: Path, seed: int) -> dict[str, Any]:
     """Everything observable about one seeded run of a scenario file: its path, then its numbers."""
     from negotiation.model import NegotiationModel
-    from negotiation.scenario import load_scenario
+    from negotiation.scenario_files import load_scenario
 
     model = NegotiationModel(load_scenario(path), rng=seed, collect_data=False)
     result = model.run(solve=False)

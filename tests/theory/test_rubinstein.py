@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from strategies import discounts
 
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 from negotiation.solvers.bargaining import is_spe, rubinstein_share
 
 RUBINSTEIN = Path(__file__).resolve().parents[2] / "runs" / "scenarios" / "rubinstein.toml"

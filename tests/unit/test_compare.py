@@ -6,7 +6,7 @@ import pytest
 
 from negotiation.compare import compare, differences, flat_values, rows
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario, runs_file, with_overrides
+from negotiation.scenario_files import load_scenario, runs_file, with_overrides
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from negotiation.experiments.store import result_columns
 from negotiation.issues import Package
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario
+from negotiation.scenario_files import load_scenario
 from negotiation.solvers.bargaining import pareto_frontier, rubinstein_share
 from negotiation.solvers.metrics import advantage, concession_rate, frontier_distance, point_segment_distance, welfare
 

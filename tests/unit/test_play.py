@@ -5,7 +5,7 @@ import pytest
 from negotiation import play
 from negotiation.issues import Offer, Package
 from negotiation.model import NegotiationModel
-from negotiation.scenario import load_scenario, runs_file
+from negotiation.scenario_files import load_scenario, runs_file
 
 
 @pytest.fixture(scope="module")

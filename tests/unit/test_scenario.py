@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from negotiation.scenario import ScenarioError, load_scenario, with_overrides
+from negotiation.inputs import ScenarioError
+from negotiation.scenario_files import load_scenario, with_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "runs" / "baseline.toml"
@@ -58,7 +59,7 @@ def test_a_misspelt_actor_left_out_is_suggested(tmp_path):
 
 @pytest.mark.parametrize("loader", ["load_scenario", "load_scenario_with_sets"])
 def test_an_error_names_the_file_of_the_chain_that_wrote_the_key(tmp_path, loader):
-    import negotiation.scenario as scenario
+    import negotiation.scenario_files as scenario
 
     load = getattr(scenario, loader)
     (tmp_path / "base.toml").write_text(f'base = "{BASELINE}"\n[deal]\nhorizon_years = -3\n')

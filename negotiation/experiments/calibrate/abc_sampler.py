@@ -30,13 +30,13 @@ from pyabc.transition import Transition
 from pyabc.weighted_statistics import weighted_quantile
 from scipy.special import ndtr, ndtri
 
+from negotiation.experiments.executors import Mapper
+
 _LOADED: dict[str, Any] = {}  # this process's unpickled particle sampler, by the digest of its bytes
 # The global streams are the process's, not a thread's: tasks that share a process (a Dask worker with several
 # threads) take turns, or one task's draws would land in another's stream. The runs are pure Python and hold
 # the GIL, so taking turns costs no speed.
 _STREAMS = threading.Lock()
-
-Mapper = Callable[[Callable[[Any], Any], list[Any], Callable[[], None]], list[Any]]
 
 
 class SeededMappingSampler(MappingSampler):
