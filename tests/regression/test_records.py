@@ -144,7 +144,8 @@ def test_the_records_hold_with_numpys_wider_simd_kernels_switched_off(switched_o
     on = dispatch_targets()
     off = on[1:] if switched_off == "all but the narrowest" else on
     if not off:
-        pytest.skip(f"this CPU runs {on or 'no'} NumPy dispatch target: nothing wider to switch off")
+        pytest.skip(f"NumPy dispatch targets on here: {', '.join(on) or 'none'} (the CPU lacks the rest, or "
+                    "NPY_DISABLE_CPU_FEATURES switched them off): nothing wider to switch off")
     env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(off)}
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_regression.py"), "--check"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=300, check=False)
