@@ -1,6 +1,8 @@
 """Each behaviour rule of the governments, made to fire against a fixed counterpart: a test that fails when the
-rule is removed (offer: concession and the no-retraction box; accept: AC_next with the acceptance belief and
-the lenders' veto; learn: the lenders' limit, the principal's offers, errors and acceptance belief)."""
+rule is removed (offer: Faratin's concession curve, how far an offer concedes along it, the no-retraction box;
+accept: AC_next with the acceptance belief and the lenders' veto; learn: the lenders' limit, the principal's
+offers, errors and acceptance belief, and the plan redone when beliefs move). scripts/mutants.py checks that
+each rule's mutant makes one of them fail; the ratifiers' and the investor's rules are in test_ratifiers.py."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +36,39 @@ def test_faratin_concession_moves_from_the_opening_to_the_target_by_the_deadline
     assert values[0] > 1e-3  # before the deadline it asks for more than its target …
     assert values[-1] == pytest.approx(0.0, abs=1e-9)  # … and concedes all the way by it
     assert faratin_alpha(1, 4, 0.5) < faratin_alpha(1, 4, 2.0)  # Boulware concedes later than Conceder
+
+
+@pytest.mark.parametrize("beta", [0.2, 0.5, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("kappa", [0.0, 0.3])
+def test_the_concession_curve_is_faratins_alpha(beta, kappa):
+    """α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β): linear at β = 1, Conceder above, Boulware below."""
+    t_max = 8
+    for t in range(-1, t_max + 3):
+        frac = min(max(t, 0), t_max) / t_max
+        alpha = faratin_alpha(t, t_max, beta, kappa)
+        assert alpha == pytest.approx(kappa + (1.0 - kappa) * frac ** (1.0 / beta), rel=1e-12, abs=1e-15)
+        linear = kappa + (1.0 - kappa) * frac
+        if beta == 1.0 or t <= 0 or t >= t_max:
+            assert alpha == pytest.approx(linear, rel=1e-12)
+        else:  # Conceder (β > 1) concedes sooner than linearly, Boulware (β < 1) later
+            assert (alpha > linear) if beta > 1.0 else (alpha < linear)
+    assert faratin_alpha(0, t_max, beta, kappa) == kappa and faratin_alpha(t_max, t_max, beta, kappa) == 1.0
+
+
+@pytest.mark.parametrize("key", ["us", "japan"])
+def test_an_offer_concedes_faratins_share_of_the_way_from_opening_to_target(key):
+    """Before t_max, its offer gives it opening + α(t)·(target − opening) in its own utility (α in closed form)."""
+    m = model()
+    gov = m.governments[key]
+    gov.offers_made = 1  # it has opened
+    t_max = m.concession_rounds
+    rounds = [t for t in range(2, t_max) if m.proposer_in(t) == key]
+    assert rounds
+    for t in rounds:
+        start, goal = gov.utility_of(gov.opening_in(t), t), gov.utility_of(gov.target(t), t)
+        assert start > goal + 1.0  # room to concede
+        alpha = (t / t_max) ** (1.0 / gov.concession_beta)
+        assert gov.utility_of(gov.propose(t), t) == pytest.approx(start + alpha * (goal - start), abs=1e-9)
 
 
 def test_the_first_offer_is_the_opening_and_complete_information_offers_the_target():
@@ -120,6 +155,28 @@ def test_a_refused_target_halves_the_errors_and_the_acceptance_belief():
     other = Offer(t, "us", "japan", Package(0.9, 0.0))  # not its target: nothing learnt
     us.learn_from_refusal(other, Response("japan", False, "worth less than my next offer"))
     assert us.acceptance_belief == 0.5
+
+
+def test_a_change_of_beliefs_redoes_the_plan():
+    """After a lenders' refusal or a refused target, the plan is the one made afresh under the new beliefs."""
+    m, fresh = model(), model()
+    us, new = m.counterpart, fresh.counterpart
+    t = 2
+    assert us.target(t).us_profit_share > 0.8  # planned under its prior: the lenders fund 0.9
+    us.learn_from_refusal(Offer(t, "us", "japan", Package(0.8, 0.0)), Response("japan", False, "not funded"))
+    assert us.target(t).us_profit_share <= us.believed_fundable_share < 0.8
+    new.fundable_share_ceiling, new.fundable_share_floor = us.fundable_share_ceiling, us.fundable_share_floor
+    assert us.plan() == pytest.approx(new.plan(), rel=1e-12) and us.target(t) == new.target(t)
+    # a refused target: the errors halve and the opponent's planes move; the plan follows them
+    m, fresh = model(), model()
+    us, new = m.counterpart, fresh.counterpart
+    before = dict(us.plan())
+    refused = Response("japan", False, "worth less than my next offer")
+    us.learn_from_refusal(Offer(t, "us", "japan", us.target(t)), refused)
+    new.errors = us.errors
+    new.form_beliefs(us.opponent_preferences, new.fundable_share_prior, False)
+    assert us.plan() != pytest.approx(before, rel=1e-6)  # the beliefs moved the plan …
+    assert us.plan() == pytest.approx(new.plan(), rel=1e-12) and us.target(t) == new.target(t)  # … as planned afresh
 
 
 def test_belief_errors_are_drawn_in_their_declared_order_from_the_models_rng():

@@ -215,7 +215,7 @@ def test_scenarios_that_expect_no_deal_get_none(name):
 @pytest.mark.parametrize(("name", "share", "tariff"), [
     ("equity_akazawa", 0, -1), ("japan_outside_option", 0, -1), ("short_horizon", 0, -1),
     ("tsmc_not_building", 0, 0), ("one_phase", 0, -1), ("high_yield", 0, -1), ("no_retraction_off", +1, 0),
-    ("lenders_demand_more", 0, 0), ("japan_last_word", 0, 0)])
+    ("lenders_demand_more", 0, 0), ("japan_last_word", 0, 0), ("insurer_near_capacity", 0, 0)])
 def test_each_scenario_moves_the_way_its_file_says(name, share, tariff, base_medians):
     got = medians(name)
     assert got is not None
@@ -225,6 +225,28 @@ def test_each_scenario_moves_the_way_its_file_says(name, share, tariff, base_med
             assert abs(change) < 0.005, (name, i, got, base_medians)
         else:
             assert np.sign(change) == sign and abs(change) >= 0.005, (name, i, got, base_medians)
+
+
+def test_two_lenders_agree_within_the_stricter_limit_and_leave_less_relief_than_one_phase():
+    """two_lenders.toml: the co-lender's limit, below JBIC's, holds every agreement; the share is at it."""
+    m, _ = run(path=scenario("two_lenders"))
+    strict, loose = sorted(lender.fundable_share for lender in m.lenders)
+    assert 0.5 < strict < loose < 1.0 and m.fundable_share == strict  # both limits inside the openings' range
+    agreed = [run(path=scenario("two_lenders"), seed=s)[1] for s in range(8)]
+    assert all(r.agreed and r.us_profit_share <= strict for r in agreed)
+    share, tariff, _ = medians("two_lenders")
+    assert share == pytest.approx(strict, abs=1e-9)
+    assert tariff >= medians("one_phase")[1] + 0.005
+
+
+def test_the_insurer_near_capacity_scenario_blocks_every_deal_once_its_exposure_passes_its_capacity():
+    """insurer_near_capacity.toml: within capacity by $1.4bn; a 50% guarantee puts NEXI over it: no deal."""
+    m, _ = run(path=scenario("insurer_near_capacity"))
+    nexi = m.insurers[0]
+    assert 0.99 * nexi.capacity_usd_bn < nexi.exposure_usd_bn <= nexi.capacity_usd_bn
+    over = [run("agents.nexi.guaranteed_fraction_of_fund=0.5", path=scenario("insurer_near_capacity"), seed=s)[1]
+            for s in range(4)]
+    assert not any(r.agreed for r in over)
 
 
 def test_complete_information_scenario_agrees_at_once_at_the_equilibrium():
