@@ -207,8 +207,8 @@ class Government(Actor):
             self._targets[t] = None if found is None else self._package(t, *found)
         return self._targets[t]
 
-    def _package(self, t: int, option: int, gain: float) -> Package:
-        return self.table.terms.package(option, self.chain().continuous_at(t - 1, gain))
+    def _package(self, t: int, option: int, gain: float, binding: str = "other") -> Package:
+        return self.table.terms.package(option, self.chain().continuous_at(t - 1, gain, binding))
 
     def ideal(self, t: int) -> Package | None:
         """The package best for itself among those it believes fundable, agreed in round ``t``."""
@@ -237,7 +237,7 @@ class Government(Actor):
             return target
         # the package on the believed frontier that gives oneself the aspiration and the other side most
         found = best_for_other(self.chain(), t - 1, aspiration, self._believed_feasible())
-        return target if found is None else self._package(t, found[2], found[3])
+        return target if found is None else self._package(t, found[2], found[3], binding="own")
 
     # -- accept ------------------------------------------------------------------------------------------
     def next_offer_value(self, t: int, offer: Package | None = None) -> float:

@@ -121,6 +121,10 @@ class Chain:
     end: np.ndarray
     segment_term: np.ndarray
     steps: int
+    own_a: np.ndarray  # (K, C): each side's coefficients, to set the last term exactly
+    own_b: np.ndarray
+    other_a: np.ndarray
+    other_b: np.ndarray
 
     def values_at(self, k: int, option: int, other_gain: float) -> tuple[float, float]:
         """(own, other) of ``option`` with the chain moved until the other side has gained ``other_gain``."""
@@ -128,21 +132,58 @@ class Chain:
         other = float(self.other_base[k, option] + min(max(other_gain, 0.0), float(self.cum_other[k, -1])))
         return own, other
 
-    def continuous_at(self, k: int, other_gain: float) -> list[float]:
-        """The continuous terms' values once the chain has moved until the other side has gained ``other_gain``."""
+    def continuous_at(self, k: int, other_gain: float, binding: str = "other") -> list[float]:
+        """The continuous terms' values once the chain has moved until the other side has gained ``other_gain``.
+
+        Whole segments are taken at their vertices (which lie on both utilities); inside the last one the
+        term is set so that the ``binding`` side ("other": the responder that must get its value; "own": the
+        side whose floor binds) gets exactly what the chain says, solving its quadratic, not the chord: the
+        package then gives that side its value however curved its utility is.
+        """
         cum = self.cum_other[k]
         g = min(max(other_gain, 0.0), float(cum[-1]))
         whole = int(np.searchsorted(cum, g, side="right")) - 1  # segments fully conceded
         whole = min(max(whole, 0), cum.size - 1)
-        span = float(cum[min(whole + 1, cum.size - 1)] - cum[whole])
-        part = 0.0 if whole >= cum.size - 1 or span <= 0.0 else (g - float(cum[whole])) / span
         moved = np.zeros(self.start.shape[1])
         for i in range(whole):
             moved[self.segment_term[k, i]] += 1.0
-        if part > 0.0:
-            moved[self.segment_term[k, whole]] += part
         step = (self.end[k] - self.start[k]) / self.steps
-        return (self.start[k] + moved * step).tolist()
+        x = self.start[k] + moved * step
+        if whole < cum.size - 1 and g > float(cum[whole]):
+            c = int(self.segment_term[k, whole])
+            if binding == "other":
+                a, b, target = self.other_a[k, c], self.other_b[k, c], g - float(cum[whole])
+            else:  # own loses exactly the chain's loss up to g
+                span = float(cum[whole + 1] - cum[whole])
+                frac = 0.0 if span <= 0.0 else (g - float(cum[whole])) / span
+                lost = frac * float(self.cum_own[k, whole + 1] - self.cum_own[k, whole])
+                a, b, target = self.own_a[k, c], self.own_b[k, c], lost
+            x[c] = _solve_step(float(a), float(b), float(x[c]), float(x[c] + step[c]), float(target))
+        return x.tolist()
+
+
+def _solve_step(a: float, b: float, x0: float, x1: float, gain: float) -> float:
+    """The x between x0 and x1 where a·x + b·x² has moved by ``gain`` from x0 (a monotone stretch of it).
+
+    >>> _solve_step(2.0, 0.0, 0.0, 1.0, 1.0)
+    0.5
+    >>> round(_solve_step(0.0, 1.0, 0.0, 1.0, 0.25), 12)
+    0.5
+    """
+    lo, hi = min(x0, x1), max(x0, x1)
+    f0 = a * x0 + b * x0 * x0
+    total = a * x1 + b * x1 * x1 - f0
+    if total == 0.0:
+        return x0
+    left, right = x0, x1  # bisection on a monotone quadratic: exact to the float, and never leaves the step
+    for _ in range(60):
+        mid = 0.5 * (left + right)
+        moved = a * mid + b * mid * mid - f0
+        if (moved < gain) == (total > 0.0):
+            left = mid
+        else:
+            right = mid
+    return min(max(0.5 * (left + right), lo), hi)
 
 
 def build_chain(own: Values, other: Values, terms: PackageTerms, steps: int = SEGMENTS) -> Chain:
@@ -178,7 +219,7 @@ def build_chain(own: Values, other: Values, terms: PackageTerms, steps: int = SE
     at_own = (own.a * mine + own.b * mine * mine).sum(axis=1)
     other_at_own = (other.a * mine + other.b * mine * mine).sum(axis=1)
     return Chain(own.options + at_own[:, None], other.options + other_at_own[:, None], cum_own, cum_other,
-                 mine, theirs, order // steps, steps)
+                 mine, theirs, order // steps, steps, own.a, own.b, other.a, other.b)
 
 
 def along(xp: np.ndarray, fp: np.ndarray, x: np.ndarray, last: bool = False) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from agents.frontier import ACCEPT_TOLERANCE
+
 
 def _best_on_polyline(own, other, need):
     """The point of a polyline (own[i], other[i]) best for ``own`` among those giving ``other`` at least ``need``.
@@ -51,7 +53,10 @@ def spe_by_brute_force(frontiers, d, first, survival):
         r = 1 - p
         values = [d[i] + survival * (values[i] - d[i]) for i in range(2)]
         u = [np.asarray(frontiers[k][0], float), np.asarray(frontiers[k][1], float)]
-        found = _best_on_polyline(u[p], u[r], values[r] - 1e-12)
+        need = values[r]
+        if u[r].max() < need <= u[r].max() + ACCEPT_TOLERANCE:  # the rule's slack: within it, the frontier's end is
+            need = float(u[r].max())  # as good as the responder's value of refusing
+        found = _best_on_polyline(u[p], u[r], need - 1e-12)
         if found is not None and found[0] >= values[p] - 1e-9:
             values = [0.0, 0.0]
             values[p], values[r] = found

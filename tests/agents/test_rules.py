@@ -51,6 +51,38 @@ def test_the_first_offer_is_its_ideal_and_complete_information_offers_the_target
     assert c.principal.propose(1) == c.principal.target(1)
 
 
+@pytest.mark.parametrize(("beta", "kappa"), [(0.5, 0.0), (1.0, 0.0), (2.0, 0.1)])
+def test_the_concession_curve_is_faratins_alpha(beta, kappa):
+    """α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β): linear at β = 1, Conceder above, Boulware below."""
+    t_max = 8
+    for t in range(-1, t_max + 3):
+        frac = min(max(t, 0), t_max) / t_max
+        alpha = faratin_alpha(t, t_max, beta, kappa)
+        assert alpha == pytest.approx(kappa + (1.0 - kappa) * frac ** (1.0 / beta), rel=1e-12, abs=1e-15)
+        linear = kappa + (1.0 - kappa) * frac
+        if beta == 1.0 or t <= 0 or t >= t_max:
+            assert alpha == pytest.approx(linear, rel=1e-12)
+        else:  # Conceder (β > 1) concedes sooner than linearly, Boulware (β < 1) later
+            assert (alpha > linear) if beta > 1.0 else (alpha < linear)
+    assert faratin_alpha(0, t_max, beta, kappa) == kappa and faratin_alpha(t_max, t_max, beta, kappa) == 1.0
+
+
+@pytest.mark.parametrize("key", ["us", "japan"])
+def test_an_offer_concedes_faratins_share_of_the_way_from_opening_to_target(key):
+    """Before t_max, its offer gives it opening + α(t)·(target − opening) in its own utility (α in closed form)."""
+    m = model()
+    gov = m.governments[key]
+    rounds = [t for t in range(2, m.concession_rounds) if m.proposer_in(t) == key]
+    assert rounds
+    gov.opening = gov.ideal(rounds[0])
+    gov.offers_made = 1  # it has opened
+    for t in rounds:
+        start, goal = gov.utility_of(gov.opening, t), gov.utility_of(gov.target(t), t)
+        assert start > goal + 1.0  # room to concede
+        alpha = (t / m.concession_rounds) ** (1.0 / gov.concession_beta)
+        assert gov.utility_of(gov.propose(t), t) == pytest.approx(start + alpha * (goal - start), abs=1e-6)
+
+
 # --- accept -----------------------------------------------------------------------------------------------
 
 def test_ac_next_accepts_what_beats_its_next_offer_and_refuses_what_does_not():
@@ -130,6 +162,28 @@ def test_a_refused_target_halves_the_errors_and_the_acceptance_belief():
     assert us.acceptance_belief == 0.5
 
 
+def test_a_change_of_beliefs_redoes_the_plan():
+    """After a lenders' refusal or a refused target, the plan is the one made afresh under the new beliefs."""
+    m, fresh = model(), model()
+    us, new = m.counterpart, fresh.counterpart
+    t = 2
+    refused_package = Package(0.8, 0.9, (0.2, 0.1))
+    us.learn_from_refusal(Offer(t, "us", "japan", refused_package), Response("japan", False, "not funded"))
+    new.threshold_low, new.threshold_high = us.threshold_low, us.threshold_high
+    new._forget(preferences_moved=False)
+    assert us.plan() == pytest.approx(new.plan(), rel=1e-12) and us.target(t) == new.target(t)
+    assert us.fundable(us.target(t))  # its new target is one it believes funded
+    # a refused target: the errors halve and the opponent's utility moves; the plan follows them
+    m, fresh = model(), model()
+    us, new = m.counterpart, fresh.counterpart
+    before = dict(us.plan())
+    us.learn_from_refusal(Offer(t, "us", "japan", us.target(t)), Response("japan", False, "worth less than my next offer"))
+    new.errors = us.errors
+    new.form_beliefs(us.opponent_preferences, False)
+    assert us.plan() != pytest.approx(before, rel=1e-6)  # the beliefs moved the plan …
+    assert us.plan() == pytest.approx(new.plan(), rel=1e-12) and us.target(t) == new.target(t)  # … as planned afresh
+
+
 def test_belief_errors_are_drawn_in_their_declared_order_from_the_models_rng():
     a = BeliefErrors.draw(np.random.default_rng(5), 0.2)
     rng = np.random.default_rng(5)
@@ -206,43 +260,3 @@ def test_the_lender_rules_on_both_shares():
     npv = lambda q, s: float(jbic.terms.npv_per_usd(jbic.portfolio, q, s))  # noqa: E731
     assert npv(0.6, 0.5) < npv(0.5, 0.5)  # more to the US before recoup: less for JBIC's equity
     assert npv(0.5, 0.9) < npv(0.5, 0.5)  # and after: the projects recoup within their lives here
-
-
-def test_the_lenders_npv_pays_the_insurers_loading():
-    m = model()
-    jbic = m.lenders[0]
-    covered = jbic.terms
-    uncovered = replace(covered, cover_cost_per_usd=0.0)
-    assert covered.cover_cost_per_usd > 0
-    gap = float(uncovered.npv_per_usd(jbic.portfolio, 0.5, 0.9) - covered.npv_per_usd(jbic.portfolio, 0.5, 0.9))
-    assert gap == pytest.approx(covered.cover_cost_per_usd)
-
-
-def test_an_insurer_over_its_capacity_refuses_and_nothing_is_funded():
-    m = model("agents.nexi.capacity_usd_bn=100")
-    assert not m.insurers[0].within_capacity
-    assert not m.insurers[0].respond(Package(0.5, 0.9, (0.15, 0.1))).accepted
-    assert not m.principal.funded_options.any() and m.fundable_share is None
-
-
-def test_with_two_lenders_the_strictest_binds():
-    m = model("agents.jbic.required_margin_per_year=0.0")
-    strict = model("agents.jbic.required_margin_per_year=0.04")
-    loose_share, strict_share = m.fundable_share, strict.fundable_share
-    assert strict_share < loose_share
-    two = NegotiationModel(load_scenario(ROOT / "runs" / "scenarios" / "two_lenders.toml"), rng=0, collect_data=False)
-    limits = [lender.terms.one_share_limit(lender.portfolio) for lender in two.lenders]
-    assert len(limits) == 2 and two.fundable_share == pytest.approx(min(limits))
-    funds = [lender.funds(two.terms.q, two.terms.s) for lender in two.lenders]
-    assert (two.principal.funded_options == (funds[0] & funds[1])).all()
-
-
-@pytest.mark.parametrize("margin", [0.6, 1.0, 2.5])
-def test_the_investors_build_answers_the_cut_on_its_parts_in_closed_form(margin):
-    m = model(f"agents.tsmc.margin_per_usd={margin}")
-    tsmc = m.investors[0]
-    package = Package(0.5, 0.9, (0.2, 0.15))
-    cut = 0.25 - 0.15  # its parts pay the rate on other goods
-    sigma = tsmc.principal_parts_share * cut
-    assert tsmc.build_usd_bn(package) == pytest.approx(tsmc.committed_usd_bn * (1 + sigma / margin))
-    assert tsmc.build_per_rate() == pytest.approx(tsmc.committed_usd_bn * tsmc.principal_parts_share / margin)

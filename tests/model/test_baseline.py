@@ -212,3 +212,24 @@ def test_the_complete_information_scenario_agrees_at_once_at_the_equilibrium():
 def test_scenarios_that_expect_no_deal_get_none(name):
     _, r = run(path=ROOT / "runs" / "scenarios" / f"{name}.toml", solve=False)
     assert not r.agreed
+
+
+def test_two_lenders_hold_the_principal_to_the_stricter_lender():
+    """two_lenders.toml: the co-lender's limit is below JBIC's; the principal's options are those both fund,
+    and with the limit above Japan's 50:50 the structure stays the baseline's."""
+    m, _ = run(path=ROOT / "runs" / "scenarios" / "two_lenders.toml", solve=False)
+    limits = sorted(lender.terms.one_share_limit(lender.portfolio) for lender in m.lenders)
+    assert 0.5 < limits[0] < limits[1] < 1.0 and m.fundable_share == limits[0]
+    agreed = [run(path=ROOT / "runs" / "scenarios" / "two_lenders.toml", seed=s, solve=False)[1] for s in range(6)]
+    assert all(r.agreed and m.principal.fundable(r.package) for r in agreed)
+    assert {(r.us_share_before_recoup, r.us_profit_share) for r in agreed} == {(0.5, 0.9)}
+
+
+def test_the_insurer_near_capacity_scenario_blocks_every_deal_once_its_exposure_passes_its_capacity():
+    """insurer_near_capacity.toml: within capacity by $1.4bn; a 50% guarantee puts NEXI over it: no deal."""
+    path = ROOT / "runs" / "scenarios" / "insurer_near_capacity.toml"
+    m, r = run(path=path, solve=False)
+    nexi = m.insurers[0]
+    assert 0.99 * nexi.capacity_usd_bn < nexi.exposure_usd_bn <= nexi.capacity_usd_bn and r.agreed
+    over = [run("agents.nexi.guaranteed_fraction_of_fund=0.5", path=path, seed=s, solve=False)[1] for s in range(4)]
+    assert not any(r.agreed for r in over)
