@@ -451,8 +451,11 @@ def _discard(client: Any) -> None:
 def _quiet_dask() -> Iterator[None]:
     """Keep distributed's own log (reconnect attempts, tracebacks of lost connections) off the terminal.
 
-    What went wrong is said in one line by :class:`SweepStopped`.
+    What went wrong is said in one line by :class:`SweepStopped`. distributed is imported first: importing it
+    sets its loggers' levels from its configuration, which would undo these.
     """
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401
     names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado")]
     loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
     levels = [lg.level for lg in loggers]

@@ -229,6 +229,42 @@ def test_a_lost_dask_scheduler_ends_in_one_line_and_the_folder_resumes(many, tmp
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
+@pytest.mark.slow
+def test_a_lost_dask_scheduler_ends_the_command_in_one_line_without_distributeds_log(tmp_path):
+    """The command as a user runs it (a fresh process, so distributed configures its loggers when imported)."""
+    import subprocess
+    import sys
+
+    from distributed import LocalCluster
+
+    path = write(tmp_path, "replicates = 3000\nseed = 3\n")
+    out = tmp_path / "out"
+    lost = LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
+                        processes=True, silence_logs=50)
+    proc = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "sweep", str(path), "--scheduler",
+                             lost.scheduler_address, "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((out / "parts").glob("runs-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        lost.loop.add_callback(lost.scheduler.close)
+        closed = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - closed < 10
+    finally:
+        proc.kill()
+        for nanny in lost.workers.values():
+            if nanny.process is not None and nanny.process.pid:
+                with contextlib.suppress(OSError):
+                    os.kill(nanny.process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            lost.close(timeout=1)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 2 and lines[0].startswith("chipdeal sweep:"), err
+    assert lines[1].startswith("chipdeal: lost the Dask scheduler (") and "--resume" in lines[1], err
+
+
 def test_an_unreachable_scheduler_is_one_line(cli, small, tmp_path):
     from experiments.checks import assert_one_line
 
