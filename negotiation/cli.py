@@ -475,7 +475,14 @@ def _command_negmas(args: argparse.Namespace) -> int:
     except ImportError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 1
-    rows = compare(model)
+    from negotiation.interop.genius import NotExportable
+
+    try:
+        rows = compare(model)
+    except NotExportable as err:  # e.g. the lenders fund nothing: no terms for NegMAS's agents to trade
+        where = args.scenario if args.scenario is not None else "the baseline"
+        raise ScenarioError(f"{where}: {err}; NegMAS has nothing to negotiate (chipdeal run shows what the "
+                            "governments do)") from None
     if args.json:
         print(json.dumps(rows, sort_keys=True, default=float))
         return 0
