@@ -174,6 +174,26 @@ def test_sigterm_to_the_parent_alone_stops_it_and_its_workers(cli, many, tmp_pat
 
 
 @pytest.mark.slow
+def test_sighup_to_the_whole_group_as_a_closed_terminal_sends_it_is_one_line(many, tmp_path):
+    path, _ = many
+    out = tmp_path / "out"
+    proc = start(["sweep", path, "--workers", "2", "--out", out, "--quiet"], stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE)
+    wait_for_parts(out, 1)
+    os.killpg(proc.pid, signal.SIGHUP)  # the parent, its fork server, the resource tracker and the workers
+    sent = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 3.0
+    lines = stderr.strip().splitlines()  # the resource tracker, killed and relaunched, printed KeyErrors
+    assert proc.returncode == 129 and len(lines) == 2 and "Traceback" not in stderr, stderr
+    assert "interrupted (SIGHUP)" in lines[1] and "--resume" in lines[1]
+    deadline = time.monotonic() + 3
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(proc.pid)
+
+
+@pytest.mark.slow
 def test_sigkill_to_the_parent_alone_leaves_no_orphan_workers(many, tmp_path):
     path, _ = many
     out = tmp_path / "out"
