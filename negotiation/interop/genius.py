@@ -83,7 +83,8 @@ def profile(preferences: Any, shares: np.ndarray, reliefs: np.ndarray) -> Profil
     residual = np.abs(u - f_share[:, None] - f_relief[None, :]).max()
     scale = max(np.abs(u).max(), 1.0)
     if residual > 1e-9 * scale:
-        raise NotExportable(f"utility is not additive in the two issues (residual {residual:.3g}); GENIUS cannot hold it")
+        raise NotExportable(f"utility is not additive in the two issues (residual {residual:.3g}); GENIUS cannot "
+                            "hold it")
     ranges = np.array([np.ptp(f_share), np.ptp(f_relief)])
     total = float(ranges.sum())
     if total <= 0:
