@@ -291,11 +291,13 @@ class Store:
         present = [name for name in _ARTEFACTS if os.path.lexists(self.out / name)
                    and not (name in ("parts", "rejected") and self._empty_dir(self.out / name))]
         if overwrite and present:
+            self._check_writable()
             self._remove_artefacts()
             present = []
         if not present:
             if resume:
                 raise SweepError(f"{self.shown}: nothing to resume (no {MANIFEST}); run without --resume")
+            self._check_writable()
             return self._start()
         stored, problem = self._read_manifest()
         if stored is None and not (resume and self._valid_runs_parts()):
@@ -306,11 +308,12 @@ class Store:
             self._check_same(stored, resume)
         finished = self.finished()
         n = self.sweep.n_runs
-        if finished:
+        if finished:  # nothing to write: a finished sweep is reported as such on read-only media too
             return Opened(np.ones(n, dtype=bool), finished=True)
         if not resume:
             raise SweepError(f"{self.shown} holds an unfinished run of this sweep; pass --resume to finish it or "
                              "--overwrite to start over")
+        self._check_writable()
         notes = []
         if stored is None:
             if os.path.lexists(self.manifest):
@@ -347,6 +350,9 @@ class Store:
             raise SweepError(f"{self.shown}: not a valid folder name") from None
         if os.path.lexists(self.out) and not self.out.is_dir():
             raise SweepError(f"{self.shown}: exists and is not a folder")
+
+    def _check_writable(self) -> None:
+        """Make the folder if need be and check that a file can be made in it (before the first write)."""
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=self.out, prefix=".tmp-probe-")  # noqa: SIM115
