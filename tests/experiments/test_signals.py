@@ -208,6 +208,39 @@ def test_sigkill_to_the_parent_alone_leaves_no_orphan_workers(many, tmp_path):
     assert not group_alive(proc.pid)  # the workers die with their fork server, which dies with the parent
 
 
+SLOW_MERGE = """import sys, time
+import pyarrow.parquet as pq
+real = pq.ParquetWriter.write_table
+def slow(self, *args, **kwargs):  # hold the merge (not a part file) open
+    if "parts" not in str(self.where):
+        time.sleep(60)
+    return real(self, *args, **kwargs)
+pq.ParquetWriter.write_table = slow
+from negotiation.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_sigkill_in_the_merge_leaves_no_temporary_file_in_the_output_folder(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(SWEEP_HEAD + "replicates = 20\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_MERGE, "sweep", str(path), "--workers", "1", "--out",
+                             str(out), "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".tmp-*.parquet")):  # the merge has begun writing runs.parquet's temporary file
+        assert time.monotonic() < deadline and proc.poll() is None, "the merge never started"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 3
+    while list(out.glob(".tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not list(out.glob(".tmp-*")), list(out.iterdir())  # it stayed there until the next --resume
+    assert not (out / "runs.parquet").exists() and sorted(done_runs(out)) == list(range(20))  # killed in the merge
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet", "--resume"]) == 0
+
+
 def test_a_closed_stdout_is_not_a_traceback(many):
     path, _ = many
     folder = Path(path).parent / "one"  # finished: the command prints its line at once
