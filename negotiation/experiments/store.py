@@ -139,7 +139,8 @@ def run_schema(sweep: Sweep) -> pa.Schema:
         fields += [pa.field(name, pa.int64()) for name in LEVER_COLUMNS]
     fields += [pa.field(k, _ARROW_KINDS[sweep.kinds.get(k, "float")]) for k in sweep.varied_keys]
     for col in result_columns(sweep.base):
-        kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(), "steps": pa.int64(),
+        kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(),
+                "fundable_share_reason": pa.string(), "steps": pa.int64(),
                 "deadline_rounds": pa.int64(), "agreement_round": pa.int64()}.get(col, pa.float64())
         fields.append(pa.field(col, kind))
     return pa.schema(fields)

@@ -1,6 +1,7 @@
 """Sweeps: results independent of how (and how often) they were computed; dying workers lose nothing."""
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -271,3 +272,19 @@ def test_an_unreachable_scheduler_is_one_line(cli, small, tmp_path):
     path, _ = small
     assert_one_line(cli("sweep", path, "--scheduler", "not a url::", "--out", tmp_path / "o"), 2, "--scheduler",
                     seconds=15)
+
+
+def test_a_sweep_where_the_lenders_fund_nothing_has_no_sentinel_in_fundable_share(tmp_path, capsys):
+    from negotiation.cli import main
+
+    path = write(tmp_path, '[grid]\n"deal.equity_fraction" = [0.015, 0.12]\n')  # 12%: nobody funds it
+    frame = sweep(path, tmp_path / "out", workers=1, progress=False).set_index("deal.equity_fraction")
+    assert frame.loc[0.015, "fundable_share"] == 1.0 and frame.loc[0.015, "fundable_share_reason"] == ""
+    assert pd.isna(frame.loc[0.12, "fundable_share"]) and "fund no share" in frame.loc[0.12, "fundable_share_reason"]
+    assert not frame.loc[0.12, "agreed"]
+    assert main(["run", "--json", "--set", "deal.equity_fraction=0.12"]) == 0  # the JSON face: null and why
+    out = json.loads(capsys.readouterr().out)
+    assert out["fundable_share"] is None and out["fundable_share_reason"] == frame.loc[0.12, "fundable_share_reason"]
+    assert main(["run", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert base["fundable_share"] == 1.0 and "fundable_share_reason" not in base
