@@ -18,11 +18,13 @@ import math
 import threading
 import time
 import tomllib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
+import reacton.ipywidgets as rw
 import solara
 import solara.lab
 
@@ -116,16 +118,34 @@ def runs_folder() -> Path:
     return runs if runs.is_dir() else Path(__file__).resolve().parent.parent / "runs"
 
 
+_MENUS: dict[tuple[tuple[str, int, int], ...], dict[str, Path]] = {}  # the menu, by its files' versions
+
+
 def scenario_files() -> dict[str, Path]:
-    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios."""
+    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios.
+
+    Each page render asks several times; the files are read again only when one is added, removed or changed
+    (their names, sizes and modification times are the key).
+    """
     runs = runs_folder()
-    found = {}
-    for path in [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]:
-        if _is_scenario(path):
-            found[path.stem] = path
-    if "baseline" not in found:
-        found = {"baseline": default_scenario_path(), **found}
-    return found
+    paths = [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]
+    versions = []
+    for path in paths:
+        try:
+            info = path.stat()
+            versions.append((str(path), info.st_size, info.st_mtime_ns))
+        except OSError:
+            versions.append((str(path), -1, -1))
+    key = tuple(versions)
+    menu = _MENUS.get(key)
+    if menu is None:
+        menu = {path.stem: path for path in paths if _is_scenario(path)}
+        if "baseline" not in menu:
+            menu = {"baseline": default_scenario_path(), **menu}
+        if len(_MENUS) > 16:  # a folder that keeps changing: keep the latest versions only
+            _MENUS.clear()
+        _MENUS[key] = menu
+    return dict(menu)
 
 
 def _is_scenario(path: Path) -> bool:
@@ -220,6 +240,39 @@ class AppModel(NegotiationModel):
         self.controls = controls
         if controls.seat is not None:
             play.take_seat(self, controls.seat)
+        self.spec_text = self.spec.model_dump_json()  # what the plots' cache keys on, computed once
+
+
+PLOT_CACHE_SIZE = 64  # PNGs of the plots, by the state they show (two each: about 100 kB a state)
+_PLOTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_PLOTS_LOCK = threading.Lock()
+
+
+def plot_png(model: AppModel, kind: str) -> bytes:
+    """The ``"offers"`` or ``"utility"`` plot of ``model`` as PNG bytes, drawn once per state shown.
+
+    The plots depend only on the scenario and the offers so far, so every visitor who opens the page, or
+    resets it, sees a state many have seen: drawing and encoding the two figures was most of the server's
+    work for a new session. The cache is small and shared by the sessions (they render in threads).
+    """
+    offers = tuple((o.round, o.proposer, o.package) for o in model.offers)
+    key = (kind, model.spec_text, model.steps, offers, model.agreement)
+    with _PLOTS_LOCK:
+        png = _PLOTS.get(key)
+        if png is not None:
+            _PLOTS.move_to_end(key)
+            return png
+    import io
+
+    figure = views.offers_figure(model) if kind == "offers" else views.utility_figure(model)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    png = buffer.getvalue()
+    with _PLOTS_LOCK:
+        _PLOTS[key] = png
+        while len(_PLOTS) > PLOT_CACHE_SIZE:
+            _PLOTS.popitem(last=False)
+    return png
 
 
 def guarded(action: Callable[..., None], report: Callable[[str], None]) -> Callable[..., None]:
@@ -448,15 +501,15 @@ ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at
 @solara.component
 def Plots(model: AppModel, tick: int) -> None:
     """The two plots side by side, each with its caption and its PNG download."""
-    offers = solara.use_memo(lambda: views.offers_figure(model), [model, tick])
-    utility = solara.use_memo(lambda: views.utility_figure(model), [model, tick])
+    offers = solara.use_memo(lambda: plot_png(model, "offers"), [model, tick])
+    utility = solara.use_memo(lambda: plot_png(model, "utility"), [model, tick])
     unit = model.unit_surplus
     with solara.Columns([1, 1]):
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-offers"]):
-            solara.FigureMatplotlib(offers, dependencies=[model, tick], format="png")
+            rw.Image(value=offers, format="png")
             Caption(UNIT_OFFERS_CAPTION if unit else OFFERS_CAPTION, "chipdeal-plot-caption")
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-utility"]):
-            solara.FigureMatplotlib(utility, dependencies=[model, tick], format="png")
+            rw.Image(value=utility, format="png")
             Caption(UNIT_UTILITY_CAPTION if unit else UTILITY_CAPTION, "chipdeal-plot-caption")
 
 
@@ -956,8 +1009,9 @@ def _warm_up() -> None:
     The first visitor then does not wait for the solver, matplotlib's font cache and the first PNG encoding.
     """
     model = AppModel(Controls())
-    for figure in (views.offers_figure(model), views.utility_figure(model)):
-        views.figure_png(figure)
+    for kind in ("offers", "utility"):
+        plot_png(model, kind)  # the baseline's opening state, which every new visitor sees first
+    views.figure_png(views.offers_figure(model))  # and the downloads' resolution
 
 
 _warm_up()

@@ -6,12 +6,14 @@ import json
 import logging
 import re
 import shutil
+from collections import OrderedDict
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
 import solara
 
+import negotiation.app as app_module
 from negotiation import play, views
 from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
 from negotiation.issues import Package
@@ -238,6 +240,7 @@ def quick_plots(monkeypatch):
 
     for name in ("offers_figure", "utility_figure"):
         monkeypatch.setattr(views, name, lambda model: Figure(figsize=(0.5, 0.5)))
+    monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())  # no stand-in stays cached for later tests
 
 
 def _html(rc):
@@ -591,6 +594,49 @@ def test_a_forged_seed_is_refused_in_one_line_and_reset_uses_the_kept_one(quick_
     model = AppModel(Controls(seed=7))
     model.step()
     assert _html(rc) == views.outcome_text(model)
+
+
+def test_a_state_of_the_plots_is_drawn_once_whoever_opens_it_and_the_cache_is_bounded(monkeypatch):
+    from matplotlib.figure import Figure
+
+    drawn = []
+
+    def counting(model):
+        drawn.append(model.steps)
+        return Figure(figsize=(0.5, 0.5))
+
+    monkeypatch.setattr(views, "offers_figure", counting)
+    monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())
+    first, second = AppModel(Controls()), AppModel(Controls())  # two visitors, each with a model of their own
+    assert app_module.plot_png(first, "offers") is app_module.plot_png(second, "offers") and drawn == [0]
+    first.step()
+    app_module.plot_png(first, "offers")
+    assert drawn == [0, 1]  # a new state is drawn anew
+    other = AppModel(Controls(values={"deal.threat_rate": 0.3}))
+    app_module.plot_png(other, "offers")
+    assert drawn == [0, 1, 0]  # another scenario's round 0 is not the baseline's
+    for _ in range(app_module.PLOT_CACHE_SIZE + 5):
+        other.step() if other.running else None
+        app_module.plot_png(other, "offers")
+    assert len(app_module._PLOTS) <= app_module.PLOT_CACHE_SIZE
+
+
+def test_a_closed_pages_session_is_freed_within_minutes_not_kept_a_day(monkeypatch):
+    import solara.server.settings as settings
+    import solara.util
+
+    from negotiation import serve
+
+    for section, name in ((settings.kernel, "cull_timeout"), (settings.main, "mode"), (settings.theme, "title"),
+                          (settings.theme, "show_banner"), (settings.telemetry, "mixpanel_enable")):
+        monkeypatch.setattr(section, name, getattr(section, name))  # configure() sets them: put back afterwards
+    page_log = logging.getLogger("chipdeal")
+    monkeypatch.setattr(page_log, "handlers", list(page_log.handlers))
+    monkeypatch.setattr(page_log, "level", page_log.level)
+    for name in ("SOLARA_APP", "SERVER_NAME", "SERVER_PORT"):
+        monkeypatch.setenv(name, "x")  # configure() sets them: monkeypatch restores them
+    serve.configure("127.0.0.1", 1)
+    assert 10 <= solara.util.parse_timedelta(settings.kernel.cull_timeout) <= 300  # Solara's default: 24 hours
 
 
 def test_app_refuses_a_busy_port_with_one_line():
