@@ -719,7 +719,8 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
     refused, set_refused = solara.use_state(0)  # remounts the controls after a refused value (shows the kept one)
 
     def refuse(text: str) -> None:
-        set_refused(lambda n: n + 1)
+        if text:  # a refusal; "" clears the message after an accepted value (the controls stay as they are)
+            set_refused(lambda n: n + 1)
         report(text)
 
     def pick(name: Any) -> None:

@@ -651,3 +651,11 @@ def test_app_refuses_a_busy_port_with_one_line():
         p = subprocess.run([sys.executable, "-m", "negotiation.cli", "app", "--port", str(port)], capture_output=True,
                            text=True, timeout=120)
     assert p.returncode == 2 and "cannot listen" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page):
+    rc = page
+    slider = _slider(rc, "equity")
+    slider.v_model = 0.02
+    assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
+    assert "Equity fraction of the package (the part that earns profits): 0.02" in _captions(rc)
