@@ -20,11 +20,13 @@ ROW_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_profit_share
                "concession_loss_usd_bn_per_year", "eq_us_profit_share", "eq_tariff_relief_usd_bn_per_year",
                "eq_tariff_rate", "eq_round", "nash_us_profit_share", "nash_tariff_relief_usd_bn_per_year",
                "ks_us_profit_share", "ks_tariff_relief_usd_bn_per_year", "distance_to_equilibrium",
-               "fundable_share", "agreement_round", "welfare_usd_bn", "pareto_distance_usd_bn",
+               "fundable_share", "fundable_share_reason", "agreement_round", "welfare_usd_bn", "pareto_distance_usd_bn",
                "nash_distance_usd_bn", "error"]
 UTILITY_PREFIX = "utility_"  # one column per actor key: utility_<key>
 ADVANTAGE_PREFIX = "advantage_"  # one column per government key: advantage_<key>
 CONCESSION_PREFIX = "concession_rate_"  # one column per government key: concession_rate_<key>
+
+NOTHING_FUNDED = "the principal's lenders and insurer fund no share: no deal can be signed"
 
 CURRENCY_SIGNS = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£", "KRW": "₩", "CNY": "¥", "INR": "₹"}
 
@@ -121,6 +123,18 @@ class RunResult:
     concession_rates: dict[str, float | None] = field(default_factory=dict)  # government key → rate per round
 
     @property
+    def fundable_share_reported(self) -> tuple[float | None, str]:
+        """``fundable_share`` as the faces report it, and why it is absent (``""`` when it is there).
+
+        The model marks "nothing is funded" with a negative share; no share is the highest funded one then, so
+        the faces say ``None`` (null, NaN in a sweep's Parquet) and give the reason instead of a sentinel.
+        """
+        value = self.fundable_share
+        if value is None or not math.isfinite(value) or value < 0:
+            return None, NOTHING_FUNDED
+        return clean(value), ""
+
+    @property
     def us_profit_share(self) -> float | None:
         """The agreed US share of equity-related profits (after recoup under the two-phase rule)."""
         return None if self.package is None else self.package.us_profit_share
@@ -140,8 +154,10 @@ class RunResult:
             "utilities": {k: clean(v) for k, v in self.utilities.items()},
             "actors": dict(self.actor_names), "currency": self.currency,
             "discounts": {k: clean(v) for k, v in self.discounts.items()},
-            "fundable_share": clean(self.fundable_share),
         }
+        out["fundable_share"], reason = self.fundable_share_reported
+        if reason:
+            out["fundable_share_reason"] = reason
         if self.equilibrium is not None:
             out["equilibrium"] = self.equilibrium.to_json()
         if self.us_profit_share_before_recoup is not None:
@@ -173,7 +189,7 @@ class RunResult:
             "relief_fraction": self.relief_fraction,
             "tariff_relief_usd_bn_per_year": self.tariff_relief_usd_bn_per_year,
             "distance_to_equilibrium": clean(self.distance_to_equilibrium),
-            "fundable_share": clean(self.fundable_share), "error": "",
+            "error": "",
             "recoup_years": clean(self.recoup_years),
             "concession_loss_usd_bn_per_year": clean(self.concession_loss_usd_bn_per_year),
             "eq_tariff_rate": clean(eq.spe_tariff_rate) if eq else None, "eq_round": eq.spe_round if eq else None,
@@ -186,6 +202,7 @@ class RunResult:
             values = point.to_json() if point else {}
             row[f"{short}_us_profit_share"] = values.get("us_profit_share")
             row[f"{short}_tariff_relief_usd_bn_per_year"] = values.get("tariff_relief_usd_bn_per_year")
+        row["fundable_share"], row["fundable_share_reason"] = self.fundable_share_reported
         row["agreement_round"] = self.agreement_round
         for key in ("welfare_usd_bn", "pareto_distance_usd_bn", "nash_distance_usd_bn"):
             row[key] = clean(getattr(self, key))
