@@ -11,17 +11,20 @@ keeps its settings and its model.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import math
 import threading
 import time
 import tomllib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
+import reacton.ipywidgets as rw
 import solara
 import solara.lab
 
@@ -117,16 +120,34 @@ def runs_folder() -> Path:
     return runs if runs.is_dir() else Path(__file__).resolve().parent.parent / "runs"
 
 
+_MENUS: dict[tuple[tuple[str, int, int], ...], dict[str, Path]] = {}  # the menu, by its files' versions
+
+
 def scenario_files() -> dict[str, Path]:
-    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios."""
+    """The scenarios a user can pick: ``runs/*.toml`` and ``runs/scenarios/*.toml`` that are scenarios.
+
+    Each page render asks several times; the files are read again only when one is added, removed or changed
+    (their names, sizes and modification times are the key).
+    """
     runs = runs_folder()
-    found = {}
-    for path in [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]:
-        if _is_scenario(path):
-            found[path.stem] = path
-    if "baseline" not in found:
-        found = {"baseline": default_scenario_path(), **found}
-    return found
+    paths = [*sorted(runs.glob("*.toml")), *sorted((runs / "scenarios").glob("*.toml"))]
+    versions = []
+    for path in paths:
+        try:
+            info = path.stat()
+            versions.append((str(path), info.st_size, info.st_mtime_ns))
+        except OSError:
+            versions.append((str(path), -1, -1))
+    key = tuple(versions)
+    menu = _MENUS.get(key)
+    if menu is None:
+        menu = {path.stem: path for path in paths if _is_scenario(path)}
+        if "baseline" not in menu:
+            menu = {"baseline": default_scenario_path(), **menu}
+        if len(_MENUS) > 16:  # a folder that keeps changing: keep the latest versions only
+            _MENUS.clear()
+        _MENUS[key] = menu
+    return dict(menu)
 
 
 def _is_scenario(path: Path) -> bool:
@@ -221,6 +242,39 @@ class AppModel(NegotiationModel):
         self.controls = controls
         if controls.seat is not None:
             play.take_seat(self, controls.seat)
+        self.spec_text = self.spec.model_dump_json()  # what the plots' cache keys on, computed once
+
+
+PLOT_CACHE_SIZE = 64  # PNGs of the plots, by the state they show (two each: about 100 kB a state)
+_PLOTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_PLOTS_LOCK = threading.Lock()
+
+
+def plot_png(model: AppModel, kind: str) -> bytes:
+    """The ``"offers"`` or ``"utility"`` plot of ``model`` as PNG bytes, drawn once per state shown.
+
+    The plots depend only on the scenario and the offers so far, so every visitor who opens the page, or
+    resets it, sees a state many have seen: drawing and encoding the two figures was most of the server's
+    work for a new session. The cache is small and shared by the sessions (they render in threads).
+    """
+    offers = tuple((o.round, o.proposer, o.package) for o in model.offers)
+    key = (kind, model.spec_text, model.steps, offers, model.agreement)
+    with _PLOTS_LOCK:
+        png = _PLOTS.get(key)
+        if png is not None:
+            _PLOTS.move_to_end(key)
+            return png
+    import io
+
+    figure = views.offers_figure(model) if kind == "offers" else views.utility_figure(model)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    png = buffer.getvalue()
+    with _PLOTS_LOCK:
+        _PLOTS[key] = png
+        while len(_PLOTS) > PLOT_CACHE_SIZE:
+            _PLOTS.popitem(last=False)
+    return png
 
 
 def guarded(action: Callable[..., None], report: Callable[[str], None]) -> Callable[..., None]:
@@ -263,6 +317,47 @@ def _number(raw: Any, name: str) -> float:
     return value
 
 
+def _whole(raw: Any, name: str, low: int, high: int, span: str = "") -> int:
+    """A control's value as a whole number in [low, high], or a :class:`PageError` naming the control.
+
+    ``span`` says the range in words (default ``"from LOW to HIGH"``).
+
+    >>> _whole("4", "seeds", 1, 200), _whole(7.0, "seeds", 1, 200)
+    (4, 7)
+    >>> _whole(0, "seeds", 1, 200)
+    Traceback (most recent call last):
+    negotiation.app.PageError: seeds: '0' is not a whole number from 1 to 200
+    """
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and raw.strip().lstrip("+-").isdigit() and len(raw) < 40:
+        value = int(raw.strip())
+    if value is None or not low <= value <= high:
+        raise PageError(f"{name}: {str(raw)[:40]!r} is not a whole number {span or f'from {low} to {high}'}")
+    return value
+
+
+@solara.component
+def IntField(label: str, value: int, on_value: Callable[[Any], None], report: Callable[[str], None]) -> None:
+    """A whole-number field: every value typed (or sent) goes to ``on_value``, which applies it or refuses it.
+
+    A refusal is reported in one line (``Not applied: …``, through :func:`guarded`); the field keeps what was
+    typed so that typing is not undone under the fingers, and the page shows the value that applies beside it.
+    An accepted value clears the message.
+    """
+    text, set_text = solara.use_state(str(value))
+
+    def changed(raw: Any) -> None:
+        set_text("" if raw is None else str(raw))
+        on_value(raw)
+        report("")
+
+    solara.v.TextField(label=label, v_model=text, on_v_model=guarded(changed, report), hide_details=True)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Whether two control values are the same (numbers within a float's rounding on the way to the browser)."""
     if isinstance(a, int | float) and isinstance(b, int | float):
@@ -279,12 +374,94 @@ def _shown(value: Any) -> str:
 # Small components
 
 
+ECHO_WINDOW_S = 5.0  # how long after a refusal the browser's clamped answer to it is expected
+
+
+def browser_slider_value(raw: Any, low: float, high: float, step: float) -> float:
+    """What the browser's slider (Vuetify 2's VSlider) makes of ``raw`` and sends back when it differs.
+
+    NaN and what JavaScript cannot read as a number become the slider's minimum; the value is clamped to
+    [low, high] and rounded to the step grid that starts at ``low % step``, to the step's decimals
+    (``VSlider.internalValue`` and ``roundValue``).
+
+    >>> browser_slider_value(5.0, 0.005, 0.2, 0.005), browser_slider_value(-3, 0.005, 0.2, 0.005)
+    (0.2, 0.005)
+    >>> browser_slider_value(None, 0.005, 0.2, 0.005), browser_slider_value("abc", 0.1, 0.5, 0.01)
+    (0.005, 0.1)
+    >>> browser_slider_value(0.0123, 0.005, 0.2, 0.005)
+    0.01
+    """
+    if raw is None:
+        x = 0.0  # isNaN(null) is false and null reads as 0
+    elif isinstance(raw, bool | int | float):
+        x = float(raw)
+    elif isinstance(raw, str):
+        try:
+            x = float(raw.strip() or 0)
+        except ValueError:
+            x = math.nan
+    else:
+        x = math.nan
+    x = low if math.isnan(x) else min(max(x, low), high)
+    if step <= 0:
+        return x
+    text = repr(float(step))
+    decimals = len(text) - text.index(".") - 1 if "." in text and "e" not in text else 0
+    offset = math.fmod(low, step)
+    rounded = math.floor((x - offset) / step + 0.5) * step + offset
+    return float(f"{min(rounded, high):.{decimals}f}")
+
+
 @solara.component
 def NumberSlider(label: str, value: float, low: float, high: float, step: float,
-                 on_value: Callable[[Any], None]) -> None:
-    """A slider whose raw value goes to ``on_value`` unconverted (the page's own handlers check it)."""
+                 on_value: Callable[[float], None], report: Callable[[str], None], name: str = "",
+                 unit: str = "") -> None:
+    """A slider that applies exactly what its handler accepts, and shows it.
+
+    Every value the browser sends must be a finite number within [low, high]; it then goes to ``on_value``,
+    which may refuse it too (a :class:`~negotiation.scenario.ScenarioError`). A refused value is reported in
+    one line (``Not applied: …``, through :func:`guarded`) and the slider is redrawn at ``value``, the kept
+    one. The browser's slider answers a value it cannot show by clamping it to its range (NaN to its
+    minimum), rounding it to its step and sending that back as if a person had chosen it; that answer,
+    expected for a few seconds after a refusal, is dropped, so a refused value never turns into its bound.
+
+    Args:
+        label: the slider's label.
+        value: the value it shows (the one applied).
+        low: its minimum.
+        high: its maximum.
+        step: its step.
+        on_value: applies a checked number (raises ``ScenarioError`` to refuse it).
+        report: shows a one-line message on the page (``""`` clears it).
+        name: how messages name it (default: the label).
+        unit: the unit messages put after a number (``"%"``).
+
+    """
+    echo = solara.use_ref(cast(tuple[float, float] | None, None))  # (value, until when) the browser will send
+    mounted, set_mounted = solara.use_state(0)
+    name = name or label
+
+    def changed(raw: Any) -> None:
+        expected, echo.current = echo.current, None
+        if (expected is not None and time.monotonic() < expected[1] and isinstance(raw, int | float)
+                and not isinstance(raw, bool) and _same(raw, expected[0])):
+            return  # the browser's own clamp of the value just refused: nobody chose it
+        try:
+            number = _number(raw, name)
+            slack = 1e-9 * max(1.0, abs(low), abs(high))
+            if not low - slack <= number <= high + slack:
+                raise PageError(f"{name}: {number:g}{unit} is outside {low:g}–{high:g}{unit}")
+            on_value(number)
+        except ScenarioError:
+            answer = browser_slider_value(raw, low, high, step)
+            if not _same(answer, value):  # the browser sends it only if it differs from what it showed
+                echo.current = (answer, time.monotonic() + ECHO_WINDOW_S)
+            set_mounted(lambda k: k + 1)  # a new slider, at the kept value
+            raise
+        report("")  # a value applied: no refusal of an earlier one stays on the page
+
     solara.v.Slider(label=label, v_model=value, min=low, max=high, step=step, thumb_label=True, hide_details=True,
-             on_v_model=on_value)
+                    on_v_model=guarded(changed, report)).key(f"slider-{mounted}")
 
 
 def Message(text: str) -> Any:
@@ -326,15 +503,15 @@ ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at
 @solara.component
 def Plots(model: AppModel, tick: int) -> None:
     """The two plots side by side, each with its caption and its PNG download."""
-    offers = solara.use_memo(lambda: views.offers_figure(model), [model, tick])
-    utility = solara.use_memo(lambda: views.utility_figure(model), [model, tick])
+    offers = solara.use_memo(lambda: plot_png(model, "offers"), [model, tick])
+    utility = solara.use_memo(lambda: plot_png(model, "utility"), [model, tick])
     unit = model.unit_surplus
     with solara.Columns([1, 1]):
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-offers"]):
-            solara.FigureMatplotlib(offers, dependencies=[model, tick], format="png")
+            rw.Image(value=offers, format="png")
             Caption(UNIT_OFFERS_CAPTION if unit else OFFERS_CAPTION, "chipdeal-plot-caption")
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-utility"]):
-            solara.FigureMatplotlib(utility, dependencies=[model, tick], format="png")
+            rw.Image(value=utility, format="png")
             Caption(UNIT_UTILITY_CAPTION if unit else UTILITY_CAPTION, "chipdeal-plot-caption")
 
 
@@ -452,31 +629,18 @@ def MovePanel(model: AppModel, on_played: Callable[[], None], report: Callable[[
     with solara.Card(f"Your move, round {t} of {model.max_rounds} · you play {name}", classes=["chipdeal-move"]):
         if play.proposer_of_coming_round(model) == human:
 
-            def set_share_checked(raw: Any) -> None:
-                value = _number(raw, "US share")
-                if not 100 * b.share[0] - 1e-6 <= value <= 100 * b.share[1] + 1e-6:
-                    raise PageError(f"US share: {value:g}% is outside {100 * b.share[0]:g}–{100 * b.share[1]:g}%")
-                set_share(value)
-
-            def set_rate_checked(raw: Any) -> None:
-                value = _number(raw, "tariff rate")
-                low, high = 100 * b.tariff_rate[0], 100 * b.tariff_rate[1]  # type: ignore[index]
-                if not low - 1e-6 <= value <= high + 1e-6:
-                    raise PageError(f"tariff rate: {value:g}% is outside {low:g}–{high:g}%")
-                set_rate(value)
-
             share_label = "US share of the unit surplus, %" if model.unit_surplus else (
                 "US share of profits after recoup, %" if model.spec.deal.two_phase else "US share of profits, %")
             Caption(f"{share_label}: {share:.1f} (the protocol allows {100 * b.share[0]:g}–{100 * b.share[1]:g}: "
                     "neither side asks beyond its opening)")
-            NumberSlider(share_label, share, 100 * b.share[0], 100 * b.share[1], 0.5,
-                         guarded(set_share_checked, report))
+            NumberSlider(share_label, share, 100 * b.share[0], 100 * b.share[1], 0.5, set_share, report,
+                         name="US share", unit="%")
             if b.tariff_rate is not None:
                 Caption(f"Agreed tariff rate, %: {rate:.1f} (from {100 * b.tariff_rate[0]:g}, the lowest granted, to "
                         f"{100 * b.tariff_rate[1]:g}, the threat)")
                 NumberSlider("tariff rate, %", 100 * b.tariff_rate[1] if rate is None else rate,
-                             100 * b.tariff_rate[0], 100 * b.tariff_rate[1], 0.1,
-                             guarded(set_rate_checked, report))
+                             100 * b.tariff_rate[0], 100 * b.tariff_rate[1], 0.1, set_rate, report,
+                             name="tariff rate", unit="%")
             package = play.package_of(model, share / 100, None if rate is None else rate / 100)
             preview = play.preview_offer(model, package)
             answer = preview.answer
@@ -557,7 +721,8 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
     refused, set_refused = solara.use_state(0)  # remounts the controls after a refused value (shows the kept one)
 
     def refuse(text: str) -> None:
-        set_refused(lambda n: n + 1)
+        if text:  # a refusal; "" clears the message after an accepted value (the controls stay as they are)
+            set_refused(lambda n: n + 1)
         report(text)
 
     def pick(name: Any) -> None:
@@ -580,8 +745,6 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         controls.values = values
         on_change()
 
-    def move(slider: Slider, raw: Any) -> None:
-        apply(slider.key, _number(raw, slider.name))
 
     def choose(choice: Choice, value: Any) -> None:
         if value not in choice.options:
@@ -589,9 +752,7 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         apply(choice.key, value)
 
     def reseed(value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-            raise PageError(f"seed: {str(value)[:40]!r} is not an integer from 0 to 2**63 - 1")
-        controls.seed = value
+        controls.seed = _whole(value, "seed", 0, MAX_SEED, "from 0 to 2**63 - 1")
         on_change()
 
     with solara.Card("Scenario (applied on Reset)", classes=["chipdeal-scenario"]):
@@ -609,12 +770,13 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
                 Caption(f"{slider.caption}: {_shown(value)}")
                 shown = value if isinstance(value, int | float) else default
                 NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
-                             guarded(lambda raw, s=slider: move(s, raw), refuse))
+                             functools.partial(apply, slider.key), refuse, name=f"{slider.name} ({slider.key})")
             for choice, default in choices:
                 solara.Select(label=choice.name, value=controls.values.get(choice.key, default),
                               values=list(choice.options), on_value=guarded(lambda x, c=choice: choose(c, x), refuse))
-            solara.InputInt("Seed", value=controls.seed, on_value=guarded(reseed, refuse))
-            Caption("The seed fixes the belief errors the two governments start with (incomplete information).")
+            IntField("Seed", controls.seed, reseed, report)
+            Caption(f"The seed ({controls.seed} on Reset) fixes the belief errors the two governments start with "
+                    "(incomplete information).")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -662,9 +824,7 @@ def ComparePanel(report_to_page: Callable[[str], None]) -> None:
         return chosen
 
     def replicates(value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COMPARE_REPLICATES:
-            raise PageError(f"seeds: {str(value)[:40]!r} is not a whole number from 1 to {MAX_COMPARE_REPLICATES}")
-        set_n(value)
+        set_n(_whole(value, "seeds", 1, MAX_COMPARE_REPLICATES))
 
     def run() -> None:
         files = scenario_files()
@@ -681,10 +841,11 @@ def ComparePanel(report_to_page: Callable[[str], None]) -> None:
         with solara.Row():
             solara.Select(label="Scenario A", value=a, values=names, on_value=guarded(pick(set_a), report))
             solara.Select(label="Scenario B", value=b, values=names, on_value=guarded(pick(set_b), report))
-            solara.InputInt("Seeds", value=n, on_value=guarded(replicates, report), continuous_update=True)
+            IntField("Seeds", n, replicates, report)
             solara.Button("Compare", color="primary", on_click=guarded(run, report))
-        Caption("Both scenarios run on the same seeds (0 to N − 1). Each cell: the median over the runs that agreed, "
-                "its 95% interval in brackets, and both modes where the values fall in two groups.")
+        Caption(f"Both scenarios run on the same {n} seed{'s' if n > 1 else ''} (0 to {n - 1}). Each cell: the median "
+                "over the runs that agreed, its 95% interval in brackets, and both modes where the values fall in "
+                "two groups.")
         if error:
             Message(error)
         if result is not None:
@@ -851,8 +1012,9 @@ def _warm_up() -> None:
     The first visitor then does not wait for the solver, matplotlib's font cache and the first PNG encoding.
     """
     model = AppModel(Controls())
-    for figure in (views.offers_figure(model), views.utility_figure(model)):
-        views.figure_png(figure)
+    for kind in ("offers", "utility"):
+        plot_png(model, kind)  # the baseline's opening state, which every new visitor sees first
+    views.figure_png(views.offers_figure(model))  # and the downloads' resolution
 
 
 _warm_up()

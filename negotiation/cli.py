@@ -25,6 +25,7 @@ MAX_GRID_POINTS = 1_000_000  # default --max-points of export-genius: ≈ 40 MB 
 SECONDS_PER_RUN = 0.002  # a baseline run on the reference machine (benchmarks/bench_run.py), for estimates
 BYTES_PER_GRID_POINT = 40  # the export's working arrays per grid point (five float64 arrays)
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
+EXIT_OUTPUT = 1  # stdout refused the output (a full device): the command's work is not what failed
 
 
 class UsageError(InputError):
@@ -475,7 +476,14 @@ def _command_negmas(args: argparse.Namespace) -> int:
     except ImportError as err:
         print(f"chipdeal: error: {err}", file=sys.stderr)
         return 1
-    rows = compare(model)
+    from negotiation.interop.genius import NotExportable
+
+    try:
+        rows = compare(model)
+    except NotExportable as err:  # e.g. the lenders fund nothing: no terms for NegMAS's agents to trade
+        where = args.scenario if args.scenario is not None else "the baseline"
+        raise ScenarioError(f"{where}: {err}; NegMAS has nothing to negotiate (chipdeal run shows what the "
+                            "governments do)") from None
     if args.json:
         print(json.dumps(rows, sort_keys=True, default=float))
         return 0
@@ -863,13 +871,16 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success; 2 for bad input (any :class:`~negotiation.inputs.InputError`,
         one line on stderr); 130 on Ctrl-C; 141 when stdout is closed early (``chipdeal run | head -1``);
-        what the command returns otherwise.
+        1 when stdout refuses what is written (``> /dev/full``), in one line; what the command returns
+        otherwise.
 
     """
+    sys.stdout = _GuardedStdout(sys.stdout)
     try:
         try:
             args = _build_parser().parse_args(argv)
         except SystemExit as done:  # --help, --version
+            sys.stdout.flush()
             return done.code if isinstance(done.code, int) else 0
         code = globals()[COMMANDS[args.command]](args)
         sys.stdout.flush()
@@ -883,6 +894,41 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except OutputRefused as err:
+        print(f"chipdeal: error: cannot write the output ({err})", file=sys.stderr)
+        _quiet_stdout()
+        return EXIT_OUTPUT
+    finally:
+        if isinstance(sys.stdout, _GuardedStdout):
+            sys.stdout = sys.stdout.stream
+
+
+class OutputRefused(Exception):  # noqa: N818 - it is the output device's refusal, not a bug
+    """stdout refused what a command wrote (a full device, an I/O error): the message is the system's reason."""
+
+
+class _GuardedStdout:
+    """stdout, whose write errors other than a closed pipe become :class:`OutputRefused` (said in one line)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def _guard(self, action: Any, *args: Any) -> Any:
+        try:
+            return action(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise OutputRefused(err.strerror or err.__class__.__name__) from None
+
+    def write(self, text: str) -> int:
+        return int(self._guard(self.stream.write, text))
+
+    def flush(self) -> None:
+        self._guard(self.stream.flush)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,14 @@ ROW_COLUMNS = ["agreed", "outcome", "steps", "deadline_rounds", "us_share_before
                "concession_loss_usd_bn", "eq_us_share_before_recoup", "eq_us_profit_share",
                "eq_tariff_relief_usd_bn_per_year", "eq_tariff_rate", "eq_round", "nash_us_share_before_recoup",
                "nash_us_profit_share", "nash_tariff_rate", "ks_us_share_before_recoup", "ks_us_profit_share",
-               "ks_tariff_rate", "distance_to_equilibrium", "fundable_share", "agreement_round", "welfare_usd_bn",
-               "pareto_distance_usd_bn", "nash_distance_usd_bn", "error"]
+               "ks_tariff_rate", "distance_to_equilibrium", "fundable_share", "fundable_share_reason",
+               "agreement_round", "welfare_usd_bn", "pareto_distance_usd_bn", "nash_distance_usd_bn", "error"]
 UTILITY_PREFIX = "utility_"  # one column per actor key: utility_<key>
 ADVANTAGE_PREFIX = "advantage_"  # one column per government key: advantage_<key>
 CONCESSION_PREFIX = "concession_rate_"  # one column per government key: concession_rate_<key>
 TARIFF_PREFIX = "tariff_rate_"  # one column per group of goods: tariff_rate_<goods>, the agreed rate on it
+
+NOTHING_FUNDED = "the principal's lenders and insurer fund no share: no deal can be signed"
 
 CURRENCY_SIGNS = {"USD": "$", "JPY": "¥", "EUR": "€", "GBP": "£", "KRW": "₩", "CNY": "¥", "INR": "₹"}
 
@@ -129,6 +131,18 @@ class RunResult:
     concession_rates: dict[str, float | None] = field(default_factory=dict)  # government key → rate per round
 
     @property
+    def fundable_share_reported(self) -> tuple[float | None, str]:
+        """``fundable_share`` as the faces report it, and why it is absent (``""`` when it is there).
+
+        The model reports ``None`` when its lenders and insurer fund nothing: the faces say ``None`` (null, NaN in
+        a sweep's Parquet) and give the reason.
+        """
+        value = self.fundable_share
+        if value is None or not math.isfinite(value) or value < 0:
+            return None, NOTHING_FUNDED
+        return clean(value), ""
+
+    @property
     def us_profit_share(self) -> float | None:
         """The agreed US share of equity-related profits after recoup (the only share of a one-phase deal)."""
         return None if self.package is None else self.package.us_profit_share
@@ -156,8 +170,10 @@ class RunResult:
             "utilities": {k: clean(v) for k, v in self.utilities.items()},
             "actors": dict(self.actor_names), "currency": self.currency,
             "discounts": {k: clean(v) for k, v in self.discounts.items()},
-            "fundable_share": clean(self.fundable_share),
         }
+        out["fundable_share"], reason = self.fundable_share_reported
+        if reason:
+            out["fundable_share_reason"] = reason
         if self.equilibrium is not None:
             out["equilibrium"] = self.equilibrium.to_json()
         optional = {"recoup_years": self.recoup_years,
@@ -188,7 +204,7 @@ class RunResult:
             "us_profit_share": self.us_profit_share,
             "tariff_relief_usd_bn_per_year": clean(self.tariff_relief_usd_bn_per_year),
             "distance_to_equilibrium": clean(self.distance_to_equilibrium),
-            "fundable_share": clean(self.fundable_share), "error": "",
+            "error": "",
             "recoup_years": clean(self.recoup_years),
             "concession_loss_usd_bn": clean(self.concession_loss_usd_bn),
             "eq_round": eq.spe_round if eq else None,
@@ -206,6 +222,7 @@ class RunResult:
             row[f"{short}_tariff_rate"] = clean(point.tariff_rate) if point else None
         row["eq_tariff_relief_usd_bn_per_year"] = clean(eq.spe.tariff_relief_usd_bn_per_year) if eq and eq.spe \
             else None
+        row["fundable_share"], row["fundable_share_reason"] = self.fundable_share_reported
         row["agreement_round"] = self.agreement_round
         for key in ("welfare_usd_bn", "pareto_distance_usd_bn", "nash_distance_usd_bn"):
             row[key] = clean(getattr(self, key))

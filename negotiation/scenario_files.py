@@ -58,7 +58,10 @@ def parse_override(text: str) -> tuple[list[str], TomlValue]:
         raise ScenarioError(f"--set {text!r}: malformed key {key!r}")
     value: TomlValue
     try:
-        value = tomllib.loads(f"v = {raw}")["v"]
+        document = tomllib.loads(f"v = {raw}")
+        if list(document) != ["v"]:  # a newline in the value smuggled more TOML in: one value only
+            raise ScenarioError(f"--set {key}: {raw!r} is more than one TOML value")
+        value = document["v"]
     except tomllib.TOMLDecodeError:
         if raw and all(c.isalnum() or c in "_-" for c in raw):
             value = raw  # a bare word such as `complete`

@@ -18,6 +18,7 @@ from typing import Any
 
 APP = "negotiation.app"
 READY = "chipdeal app: ready at {url} (Ctrl-C stops it)"
+SESSION_KEPT = "60s"  # how long a disconnected page's session waits for its browser to come back
 
 
 def configure(host: str, port: int) -> None:
@@ -37,6 +38,9 @@ def configure(host: str, port: int) -> None:
     settings.telemetry.mixpanel_enable = False
     settings.theme.show_banner = False
     settings.theme.title = "chipdeal"
+    # A closed tab's session is kept this long for a reconnect, then freed (Solara's default: 24 hours, so every
+    # visit held its model, widgets and plots for a day and the server grew with its visitors).
+    settings.kernel.cull_timeout = SESSION_KEPT
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     logging.getLogger("chipdeal").setLevel(logging.INFO)
     if not logging.getLogger("chipdeal").handlers:

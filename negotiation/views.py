@@ -128,15 +128,23 @@ def outcome_text(model: Any) -> str:
     if model.outcome == "breakdown":
         stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
         return f"No agreement: talks broke down after {model.steps} rounds{stays}."
-    if not model.offers:
+    if model.steps == 0:
         opener = who(model, model.proposer_in(1))
         seated = any(type(seat).__name__ == "HumanSeat" for seat in getattr(model, "seats", {}).values())
         return f"Round 0 of {model.max_rounds}: {opener} will open." + ("" if seated else " Press Step or Play.")
-    last = model.offers[-1]
-    answer = model.responses[-1][-1]
-    why = f" ({answer.reason})" if answer.reason else ""
-    return (f"Round {model.steps} of {model.max_rounds}: {who(model, last.proposer)} offered "
-            f"{terms_text(model, last.package)}; {who(model, last.responder)} said no{why}.")
+    last = model.offers[-1] if model.offers else None
+    said = ""
+    if last is not None:
+        answer = model.responses[-1][-1]
+        why = f" ({answer.reason})" if answer.reason else ""
+        said = (f"{who(model, last.proposer)} offered {terms_text(model, last.package)}; "
+                f"{who(model, last.responder)} said no{why}.")
+    if last is None or last.round < model.steps:  # this round passed without an offer: say so, not round 0's text
+        proposer = who(model, model.proposer_in(model.steps))
+        silent = (f"Round {model.steps} of {model.max_rounds}: {proposer} made no offer (it sees no package it "
+                  "would rather sign than wait, among those it believes the lenders fund).")
+        return silent + (f" The last offer, in round {last.round}: {said}" if last is not None else "")
+    return f"Round {model.steps} of {model.max_rounds}: {said}"
 
 
 def amount(model: Any, value: float) -> str:

@@ -178,22 +178,39 @@ def connect(address: str | None = None, scheduler_file: str | Path | None = None
         kwargs: dict[str, str] = {"scheduler_file": os.fspath(scheduler_file)}
     else:
         target = str(address)
-        option = f"--scheduler {shown_path(target)}"
+        option = f"--scheduler {shown_path(target) or repr(target)}"
         kwargs = {"address": target}
+    # Made in two steps so that a client whose start fails can be closed here: left to the garbage collector,
+    # its __del__ waits 2 × the timeout for a loop that is gone, then prints a traceback (distributed 2026.8).
+    client = Client.__new__(Client)
     try:
-        return Client(**kwargs, timeout=timeout, set_as_default=False)
+        client.__init__(**kwargs, timeout=timeout, set_as_default=False)  # type: ignore[misc]
+        return client
     except Exception as err:  # noqa: BLE001 - a bad address or an unreachable host: many exception types
+        _discard(client)
         what = f"no Dask scheduler answered at {shown_path(target)} within {CONNECT_TIMEOUT_S:g} s" \
             if isinstance(err, (TimeoutError, OSError)) else "cannot reach a Dask scheduler"
         raise SweepError(f"{option}: {what} ({err.__class__.__name__}: {shown_path(str(err), 200)})") from None
+
+
+def _discard(client: Any) -> None:
+    """Close a client that failed to start, at once and quietly, so that nothing is left for its ``__del__``."""
+    with contextlib.suppress(Exception):
+        client.close(timeout=2)
+    with contextlib.suppress(Exception):
+        client._loop_runner.stop()
+    client.status = "closed"  # its __del__ then has nothing to do
 
 
 @contextlib.contextmanager
 def quiet_dask() -> Iterator[None]:
     """Keep distributed's own log (reconnect attempts, tracebacks of lost connections) off the terminal.
 
-    What went wrong is said in one line by :class:`SweepStopped`.
+    What went wrong is said in one line by :class:`SweepStopped`. distributed is imported first: importing it
+    sets its loggers' levels from its configuration, which would undo these.
     """
+    with contextlib.suppress(ImportError):
+        import distributed  # noqa: F401
     names = [name for name in logging.root.manager.loggerDict if name.split(".")[0] in ("distributed", "tornado")]
     loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio", *names)]
     levels = [lg.level for lg in loggers]

@@ -241,9 +241,34 @@ def load_patterns(path: str | Path) -> list[Pattern]:
     return patterns
 
 
+def check_pattern_columns(patterns: list[Pattern], frame: pd.DataFrame, source: str | Path) -> None:
+    """Every pattern must name a column of the runs: one that does not is a one-line :class:`SweepError`.
+
+    A pattern on a column no run has cannot be counted, and leaving it out would change what "all of them
+    together" means without a word.
+
+    Args:
+        patterns: the patterns.
+        frame: the sweep's rows.
+        source: the patterns file, for the message.
+
+    """
+    from negotiation.keys import close
+
+    for i, p in enumerate(patterns, 1):
+        if p.column not in frame.columns:
+            near = close(p.column, [str(c) for c in frame.columns])
+            hint = f" (did you mean {near}?)" if near else ""
+            raise SweepError(f"{shown_path(source)}: pattern {i} ({p.name!r:.60}): column {p.column!r:.60} is not a "
+                             f"column of the runs{hint}")
+
+
 def pattern_lines(frame: pd.DataFrame, keys: list[str], patterns: list[Pattern], source: str) -> list[str]:
-    """Markdown: how many runs reproduce each pattern and all together, and what their inputs were."""
-    usable = [p for p in patterns if p.column in frame.columns]
+    """Markdown: how many runs reproduce each pattern and all together, and what their inputs were.
+
+    Every pattern's column must be in ``frame`` (:func:`check_pattern_columns`).
+    """
+    usable = patterns
     if not usable:
         return []
     lines = ["", f"## Runs that reproduce the observed patterns (`{source}`)", "",
@@ -306,6 +331,7 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
     frame, meta = load_runs(folder)
     if frame.empty:
         raise SweepError(f"{folder}: runs.parquet has no rows")
+    check_pattern_columns(patterns, frame, patterns_path)  # before anything is written
     keys = meta["varied_keys"]
     plot_distributions(frame, folder / "distributions.png")
     pictures = ["distributions.png"]

@@ -119,12 +119,12 @@ class Normal(_Window):
         return [max(self.low, -sys.float_info.max), min(self.high, sys.float_info.max)]
 
     def draw(self, rng: np.random.Generator) -> float:
-        """One value (redrawn until it falls inside [low, high], at most 1000 times)."""
+        """One value: redrawn until it falls inside [low, high], then (after 1000 misses) by the inverse CDF."""
         for _ in range(1000):
             v = float(rng.normal(self.mean, self.sd))
             if self.low <= v <= self.high:
                 return v
-        raise ValueError("normal: [low, high] holds almost none of the distribution")
+        return float(self.quantile(np.array([rng.random()]))[0])  # a window that holds almost nothing
 
     def quantile(self, u: np.ndarray) -> np.ndarray:
         """The inverse CDF of the normal truncated to [low, high] at ``u``.

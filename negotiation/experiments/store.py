@@ -14,12 +14,16 @@ again. The merge checks that the parts hold every run exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +117,8 @@ def run_schema(sweep: Sweep) -> pa.Schema:
         fields += [pa.field(name, pa.int64()) for name in LEVER_COLUMNS]
     fields += [pa.field(k, _ARROW_KINDS[sweep.kinds.get(k, "float")]) for k in sweep.varied_keys]
     for col in result_columns(sweep.base):
-        kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(), "steps": pa.int64(),
+        kind = {"agreed": pa.bool_(), "outcome": pa.string(), "error": pa.string(),
+                "fundable_share_reason": pa.string(), "steps": pa.int64(),
                 "deadline_rounds": pa.int64(), "agreement_round": pa.int64()}.get(col, pa.float64())
         fields.append(pa.field(col, kind))
     return pa.schema(fields)
@@ -269,11 +274,13 @@ class Store:
         present = [name for name in _ARTEFACTS if os.path.lexists(self.out / name)
                    and not (name in ("parts", "rejected") and self._empty_dir(self.out / name))]
         if overwrite and present:
+            self._check_writable()
             self._remove_artefacts()
             present = []
         if not present:
             if resume:
                 raise SweepError(f"{self.shown}: nothing to resume (no {MANIFEST}); run without --resume")
+            self._check_writable()
             return self._start()
         stored, problem = self._read_manifest()
         if stored is None and not (resume and self._valid_runs_parts()):
@@ -284,11 +291,12 @@ class Store:
             self._check_same(stored, resume)
         finished = self.finished()
         n = self.sweep.n_runs
-        if finished:
+        if finished:  # nothing to write: a finished sweep is reported as such on read-only media too
             return Opened(np.ones(n, dtype=bool), finished=True)
         if not resume:
             raise SweepError(f"{self.shown} holds an unfinished run of this sweep; pass --resume to finish it or "
                              "--overwrite to start over")
+        self._check_writable()
         notes = []
         if stored is None:
             if os.path.lexists(self.manifest):
@@ -325,6 +333,9 @@ class Store:
             raise SweepError(f"{self.shown}: not a valid folder name") from None
         if os.path.lexists(self.out) and not self.out.is_dir():
             raise SweepError(f"{self.shown}: exists and is not a folder")
+
+    def _check_writable(self) -> None:
+        """Make the folder if need be and check that a file can be made in it (before the first write)."""
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             probe = tempfile.NamedTemporaryFile(dir=self.out, prefix=".tmp-probe-")  # noqa: SIM115
@@ -576,18 +587,18 @@ class Store:
         """
         try:
             parts = self._valid_runs_parts()
-            if self.traces:
-                self._merge_traces([first for first, _ in parts])
-            return self._merge_runs(parts)
+            with _Orphans() as orphans:  # the merge's temporary files go even if this process is SIGKILLed
+                if self.traces:
+                    self._merge_traces([first for first, _ in parts], orphans)
+                return self._merge_runs(parts, orphans)
         except OSError as err:
             raise SweepStopped(f"cannot merge the parts into {shown_path(self.out)} ({_reason(err)})") from None
 
-    def _merge_runs(self, parts: list[tuple[int, Path]]) -> Summary:
+    def _merge_runs(self, parts: list[tuple[int, Path]], orphans: _Orphans) -> Summary:
         target = self.out / "runs.parquet"
         schema = self.schema.with_metadata(_metadata(self.meta))
         expected, agreed, errors = 0, 0, 0
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=self.out)
-        os.close(fd)
+        tmp = orphans.temporary(self.out, ".parquet")
         try:
             with pq.ParquetWriter(tmp, schema) as writer:
                 batch: list[pa.Table] = []
@@ -622,7 +633,7 @@ class Store:
                 os.unlink(tmp)
         return Summary(self.sweep.n_runs, agreed, errors, target)
 
-    def _merge_traces(self, firsts: list[int]) -> None:
+    def _merge_traces(self, firsts: list[int], orphans: _Orphans) -> None:
         paths = [self.parts / f"traces-{first:010d}.parquet" for first in firsts]
         schemas = []
         for path in paths:
@@ -632,8 +643,7 @@ class Store:
             if len(schema):
                 schemas.append(schema)
         unified = pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=self.out)
-        os.close(fd)
+        tmp = orphans.temporary(self.out, ".parquet")
         try:
             with pq.ParquetWriter(tmp, unified.with_metadata(_metadata(self.meta))) as writer:
                 for path in paths:
@@ -650,6 +660,59 @@ class Store:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+_REMOVE_AT_EOF = """import os, sys
+names = sys.stdin.buffer.read().split(b"\\0")  # until the sweep closes the pipe: when it is done, or dead
+for name in names:
+    if os.path.basename(name).startswith(b".tmp-"):
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+"""
+
+
+class _Orphans:
+    """Temporary files that a watcher process removes once this process closes its pipe or dies (SIGKILL too).
+
+    A temporary file is named to the watcher before it is made; on success it is renamed into place before the
+    pipe closes, so the watcher finds nothing to remove. Without a watcher (no interpreter to start), a file a
+    kill leaves is removed by the next ``--resume``.
+    """
+
+    def __init__(self) -> None:
+        self.watcher: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> _Orphans:
+        try:  # its own session: Ctrl-C or a closed terminal stop the sweep, which cleans up itself
+            self.watcher = subprocess.Popen([sys.executable, "-I", "-S", "-c", _REMOVE_AT_EOF],
+                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            self.watcher = None
+        return self
+
+    def temporary(self, folder: Path, suffix: str) -> str:
+        """A new name for a temporary file in ``folder``, handed to the watcher before the file exists."""
+        name = os.fspath(folder / f".tmp-{os.getpid()}-{secrets.token_hex(6)}{suffix}")
+        if self.watcher is not None and self.watcher.stdin is not None:
+            try:
+                self.watcher.stdin.write(os.fsencode(name) + b"\0")  # a name holds no NUL (see _check_folder)
+                self.watcher.stdin.flush()
+            except OSError:  # the watcher is gone: the next --resume removes what a kill leaves
+                pass
+        return name
+
+    def __exit__(self, *exc: object) -> None:
+        if self.watcher is None:
+            return
+        with contextlib.suppress(OSError):
+            self.watcher.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.watcher.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - it only lists and unlinks a few names
+            self.watcher.kill()
 
 
 def _reason(err: OSError) -> str:

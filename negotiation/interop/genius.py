@@ -48,6 +48,10 @@ class Profile:
                 + self.weights[1] * float(self.evaluations[1][relief_index]))
 
 
+class NotExportable(ValueError):
+    """A scenario with no issue space to export (the lenders fund no share, or the utilities are not additive)."""
+
+
 def grid(model: Any, share_points: int = 101, relief_points: int = 11) -> tuple[np.ndarray, np.ndarray]:
     """The exported values: the shares the protocol allows, up to the fundable limit; relief in [0, 1].
 
@@ -79,11 +83,12 @@ def profile(preferences: Any, shares: np.ndarray, reliefs: np.ndarray) -> Profil
     residual = np.abs(u - f_share[:, None] - f_relief[None, :]).max()
     scale = max(np.abs(u).max(), 1.0)
     if residual > 1e-9 * scale:
-        raise ValueError(f"utility is not additive in the two issues (residual {residual:.3g}); GENIUS cannot hold it")
+        raise NotExportable(f"utility is not additive in the two issues (residual {residual:.3g}); GENIUS cannot "
+                            "hold it")
     ranges = np.array([np.ptp(f_share), np.ptp(f_relief)])
     total = float(ranges.sum())
     if total <= 0:
-        raise ValueError("utility is constant over the exported grid: nothing to negotiate")
+        raise NotExportable("utility is constant over the exported grid: nothing to negotiate")
     evaluations = []
     for f, r in ((f_share, ranges[0]), (f_relief, ranges[1])):
         evaluations.append((f - f.min()) / r if r > 0 else np.ones_like(f))
@@ -129,7 +134,7 @@ def export(model: Any, folder: str | Path, share_points: int = 101, relief_point
     folder.mkdir(parents=True, exist_ok=True)
     shares, reliefs = grid(model, share_points, relief_points)
     if shares.size < 2:
-        raise ValueError("the lenders fund no share at all: there is no issue space to export")
+        raise NotExportable("the lenders fund no share at all: there is no issue space to export")
     profiles = {gov.key: profile(gov.preferences, shares, reliefs) for gov in (model.counterpart, model.principal)}
     names = files(model)
     (folder / names["domain"]).write_text(domain_xml(shares, reliefs))

@@ -97,3 +97,26 @@ def test_sigint_during_a_real_run_exits_130_with_one_line():
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130 and out == ""
     assert err == "chipdeal: interrupted\n"
+
+
+FULL = "/dev/full"  # a device every write to fails with ENOSPC, as a full disk does
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
+def test_output_to_a_full_device_is_one_line_and_exit_1():
+    with open(FULL, "w") as full:
+        p = subprocess.run([sys.executable, "-m", "negotiation.cli", "run", "--json"], cwd=ROOT, stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=300)
+    assert p.returncode == 1
+    assert p.stderr == "chipdeal: error: cannot write the output (No space left on device)\n"
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full on this system")
+@pytest.mark.parametrize("argv", [["keys"], ["run", "--replicates", "2"], ["--version"]])
+def test_every_command_says_when_its_output_cannot_be_written(argv, monkeypatch, capsys):
+    with open(FULL, "w") as full:
+        monkeypatch.setattr(sys, "stdout", full)
+        code = cli_module.main(argv)
+        assert sys.stdout is full  # put back as it was
+    err = capsys.readouterr().err
+    assert code == 1 and err == "chipdeal: error: cannot write the output (No space left on device)\n", err

@@ -76,3 +76,16 @@ def test_every_command_with_set_documents_it():
         action = next(a for a in sub._actions if "--set" in a.option_strings)
         assert action.help and "dotted path" in action.help and "--set" in action.help, name
         assert "--set KEY=VALUE" in sub.format_help(), name
+
+
+@pytest.mark.parametrize("value", ["0.2\nextra = 1", "0.2\n[deal]\nequity_fraction = 0.9", "0.2\r\nx = 1"])
+def test_a_newline_in_a_set_value_cannot_smuggle_more_toml(cli, value):
+    code, out, err = cli("run", "--set", f"deal.equity_fraction={value}")
+    line = one_error_line(err)
+    assert code == 2 and out == ""
+    assert line.startswith("chipdeal: error: --set deal.equity_fraction: ") and "more than one TOML value" in line
+
+
+def test_a_set_value_may_still_span_lines_where_toml_allows_it(cli):
+    code, out, err = cli("run", "--json", "--set", "deal.equity_fraction=0.02 # a comment\n")
+    assert code == 0, err

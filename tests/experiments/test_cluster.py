@@ -131,6 +131,39 @@ def test_a_missing_bad_or_silent_scheduler_file_is_one_line_before_anything_is_w
     assert not out.exists()  # nothing written: no half-made folder to resume or overwrite
 
 
+@pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate"])
+@pytest.mark.parametrize("address", ["foo", ""])
+def test_a_malformed_scheduler_address_is_one_line_and_leaves_no_client_running(cli, small, tmp_path, command,
+                                                                                 address):
+    import threading
+
+    from helpers import ROOT
+
+    target = {"sweep": small[0], "sensitivity": ROOT / "runs" / "sweeps" / "sobol.toml",
+              "calibrate": ROOT / "runs" / "calibration" / "baseline.toml"}[command]
+    before = set(threading.enumerate())
+    out = tmp_path / "out"
+    assert_one_line(cli(command, target, "--scheduler", address, "--out", out, "--quiet"), 2,
+                    f"--scheduler {address or repr(address)}: ", "missing port number", seconds=5)
+    # a half-started client kept its event loop's thread; at exit its __del__ waited 20 s for it, then printed
+    # a TimeoutError traceback
+    assert not [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert not out.exists()
+
+
+def test_a_malformed_scheduler_address_ends_the_process_in_one_line_in_seconds(small, tmp_path):
+    import subprocess
+    import sys
+
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "negotiation.cli", "sweep", str(small[0]), "--scheduler", "foo",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - start < 10  # 20 s more, and a traceback at exit, before
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == ["chipdeal: error: --scheduler foo: cannot reach a Dask scheduler "
+                                        "(ValueError: missing port number in address 'foo')"]
+
+
 def test_scheduler_and_scheduler_file_are_one_or_the_other(cli, small, tmp_path):
     assert_one_line(cli("sweep", small[0], "--scheduler", "tcp://127.0.0.1:1", "--scheduler-file",
                         tmp_path / "s.json"), 2, "--scheduler-file", "--scheduler")

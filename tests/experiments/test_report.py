@@ -135,6 +135,18 @@ def test_a_bad_patterns_file_exits_2_with_one_line(cli, folder, tmp_path, text, 
     assert_one_line(cli("report", folder, "--patterns", bad), 2, words)
 
 
+def test_a_pattern_on_a_column_no_run_has_exits_2_and_leaves_the_report_as_it_was(cli, copy, tmp_path):
+    assert cli("report", copy).code == 0
+    before = (copy / "report.md").read_text()
+    patterns = tmp_path / "patterns.toml"
+    patterns.write_text(PATTERN.replace('column = "c"', 'column = "steps"')
+                        + PATTERN.replace('name = "a"', 'name = "b"').replace('column = "c"', 'column = "agred"'))
+    line = assert_one_line(cli("report", copy, "--patterns", patterns), 2, "pattern 2", "'agred'",
+                           "did you mean agreed?")
+    assert str(patterns) in line
+    assert (copy / "report.md").read_text() == before  # nothing was rewritten without it
+
+
 @pytest.mark.parametrize("target, words", [("/dev/zero", "not a regular file"), ("missing", "no such patterns file"),
                                            ("folder", "not a regular file"), ("fifo", "FIFO"),
                                            ("binary", "UTF-8")])

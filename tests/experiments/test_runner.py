@@ -1,6 +1,7 @@
 """Sweeps: results independent of how (and how often) they were computed; dying workers lose nothing."""
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -230,9 +231,61 @@ def test_a_lost_dask_scheduler_ends_in_one_line_and_the_folder_resumes(many, tmp
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
+@pytest.mark.slow
+def test_a_lost_dask_scheduler_ends_the_command_in_one_line_without_distributeds_log(tmp_path):
+    """The command as a user runs it (a fresh process, so distributed configures its loggers when imported)."""
+    import subprocess
+    import sys
+
+    from distributed import LocalCluster
+
+    path = write(tmp_path, "replicates = 3000\nseed = 3\n")
+    out = tmp_path / "out"
+    lost = LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
+                        processes=True, silence_logs=50)
+    proc = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "sweep", str(path), "--scheduler",
+                             lost.scheduler_address, "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((out / "parts").glob("runs-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        lost.loop.add_callback(lost.scheduler.close)
+        closed = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - closed < 10
+    finally:
+        proc.kill()
+        for nanny in lost.workers.values():
+            if nanny.process is not None and nanny.process.pid:
+                with contextlib.suppress(OSError):
+                    os.kill(nanny.process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            lost.close(timeout=1)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 2 and lines[0].startswith("chipdeal sweep:"), err
+    assert lines[1].startswith("chipdeal: lost the Dask scheduler (") and "--resume" in lines[1], err
+
+
 def test_an_unreachable_scheduler_is_one_line(cli, small, tmp_path):
     from experiments.checks import assert_one_line
 
     path, _ = small
     assert_one_line(cli("sweep", path, "--scheduler", "not a url::", "--out", tmp_path / "o"), 2, "--scheduler",
                     seconds=15)
+
+
+def test_a_sweep_where_the_lenders_fund_nothing_has_no_sentinel_in_fundable_share(tmp_path, capsys):
+    from negotiation.cli import main
+
+    path = write(tmp_path, '[grid]\n"deal.equity_fraction" = [0.015, 0.12]\n')  # 12%: nobody funds it
+    frame = sweep(path, tmp_path / "out", workers=1, progress=False).set_index("deal.equity_fraction")
+    assert frame.loc[0.015, "fundable_share"] == 1.0 and frame.loc[0.015, "fundable_share_reason"] == ""
+    assert pd.isna(frame.loc[0.12, "fundable_share"]) and "fund no share" in frame.loc[0.12, "fundable_share_reason"]
+    assert not frame.loc[0.12, "agreed"]
+    assert main(["run", "--json", "--set", "deal.equity_fraction=0.12"]) == 0  # the JSON face: null and why
+    out = json.loads(capsys.readouterr().out)
+    assert out["fundable_share"] is None and out["fundable_share_reason"] == frame.loc[0.12, "fundable_share_reason"]
+    assert main(["run", "--json"]) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert base["fundable_share"] == 1.0 and "fundable_share_reason" not in base

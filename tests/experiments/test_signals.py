@@ -174,6 +174,26 @@ def test_sigterm_to_the_parent_alone_stops_it_and_its_workers(cli, many, tmp_pat
 
 
 @pytest.mark.slow
+def test_sighup_to_the_whole_group_as_a_closed_terminal_sends_it_is_one_line(many, tmp_path):
+    path, _ = many
+    out = tmp_path / "out"
+    proc = start(["sweep", path, "--workers", "2", "--out", out, "--quiet"], stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE)
+    wait_for_parts(out, 1)
+    os.killpg(proc.pid, signal.SIGHUP)  # the parent, its fork server, the resource tracker and the workers
+    sent = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 3.0
+    lines = stderr.strip().splitlines()  # the resource tracker, killed and relaunched, printed KeyErrors
+    assert proc.returncode == 129 and len(lines) == 2 and "Traceback" not in stderr, stderr
+    assert "interrupted (SIGHUP)" in lines[1] and "--resume" in lines[1]
+    deadline = time.monotonic() + 3
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(proc.pid)
+
+
+@pytest.mark.slow
 def test_sigkill_to_the_parent_alone_leaves_no_orphan_workers(many, tmp_path):
     path, _ = many
     out = tmp_path / "out"
@@ -186,6 +206,39 @@ def test_sigkill_to_the_parent_alone_leaves_no_orphan_workers(many, tmp_path):
     while group_alive(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not group_alive(proc.pid)  # the workers die with their fork server, which dies with the parent
+
+
+SLOW_MERGE = """import sys, time
+import pyarrow.parquet as pq
+real = pq.ParquetWriter.write_table
+def slow(self, *args, **kwargs):  # hold the merge (not a part file) open
+    if "parts" not in str(self.where):
+        time.sleep(60)
+    return real(self, *args, **kwargs)
+pq.ParquetWriter.write_table = slow
+from negotiation.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_sigkill_in_the_merge_leaves_no_temporary_file_in_the_output_folder(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(SWEEP_HEAD + "replicates = 20\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_MERGE, "sweep", str(path), "--workers", "1", "--out",
+                             str(out), "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".tmp-*.parquet")):  # the merge has begun writing runs.parquet's temporary file
+        assert time.monotonic() < deadline and proc.poll() is None, "the merge never started"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 3
+    while list(out.glob(".tmp-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not list(out.glob(".tmp-*")), list(out.iterdir())  # it stayed there until the next --resume
+    assert not (out / "runs.parquet").exists() and sorted(done_runs(out)) == list(range(20))  # killed in the merge
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet", "--resume"]) == 0
 
 
 def test_a_closed_stdout_is_not_a_traceback(many):

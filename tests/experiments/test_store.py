@@ -1,10 +1,12 @@
 """The sweep folder: nothing foreign merged, nothing silently overwritten, store faults end in one line."""
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
 import shutil
+import subprocess
 
 import pandas as pd
 import pyarrow as pa
@@ -233,3 +235,45 @@ def test_traces_are_recorded_and_a_resume_gives_traces_for_every_run(cli, made, 
     counts = traces.groupby("run_id").size()
     assert counts.to_dict() == dict(zip(runs["run_id"], runs["steps"], strict=True))  # every run, once each
     assert not traces.duplicated(["run_id", "round"]).any()
+
+
+@contextlib.contextmanager
+def read_only_view(folder, tmp_path):
+    """``folder`` on read-only media: a read-only bind mount (root), else without write permission (anyone else)."""
+    if os.geteuid() != 0:
+        for inner in (folder / "parts", folder):
+            inner.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            for inner in (folder, folder / "parts"):
+                inner.chmod(0o755)
+        return
+    view = tmp_path / "ro"
+    view.mkdir()
+    if subprocess.run(["mount", "--bind", str(folder), str(view)], capture_output=True).returncode != 0:
+        pytest.skip("root here cannot mount, and permissions do not bind root")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True, capture_output=True)
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], check=True)
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_a_finished_sweep_on_read_only_media_is_reported_finished_not_refused(cli, made, tmp_path, resume):
+    path, out, frame = made
+    shutil.copytree(out, tmp_path / "copy")
+    with read_only_view(tmp_path / "copy", tmp_path) as folder:
+        with pytest.raises(OSError):  # the media really refuses writes
+            (folder / "probe").write_text("x")
+        outcome = sweep_cli(cli, path, folder, *(["--resume"] if resume else []))
+        assert outcome.code == 0, outcome  # it exited 2, "cannot write there"
+        assert "this sweep is already finished (30 runs in runs.parquet" in outcome.out
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / "runs.parquet"), frame)
+
+
+def test_an_unfinished_sweep_on_read_only_media_still_says_it_cannot_write(cli, unfinished, tmp_path):
+    path, copy, _ = unfinished
+    with read_only_view(copy, tmp_path) as folder:
+        assert_one_line(sweep_cli(cli, path, folder, "--resume"), 2, "cannot write there")

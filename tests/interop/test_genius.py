@@ -104,3 +104,17 @@ def test_chipdeal_negmas_prints_both_engines():
 def test_export_genius_refuses_a_one_issue_scenario(tmp_path):
     p = chipdeal("export-genius", "runs/scenarios/rubinstein.toml", str(tmp_path))
     assert p.returncode == 2 and "one issue" in p.stderr and "Traceback" not in p.stderr
+
+
+@needs_negmas
+def test_chipdeal_negmas_on_a_scenario_nobody_funds_is_one_line_not_a_traceback(capsys):
+    from negotiation.cli import main
+
+    scenario = str(ROOT / "runs" / "scenarios" / "equity_article.toml")  # 12% equity: the lenders fund no share
+    assert main(["run", scenario, "--json"]) == 0
+    assert '"agreed": false' in capsys.readouterr().out
+    assert main(["negmas", scenario]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert captured.err.startswith(f"chipdeal: error: {scenario}: the lenders fund no share at all")
+    assert "NegMAS has nothing to negotiate" in captured.err

@@ -6,12 +6,14 @@ import json
 import logging
 import re
 import shutil
+from collections import OrderedDict
 
 import ipyvuetify as v
 import ipywidgets as widgets
 import pytest
 import solara
 
+import negotiation.app as app_module
 from negotiation import play, views
 from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
 from negotiation.inputs import ScenarioError
@@ -239,6 +241,7 @@ def quick_plots(monkeypatch):
 
     for name in ("offers_figure", "utility_figure"):
         monkeypatch.setattr(views, name, lambda model: Figure(figsize=(0.5, 0.5)))
+    monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())  # no stand-in stays cached for later tests
 
 
 def _html(rc):
@@ -449,10 +452,10 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     caplog.set_level(logging.WARNING, logger="chipdeal.page")
     _click(rc, "Step")
     _slider(rc, "equity").v_model = 5
-    assert any("deal.equity_fraction" in e and "(got 5" in e for e in _errors(rc))
+    assert any("equity (deal.equity_fraction): 5 is outside 0.005–0.2" in e for e in _errors(rc))
     _slider(rc, "threat date").v_model = "abc"
     _slider(rc, "window").v_model = "abc"
-    assert any("window: 'abc' is not a number" in e for e in _errors(rc))
+    assert any("window (deal.horizon_years): 'abc' is not a number" in e for e in _errors(rc))
     rc.find(v.Select, label="Scenario").widget.v_model = "../../etc/passwd"
     rc.find(v.Select, label="Who plays").widget.v_model = "you play Mars"
     rc.find(v.Select, label="Final offer before the deadline (last word)").widget.v_model = "jbic"
@@ -466,6 +469,60 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     logged = [r.getMessage() for r in caplog.records]
     assert any("deal.equity_fraction" in m for m in logged) and any("'abc' is not a number" in m for m in logged)
     assert any("passwd" in m for m in logged) and any("Mars" in m for m in logged)
+
+
+@pytest.mark.parametrize("forged, clamped", [(5.0, 0.2), (-3, 0.005), (1e308, 0.2), (None, 0.005), (0.5, 0.2)])
+def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, forged,
+                                                                                     clamped):
+    rc = page
+    caption = "Equity fraction of the package (the part that earns profits): "
+    slider = _slider(rc, "equity")
+    slider.v_model = forged  # what a tampered client sends (None: NaN, which JSON cannot carry)
+    slider.v_model = clamped  # what the browser's slider then sends back: the value clamped to its range
+    assert f"{caption}0.015" in _captions(rc) and _slider(rc, "equity").v_model == pytest.approx(0.015)
+    assert any("Not applied: equity (deal.equity_fraction): " in e for e in _errors(rc)), _errors(rc)
+    _click(rc, "Reset")
+    _click(rc, "Step")
+    assert _html(rc).startswith("Round 1 of 90: Japan offered US 50%")  # the baseline's equity, not 0.2's silence
+    _slider(rc, "equity").v_model = clamped  # chosen by a person afterwards, the bound is applied, and said
+    assert f"{caption}{clamped:g}" in _captions(rc) and not _errors(rc)
+
+
+def test_six_forged_values_in_a_row_change_nothing_and_step_still_plays(quick_plots, page):
+    rc = page
+    for forged, clamped in [(-3, 0.005), (1e308, 0.2), (None, 0.005), (5.0, 0.2), (-3, 0.005), (5.0, 0.2)]:
+        slider = _slider(rc, "equity")
+        slider.v_model = forged
+        slider.v_model = clamped
+    _click(rc, "Reset")
+    for k in (1, 2, 3):
+        _click(rc, "Step")
+        assert _html(rc).startswith(f"Round {k} of 90: ") and " offered US " in _html(rc), _html(rc)  # not 0.2's
+
+
+def test_a_round_without_an_offer_says_so_instead_of_round_0():
+    model = AppModel(Controls(values={"deal.equity_fraction": 0.2}))  # nobody funds 20%: nobody offers
+    model.step()
+    assert views.outcome_text(model).startswith("Round 1 of 90: Japan made no offer (")
+    model.step()
+    assert views.outcome_text(model).startswith("Round 2 of 90: US made no offer (")
+
+
+@pytest.mark.parametrize("label, forged, clamped, words", [
+    ("US share of profits after recoup, %", 500, 90.0, "US share: 500% is outside 50–90%"),
+    ("tariff rate, %", 99, 25.0, "tariff rate: 99% is outside 10–25%"),
+])
+def test_a_refused_move_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, label, forged,
+                                                                             clamped, words):
+    rc = page
+    _seat(rc, "you play Japan")
+    before = _by_class(rc, "chipdeal-preview")
+    slider = _slider(rc, label)
+    slider.v_model = forged
+    slider.v_model = clamped
+    assert words in " ".join(_errors(rc)) and _by_class(rc, "chipdeal-preview") == before
+    _click(rc, "Send offer")
+    assert "you (Japan) offered US 50% of equity profits after recoup, a 10.0% tariff" in _html(rc)  # the opening
 
 
 def test_a_forged_move_is_refused_and_the_game_goes_on(quick_plots, page):
@@ -509,6 +566,80 @@ def test_the_compare_tab_shows_both_scenarios_and_what_differs(quick_plots, page
     assert any("seeds:" in e for e in _errors(rc))
 
 
+@pytest.mark.parametrize("forged", ["abc", 0, "0", 1.5, True, None, "", "-3", 10**30])
+def test_forged_seeds_in_the_compare_tab_are_refused_in_one_line_and_the_comparison_keeps_its_count(quick_plots,
+                                                                                                page, forged):
+    rc = page
+    rc.find(v.Tabs).widget.v_model = 1
+    rc.find(v.TextField, label="Seeds").widget.v_model = "3"
+    rc.find(v.TextField, label="Seeds").widget.v_model = forged
+    assert any(f"Not applied: seeds: {str(forged)!r} is not a whole number from 1 to 200" in e
+               for e in _errors(rc)), _errors(rc)
+    assert any(c.startswith("Both scenarios run on the same 3 seeds (0 to 2).") for c in _captions(rc))
+    _click(rc, "Compare")
+    table = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+             if "chipdeal-compare-table" in w.unsafe_innerHTML]
+    assert table and "(3/3)" in table[0] and not _errors(rc)
+
+
+@pytest.mark.parametrize("forged", ["abc", -1, 2**63, 0.5])
+def test_a_forged_seed_is_refused_in_one_line_and_reset_uses_the_kept_one(quick_plots, page, forged):
+    rc = page
+    rc.find(v.TextField, label="Seed").widget.v_model = "7"
+    rc.find(v.TextField, label="Seed").widget.v_model = forged
+    assert any(f"Not applied: seed: {str(forged)!r} is not a whole number from 0 to 2**63 - 1" in e
+               for e in _errors(rc)), _errors(rc)
+    assert any(c.startswith("The seed (7 on Reset)") for c in _captions(rc))
+    _click(rc, "Reset")
+    _click(rc, "Step")
+    model = AppModel(Controls(seed=7))
+    model.step()
+    assert _html(rc) == views.outcome_text(model)
+
+
+def test_a_state_of_the_plots_is_drawn_once_whoever_opens_it_and_the_cache_is_bounded(monkeypatch):
+    from matplotlib.figure import Figure
+
+    drawn = []
+
+    def counting(model):
+        drawn.append(model.steps)
+        return Figure(figsize=(0.5, 0.5))
+
+    monkeypatch.setattr(views, "offers_figure", counting)
+    monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())
+    first, second = AppModel(Controls()), AppModel(Controls())  # two visitors, each with a model of their own
+    assert app_module.plot_png(first, "offers") is app_module.plot_png(second, "offers") and drawn == [0]
+    first.step()
+    app_module.plot_png(first, "offers")
+    assert drawn == [0, 1]  # a new state is drawn anew
+    other = AppModel(Controls(values={"deal.threat_rate": 0.3}))
+    app_module.plot_png(other, "offers")
+    assert drawn == [0, 1, 0]  # another scenario's round 0 is not the baseline's
+    for _ in range(app_module.PLOT_CACHE_SIZE + 5):
+        other.step() if other.running else None
+        app_module.plot_png(other, "offers")
+    assert len(app_module._PLOTS) <= app_module.PLOT_CACHE_SIZE
+
+
+def test_a_closed_pages_session_is_freed_within_minutes_not_kept_a_day(monkeypatch):
+    import solara.server.settings as settings
+    import solara.util
+
+    from negotiation import serve
+
+    for section, name in ((settings.kernel, "cull_timeout"), (settings.main, "mode"), (settings.theme, "title"),
+                          (settings.theme, "show_banner"), (settings.telemetry, "mixpanel_enable")):
+        monkeypatch.setattr(section, name, getattr(section, name))  # configure() sets them: put back afterwards
+    page_log = logging.getLogger("chipdeal")
+    monkeypatch.setattr(page_log, "handlers", list(page_log.handlers))
+    monkeypatch.setattr(page_log, "level", page_log.level)
+    for name in ("SOLARA_APP", "SERVER_NAME", "SERVER_PORT"):
+        monkeypatch.setenv(name, "x")  # configure() sets them: monkeypatch restores them
+    serve.configure("127.0.0.1", 1)
+    assert 10 <= solara.util.parse_timedelta(settings.kernel.cull_timeout) <= 300  # Solara's default: 24 hours
+
+
 def test_app_refuses_a_busy_port_with_one_line():
     import socket
     import subprocess
@@ -521,3 +652,11 @@ def test_app_refuses_a_busy_port_with_one_line():
         p = subprocess.run([sys.executable, "-m", "negotiation.cli", "app", "--port", str(port)], capture_output=True,
                            text=True, timeout=120)
     assert p.returncode == 2 and "cannot listen" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page):
+    rc = page
+    slider = _slider(rc, "equity")
+    slider.v_model = 0.02
+    assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
+    assert "Equity fraction of the package (the part that earns profits): 0.02" in _captions(rc)

@@ -204,7 +204,48 @@ def test_forged_values_then_reset_show_no_traceback_or_path_and_the_server_logs_
     for leak in ("Traceback", str(folder), str(ROOT), "site-packages", "/usr/", "File \""):
         assert leak not in text, leak
     log = log_path.read_text()
-    assert "refused: slider: deal.equity_fraction" in log and "refused: threat date: 'abc' is not a number" in log
+    assert "refused: equity (deal.equity_fraction): 5 is outside" in log
+    assert "refused: threat date (deal.talks_deadline_years): 'abc' is not a number" in log
+
+
+def test_a_refused_slider_value_is_not_applied_when_the_browser_clamps_it(page):
+    equity = page.get_by_role("slider", name="equity", exact=True)
+    caption = page.locator(".chipdeal-caption").filter(has_text="Equity fraction of the package")
+    error = page.locator(".chipdeal-error")
+    for value in (5.0, -3, 1e308, float("nan"), 0.5, 7):  # refused, then clamped to a bound by the browser
+        page.evaluate(FORGE, ["equity", value])
+        expect(error).to_contain_text("Not applied: equity (deal.equity_fraction): ")
+        page.wait_for_timeout(300)  # the browser's clamped answer has arrived by now
+        expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.015")
+        expect(equity).to_have_attribute("aria-valuenow", "0.015")
+    page.get_by_role("button", name="Reset").click()
+    for k in (1, 2):  # the baseline's equity: offers are made (at 0.2 nobody funds anything, nobody offers)
+        page.get_by_role("button", name="Step").click()
+        expect(outcome(page)).to_contain_text(re.compile(f"Round {k} of 90: (Japan|US) offered US"))
+    equity.focus()
+    equity.press("ArrowRight")  # a person's move is applied, and the refusal no longer shows
+    expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.02")
+    expect(error).to_have_count(0)
+
+
+FORGE_FIELD = """([label, value]) => {
+  // a tampered client: a text field's value set through ipyvue's v-model callback
+  const el = [...document.querySelectorAll('.v-text-field')].find(e => e.querySelector('label')?.innerText.trim()
+                                                                      === label);
+  let vm = el.__vue__;
+  while (vm && !('v_model' in vm)) vm = vm.$parent;
+  vm.$children[0].$vnode.data.model.callback(value);
+}"""
+
+
+def test_forged_seeds_in_the_compare_tab_are_refused_with_a_message(page):
+    page.get_by_role("tab", name="Compare scenarios").click()
+    expect(page.get_by_role("button", name="Compare")).to_be_visible()  # the tab is drawn when first opened
+    error = page.locator(".chipdeal-compare .chipdeal-error")
+    for value in ("abc", 0):
+        page.evaluate(FORGE_FIELD, ["Seeds", value])
+        expect(error).to_contain_text(f"Not applied: seeds: '{value}' is not a whole number from 1 to 200")
+    expect(page.locator(".chipdeal-compare")).to_contain_text("Both scenarios run on the same 20 seeds (0 to 19).")
 
 
 def test_the_unit_surplus_scenario_in_shares_of_a_unit(page):
