@@ -236,9 +236,9 @@ def along(xp: np.ndarray, fp: np.ndarray, x: np.ndarray, last: bool = False) -> 
     """
     if xp.size == 1:
         return np.full(np.shape(x), fp[0])
-    x = np.clip(x, xp[0], xp[-1])
+    x = np.minimum(np.maximum(x, xp[0]), xp[-1])  # (np.clip costs more per call)
     j = np.searchsorted(xp, x, side="right" if last else "left")
-    np.clip(j, 1, xp.size - 1, out=j)
+    j = np.minimum(np.maximum(j, 1), xp.size - 1)
     x0, f0 = xp[j - 1], fp[j - 1]
     step = xp[j] - x0
     w = np.where(step > 0.0, (x - x0) / np.where(step > 0.0, step, 1.0), float(last))
@@ -270,7 +270,7 @@ def best_for_own(chain: Chain, k: int, other_at_least: float,
         ok &= feasible
     if not ok.any():
         return None
-    gain = np.clip(need, 0.0, float(cum_other[-1]))
+    gain = np.minimum(np.maximum(need, 0.0), float(cum_other[-1]))
     own = chain.own_base[k] + along(cum_other, chain.cum_own[k], gain)
     other = chain.other_base[k] + gain
     own = np.where(ok, own, -np.inf)
@@ -292,7 +292,7 @@ def best_for_other(chain: Chain, k: int, own_at_least: float,
         ok &= feasible
     if not ok.any():
         return None
-    lost = np.clip(room, 0.0, -float(cum_own[-1]))
+    lost = np.minimum(np.maximum(room, 0.0), -float(cum_own[-1]))
     gain = along(-cum_own, chain.cum_other[k], lost, last=True)
     other = chain.other_base[k] + gain
     own = chain.own_base[k] - lost

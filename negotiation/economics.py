@@ -31,13 +31,14 @@ from these.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 Times = Any  # a float or a NumPy array of dates (years from the talks' start)
 SMALL_RATE = 1e-9  # a discount rate this small discounts nothing measurable: the formulas' r → 0 limits
+MEMO_ENTRIES = 4096  # a portfolio's memo of values at deployment is emptied at this size (values are recomputed)
 
 
 def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
@@ -271,6 +272,9 @@ class Portfolio:
     weights: tuple[float, ...]
     recoup_rate_per_year: float
     two_phase: bool = True
+    # values at deployment by (rate, q): not part of the portfolio's identity; emptied when it grows large
+    _memo: dict[tuple[float, tuple[int, ...], bytes], ProfitValues] = field(default_factory=dict, init=False, repr=False,
+                                                           compare=False)
 
     def recoup_after_deployment(self, q: Any) -> list[Any]:
         """Each class's recoup date after deployment at phase-1 share ``q`` (its end if never)."""
@@ -290,7 +294,13 @@ class Portfolio:
         if not _direct and (clock.weight_after_term == 1.0 or not math.isfinite(clock.term_end_years)):
             # plain discounting: every flow is dated from its deployment, so the values at a date are the
             # values at deployment times the PV of a dollar deployed from that date (the same formulas)
-            at = self.values(clock, 0.0, 0.0, q, _direct=True)
+            q_arr = np.asarray(q, dtype=float)
+            key = (clock.rate_per_year, q_arr.shape, q_arr.tobytes())
+            at = self._memo.get(key)
+            if at is None:
+                if len(self._memo) >= MEMO_ENTRIES:
+                    self._memo.clear()
+                at = self._memo[key] = self.values(Clock(clock.rate_per_year), 0.0, 0.0, q_arr, _direct=True)
             d = clock.deployed_point(t, deadline_years)
             shape = np.broadcast_shapes(np.shape(t), np.shape(q))
             return ProfitValues(*(np.broadcast_to(d * v, shape) for v in (at.before, at.after, at.recovery,
