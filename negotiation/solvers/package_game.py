@@ -1,13 +1,13 @@
 """The package game of a scenario, solved from the outside: SPE with exact time, Nash and Kalai–Smorodinsky.
 
 Independent of the agents in substance: it reads only the two governments' preferences (their utility of
-each pair of shares at each date, and of each continuous term), the terms' ranges and the ratifiers'
-verdict on each pair of shares. It builds its own frontier in its own way: the shares on a grid of
-:data:`SHARE_POINTS` values (with the values of the agents' grid, which carry the public claims, added),
-and the continuous terms' frontier from the exact maximiser of U + λ·J term by term for a dense set of
-exchange rates λ (Lagrangian: each term is concave, so every efficient point of theirs is such a maximiser);
-then backward induction over the dated frontiers (the proposer offers the responder its value of the next
-round and keeps the best rest, if that beats waiting). No belief, chain or tie rule of the agents is used.
+each pair of shares at each date, and of each continuous term), the game's terms (the pairs of shares it
+allows, the continuous terms' ranges) and the ratifiers' verdict on each pair of shares. It builds its own
+frontier in its own way: the continuous terms' frontier from the exact maximiser of U + λ·J term by term
+for a dense set of exchange rates λ (Lagrangian: each term's frontier is concave, so every efficient point
+of it is such a maximiser), each pair of shares shifted along it; then backward induction over the dated
+frontiers (the proposer offers the responder its value of the next round and keeps the best rest, if that
+beats waiting). No belief, chain or interpolation of the agents is used.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import numpy as np
 from negotiation.issues import PackageTerms
 from negotiation.issues import Package
 
-SHARE_POINTS = 101  # shares 0, 0.01, …, 1 (plus the agents' grid values)
-RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 201), [1e12]])  # exchange rates λ always swept
-TERM_POINTS = 401  # values of each continuous term whose exchange rate is swept too
+RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 101), [1e12]])  # exchange rates λ always swept
+TERM_POINTS = 121  # values of each continuous term whose exchange rate is swept too
 SLACK = 1e-9  # PV $bn: a responder offered its value within this accepts
 
 
@@ -84,15 +83,9 @@ def _options(game: PackageGame, times: np.ndarray, curve_base: tuple[np.ndarray,
     terms = game.terms
     if terms.share_is_continuous:
         q = s = np.zeros(1)
-    else:
-        shares = np.unique(np.concatenate([np.linspace(0.0, 1.0, SHARE_POINTS), terms.q, terms.s]))
-        if np.any(terms.q != terms.s):
-            qq, ss = np.meshgrid(shares, shares, indexing="ij")
-            q, s = qq.ravel(), ss.ravel()
-        else:
-            q, s = shares.copy(), shares.copy()
-        ok = np.asarray(game.funds(q, s), dtype=bool)
-        q, s = q[ok], s[ok]
+    else:  # the pairs of shares the game allows (its options), those the ratifiers fund
+        ok = np.asarray(game.funds(terms.q, terms.s), dtype=bool)
+        q, s = terms.q[ok], terms.s[ok]
     us = np.broadcast_to(game.us_utility.fixed_part(q, s, times), (times.size, q.size)) + curve_base[0][:, None]
     japan = np.broadcast_to(game.japan_utility.fixed_part(q, s, times), (times.size, q.size)) + curve_base[1][:, None]
     return _Options(q, s, np.asarray(us, dtype=float), np.asarray(japan, dtype=float))
@@ -204,28 +197,23 @@ def _package(game: PackageGame, options: _Options, curve: _Curve, k: int, option
     return Package(float(options.q[option]), float(options.s[option]), rates)
 
 
+def _upper_right(u: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point beats for both (first of equals), ordered by u descending."""
+    order = np.lexsort((-j, -u))  # u descending, then j descending
+    js = j[order]
+    before = np.maximum.accumulate(np.concatenate([[-np.inf], js[:-1]]))
+    return order[js > before + 1e-12]
+
+
 def _frontier_points(options: _Options, curve: _Curve, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Round k's efficient points: (us, japan, option, curve index), us ascending, from undominated options."""
     us0, j0 = options.us[k], options.japan[k]
-    order = np.lexsort((-j0, -us0))  # us descending, then japan descending
-    best, keep = -np.inf, []
-    for i in order:
-        if j0[i] > best + 1e-12:
-            keep.append(i)
-            best = j0[i]
-    idx = np.array(keep, dtype=int)
+    idx = _upper_right(us0, j0)
     u = (us0[idx][:, None] + curve.us[k][None, :]).ravel()
     j = (j0[idx][:, None] + curve.japan[k][None, :]).ravel()
     opt = np.repeat(idx, curve.us.shape[1])
     pos = np.tile(np.arange(curve.us.shape[1]), idx.size)
-    order = np.lexsort((-j, -u))
-    kept, best_j = [], -np.inf
-    for i in order:
-        if j[i] > best_j + 1e-12:
-            kept.append(i)
-            best_j = j[i]
-    kept.reverse()
-    sel = np.array(kept, dtype=int)
+    sel = _upper_right(u, j)[::-1]
     return u[sel], j[sel], opt[sel], pos[sel]
 
 
