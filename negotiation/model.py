@@ -40,6 +40,7 @@ from agents.insurer import Insurer
 from agents.investor import Investor
 from agents.lender import Lender
 from agents.principal import Principal
+from agents.table import Table
 from negotiation.economics import Goods, Portfolio, ProjectClass, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.result import Equilibrium, RunResult, Terms
@@ -504,3 +505,8 @@ class NegotiationModel(mesa.Model):
             fundable_share=self.fundable_share, currency=principal.currency, equilibrium=equilibrium,
             recoup_years=recoup, concession_loss_usd_bn=loss, concession_loss_local_bn=local,
             distance_to_equilibrium=distance, measures=extra, **self.negotiation_metrics(utilities))
+
+
+def as_table(model: NegotiationModel) -> Table:
+    """The model as the actors see it: mypy checks here that it has everything :class:`agents.table.Table` declares."""
+    return model
