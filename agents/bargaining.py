@@ -10,10 +10,11 @@ patience, and which packages the principal's lenders will fund):
   every utility is the present value at the talks' start of the package agreed *at that round's date*, and
   the proposer offers the package best for it that leaves the responder exactly its value of the next
   round's outcome (``agents/frontier.py`` finds it among every share option and the chain of tariff rates).
-* **Offer** — with complete information, the target itself. With incomplete information, a time-dependent
-  concession from its ideal package to its target (Faratin, Sierra & Jennings 1998):
-  α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β) in round t, aspiration = ideal + α(t)·(target − ideal) in its
-  own utility, and the offer is the package best for the other side that gives it its aspiration.
+* **Offer** — with complete information, the target itself. With incomplete information, it opens at its
+  public claim (both shares at it, every rate at its ideal), then concedes toward its target over time
+  (Faratin, Sierra & Jennings 1998):
+  α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β) in round t, aspiration = opening + α(t)·(target − opening) in
+  its own utility, and the offer is the package best for the other side that gives it its aspiration.
 * **Accept** — an offer worth at least what rejecting it is expected to bring: its own next offer, agreed a
   round later (the "AC_next" rule of Baarslag et al. 2014, which coincides with SPE acceptance under complete
   information), weighted by how likely it believes that offer is to be accepted, the rest by the same offer
@@ -118,7 +119,7 @@ class Government(Actor):
         self.complete_information = True
         self.offers_made = 0
         self.last_target: Package | None = None
-        self.opening: Package | None = None  # its first offer (its ideal package under its beliefs)
+        self.opening: Package | None = None  # its first offer when it concedes over time (its claim or ideal)
         self.errors: BeliefErrors | None = None  # the belief errors it holds about the other side
         self.acceptance_belief = 1.0  # how likely it thinks the other side is to accept its target
         self._own_values: Values = self.table.values_for(preferences, own=key)
@@ -215,6 +216,21 @@ class Government(Actor):
         found = best_for_own(self.chain(), t - 1, -math.inf, self._believed_feasible())
         return None if found is None else self._package(t, found[2], found[3])
 
+    def opening_offer(self, t: int) -> Package | None:
+        """Its first offer: its public claim on both shares, every rate at its own ideal (FACTS opening-ask).
+
+        A government that made a public claim opens at it (the commitment stage is documented: Japan opened at
+        50:50, the US asked 90%); without one, or if its lenders are believed not to fund the claim, it opens
+        at its ideal package.
+        """
+        claim = getattr(self.preferences, "claim", None)
+        terms = self.table.terms
+        if claim is None or terms.share_is_continuous:
+            return self.ideal(t)
+        rates = terms.package(0, self.chain().start[t - 1].tolist()).tariff_rates  # every rate at its ideal
+        opening = Package.one_share(claim.us_share, rates)
+        return opening if self.fundable(opening) else self.ideal(t)
+
     # -- offer -------------------------------------------------------------------------------------------
     def propose(self, t: int) -> Package | None:
         """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""
@@ -225,7 +241,7 @@ class Government(Actor):
         if self.complete_information:
             return target
         if self.offers_made == 0:
-            self.opening = self.ideal(t) or target
+            self.opening = self.opening_offer(t) or target
             return self.opening
         alpha = faratin_alpha(t, self.table.concession_rounds, self.concession_beta)
         if alpha >= 1.0:  # conceded all the way: the target itself, not a float's width from it

@@ -41,6 +41,7 @@ class Claim:
     >>> japan = Claim(0.5, "money", False, 5.0, 5.0)
     >>> round(float(japan.cost(0.5, 0.9, 1.0, 0.0)), 9), round(float(japan.cost(0.4, 0.9, 1.0, 0.0)), 9)
     (0.0, 0.5)
+
     """
 
     us_share: float

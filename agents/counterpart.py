@@ -48,10 +48,10 @@ class CounterpartPreferences(DealPreferences):
     signing to the allocation deadline; E the principal's equity, B and A the PV per $ of the projects' cash
     before and after recoup (q and s its shares); G_g(τ) its yearly gain from the rate on group g (the duty
     on the volume that still trades, less the Harberger triangle:
-    :meth:`~negotiation.economics.TradeTerms.counterpart_gain`), n_g the no-deal rate, W(t) the PV of a year of it while the deal's rates
-    apply; β_g the investors' extra build per unit cut of the rate on their parts. Every flow after its term
-    is weighted by w (its :class:`~negotiation.economics.Clock`); f = 1 is its own view (the principal's
-    belief error on its cost of relief scales it). No deal is worth 0.
+    :meth:`~negotiation.economics.TradeTerms.counterpart_gain`), n_g the no-deal rate, W(t) the PV of a year
+    of it while the deal's rates apply; β_g the investors' extra build per unit cut of the rate on their
+    parts. Every flow after its term is weighted by w (its :class:`~negotiation.economics.Clock`); f = 1 is
+    its own view (the principal's belief error on its cost of relief scales it). No deal is worth 0.
     """
 
     onshore_value_per_usd: float = 0.0
@@ -178,7 +178,7 @@ class Counterpart(Government):
         return np.asarray(self.believed_npv(terms.q, terms.s) >= bar - 1e-12)
 
     def fundable(self, package: Package) -> bool:
-        """Whether it believes the lenders fund ``package``: the same test as :meth:`believed_fundable`, for any shares."""
+        """Whether it believes the lenders fund ``package``: :meth:`believed_fundable`'s test, for any shares."""
         if self.table.unit_surplus:
             return True
         if any(not insurer.within_capacity for insurer in self.table.insurers):

@@ -1,4 +1,4 @@
-"""A state lender (JBIC in the baseline): funds the package only if its equity earns the lender's cost of funds and margin.
+"""A state lender (JBIC in the baseline): funds a package only if its equity earns its cost of funds and margin.
 
 Sources for its parameters (values and ranges in ``runs/baseline.toml``):
     cost_of_funds_per_year: FACTS jbic-funding-spread (JBIC's dollar bonds, about 4.6%).

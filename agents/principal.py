@@ -45,10 +45,11 @@ class PrincipalPreferences(DealPreferences):
     E its equity, paid as deployed (D(t): the PV of a dollar deployed evenly from signing to the allocation
     deadline), B and A the PV per $ of the projects' cash before and after recoup (q, s the counterpart's
     shares), R recoveries on failed projects; L_g(τ) its yearly loss from the rate on group g
-    (:meth:`~negotiation.economics.TradeTerms.principal_loss`), n_g the no-deal rate, W(t) the PV of a year while the deal's rates apply, o the share of the
-    tariff damage it avoids anyway, κ a scale (1, or the article's ¥10t ≈ $68bn a year for full relief), f
-    the counterpart's belief error on it (1 in its own view); m_p·β_g its suppliers' margin on the investors'
-    extra build per unit cut. No deal is worth E·max(0, W_own − 1): the same projects held alone, if they pay.
+    (:meth:`~negotiation.economics.TradeTerms.principal_loss`), n_g the no-deal rate, W(t) the PV of a year
+    while the deal's rates apply, o the share of the tariff damage it avoids anyway, κ a scale (1, or the
+    article's ¥10t ≈ $68bn a year for full relief), f the counterpart's belief error on it (1 in its own
+    view); m_p·β_g its suppliers' margin on the investors' extra build per unit cut. No deal is worth
+    E·max(0, W_own − 1): the same projects held alone, if they pay.
     """
 
     outside_option_share: float = 0.0
@@ -115,7 +116,7 @@ class Principal(Government):
 
     @classmethod
     def from_spec(cls, model: mesa.Model, key: str, spec: Spec) -> Principal:
-        """Preferences from the deal and ``agents.<key>``; its ratifiers are the lenders and insurers seated before it."""
+        """Preferences from the deal and ``agents.<key>``; its ratifiers: the lenders and insurers seated before it."""
         table: Any = model
         params, deal = spec.table(key, PrincipalParams), spec.deal
         ratifiers = [*table.lenders, *table.insurers]

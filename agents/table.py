@@ -18,11 +18,11 @@ from negotiation.issues import Offer
 if TYPE_CHECKING:
     from agents.counterpart import Counterpart
     from agents.frontier import Preferences, Values
-    from negotiation.issues import PackageTerms
     from agents.insurer import Insurer
     from agents.investor import Investor
     from agents.lender import Lender
     from agents.principal import Principal
+    from negotiation.issues import PackageTerms
 
 
 class Table(Protocol):

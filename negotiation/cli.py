@@ -465,7 +465,6 @@ def _command_negmas(args: argparse.Namespace) -> int:
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
     from negotiation.interop.negmas_bridge import compare, require_negmas
-    from negotiation.issues import Package
     from negotiation.model import NegotiationModel
 
     model = NegotiationModel(spec, rng=args.seed, collect_data=False)

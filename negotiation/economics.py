@@ -37,8 +37,15 @@ from typing import Any
 import numpy as np
 
 Times = Any  # a float or a NumPy array of dates (years from the talks' start)
-SMALL_RATE = 1e-9  # a discount rate this small discounts nothing measurable: the formulas' r → 0 limits
 MEMO_ENTRIES = 4096  # a portfolio's memo of values at deployment is emptied at this size (values are recomputed)
+
+
+def _one_minus_exp_over(rate: float, x: Any) -> Any:
+    """(1 − e^(−r·x))/r, exact for tiny r·x too (its series there; x at r = 0). Broadcasts."""
+    z = rate * np.asarray(x, dtype=float)
+    tiny = np.abs(z) < 1e-8
+    safe = rate if rate != 0.0 else 1.0
+    return np.where(tiny, x * (1.0 - 0.5 * z), -np.expm1(-z) / safe)
 
 
 def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
@@ -55,15 +62,13 @@ def annuity(rate_per_year: float, start_years: Times, end_years: Times) -> Any:
     """
     if type(start_years) is float and type(end_years) is float:  # one date pair: plain floats, same formula
         lo, hi = start_years, max(start_years, end_years)
-        if rate_per_year <= SMALL_RATE:
-            return hi - lo
-        return math.exp(-rate_per_year * lo) * -math.expm1(-rate_per_year * (hi - lo)) / rate_per_year
+        z = rate_per_year * (hi - lo)
+        if abs(z) < 1e-8:
+            return math.exp(-rate_per_year * lo) * (hi - lo) * (1.0 - 0.5 * z)
+        return math.exp(-rate_per_year * lo) * -math.expm1(-z) / rate_per_year
     a, b = np.asarray(start_years, dtype=float), np.asarray(end_years, dtype=float)
     b = np.maximum(a, b)
-    if rate_per_year <= SMALL_RATE:
-        out = b - a
-    else:  # e^(−r·a)·(1 − e^(−r·(b − a)))/r, exact for small r too
-        out = np.exp(-rate_per_year * a) * -np.expm1(-rate_per_year * (b - a)) / rate_per_year
+    out = np.exp(-rate_per_year * a) * _one_minus_exp_over(rate_per_year, b - a)  # exact for small r too
     return float(out) if out.ndim == 0 else out
 
 
@@ -77,16 +82,13 @@ def discount(rate_per_year: float, at_years: Times) -> Any:
 
 def _phi(rate: float, x: Any) -> Any:
     """Φ(x) = ∫₀ˣ e^(−r·u) du = (1 − e^(−r·x))/r (x when r = 0)."""
-    x = np.asarray(x, dtype=float)
-    if rate <= SMALL_RATE:
-        return x
-    return -np.expm1(-rate * x) / rate
+    return _one_minus_exp_over(rate, np.asarray(x, dtype=float))
 
 
 def _lam(rate: float, x: Any) -> Any:
     """Λ(x) = ∫₀ˣ Φ(u) du = (r·x + e^(−r·x) − 1)/r² (x²/2 when r = 0), by a series where r·x is small."""
     x = np.asarray(x, dtype=float)
-    if rate <= SMALL_RATE:
+    if rate == 0.0:
         return 0.5 * x * x
     z = rate * x
     series = x * x * (0.5 - z / 6.0 + z * z / 24.0 - z * z * z / 120.0)  # error below z⁴/720 relative
@@ -112,6 +114,7 @@ class Clock:
     True
     >>> round(float(Clock(0.0, 2.0, 0.5).flow(0.0, 4.0)), 6)  # 2 years at weight 1, 2 at weight 0.5
     3.0
+
     """
 
     rate_per_year: float
@@ -204,12 +207,12 @@ def recoup_years(principal_phase1_share: Any, cash_yield_per_year: float, recoup
     positive = flow > 0
     safe = np.where(positive, flow, 1.0)
     i = recoup_rate_per_year
-    if i <= SMALL_RATE:  # as in annuity: no measurable interest
-        tau = build_years + 1.0 / safe
-    else:
-        x = (i / safe) * math.exp(i * build_years)  # τ = b − ln(1 − x)/i, written to stay exact as i → 0
-        ok = x < 1.0
-        tau = np.where(ok, build_years - np.log1p(-np.where(ok, x, 0.0)) / i, end_years)
+    grow = math.exp(i * build_years)
+    x = (i / safe) * grow  # τ = b − ln(1 − x)/i = b + (e^(i·b)/flow)·(−ln(1 − x)/x): exact as i → 0 (then b + 1/flow)
+    ok = x < 1.0
+    x_ok = np.where(ok, x, 0.0)
+    ratio = np.where(x_ok > 1e-8, -np.log1p(-x_ok) / np.where(x_ok > 1e-8, x_ok, 1.0), 1.0 + 0.5 * x_ok)
+    tau = np.where(ok, build_years + grow / safe * ratio, end_years)
     out = np.where(positive, np.minimum(tau, end_years), end_years)
     return float(out) if out.ndim == 0 else out
 
@@ -273,8 +276,8 @@ class Portfolio:
     recoup_rate_per_year: float
     two_phase: bool = True
     # values at deployment by (rate, q): not part of the portfolio's identity; emptied when it grows large
-    _memo: dict[tuple[float, tuple[int, ...], bytes], ProfitValues] = field(default_factory=dict, init=False, repr=False,
-                                                           compare=False)
+    _memo: dict[tuple[float, tuple[int, ...], bytes], ProfitValues] = field(default_factory=dict, init=False,
+                                                                            repr=False, compare=False)
 
     def recoup_after_deployment(self, q: Any) -> list[Any]:
         """Each class's recoup date after deployment at phase-1 share ``q`` (its end if never)."""

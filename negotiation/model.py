@@ -35,14 +35,13 @@ from agents.bargaining import BeliefErrors
 from agents.claims import Claim
 from agents.counterpart import Counterpart, claim_of
 from agents.frontier import Preferences, Values
-from negotiation.issues import ContinuousTerm, PackageTerms, share_grid
 from agents.insurer import Insurer
 from agents.investor import Investor
 from agents.lender import Lender
 from agents.principal import Principal
 from agents.table import Table
 from negotiation.economics import Goods, Portfolio, ProjectClass, TradeTerms
-from negotiation.issues import Offer, Package, Response
+from negotiation.issues import ContinuousTerm, Offer, Package, PackageTerms, Response, share_grid
 from negotiation.result import Equilibrium, RunResult, Terms
 from negotiation.scenario import CounterpartParams, PrincipalParams, Spec, given
 from negotiation.scenario_files import with_overrides
@@ -445,8 +444,11 @@ class NegotiationModel(mesa.Model):
             if not mine:
                 rates[g.key] = None
                 continue
-            other_open = theirs[0] if theirs else (other.ideal(1) or mine[0])
-            rates[g.key] = concession_rate(g.utility_of(mine[0], 1), g.utility_of(mine[-1], 1),
+            # each side's opening position: its first offer when it conceded from one, else what it would open at
+            # (under complete information it offers its target at once, from the position it claimed)
+            own_open = g.opening or g.opening_offer(1) or mine[0]
+            other_open = other.opening or other.opening_offer(1) or (theirs[0] if theirs else mine[0])
+            rates[g.key] = concession_rate(g.utility_of(own_open, 1), g.utility_of(mine[-1], 1),
                                            g.utility_of(other_open, 1), self.steps)
         out["concession_rates"] = rates
         return out

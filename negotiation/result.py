@@ -70,8 +70,8 @@ class Equilibrium:
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``equilibrium`` object (the SPE's terms at top level)."""
-        empty: dict[str, Any] = {"us_share_before_recoup": None, "us_profit_share": None, "tariff_rates": {}, "tariff_rate": None,
-                 "tariff_relief_usd_bn_per_year": None}
+        empty: dict[str, Any] = {"us_share_before_recoup": None, "us_profit_share": None, "tariff_rates": {},
+                                 "tariff_rate": None, "tariff_relief_usd_bn_per_year": None}
         spe = self.spe.to_json() if self.spe else empty
         return {**spe, "concept": self.concept, "round": self.spe_round,
                 "nash": self.nash.to_json() if self.nash else None,

@@ -284,13 +284,24 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         raise ScenarioError(_format(err, " ".join(option for option, _ in parsed), data)) from None
 
 
-def with_overrides(spec: Spec, values: Mapping[str, TomlValue], source: str = "override") -> Spec:
-    """A copy of ``spec`` with dotted-key overrides applied and validated."""
+def editable_dump(spec: Spec) -> dict[str, Any]:
+    """The scenario as data to edit and validate again: what the file said, not what was derived from it.
+
+    ``protocol.max_rounds`` and ``protocol.concession_rounds``, where they were derived from the calendar,
+    are left out, so that an edited scenario derives them again (move the horizon or the threat's date, and
+    the deadline and the concession clock move with it).
+    """
     data = spec.model_dump(exclude_none=True)
-    if spec._rounds_derived:  # derived from the calendar: derive it again from the overridden scenario
+    if spec._rounds_derived:
         data["protocol"].pop("max_rounds", None)
     if spec._concession_derived:
         data["protocol"].pop("concession_rounds", None)
+    return data
+
+
+def with_overrides(spec: Spec, values: Mapping[str, TomlValue], source: str = "override") -> Spec:
+    """A copy of ``spec`` with dotted-key overrides applied and validated."""
+    data = editable_dump(spec)
     for key, value in values.items():
         apply_override(data, key.split("."), value, source=source)
     return spec_from_dict(data, source=source)

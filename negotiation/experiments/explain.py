@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from negotiation.scenario import Spec, given
-from negotiation.scenario_files import spec_from_dict
+from negotiation.scenario_files import editable_dump, spec_from_dict
 from negotiation.values import Scalar
 
 type Dump = dict[str, Any]  # Spec.model_dump(): pydantic's type, edited in place by a mechanism
@@ -178,7 +178,7 @@ def summarise(spec: Spec, seeds: list[int]) -> Summary:
 def explain(spec: Spec, seeds: list[int]) -> list[Explained]:
     """Rows: the scenario as given, then with each applicable mechanism off, with medians over ``seeds``."""
     rows: list[Explained] = [{"mechanism": "(none: the scenario as given)", "removes": "", **summarise(spec, seeds)}]
-    data = spec.model_dump(exclude_none=True)
+    data = editable_dump(spec)  # derived clocks are derived again for each switched-off scenario
     for mech in MECHANISMS:
         if not mech.applies(spec):
             continue

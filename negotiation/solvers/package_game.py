@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from negotiation.issues import PackageTerms
-from negotiation.issues import Package
+from negotiation.issues import Package, PackageTerms
+from negotiation.solvers.bargaining import clip_polyline, ks_on_polyline, nash_on_polyline
 
 RATES = np.concatenate([[1e-12], np.geomspace(1e-5, 1e5, 101), [1e12]])  # exchange rates λ always swept
 TERM_POINTS = 121  # values of each continuous term whose exchange rate is swept too
@@ -101,10 +101,13 @@ def _best_x(a: np.ndarray, b: np.ndarray, low: np.ndarray, high: np.ndarray) -> 
 
 def _rates_for(au: np.ndarray, bu: np.ndarray, aj: np.ndarray, bj: np.ndarray, low: np.ndarray,
                high: np.ndarray, points: int) -> np.ndarray:
-    """The exchange rates to sweep in one round: for each term, the λ at which each of ``points`` values of it
-    is the maximiser of U + λ·J (from its first-order condition a_U + 2b_U·x + λ·(a_J + 2b_J·x) = 0), so every
-    term is sampled densely in its own values, however flat or steep it is; a linear term's switching rate
-    −a_U/a_J is taken from both sides."""
+    """The exchange rates to sweep in one round.
+
+    For each term, the λ at which each of ``points`` values of it is the maximiser of U + λ·J (from its
+    first-order condition a_U + 2b_U·x + λ·(a_J + 2b_J·x) = 0), so every term is sampled densely in its
+    own values, however flat or steep it is; a linear term's switching rate −a_U/a_J is taken from both
+    sides.
+    """
     rates = [RATES]
     for c in range(au.size):
         x = np.linspace(low[c], high[c], points)
@@ -143,8 +146,10 @@ def _curve(game: PackageGame, times: np.ndarray) -> tuple[_Curve, tuple[np.ndarr
 
 
 def _interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, last: bool) -> np.ndarray:
-    """Interpolate on a rising ``xp`` that may be flat somewhere: at a flat value take its first point (its
-    last with ``last``); never divide by a zero-width step."""
+    """Interpolate on a rising ``xp`` that may be flat somewhere.
+
+    At a flat value take its first point (its last with ``last``); never divide by a zero-width step.
+    """
     x = np.clip(x, xp[0], xp[-1])
     if xp.size == 1:
         return np.full(np.shape(x), fp[0])
@@ -162,7 +167,8 @@ def _pick(values: np.ndarray, others: np.ndarray) -> int:
     return int(near[np.flatnonzero(sub >= float(sub.max()) - SLACK)[0]])
 
 
-def _offer(options: _Options, curve: _Curve, k: int, proposer: int, need: float) -> tuple[float, float, int, float] | None:
+def _offer(options: _Options, curve: _Curve, k: int, proposer: int,
+           need: float) -> tuple[float, float, int, float] | None:
     """The proposer's best package giving the responder ``need``: (u_us, u_japan, option, Japan's gain on the curve)."""
     cu, cj = curve.us[k], curve.japan[k]
     if proposer == 0:  # the US keeps the most while Japan gets need
@@ -217,19 +223,70 @@ def _frontier_points(options: _Options, curve: _Curve, k: int) -> tuple[np.ndarr
     return u[sel], j[sel], opt[sel], pos[sel]
 
 
+def _on_frontier(u: np.ndarray, j: np.ndarray, opt: np.ndarray,
+                 found: tuple[int, float, float, float] | None) -> tuple[int, float, float, float] | None:
+    """A point found on the polyline through the frontier's vertices, kept only if it is a package.
+
+    Between two vertices of the same pair of shares the segment is the rates' own frontier (a chord of it);
+    between vertices of different pairs it joins two packages but holds none, so the better vertex is taken
+    (``found`` is (segment i, λ, u, j); the better end is the one nearer the point along the segment).
+    """
+    if found is None:
+        return None
+    i, lam, _, _ = found
+    k = min(i + 1, u.size - 1)
+    if lam <= 0.0 or k == i or opt[i] == opt[k]:
+        return found
+    end = i if lam < 0.5 else k
+    return end, 0.0, float(u[end]), float(j[end])
+
+
+def _solutions(options: _Options, curve: _Curve, k: int, d: tuple[float, float]) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, float, float, float] | None,
+        tuple[int, float, float, float] | None]:
+    """Round k's frontier (US utility ascending) with its Nash and Kalai–Smorodinsky points on it."""
+    u, j, opt, pos = _frontier_points(options, curve, k)
+    fu, fj, where = clip_polyline(u, j, d)  # the individually rational part
+    nash = ks = None
+    if fu.size:
+        for name, solver in (("nash", nash_on_polyline), ("ks", ks_on_polyline)):
+            found = solver(fu, fj, d)
+            if found is None:
+                continue
+            i, lam, a, b = found
+            # back onto the unclipped polyline: the clipped vertex i lies a fraction w of the way from vertex v
+            v0, w0 = where[i]
+            v1, w1 = where[min(i + 1, len(where) - 1)]
+            start, stop = v0 + w0, v1 + w1
+            at = start + lam * (stop - start)
+            seg = min(int(at), u.size - 1)
+            point = _on_frontier(u, j, opt, (seg, at - seg, a, b))
+            if name == "nash":
+                nash = point
+            else:
+                ks = point
+    return u, j, opt, pos, nash, ks
+
+
+def _package_on(game: PackageGame, options: _Options, curve: _Curve, k: int, opt: np.ndarray, pos: np.ndarray,
+                point: tuple[int, float, float, float]) -> Package:
+    """The package at a point of the frontier: its pair of shares, the rates interpolated along its curve."""
+    i, lam, _, _ = point
+    nxt = min(i + 1, pos.size - 1)
+    gain = float(curve.japan[k, pos[i]] + lam * (curve.japan[k, pos[nxt]] - curve.japan[k, pos[i]])) \
+        if opt[nxt] == opt[i] else float(curve.japan[k, pos[i]])
+    return _package(game, options, curve, k, int(opt[i]), gain)
+
+
 def round_frontier(game: PackageGame, t: int) -> tuple[np.ndarray, np.ndarray, tuple[float, float] | None] | None:
-    """Round ``t``'s Pareto frontier (US utility ascending, Japan's) and its Nash point; ``None`` if nothing is funded."""
+    """Round ``t``'s Pareto frontier (US utility ascending, Japan's) and its Nash point (``None``: nothing funded)."""
     times = np.array([(t - 1) * game.round_years])
     curve, base = _curve(game, times)
     options = _options(game, times, base)
     if options.q.size == 0:
         return None
-    u, j, _, _ = _frontier_points(options, curve, 0)
-    d = game.disagreement
-    gain = (u - d[0]) * (j - d[1])
-    ok = (u > d[0]) & (j > d[1])
-    nash = None if not ok.any() else (float(u[ok][np.argmax(gain[ok])]), float(j[ok][np.argmax(gain[ok])]))
-    return u, j, nash
+    u, j, _, _, nash, _ = _solutions(options, curve, 0, game.disagreement)
+    return u, j, None if nash is None else (nash[2], nash[3])
 
 
 def solve_package_game(game: PackageGame) -> GameSolution:
@@ -264,17 +321,7 @@ def solve_package_game(game: PackageGame) -> GameSolution:
         k = min(offers)
         option, gain, u_us, u_j = offers[k]
         spe, spe_round, spe_utilities = _package(game, options, curve, k, option, gain), k + 1, (u_us, u_j)
-    u, j, opt, pos = _frontier_points(options, curve, 0)
-    nash = ks = None
-    rational = (u >= d[0]) & (j >= d[1])
-    if rational.any():
-        idx = np.flatnonzero(rational)
-        product = (u[idx] - d[0]) * (j[idx] - d[1])
-        n = int(idx[np.argmax(product)])
-        nash = _package(game, options, curve, 0, int(opt[n]), float(curve.japan[0, pos[n]]))
-        g1, g2 = float(u[idx].max() - d[0]), float(j[idx].max() - d[1])
-        if g1 > 0 and g2 > 0:
-            score = np.minimum((u[idx] - d[0]) / g1, (j[idx] - d[1]) / g2)
-            m = int(idx[np.argmax(score)])
-            ks = _package(game, options, curve, 0, int(opt[m]), float(curve.japan[0, pos[m]]))
+    u, j, opt, pos, nash_at, ks_at = _solutions(options, curve, 0, d)
+    nash = None if nash_at is None else _package_on(game, options, curve, 0, opt, pos, nash_at)
+    ks = None if ks_at is None else _package_on(game, options, curve, 0, opt, pos, ks_at)
     return GameSolution(concept, spe, spe_round, spe_utilities, nash, ks, u, j)

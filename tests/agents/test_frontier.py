@@ -19,7 +19,8 @@ def game(draw_values):
     options, a_own, b_own, a_other, lows, highs = draw_values
     k = 1
     terms = PackageTerms(np.linspace(0, 1, len(options)), np.linspace(0, 1, len(options)),
-                         tuple(ContinuousTerm(f"g{c}", lo, hi) for c, (lo, hi) in enumerate(zip(lows, highs))))
+                         tuple(ContinuousTerm(f"g{c}", lo, hi)
+                               for c, (lo, hi) in enumerate(zip(lows, highs, strict=True))))
     own = Values(np.array([[o[0] for o in options]]), np.array([a_own]), np.array([b_own]))
     other = Values(np.array([[o[1] for o in options]]), np.array([a_other]), np.zeros((k, len(a_other))))
     return terms, own, other
@@ -43,7 +44,8 @@ def test_the_chain_finds_the_oracles_best_package_and_names_a_real_one(drawn, wh
     terms, own, other = game(drawn)
     chain = build_chain(own, other, terms)
     lo = float(other.options[0].min()) - 10.0
-    hi = float(other.options[0].max() + chain.cum_other[0, -1] + 0.0) + float((chain.other_base[0] - other.options[0]).max())
+    hi = (float(other.options[0].max() + chain.cum_other[0, -1])
+          + float((chain.other_base[0] - other.options[0]).max()))
     v = lo + where * (hi - lo)
     found = best_for_own(chain, 0, v)
     oracle = grid_best(own, other, terms, 0, v, points=201)
@@ -56,7 +58,8 @@ def test_the_chain_finds_the_oracles_best_package_and_names_a_real_one(drawn, wh
     assert exact(other, option, xs) >= v - 1e-7
     assert exact(own, option, xs) >= value - 1e-7
     # and it is as good as the grid's best, up to the chain's chords (SEGMENTS steps a term) and the grid's step
-    bound = sum(abs(b) * ((hi_ - lo_) / SEGMENTS) ** 2 / 4 for b, lo_, hi_ in zip(own.b[0], (0.10, 0.10), (0.275, 0.25)))
+    bound = sum(abs(b) * ((hi_ - lo_) / SEGMENTS) ** 2 / 4
+                for b, lo_, hi_ in zip(own.b[0], (0.10, 0.10), (0.275, 0.25), strict=True))
     assert oracle is not None and value >= oracle - bound - 1e-2 * (1 + abs(oracle)) * 0.01
 
 

@@ -41,12 +41,22 @@ def test_faratin_concession_moves_from_the_opening_to_the_target_by_the_deadline
     assert faratin_alpha(1, 4, 0.5) < faratin_alpha(1, 4, 2.0)  # Boulware concedes later than Conceder
 
 
-def test_the_first_offer_is_its_ideal_and_complete_information_offers_the_target():
+def test_the_first_offer_is_its_public_claim_and_complete_information_offers_the_target():
+    """It opens at its claim on both shares, each rate at its ideal; without a claim, at its ideal package."""
     m = model()
-    japan = m.principal
-    first = japan.propose(1)
-    assert first == japan.opening == japan.ideal(1)
-    assert japan.utility_of(first, 1) >= japan.utility_of(japan.target(1), 1)
+    for gov in (m.principal, m.counterpart):
+        t = 1 if gov is m.principal else 2
+        gov.offers_made = 0
+        first = gov.propose(t)
+        claim = gov.preferences.claim.us_share
+        assert first == gov.opening
+        assert first.us_share_before_recoup == first.us_profit_share == claim
+        assert first.tariff_rates == gov.ideal(t).tariff_rates  # no claim on the rates: its ideal ones
+        assert gov.utility_of(first, t) >= gov.utility_of(gov.target(t), t) - 1e-9
+    assert m.principal.opening != m.principal.ideal(1)  # the claim is not what Japan would ask with none made
+    off = model()
+    off.principal.preferences = replace(off.principal.preferences, claim=None)  # a government that claimed nothing
+    assert off.principal.propose(1) == off.principal.ideal(1)
     c = model("protocol.information=complete")
     assert c.principal.propose(1) == c.principal.target(1)
 
@@ -177,7 +187,8 @@ def test_a_change_of_beliefs_redoes_the_plan():
     m, fresh = model(), model()
     us, new = m.counterpart, fresh.counterpart
     before = dict(us.plan())
-    us.learn_from_refusal(Offer(t, "us", "japan", us.target(t)), Response("japan", False, "worth less than my next offer"))
+    refusal = Response("japan", False, "worth less than my next offer")
+    us.learn_from_refusal(Offer(t, "us", "japan", us.target(t)), refusal)
     new.errors = us.errors
     new.form_beliefs(us.opponent_preferences, False)
     assert us.plan() != pytest.approx(before, rel=1e-6)  # the beliefs moved the plan …

@@ -5,8 +5,9 @@ One file per scenario file under ``tests/regression/records/`` (``runs/baseline.
 
 * the **path**, compared exactly: per offer its round, its proposer and every answer to it (each ratifier's,
   then the responder's: actor, accepted, reason); the run's outcome, steps and agreement round;
-* the **numbers**, compared to a tolerance: each offer's terms (the US shares before and after recoup, each group's rate), both governments'
-  utilities of it at its round, and each actor's gain at the end (``RunResult.utilities``, unrounded).
+* the **numbers**, compared to a tolerance: each offer's terms (the US shares before and after recoup, each
+  group's rate), both governments' utilities of it at its round, and each actor's gain at the end
+  (``RunResult.utilities``, unrounded).
 
 Floats are stored as Python writes them (``repr``: the shortest text that reads back to the same double) and
 are never compared as text. NumPy's SIMD ``exp``/``expm1`` kernels round differently on different CPUs (with
