@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/agents", "tests/theory", "tests/model", "tests/regression"]
+TESTS = ["tests/agents", "tests/theory", "tests/model", "tests/unit/test_economics.py", "tests/regression"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,10 @@ MUTANTS = [
     Mutant("h", "claims: backing down costs nothing (the audience cost dropped)", "agents/claims.py",
            "backed_down = np.maximum(-gap, 0.0) if self.wants_high_share else np.maximum(gap, 0.0)",
            "backed_down = 0.0 * gap"),
-    Mutant("i", "the US's horizon: what follows its term weighted fully (w ignored)", "negotiation/economics.py",
+    Mutant("i", "the US's horizon: what follows its term weighted fully (w ignored)", "agents/counterpart.py",
+           "clock=Clock(given(params.discount_rate_per_year), term, params.post_term_weight)",
+           "clock=Clock(given(params.discount_rate_per_year), term, 1.0)"),
+    Mutant("i2", "the clock: a weight after the term that flows ignore (Ψ without w)", "negotiation/economics.py",
            "return _phi(r, np.minimum(x, big_t)) + w * (_phi(r, np.maximum(x, big_t)) - _phi(r, big_t))",
            "return _phi(r, x)"),
 ]
