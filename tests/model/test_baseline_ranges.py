@@ -1,9 +1,10 @@
 """The ranges `runs/baseline.toml` claims for its assumptions are the model's: checked at both ends.
 
 Each ASSUMPTION comment says "holds A–B" (or "holds ≥ A"): with that key alone moved to A or B, others at
-baseline, seed 0, the talks agree and the deal's structure comes out — the US share before recoup in Japan's
-band 0.45–0.55, after recoup in the US's band 0.85–0.95 (README, "Where the result holds"; how far the tariff
-rates move over each range is tabled there too). A comment that drifts from the model fails here.
+baseline, the deal's structure comes out — the US share before recoup in Japan's band 0.45–0.55, after recoup
+in the US's band 0.85–0.95 — in the solved equilibrium and in the agreements of at least 9 of seeds 0–9
+(README, "Where the result holds"; how far the tariff rates move over each range is tabled there too). A
+comment that drifts from the model fails here.
 """
 
 import re
@@ -42,14 +43,23 @@ def test_the_baseline_states_its_ranges():
             "agents.us.post_term_weight", "agents.japan.claim_retraction_cost_usd_bn"} <= keys
 
 
+SEEDS, AT_LEAST = range(10), 9
+
+
+def in_structure(package) -> bool:
+    """Japan's 50:50 before recoup and the US's 90% after, each within its band."""
+    return (package is not None and BEFORE[0] <= package.us_share_before_recoup <= BEFORE[1]
+            and AFTER[0] <= package.us_profit_share <= AFTER[1])
+
+
 @pytest.mark.parametrize(("key", "value"), claimed_ranges(), ids=lambda v: str(v))
 def test_the_structure_holds_at_each_end_of_a_claimed_range(key, value):
     current = value_at(load_scenario(BASELINE), key)
     if isinstance(current, int) and not isinstance(current, bool):
         value = int(value)
-    model = NegotiationModel(load_scenario(BASELINE, [f"{key}={value}"]), rng=0, collect_data=False)
-    result = model.run(solve=False)
-    assert result.agreed, f"{key}={value}: no agreement"
-    p = result.package
-    assert BEFORE[0] <= p.us_share_before_recoup <= BEFORE[1], (key, value, p)
-    assert AFTER[0] <= p.us_profit_share <= AFTER[1], (key, value, p)
+    spec = load_scenario(BASELINE, [f"{key}={value}"])
+    models = [NegotiationModel(spec, rng=seed, collect_data=False) for seed in SEEDS]
+    results = [m.run(solve=False) for m in models]
+    assert in_structure(models[0].solve().spe), (key, value, models[0].solve().spe)
+    held = sum(r.agreed and in_structure(r.package) for r in results)
+    assert held >= AT_LEAST, (key, value, [r.package for r in results])
