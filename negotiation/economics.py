@@ -380,7 +380,8 @@ class TradeTerms:
             from signing, whichever is later (FACTS order-calendar).
         regime_end_years: when the tariff regime, and with it threat and relief, ends.
         trade_elasticity: import-demand elasticity of the principal's exports (first order).
-        exporters_margin: producer surplus the exporters lose per $ of lost exports.
+        exporters_margin: quasi-rents beyond the supply curve the exporters lose per $ of lost exports (their
+            surplus under the supply curve is counted already: :meth:`principal_loss`).
 
     """
 
@@ -399,13 +400,18 @@ class TradeTerms:
     def principal_loss(self, g: Goods) -> tuple[float, float]:
         """The principal's yearly loss from the rate τ on ``g`` as (a, b) in a·τ + b·τ².
 
-        The duty its exporters bear on the volume that still trades, θ·τ·V·(1 − ε(1 − θ)·τ), and the margin m
-        on the volume lost, m·ε(1 − θ)·τ·V: a = V·(θ + m·ε·(1 − θ)), b = −θ·ε·(1 − θ)·V (the duty no longer
-        paid on the volume lost; the counterpart loses the same revenue, so the two sides are consistent).
+        Linear partial equilibrium, the same one the counterpart's side uses (:meth:`counterpart_gain`): the
+        exporters' price falls by θ·τ per $ of value, and the volume by ε(1 − θ)·τ·V. Their surplus loss is the
+        price cut on the volume that still trades, θ·τ·V·(1 − ε(1 − θ)·τ), plus the triangle under their supply
+        curve on the volume lost, ½·θ·τ·ε(1 − θ)·τ·V — the standard producer-surplus loss, which needs no margin
+        of its own: exporters who bear little of the duty (elastic supply) lose little on the volume they give
+        up. ``exporters_margin`` m adds quasi-rents beyond the supply curve on the volume lost, m·ε(1 − θ)·τ·V.
+        So a = V·(θ + m·ε·(1 − θ)), b = −½·θ·ε·(1 − θ)·V. With the counterpart's side the two triangles make
+        the whole Harberger loss, ½·τ·ε(1 − θ)·τ·V (a test).
         """
         theta, v = g.exporters_share_of_duty, g.exports_usd_bn_per_year
         eps = self.trade_elasticity
-        return v * (theta + self.exporters_margin * eps * (1.0 - theta)), -theta * eps * (1.0 - theta) * v
+        return v * (theta + self.exporters_margin * eps * (1.0 - theta)), -0.5 * theta * eps * (1.0 - theta) * v
 
     def principal_loss_usd_bn_per_year(self, g: Goods, rate: float) -> float:
         """The principal's yearly loss at the rate on ``g`` (:meth:`principal_loss`)."""

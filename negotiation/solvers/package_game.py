@@ -220,7 +220,20 @@ def _frontier_points(options: _Options, curve: _Curve, k: int) -> tuple[np.ndarr
     opt = np.repeat(idx, curve.us.shape[1])
     pos = np.tile(np.arange(curve.us.shape[1]), idx.size)
     sel = _upper_right(u, j)[::-1]
-    return u[sel], j[sel], opt[sel], pos[sel]
+    # a vertex of one pair of shares can fall between two sampled points of another pair's curve and under
+    # its chord: undominated among vertices, yet beaten by packages of that pair (the rates between the two
+    # points); drop every vertex some pair's chord beats
+    u, j, opt, pos = u[sel], j[sel], opt[sel], pos[sel]
+    span = -curve.us[k]  # rising from 0: how far from the US's ideal a point of the curve is
+    beaten = np.zeros(u.size, dtype=bool)
+    for o in idx:
+        room = us0[o] - u
+        inside = (room >= 0.0) & (room <= span[-1]) & (opt != o)
+        if inside.any():
+            best = j0[o] + _interp(room[inside], span, curve.japan[k], last=True)
+            beaten[np.flatnonzero(inside)[j[inside] < best - 1e-9]] = True
+    keep = ~beaten
+    return u[keep], j[keep], opt[keep], pos[keep]
 
 
 def _on_frontier(u: np.ndarray, j: np.ndarray, opt: np.ndarray,

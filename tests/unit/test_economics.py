@@ -138,14 +138,30 @@ def test_the_counterparts_gain_is_the_duty_on_the_volume_kept_less_the_harberger
     assert a * tau + b * tau * tau == pytest.approx(theta * tau * kept - triangle)
 
 
-def test_the_duty_no_longer_paid_on_lost_volume_is_the_same_on_both_sides():
-    """The second-order revenue the counterpart loses on lost volume is the duty the principal no longer pays."""
-    trade = _trade(exporters_margin=0.0)
-    for g in trade.goods:
-        _, b_us = trade.counterpart_gain(g, 0.0)
-        _, b_loss = trade.principal_loss(g)
-        triangle = 0.5 * trade.trade_elasticity * (1 - g.exporters_share_of_duty) ** 2 * g.exports_usd_bn_per_year
-        assert b_us + triangle == pytest.approx(b_loss)  # the foreign-borne duty's erosion, on both sides
+@given(st.floats(0.01, 0.99), st.floats(0.0, 3.0), st.floats(0.0, 0.6))
+def test_both_sides_lose_together_exactly_the_harberger_triangle(theta, eps, tau):
+    """Linear supply and demand: the counterpart's gain less the principal's loss is −½·τ·ΔQ, ΔQ = ε(1 − θ)τV
+    (the consumers' and the producers' triangles; the duty itself is a transfer between them)."""
+    trade = _trade(trade_elasticity=eps, exporters_margin=0.0)
+    g = Goods("g", 100.0, 0.0, 1.0, theta)
+    a_us, b_us = trade.counterpart_gain(g, 0.0)
+    a_loss, b_loss = trade.principal_loss(g)
+    lost_volume = eps * (1 - theta) * tau * g.exports_usd_bn_per_year
+    joint = (a_us * tau + b_us * tau * tau) - (a_loss * tau + b_loss * tau * tau)
+    assert joint == pytest.approx(-0.5 * tau * lost_volume, rel=1e-9, abs=1e-9)
+
+
+def test_the_exporters_loss_is_their_producer_surplus_under_a_linear_supply_curve():
+    """Supply whose price falls θ·τ while the volume falls ε(1 − θ)·τ·V: the surplus lost is the trapezoid
+    between the two prices, to the left of the supply curve; a margin m adds m per $ of volume lost."""
+    for m in (0.0, 0.1):
+        trade = _trade(exporters_margin=m)
+        for g in trade.goods:
+            tau, v, theta = 0.2, g.exports_usd_bn_per_year, g.exporters_share_of_duty
+            price_cut, kept = theta * tau, v * (1 - trade.trade_elasticity * (1 - theta) * tau)
+            trapezoid = price_cut * (kept + v) / 2  # ∫ supply from the new price to the old
+            expected = trapezoid + m * (v - kept)
+            assert trade.principal_loss_usd_bn_per_year(g, tau) == pytest.approx(expected, rel=1e-12)
 
 
 def test_relief_on_goods_whose_duty_us_buyers_pay_costs_the_counterpart_least():

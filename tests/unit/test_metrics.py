@@ -197,3 +197,23 @@ def test_every_metric_is_a_sweep_column():
                  "advantage_us", "advantage_japan", "concession_rate_us", "concession_rate_japan"):
         assert name in columns and name in row
     assert set(row) <= set(columns)
+
+
+@pytest.mark.parametrize("round_", [1, 8])
+def test_no_package_beats_a_vertex_of_the_solvers_frontier(round_):
+    """Every vertex of the solver's frontier is efficient against a brute-force grid of funded packages.
+
+    (A vertex of one pair of shares can fall between two sampled points of another pair's curve: undominated
+    among vertices, yet beaten by that pair's packages between them; such vertices must not be kept.)
+    """
+    model = NegotiationModel(load_scenario(BASELINE), rng=0, collect_data=False)
+    fu, fj, _ = model.solve_frontier(round_)
+    u1, u2 = grid_utilities(model, round_, n=127)  # not the solver's own sampling of the rates (121 values)
+    order = np.argsort(u1)
+    tail_best = np.maximum.accumulate(u2[order][::-1])[::-1]  # the best u2 among points with u1 at least this
+    delta = 1e-6
+    first = np.searchsorted(u1[order], fu + delta, side="left")
+    inside = first < order.size
+    beaten = np.zeros(fu.size, dtype=bool)
+    beaten[inside] = tail_best[first[inside]] > fj[inside] + delta
+    assert not beaten.any(), list(zip(fu[beaten][:5], fj[beaten][:5], strict=True))
