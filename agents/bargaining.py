@@ -128,6 +128,8 @@ class Government(Actor):
         self._plan: dict[int, float] | None = None  # round → own value (PV at 0) of that round's SPE outcome
         self._where: dict[int, tuple[int, float]] = {}  # proposer rounds: (option, chain gain to the other)
         self._targets: dict[int, Package | None] = {}
+        self._off_grid: dict[tuple[Package, int], float] = {}  # own values of packages off the option grid
+        self._off_grid_of: Any = preferences  # … valued with these preferences
 
     @property
     def table(self) -> Table:
@@ -335,7 +337,13 @@ class Government(Actor):
         option = terms.option_of(package)
         if option is not None:  # on the grid: the same formula, evaluated once per scenario (Values.of)
             return self._own_values.at(t - 1, option, terms.continuous_values(package))
-        return float(self.preferences.utility(package, float(self.table.round_dates[t - 1])))
+        # off the grid (an opening at a claim the pruning dropped, a person's offer): the formula itself, once
+        if self._off_grid_of is not self.preferences:
+            self._off_grid, self._off_grid_of = {}, self.preferences
+        key = (package, t)
+        if key not in self._off_grid:
+            self._off_grid[key] = float(self.preferences.utility(package, float(self.table.round_dates[t - 1])))
+        return self._off_grid[key]
 
     def outcome_utility(self, package: Package | None) -> float:
         """Gain over no deal (PV $bn at the talks' start) of the agreement, struck in the round it was."""

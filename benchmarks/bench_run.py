@@ -4,7 +4,8 @@ Prints, per case, medians over 5 repeats of 0.5 s (the machine is shared and noi
   * run only — the agents' run, the scenario's equilibrium already solved (a sweep's replicates, the page);
   * solve only (fresh scenario) — the exact, independent solve alone (``solve_package_game(model.game())``),
     as for a scenario never solved before (the model's cache of solutions is not used);
-  * run + solve — a run whose model solves the equilibrium afresh (the cache cleared before each run).
+  * run + solve — a run of a scenario never seen before (the per-scenario cache cleared: economics, values
+    and the equilibrium computed afresh).
 
 Usage: uv run python benchmarks/bench_run.py
 """
@@ -37,7 +38,7 @@ def one(spec, seed, mode):
         return time.perf_counter() - t0
     t0 = time.perf_counter()
     if mode == "run + solve":
-        model_module._SOLUTIONS.clear()  # time a fresh solve (the model caches it per scenario)
+        model_module._DERIVED.clear()  # a fresh scenario: its economics, values and solution computed anew
     NegotiationModel(spec, rng=seed, collect_data=False).run(solve=mode == "run + solve")
     return time.perf_counter() - t0
 
