@@ -30,7 +30,7 @@ import numpy as np
 from agents.bargaining import BeliefErrors, Government
 from agents.claims import Claim
 from agents.preferences import DealPreferences, UnitPreferences
-from negotiation.economics import Clock, TradeTerms
+from negotiation.economics import Clock, Goods
 from negotiation.issues import Offer, Package
 from negotiation.scenario import CounterpartParams, given
 
@@ -56,7 +56,6 @@ class CounterpartPreferences(DealPreferences):
 
     onshore_value_per_usd: float = 0.0
     fund_usd_bn: float = 0.0
-    trade: TradeTerms | None = None
     buyers_duty_weight: float = 0.0
     relief_cost_factor: float = 1.0
     build_per_rate: tuple[float, ...] = ()
@@ -73,23 +72,15 @@ class CounterpartPreferences(DealPreferences):
 
     def continuous_coefficients(self, times_years: np.ndarray) -> tuple[Any, Any, Any]:
         """Per bargained group of goods: its gain from the rate (less the investors' build it forgoes)."""
-        t = np.asarray(times_years, dtype=float)
-        trade = self.trade
-        if trade is None or not trade.bargained:
-            return np.zeros(t.size), np.zeros((t.size, 0)), np.zeros((t.size, 0))
-        window = trade.relief_window(self.clock, t)
-        deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
-        v = self.onshore_value_per_usd
-        c0, a_cols, b_cols = np.zeros(t.size), [], []
-        for c, g in enumerate(trade.bargained):
-            a_g, b_g = trade.counterpart_gain(g, self.buyers_duty_weight)
-            f = self.relief_cost_factor
+
+        def per_group(c: int, g: Goods) -> tuple[float, float, float]:
+            assert self.trade is not None
+            a_g, b_g = self.trade.counterpart_gain(g, self.buyers_duty_weight)
             build = self.build_per_rate[c] if c < len(self.build_per_rate) else 0.0
-            n = g.rate_without_deal
-            a_cols.append(window * a_g * f - v * build * deployed)
-            b_cols.append(window * b_g * f)
-            c0 = c0 - window * f * (a_g * n + b_g * n * n) + v * build * deployed * n
-        return c0, np.stack(a_cols, axis=1), np.stack(b_cols, axis=1)
+            f = self.relief_cost_factor
+            return f * a_g, f * b_g, -self.onshore_value_per_usd * build
+
+        return self.rate_coefficients(times_years, per_group)
 
     def seen_with(self, errors: BeliefErrors) -> CounterpartPreferences:
         """These preferences as the principal believes them: its errors on onshore value, relief cost, patience."""

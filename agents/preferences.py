@@ -14,13 +14,14 @@ file (``agents/counterpart.py``, ``agents/principal.py``) writes its two parts f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Self
 
 import numpy as np
 
 from agents.claims import Claim
-from negotiation.economics import Clock, Portfolio, ProfitValues
+from negotiation.economics import Clock, Goods, Portfolio, ProfitValues, TradeTerms
 from negotiation.issues import Package
 
 
@@ -80,6 +81,31 @@ class DealPreferences:
     equity_usd_bn: float = 0.0
     portfolio: Portfolio | None = None
     deployment_deadline_years: float = 0.0
+    trade: TradeTerms | None = None
+
+    def rate_coefficients(self, times_years: np.ndarray,
+                          per_group: Callable[[int, Goods], tuple[float, float, float]]) -> tuple[Any, Any, Any]:
+        """(c0, a, b) of the rates, each group's rate valued against its no-deal rate n_g, at each date.
+
+        Σ_g [α_g(t)·(τ_g − n_g) + β_g(t)·(τ_g² − n_g²)] with α_g(t) = W(t)·w_a + D(t)·d_a and β_g(t) = W(t)·w_b,
+        W(t) the PV of a year while the deal's rates apply and D(t) of a dollar deployed evenly to the
+        allocation deadline (both on its clock); ``per_group(c, g)`` gives (w_a, w_b, d_a) for the c-th bargained
+        group. So no deal is the zero point of the rates' part. Shapes (K,), (K, C), (K, C).
+        """
+        t = np.asarray(times_years, dtype=float)
+        trade = self.trade
+        if trade is None or not trade.bargained:
+            return np.zeros(t.size), np.zeros((t.size, 0)), np.zeros((t.size, 0))
+        window = trade.relief_window(self.clock, t)
+        deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
+        c0, a_cols, b_cols = np.zeros(t.size), [], []
+        for c, g in enumerate(trade.bargained):
+            w_a, w_b, d_a = per_group(c, g)
+            a, b, n = window * w_a + deployed * d_a, window * w_b, g.rate_without_deal
+            a_cols.append(a)
+            b_cols.append(b)
+            c0 = c0 - (a * n + b * n * n)
+        return c0, np.stack(a_cols, axis=1), np.stack(b_cols, axis=1)
 
     def profit_values(self, times_years: Any, q: Any) -> ProfitValues:
         """Per $ of equity on its own clock: cash before and after recoup, recoveries, equity; shape (K, O).

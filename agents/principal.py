@@ -27,7 +27,7 @@ import numpy as np
 from agents.bargaining import BeliefErrors, Government
 from agents.counterpart import claim_of
 from agents.preferences import DealPreferences, UnitPreferences
-from negotiation.economics import Clock, TradeTerms
+from negotiation.economics import Clock, Goods, TradeTerms
 from negotiation.issues import Offer, Package, Response
 from negotiation.scenario import PrincipalParams, given
 
@@ -53,7 +53,6 @@ class PrincipalPreferences(DealPreferences):
     """
 
     outside_option_share: float = 0.0
-    trade: TradeTerms | None = None
     relief_scale: float = 1.0
     relief_value_factor: float = 1.0
     parts_margin_per_rate: tuple[float, ...] = ()
@@ -68,22 +67,15 @@ class PrincipalPreferences(DealPreferences):
 
     def continuous_coefficients(self, times_years: np.ndarray) -> tuple[Any, Any, Any]:
         """Per bargained group of goods: what the rate costs it (and its suppliers' margin it forgoes)."""
-        t = np.asarray(times_years, dtype=float)
-        trade = self.trade
-        if trade is None or not trade.bargained:
-            return np.zeros(t.size), np.zeros((t.size, 0)), np.zeros((t.size, 0))
-        window = trade.relief_window(self.clock, t)
-        deployed = self.clock.deployed_point(t, self.deployment_deadline_years)
         keep = (1.0 - self.outside_option_share) * self.relief_scale * self.relief_value_factor
-        c0, a_cols, b_cols = np.zeros(t.size), [], []
-        for c, g in enumerate(trade.bargained):
-            a_loss, b_loss = trade.principal_loss(g)
+
+        def per_group(c: int, g: Goods) -> tuple[float, float, float]:
+            assert self.trade is not None
+            a_loss, b_loss = self.trade.principal_loss(g)
             parts = self.parts_margin_per_rate[c] if c < len(self.parts_margin_per_rate) else 0.0
-            n = g.rate_without_deal
-            a_cols.append(-(window * keep * a_loss + parts * deployed))
-            b_cols.append(-window * keep * b_loss)
-            c0 = c0 + window * keep * (a_loss * n + b_loss * n * n) + parts * deployed * n
-        return c0, np.stack(a_cols, axis=1), np.stack(b_cols, axis=1)
+            return -keep * a_loss, -keep * b_loss, -parts
+
+        return self.rate_coefficients(times_years, per_group)
 
     def seen_with(self, errors: BeliefErrors) -> PrincipalPreferences:
         """These preferences as the counterpart believes them: its errors on the value of relief and patience."""
