@@ -729,24 +729,32 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
               f"${loss:.2f}bn{shown}{caveat}.")
 
 
-PRIMARY_OUTCOMES = ("us_profit_share", "tariff_relief_usd_bn_per_year")  # listed first; the rest in JSON order
+PRIMARY_OUTCOMES = ("us_share_before_recoup", "us_profit_share", "agreed_tariff_rate",
+                    "tariff_relief_usd_bn_per_year")  # listed first, then each group's rate; the rest in JSON order
 NOT_OUTCOMES = ("seed",)  # numeric fields of the run's JSON that are inputs, not outcomes
 
 
 def numeric_outcomes(result_json: dict[str, Any]) -> dict[str, float]:
-    """The top-level numeric fields of a run's JSON (not booleans, not the seed), contract outcomes first.
+    """The numeric outcomes of a run's JSON: its top-level numbers and each group's rate (``tariff_rate_<group>``).
 
-    >>> numeric_outcomes({"seed": 3, "agreed": True, "steps": 4, "us_profit_share": 0.9, "actors": {}})
-    {'us_profit_share': 0.9, 'steps': 4}
+    Not booleans, not the seed; the contract's outcomes first, then each group's rate, then the rest in order.
+
+    >>> numeric_outcomes({"seed": 3, "agreed": True, "steps": 4, "us_profit_share": 0.9, "actors": {},
+    ...                   "tariff_rates": {"autos": 0.15}})
+    {'us_profit_share': 0.9, 'tariff_rate_autos': 0.15, 'steps': 4}
     """
+    from negotiation.result import TARIFF_PREFIX
+
     found = {k: v for k, v in result_json.items()
              if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_OUTCOMES}
-    return {**{k: found[k] for k in PRIMARY_OUTCOMES if k in found},
+    rates = {f"{TARIFF_PREFIX}{k}": v for k, v in (result_json.get("tariff_rates") or {}).items()
+             if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {**{k: found[k] for k in PRIMARY_OUTCOMES if k in found}, **rates,
             **{k: v for k, v in found.items() if k not in PRIMARY_OUTCOMES}}
 
 
 def _rounds_json(model: Any) -> list[dict[str, Any]]:
-    """Every round of a run: the offer (its fields and terms), both governments' utilities, every answer."""
+    """Every round of a run: the offer's terms, both governments' utilities (agreed in that round), every answer."""
     import dataclasses
 
     from negotiation.result import clean
@@ -764,10 +772,8 @@ def _rounds_json(model: Any) -> list[dict[str, Any]]:
     rows = []
     for offer, responses in zip(model.offers, model.responses, strict=True):
         row = {f.name: getattr(offer, f.name) for f in dataclasses.fields(offer) if f.name != "package"}
-        terms = dataclasses.asdict(offer.package)
-        terms["tariff_relief_usd_bn_per_year"] = model.relief_usd_bn_per_year(offer.package)
-        row["offer"] = terms
-        row["utilities"] = {gov.key: gov.utility_of(offer.package) for gov in governments}
+        row["offer"] = model.terms_of(offer.package).to_json()
+        row["utilities"] = {gov.key: gov.utility_of(offer.package, offer.round) for gov in governments}
         row["answers"] = [dataclasses.asdict(r) for r in responses]
         rows.append(plain(row))
     return rows

@@ -10,7 +10,7 @@ errors (a :class:`~negotiation.inputs.ScenarioError` naming the key, file or lin
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 

@@ -253,7 +253,7 @@ def check_pattern_columns(patterns: list[Pattern], frame: pd.DataFrame, source: 
         source: the patterns file, for the message.
 
     """
-    from negotiation.keys import close
+    from negotiation.inputs import close
 
     for i, p in enumerate(patterns, 1):
         if p.column not in frame.columns:

@@ -64,8 +64,8 @@ class SweepStopped(Exception):  # noqa: N818 - it is a stop, not a bug
 def result_columns(base: Spec) -> list[str]:
     """The result columns of a sweep on ``base``: outcome, actors' utilities, governments' metrics.
 
-    ``ROW_COLUMNS``, then ``tariff_rate_<goods>`` for each group of goods, ``utility_<key>`` for each actor, then ``advantage_<key>`` and
-    ``concession_rate_<key>`` for each government.
+    ``ROW_COLUMNS``, then ``tariff_rate_<goods>`` for each group of goods, ``utility_<key>`` for each actor,
+    then ``advantage_<key>`` and ``concession_rate_<key>`` for each government.
 
     Args:
         base: the sweep's base scenario.
