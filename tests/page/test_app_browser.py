@@ -92,7 +92,14 @@ def outcome(page):
 
 def pick(page, label, option):
     page.locator(".v-select").filter(has_text=label).first.click()
-    page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$")).click()
+    item = page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+    menu = page.locator(".v-menu__content:visible")
+    for _ in range(5):  # Vuetify's select renders its first 20 items, and 20 more each time its menu scrolls down
+        if item.count():
+            break
+        menu.evaluate("e => { e.scrollTop = e.scrollHeight; e.dispatchEvent(new Event('scroll')); }")
+        page.wait_for_timeout(200)
+    item.click()
 
 
 def page_text(page):
