@@ -48,10 +48,17 @@ def test_report_writes_plots_and_a_page_for_a_sweep(cli, copy):
     assert_png(copy / "distributions.png")
     assert_png(copy / "against_inputs.png")
     assert_png(copy / "tariff_against_inputs.png")
-    assert "- Agreed tariff given agreement: median" in page
+    for line in ("- US share before recoup given agreement: median", "- US share (after recoup) given agreement",
+                 "- Tariff on autos given agreement: median", "- Tariff on other given agreement: median",
+                 "- All-in tariff given agreement: median", "- Tariff relief (duty saved) given agreement"):
+        assert line in page, line
+    head = next(line for line in page.splitlines() if line.startswith("| input |"))
+    assert [c.strip() for c in head.strip("|").split("|")[1:]] == [
+        "US share before recoup", "US share (after recoup)", "autos rate", "other rate", "all-in tariff",
+        "duty relief $bn/yr"]
     row = next(line for line in page.splitlines() if line.startswith("| deal.equity_fraction |"))
     cells = [c.strip() for c in row.strip("|").split("|")[1:]]
-    assert len(cells) == 3 and all(c == "constant" or -1 <= float(c) <= 1 for c in cells)  # ρ per outcome
+    assert len(cells) == 6 and all(c == "constant" or -1 <= float(c) <= 1 for c in cells)  # ρ per outcome
 
 
 def garbage(path):
