@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import MANY, MANY_RUNS, SWEEP_HEAD, assert_one_line
+from experiments.checks import MANY, MANY_RUNS, SWEEP_HEAD, assert_one_line, short_scenario
 from helpers import ROOT
 
 from negotiation.cli import main
@@ -134,7 +134,7 @@ def test_a_signal_stops_the_sweep_fast_keeps_what_finished_and_it_resumes(cli, m
 
 def test_a_signal_stops_a_sensitivity_run_in_one_line(cli, tmp_path, late_signals_ignored):
     spec = tmp_path / "sens.toml"
-    spec.write_text(SWEEP_HEAD + SENS)
+    spec.write_text(f'scenario = "{short_scenario(tmp_path)}"\n{SENS}')  # cheaper fresh points
     out = tmp_path / "out"
 
     def send():
