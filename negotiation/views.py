@@ -322,12 +322,12 @@ def offers_figure(model: Any) -> Figure:
             ax_rate.axhline(100 * t.high, color="#bbbbbb", lw=1)
         ax_rate.grid(alpha=0.3)
         if ax_rate.get_legend_handles_labels()[0]:
-            ax_rate.legend(loc="upper right", fontsize="x-small", ncol=2)
+            ax_rate.legend(loc="best", fontsize="x-small", ncol=2)
     ax_rate.set_xlabel(f"round ({model.spec.protocol.round_months:g} months each)")
     ax_rate.set_xlim(0.5, max(model.steps, 1) + 0.5)
     ax_share.set_title("Offers over time" + ("" if tariff or model.unit_surplus else " (no tariff at stake)"))
     if ax_share.get_legend_handles_labels()[0]:
-        ax_share.legend(loc="lower right", fontsize="x-small")
+        ax_share.legend(loc="best", fontsize="x-small")
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_share.grid(alpha=0.3)
     return fig
