@@ -21,7 +21,8 @@ def test_the_example_runs_and_prints_its_headings(capsys):
     namespace = runpy.run_path(str(DOCS / "example.py"))  # defines main() without calling it
     namespace["main"](seeds=3)
     out = capsys.readouterr().out
-    for heading in ("== Baseline ==", "== Counterfactual: agents.japan.claim_retraction_cost_usd_bn=0 ==", "== Comparison =="):
+    counterfactual = "== Counterfactual: agents.japan.claim_retraction_cost_usd_bn=0 =="
+    for heading in ("== Baseline ==", counterfactual, "== Comparison =="):
         assert heading in out, out
     for line in ("US share of profits before recoup: median", "US share of profits after recoup: median",
                  "tariff rate on autos: median", "tariff rate on other: median", "agreed tariff rate (all-in): median",
