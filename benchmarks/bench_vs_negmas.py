@@ -1,6 +1,7 @@
-"""The same two-issue negotiation, many times, by our engine and by NegMAS's SAO, in one process.
+"""The same negotiation, many times, by our engine and by NegMAS's SAO, in one process.
 
-The baseline's issue space (US share up to the lenders' limit × relief) is exported to GENIUS XML and loaded
+The baseline's issue space (the pairs of US shares the lenders fund × a rate on each bargained group of goods,
+at export-genius's default resolution) is exported to GENIUS XML and loaded
 by NegMAS once; then each engine negotiates it repeatedly for about two seconds per repeat: our five-actor
 model (incomplete information, a new seed each time, no equilibrium solve) and NegMAS's SAO with the
 same strategy on both sides. Prints negotiations per second (medians of 5 repeats) and the ratio.

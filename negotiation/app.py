@@ -484,15 +484,16 @@ def OutcomeCard(model: AppModel) -> Any:
                        classes=["chipdeal-outcome"], style="font-size: 1.15em; padding: 8px 12px")
 
 
-OFFERS_CAPTION = ("Each government's offers, round by round: the US share of equity profits (after recoup: the "
-                  "split once Japan has earned back its investment) and the all-in tariff rate agreed. Dashed: the "
-                  "equilibrium; ★: the agreement; grey lines: the lowest rate granted and the threatened rate.")
+OFFERS_CAPTION = ("Each government's offers, round by round: the US share of equity profits before Japan recoups its "
+                  "investment (dotted) and after recoup (solid), and the tariff rate each offer sets on each group of "
+                  "goods a deal can change (one marker per group). Dashed: the equilibrium; ★: the agreement; grey "
+                  "lines: the floor and each group's rate without a deal.")
 UNIT_OFFERS_CAPTION = ("Each government's offers, round by round: the US share of a unit surplus (Rubinstein's "
                        "game). Dashed: the equilibrium share; ★: the agreement.")
 UTILITY_CAPTION = ("What each package is worth to each government (present value at the talks' start, $bn). "
-                   "Frontier: the best packages the lenders fund; no deal: each side's value without one; Nash "
-                   "point: the package maximising the product of the two gains over no deal; equilibrium: where "
-                   "alternating offers with this deadline end when both sides plan ahead.")
+                   "Frontier: the best packages the lenders fund, where both gain over no deal; no deal: each side's "
+                   "value without one; Nash point: the package maximising the product of the two gains over no deal; "
+                   "equilibrium: where alternating offers with this deadline end when both sides plan ahead.")
 UNIT_UTILITY_CAPTION = ("Each government's discounted share of the unit surplus. Nash point: the split "
                         "maximising the product of the gains; equilibrium: Rubinstein's subgame-perfect split.")
 ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at the talks' start, if the current "
@@ -540,22 +541,27 @@ def ActorPanel(model: AppModel) -> Any:
 
 
 def _deal_table(model: AppModel, rows: list[play.DealRow]) -> str:
-    """The end-of-game comparison as an HTML table."""
+    """The end-of-game comparison as an HTML table: both shares, each group's rate, the all-in rate, the gains."""
     govs = [model.principal.key, model.counterpart.key]
     unit = model.unit_surplus
+    two_phase = not unit and model.spec.deal.two_phase
+    groups = [] if unit or model.trade is None else [g.name for g in model.trade.goods]
+    shares = ["US share before recoup", "after"] if two_phase else ["US share"]
+    tariff = [*(f"{name} rate" for name in groups), "all-in rate", "duty relief $bn/yr"] if groups else []
     head = "".join(f"<th>{html.escape(h)}</th>" for h in [
-        "", "round", "US share", *([] if unit or model.trade is None else ["tariff", "duty relief $bn/yr"]),
-        *(f"{views.name_of(model, k)}'s gain" + ("" if unit else " ($bn PV)") for k in govs)])
+        "", "round", *shares, *tariff, *(f"{views.name_of(model, k)}'s gain" + ("" if unit else " ($bn PV)")
+                                        for k in govs)])
     body = []
     for r in rows:
         if not r.agreed:
-            cells = [r.label, "no deal", "—", *([] if unit or model.trade is None else ["—", "—"]),
+            cells = [r.label, "no deal", *("—" for _ in shares), *("—" for _ in tariff),
                      *(views._value(0.0, unit) for _ in govs)]
         else:
-            cells = [r.label, str(r.round), f"{r.us_profit_share:.1%}",
-                     *([] if unit or model.trade is None
-                       else [f"{r.tariff_rate:.1%}", f"{r.relief_usd_bn_per_year:.1f}"]),
-                     *(views._value(r.gains_usd_bn[k], unit) for k in govs)]
+            share = [f"{r.us_share_before_recoup:.0%}", f"{r.us_profit_share:.0%}"] if two_phase \
+                else [f"{r.us_profit_share:.1%}"]
+            rates = [*(f"{r.tariff_rates[name]:.1%}" for name in groups), f"{r.tariff_rate:.1%}",
+                     f"{r.relief_usd_bn_per_year:.1f}"] if groups else []
+            cells = [r.label, str(r.round), *share, *rates, *(views._value(r.gains_usd_bn[k], unit) for k in govs)]
         body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return (f"<table class='chipdeal-comparison' style='border-spacing:12px 4px'><tr>{head}</tr>"
             + "".join(body) + "</table>")
@@ -611,15 +617,19 @@ def MovePanel(model: AppModel, on_played: Callable[[], None], report: Callable[[
     other = model.spec.other_government(human)
     other_name = views.name_of(model, other)
     seat: play.HumanSeat = model.seats[human]
-    gov = model.governments[human]
     b = play.bounds(model)
-    # the sliders start at the person's last offer (at first, the government's own opening)
-    last = next((o.package for o in reversed(model.offers) if o.proposer == human), gov.opening)
-    opening_share = min(max(last.us_profit_share, b.share[0]), b.share[1])
-    opening_rate = model.tariff_rate(last) if b.tariff_rate else None
-    share, set_share = solara.use_state(100 * opening_share)
-    rate, set_rate = solara.use_state(None if opening_rate is None else 100 * opening_rate)
+    # the controls start at the person's last offer (at first, the government's own ideal package)
+    start = play.opening_package(model, human)
+    start_rates = model.tariff_rates(start)
+    opening = {"q": 100 * min(max(start.us_share_before_recoup, b.share[0]), b.share[1]),
+               "s": 100 * min(max(start.us_profit_share, b.share[0]), b.share[1]),
+               **{group: 100 * min(max(start_rates.get(group, top), floor), top)
+                  for group, (floor, top) in b.rates.items()}}
+    values, set_values = solara.use_state(opening)
     t = play.coming_round(model)
+
+    def setter(term: str) -> Callable[[float], None]:
+        return lambda number: set_values(lambda v: {**v, term: number})
 
     def step_with(decide: Callable[[], None]) -> None:
         decide()
@@ -628,20 +638,24 @@ def MovePanel(model: AppModel, on_played: Callable[[], None], report: Callable[[
 
     with solara.Card(f"Your move, round {t} of {model.max_rounds} · you play {name}", classes=["chipdeal-move"]):
         if play.proposer_of_coming_round(model) == human:
-
-            share_label = "US share of the unit surplus, %" if model.unit_surplus else (
-                "US share of profits after recoup, %" if model.spec.deal.two_phase else "US share of profits, %")
-            Caption(f"{share_label}: {share:.1f} (the protocol allows {100 * b.share[0]:g}–{100 * b.share[1]:g}: "
-                    "neither side asks beyond its opening)")
-            NumberSlider(share_label, share, 100 * b.share[0], 100 * b.share[1], 0.5, set_share, report,
-                         name="US share", unit="%")
-            if b.tariff_rate is not None:
-                Caption(f"Agreed tariff rate, %: {rate:.1f} (from {100 * b.tariff_rate[0]:g}, the lowest granted, to "
-                        f"{100 * b.tariff_rate[1]:g}, the threat)")
-                NumberSlider("tariff rate, %", 100 * b.tariff_rate[1] if rate is None else rate,
-                             100 * b.tariff_rate[0], 100 * b.tariff_rate[1], 0.1, set_rate, report,
-                             name="tariff rate", unit="%")
-            package = play.package_of(model, share / 100, None if rate is None else rate / 100)
+            low, high = 100 * b.share[0], 100 * b.share[1]
+            shares = [("q", "US share before recoup, %", "US share before recoup")] if b.two_phase else []
+            shares.append(("s", "US share of the unit surplus, %" if model.unit_surplus else
+                           "US share after recoup, %" if b.two_phase else "US share of profits, %",
+                           "US share after recoup" if b.two_phase else "US share"))
+            for term, label, name_in_messages in shares:
+                Caption(f"{label}: {values[term]:.1f} (from {low:g} to {high:g})")
+                NumberSlider(label, values[term], low, high, 0.5, setter(term), report, name=name_in_messages,
+                             unit="%")
+            for group, (floor, top) in b.rates.items():
+                label = f"tariff rate on {group}, %"
+                Caption(f"{label}: {values[group]:.1f} (from {100 * floor:g}, the floor, to {100 * top:g}, its rate "
+                        "without a deal)")
+                NumberSlider(label, values[group], 100 * floor, 100 * top, 0.1, setter(group), report,
+                             name=f"tariff rate on {group}", unit="%")
+            q = values["q"] if b.two_phase else values["s"]
+            package = play.package_of(model, q / 100, values["s"] / 100,
+                                      {group: values[group] / 100 for group in b.rates})
             preview = play.preview_offer(model, package)
             answer = preview.answer
             said = "would accept" if answer.accepted else f"would refuse ({answer.reason})"  # type: ignore[union-attr]
@@ -787,7 +801,7 @@ def compare_figure(result: dict[str, Any]) -> Any:
     """The two scenarios' medians and 95% intervals per outcome, side by side (one small panel each)."""
     from matplotlib.figure import Figure
 
-    names = [(n, label, unit) for n, label, unit in comparing.OUTCOMES
+    names = [(n, label, unit) for n, label, unit in comparing.shown_outcomes(result)
              if result["a"]["outcomes"].get(n, {}).get("n") or result["b"]["outcomes"].get(n, {}).get("n")]
     fig = Figure(figsize=(2.2 * max(len(names), 1) + 1, 2.6), layout="constrained")
     axes = fig.subplots(1, max(len(names), 1), squeeze=False)[0]
@@ -873,25 +887,35 @@ def _table(rows: Sequence[tuple[str, ...]], css: str) -> str:
 # Terms
 
 TERMS = (
-    ("Round", "One offer and its answer: a month of talks in the baseline. Offers alternate between the two "
+    ("Round", "One offer and its answer: two weeks of talks in the baseline. Offers alternate between the two "
               "governments; the talks end at the deadline without a deal if no offer is accepted."),
-    ("US share after recoup", "Under the signed two-phase rule, profits are split 50:50 until Japan has earned "
-                              "back its investment, then the agreed share goes to the US (90% in the deal). "
-                              "That second share is the one bargained over."),
-    ("Tariff rate, duty relief", "The all-in rate on Japan's exports that the deal fixes, between the lowest "
-                                 "rate granted anyone and the threatened rate. Duty relief: the duty it saves "
-                                 "Japan's exporters a year against the threat."),
+    ("Package", "What an offer sets: the US share of the equity's profits before Japan recoups its investment and "
+                "after, and a tariff rate on each group of Japan's goods a deal can change."),
+    ("US share before recoup", "The US share of the profits until Japan has earned back its investment (its "
+                               "deemed allocation, with interest). The reported deal: 50%."),
+    ("US share after recoup", "The US share once Japan has recouped (90% in the reported deal). In a one-phase "
+                              "deal there is one share throughout."),
+    ("Claim", "Each government's public position on the US share (the US: 90%; Japan: 50:50). Settling away from "
+              "it costs a government with its audience, or with the other side; how each audience reads it "
+              "(either phase, or the money each phase carries) is part of the scenario."),
+    ("Tariff rate on a group of goods", "The rate a deal fixes on one group of Japan's exports (cars; everything "
+                                        "else), between the floor every partner pays and the group's rate "
+                                        "without a deal. A group already at the floor is not bargained over."),
+    ("All-in rate, duty relief", "The all-in rate: the export-weighted average of every group's rate. Duty "
+                                 "relief: the duty the agreed rates save Japan's exporters a year against the "
+                                 "rates without a deal."),
     ("Threat's date", "When the threatened tariff takes effect if no deal is signed (1 Aug 2025 in the baseline). "
                       "Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
     ("Deadline (window)", "The last date a deal can be struck (January 2029 in the baseline): the number of "
                           "rounds follows from it."),
     ("Lenders fund", "JBIC lends and NEXI insures Japan's package (Level II): a deal is signed only if both would "
-                     "fund it, which caps the share Japan can concede."),
+                     "fund it, which limits the shares Japan can concede."),
     ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
                                    "present value ($bn at the talks' start)."),
     ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved from "
                           "outside the agents: each offer leaves the other side exactly what waiting would bring "
-                          "it (Ståhl 1972; Rubinstein 1982)."),
+                          "it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on every term, "
+                          "in percentage points."),
     ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two governments' "
                    "gains over no deal (Nash 1950)."),
     ("Pareto frontier", "The packages neither government can improve on without hurting the other."),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from collections.abc import Sequence
@@ -21,9 +22,8 @@ from negotiation.inputs import InputError, ScenarioError
 
 MAX_SEED = 2**63 - 1  # seeds are stored in int64 columns (the sweep's Parquet) and replayed from there
 MAX_RUNS = 100_000  # default --max-runs: about 3 minutes at ≈ 2 ms a baseline run
-MAX_GRID_POINTS = 1_000_000  # default --max-points of export-genius: ≈ 40 MB of working arrays
+MAX_GRID_POINTS = 1_000_000  # default --max-points of export-genius: outcomes of the domain (NegMAS enumerates them)
 SECONDS_PER_RUN = 0.002  # a baseline run on the reference machine (benchmarks/bench_run.py), for estimates
-BYTES_PER_GRID_POINT = 40  # the export's working arrays per grid point (five float64 arrays)
 EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 2, 130, 141  # 128 + SIGINT, 128 + SIGPIPE
 EXIT_OUTPUT = 1  # stdout refused the output (a full device): the command's work is not what failed
 
@@ -266,10 +266,12 @@ def _build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("export-genius", help="write the governments' issue space and preferences as GENIUS XML")
     gen.add_argument("scenario", metavar="SCENARIO", help="scenario TOML")
     gen.add_argument("outdir", metavar="OUTDIR", help="folder for the domain and the two profile files")
-    gen.add_argument("--resolution", type=count, nargs=2, default=[101, 11], metavar=("SHARES", "RELIEFS"),
-                     help="values per issue on [0, 1] (default 101 11); shares stop at what the lenders fund")
+    gen.add_argument("--resolution", type=count, nargs=2, default=[11, 6], metavar=("SHARES", "RATES"),
+                     help="values of each share on [0, 1] (the claims added) and of each bargained rate over its "
+                          "range (default 11 6); share values the lenders fund nothing with are left out")
     gen.add_argument("--max-points", type=count, default=MAX_GRID_POINTS, metavar="N",
-                     help=f"refuse a grid of more than N points, SHARES × RELIEFS (default {MAX_GRID_POINTS:,})")
+                     help=f"refuse a domain of more than N outcomes, the product of the issues' values (default "
+                          f"{MAX_GRID_POINTS:,})")
     _add_set(gen)
     neg = sub.add_parser("negmas", help="negotiate the exported scenario with NegMAS's agents (SAO), beside ours")
     neg.add_argument("scenario", nargs="?", default=None, metavar="SCENARIO", help="scenario TOML (default baseline)")
@@ -419,45 +421,45 @@ def _command_report(args: argparse.Namespace) -> int:
 
 
 def _command_export_genius(args: argparse.Namespace) -> int:
-    shares, reliefs = args.resolution
-    if shares < 2 or reliefs < 2:
+    from negotiation.interop.genius import MAX_VALUES
+
+    shares, rates = args.resolution
+    if shares < 2 or rates < 2:
         raise ScenarioError("--resolution: at least 2 values per issue")
-    points = shares * reliefs
-    if points > args.max_points:
-        raise ScenarioError(f"--resolution {shares} {reliefs}: {points:,} grid points (about "
-                            f"{_size(points * BYTES_PER_GRID_POINT)} of memory) is above the limit of "
-                            f"{args.max_points:,}; raise it with --max-points {points}")
+    if max(shares, rates) > MAX_VALUES:
+        raise ScenarioError(f"--resolution {shares} {rates}: at most {MAX_VALUES:,} values per share or rate (the "
+                            "XML writes six decimals)")
     from negotiation.scenario_files import load_scenario_with_sets
 
     spec = load_scenario_with_sets(args.scenario, args.overrides)
-    from negotiation.interop.genius import export, files
+    from negotiation.interop.genius import NotExportable, export, files, issue_sizes
     from negotiation.model import NegotiationModel
 
-    model = NegotiationModel(spec, rng=0)
+    model = NegotiationModel(spec, rng=0, collect_data=False)
     if model.unit_surplus:
         raise ScenarioError(f"{args.scenario}: a unit-surplus scenario has one issue; export a package scenario")
+    sizes = issue_sizes(model, shares, rates)
+    points = math.prod(sizes)
+    if points > args.max_points:
+        what = " × ".join(f"{n:,}" for n in sizes)
+        raise ScenarioError(f"--resolution {shares} {rates}: {points:,} outcomes ({what}, the issues' values) is above "
+                            f"the limit of {args.max_points:,}; raise it with --max-points {points}")
     try:
-        out = export(model, args.outdir, shares, reliefs)
-    except ValueError as err:
+        out = export(model, args.outdir, shares, rates)
+    except NotExportable as err:
         raise ScenarioError(f"{args.scenario}: {err}") from None
     except OSError as err:
         raise ScenarioError(f"{args.outdir}: cannot write the export there ({err.strerror or err})") from None
+    grid = out["grid"]
+    print(f"{len(grid.names)} issues ({', '.join(grid.names)}), {grid.points:,} outcomes")
     for key, name in files(model).items():
         extra = ""
         if key in out["profiles"]:
             p = out["profiles"][key]
-            extra = f" (weights share {p.weights[0]:.3f}, relief {p.weights[1]:.3f}; reservation {p.reservation:.3f})"
+            weights = ", ".join(f"{issue} {w:.3f}" for issue, w in zip(grid.names, p.weights, strict=True))
+            extra = f" (weights {weights}; reservation {p.reservation:.3f})"
         print(f"{out['folder'] / name}{extra}")
     return 0
-
-
-def _size(n_bytes: float) -> str:
-    """``"40 MB"``, ``"400 GB"``."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n_bytes < 1000 or unit == "TB":
-            return f"{n_bytes:,.0f} {unit}"
-        n_bytes /= 1000
-    return f"{n_bytes:,.0f} TB"  # not reached
 
 
 def _command_negmas(args: argparse.Namespace) -> int:
@@ -487,16 +489,29 @@ def _command_negmas(args: argparse.Namespace) -> int:
         print(json.dumps(rows, sort_keys=True, default=float))
         return 0
     spe = model.solve().spe
-    solved = ("none (no round agrees)" if spe is None else f"US share {spe.us_profit_share:.3f}, relief "
-              f"${model.relief_usd_bn_per_year(spe):.1f}bn/yr")
+    goods = [t.name for t in model.terms.continuous]
+
+    def share(value: float | None) -> str:
+        return f"{'—' if value is None else f'{value:.2f}':>5}"
+
+    def rate(value: float | None, width: int = 9) -> str:
+        return f"{'—' if value is None else f'{value:.1%}':>{width}}"
+
+    solved = "none (no round agrees)"
+    if spe is not None:
+        terms = model.terms_of(spe)
+        each = "".join(f", {name} {value:.1%}" for name, value in terms.tariff_rates.items())
+        solved = (f"US {terms.us_share_before_recoup:.0%} before recoup, {terms.us_profit_share:.0%} after{each}"
+                  + ("" if terms.tariff_rate is None else f" (all-in {terms.tariff_rate:.1%})"))
     print(f"Scenario {model.spec.name!r}; our equilibrium (SPE): {solved}; deadline {model.max_rounds} rounds\n")
-    print(f"{'engine':<16} {'strategy':<24} {'agreed':<6} {'rounds':>6} {'US share':>8} {'relief $bn/yr':>13} "
-          f"{'|Δ SPE|':>8}")
+    heads = "".join(f" {name[:9]:>9}" for name in goods)
+    print(f"{'engine':<16} {'strategy':<24} {'agreed':<6} {'rounds':>6} {'q':>5} {'s':>5}{heads} {'all-in':>7} "
+          f"{'relief $bn/yr':>13} {'|Δ SPE|':>8}")
     for r in rows:
-        share = "—" if r.get("us_profit_share") is None else f"{r['us_profit_share']:.3f}"
-        relief = r.get("tariff_relief_usd_bn_per_year")
-        dist = r.get("distance_to_equilibrium")
-        print(f"{r['engine']:<16} {r['strategy']:<24} {str(r['agreed']):<6} {r['rounds']:>6} {share:>8} "
+        rates = "".join(f" {rate(r['tariff_rates'].get(name))}" for name in goods)
+        relief, dist = r["tariff_relief_usd_bn_per_year"], r["distance_to_equilibrium"]
+        print(f"{r['engine']:<16} {r['strategy']:<24} {str(r['agreed']):<6} {r['rounds']:>6} "
+              f"{share(r['us_share_before_recoup'])} {share(r['us_profit_share'])}{rates} {rate(r['tariff_rate'], 7)} "
               f"{'—' if relief is None else f'{relief:.1f}':>13} {'—' if dist is None else f'{dist:.3f}':>8}")
     return 0
 
@@ -714,24 +729,32 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
               f"${loss:.2f}bn{shown}{caveat}.")
 
 
-PRIMARY_OUTCOMES = ("us_profit_share", "tariff_relief_usd_bn_per_year")  # listed first; the rest in JSON order
+PRIMARY_OUTCOMES = ("us_share_before_recoup", "us_profit_share", "agreed_tariff_rate",
+                    "tariff_relief_usd_bn_per_year")  # listed first, then each group's rate; the rest in JSON order
 NOT_OUTCOMES = ("seed",)  # numeric fields of the run's JSON that are inputs, not outcomes
 
 
 def numeric_outcomes(result_json: dict[str, Any]) -> dict[str, float]:
-    """The top-level numeric fields of a run's JSON (not booleans, not the seed), contract outcomes first.
+    """The numeric outcomes of a run's JSON: its top-level numbers and each group's rate (``tariff_rate_<group>``).
 
-    >>> numeric_outcomes({"seed": 3, "agreed": True, "steps": 4, "us_profit_share": 0.9, "actors": {}})
-    {'us_profit_share': 0.9, 'steps': 4}
+    Not booleans, not the seed; the contract's outcomes first, then each group's rate, then the rest in order.
+
+    >>> numeric_outcomes({"seed": 3, "agreed": True, "steps": 4, "us_profit_share": 0.9, "actors": {},
+    ...                   "tariff_rates": {"autos": 0.15}})
+    {'us_profit_share': 0.9, 'tariff_rate_autos': 0.15, 'steps': 4}
     """
+    from negotiation.result import TARIFF_PREFIX
+
     found = {k: v for k, v in result_json.items()
              if isinstance(v, int | float) and not isinstance(v, bool) and k not in NOT_OUTCOMES}
-    return {**{k: found[k] for k in PRIMARY_OUTCOMES if k in found},
+    rates = {f"{TARIFF_PREFIX}{k}": v for k, v in (result_json.get("tariff_rates") or {}).items()
+             if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {**{k: found[k] for k in PRIMARY_OUTCOMES if k in found}, **rates,
             **{k: v for k, v in found.items() if k not in PRIMARY_OUTCOMES}}
 
 
 def _rounds_json(model: Any) -> list[dict[str, Any]]:
-    """Every round of a run: the offer (its fields and terms), both governments' utilities, every answer."""
+    """Every round of a run: the offer's terms, both governments' utilities (agreed in that round), every answer."""
     import dataclasses
 
     from negotiation.result import clean
@@ -749,10 +772,8 @@ def _rounds_json(model: Any) -> list[dict[str, Any]]:
     rows = []
     for offer, responses in zip(model.offers, model.responses, strict=True):
         row = {f.name: getattr(offer, f.name) for f in dataclasses.fields(offer) if f.name != "package"}
-        terms = dataclasses.asdict(offer.package)
-        terms["tariff_relief_usd_bn_per_year"] = model.relief_usd_bn_per_year(offer.package)
-        row["offer"] = terms
-        row["utilities"] = {gov.key: gov.utility_of(offer.package) for gov in governments}
+        row["offer"] = model.terms_of(offer.package).to_json()
+        row["utilities"] = {gov.key: gov.utility_of(offer.package, offer.round) for gov in governments}
         row["answers"] = [dataclasses.asdict(r) for r in responses]
         rows.append(plain(row))
     return rows

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from negotiation.distribution import summarise
-from negotiation.result import clean
+from negotiation.result import TARIFF_PREFIX, clean
 from negotiation.scenario import Spec
 from negotiation.values import Json
 
-# (field of the run's JSON, label, unit) in the order a reader wants them
+# (field of the run's JSON, label, unit) in the order a reader wants them; each group's rate follows the shares
 OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("us_profit_share", "US share of profits (after recoup)", "share"),
-    ("agreed_tariff_rate", "agreed tariff rate", "rate"),
+    ("us_share_before_recoup", "US share of profits before recoup", "share"),
+    ("us_profit_share", "US share of profits after recoup", "share"),
+    ("agreed_tariff_rate", "all-in tariff rate", "rate"),
     ("tariff_relief_usd_bn_per_year", "duty relief, $bn a year", "usd_bn"),
     ("steps", "rounds to the agreement", "rounds"),
 )
@@ -83,6 +84,28 @@ def differences(spec_a: Spec, spec_b: Spec) -> list[Difference]:
     return [Difference(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k)]
 
 
+def outcomes_of(spec: Spec) -> list[tuple[str, str, str]]:
+    """The outcomes summarised for ``spec``, as (field, label, unit).
+
+    :data:`OUTCOMES` with ``tariff_rate_<group>`` (the agreed rate on each group of goods) after the shares, or
+    :data:`UNIT_OUTCOMES` in a unit-surplus game; a one-phase deal has no share before recoup of its own, a
+    deal without a tariff threat no rate.
+    """
+    if spec.deal.kind == "unit_surplus":
+        return list(UNIT_OUTCOMES)
+    wanted = [o for o in OUTCOMES if spec.deal.two_phase or o[0] != "us_share_before_recoup"]
+    if not spec.deal.tariff_threat:
+        return [o for o in wanted if o[2] not in ("rate", "usd_bn")]
+    groups = [(f"{TARIFF_PREFIX}{name}", f"tariff rate on {name}", "rate") for name in (spec.deal.goods or {})]
+    cut = next(i for i, o in enumerate(wanted) if o[0] == "agreed_tariff_rate")
+    return [*wanted[:cut], *groups, *wanted[cut:]]
+
+
+def run_values(out: dict[str, Any]) -> dict[str, Any]:
+    """A run's JSON with each group's agreed rate as ``tariff_rate_<group>`` beside the top-level fields."""
+    return {**out, **{f"{TARIFF_PREFIX}{name}": rate for name, rate in (out.get("tariff_rates") or {}).items()}}
+
+
 def outcomes_over_seeds(spec: Spec, seeds: list[int]) -> dict[str, Json]:
     """Run ``spec`` on each seed and summarise its outcomes.
 
@@ -92,17 +115,16 @@ def outcomes_over_seeds(spec: Spec, seeds: list[int]) -> dict[str, Json]:
 
     Returns:
         ``{"agreed": {"rate", "agreed", "n"}, <outcome>: summarise(...) ...}`` for the outcomes of
-        :data:`OUTCOMES` (:data:`UNIT_OUTCOMES` in a unit-surplus game), over the runs that agreed.
+        :func:`outcomes_of`, over the runs that agreed.
 
     """
     from negotiation.model import NegotiationModel
 
-    unit = spec.deal.kind == "unit_surplus"
-    wanted = UNIT_OUTCOMES if unit else OUTCOMES
+    wanted = outcomes_of(spec)
     values: dict[str, list[float]] = {name: [] for name, _, _ in wanted}
     agreed = 0
     for seed in seeds:
-        out = NegotiationModel(spec, rng=seed, collect_data=False).run(solve=False).to_json()
+        out = run_values(NegotiationModel(spec, rng=seed, collect_data=False).run(solve=False).to_json())
         if out["agreed"]:
             agreed += 1
             for name, _, _ in wanted:
@@ -182,6 +204,27 @@ def summary_text(stats: dict[str, Any], unit: str) -> str:
     return text
 
 
+def shown_outcomes(result: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The outcomes either side of a comparison has, in the order a reader wants them: (name, label, unit)."""
+    a, b = result["a"]["outcomes"], result["b"]["outcomes"]
+    both_unit = result["a"]["unit_surplus"] and result["b"]["unit_surplus"]
+    known = {name: (label, unit) for name, label, unit in (*UNIT_OUTCOMES, *OUTCOMES)}
+    order = [name for name, _, _ in OUTCOMES]
+    names = [n for n in dict.fromkeys([*a, *b]) if n != "agreed"]
+    groups = [n for n in names if n.startswith(TARIFF_PREFIX)]
+    cut = order.index("agreed_tariff_rate")
+    order = [*order[:cut], *groups, *order[cut:]]
+    out = []
+    for name in [n for n in order if n in names]:
+        label, unit = known.get(name, (f"tariff rate on {name.removeprefix(TARIFF_PREFIX)}", "rate"))
+        if name == "us_profit_share" and both_unit:
+            label = "US share of the unit surplus"
+        elif name == "us_profit_share" and "us_share_before_recoup" not in names:
+            label = "US share of profits"
+        out.append((name, label, unit))
+    return out
+
+
 def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The comparison as table rows: (outcome, A's cell, B's cell), the agreement rate first.
 
@@ -195,13 +238,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     a, b = result["a"]["outcomes"], result["b"]["outcomes"]
     out = [("agreement rate", f"{a['agreed']['rate']:.0%} ({a['agreed']['agreed']}/{a['agreed']['n']})",
             f"{b['agreed']['rate']:.0%} ({b['agreed']['agreed']}/{b['agreed']['n']})")]
-    seen = set()
-    for name, label, unit in (*OUTCOMES, *UNIT_OUTCOMES):
-        if name in seen or (name not in a and name not in b):
-            continue
-        seen.add(name)
-        if name == "us_profit_share" and result["a"]["unit_surplus"] and result["b"]["unit_surplus"]:
-            label = "US share of the unit surplus"
+    for name, label, unit in shown_outcomes(result):
         out.append((label, summary_text(a.get(name, {}), unit), summary_text(b.get(name, {}), unit)))
     return out
 

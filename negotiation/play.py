@@ -14,6 +14,7 @@ No Solara here: the page (``negotiation/app.py``) lays this out, and the tests d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,51 +143,92 @@ def proposer_of_coming_round(model: Any) -> str:
 
 @dataclass(frozen=True)
 class Bounds:
-    """What a proposal may ask for: the US share and, where a tariff is at stake, the agreed rate."""
+    """What a proposal may ask for (``model.terms``): the US shares and the rate on each bargained group of goods.
+
+    ``share``: the range of each US share (before and after recoup); ``two_phase``: whether the two are set
+    apart (otherwise a proposal has one share); ``rates``: each group a deal can change → (its floor, its rate
+    without a deal), in the order of ``model.terms.continuous`` (empty: no tariff at stake, or the unit game).
+    """
 
     share: tuple[float, float]
-    tariff_rate: tuple[float, float] | None  # (floor, threat); None: no tariff at stake
+    two_phase: bool
+    rates: dict[str, tuple[float, float]]
 
 
 def bounds(model: Any) -> Bounds:
-    """The protocol's bounds on a proposal: ``model.share_range()`` and the floor and threatened rates."""
-    tariff = (model.trade.floor_rate, model.trade.threat_rate) if model.relief_at_stake and model.trade else None
-    return Bounds(tuple(model.share_range()), tariff)
+    """The bounds on a proposal, from the terms the model bargains over (``model.terms``)."""
+    terms = model.terms
+    if terms.share_is_continuous:  # the unit game: the one continuous term is the share itself
+        share = terms.continuous[0]
+        return Bounds((share.low, share.high), False, {})
+    shares = (float(min(terms.q.min(), terms.s.min())), float(max(terms.q.max(), terms.s.max())))
+    two_phase = bool(model.spec.deal.two_phase)
+    return Bounds(shares, two_phase, {t.name: (t.low, t.high) for t in terms.continuous})
 
 
-def package_of(model: Any, share: float, tariff_rate: float | None = None) -> Package:
-    """The package with US share ``share`` and the agreed all-in ``tariff_rate`` (a fraction, e.g. 0.15).
+SLACK = 1e-9  # a value this close outside a bound is taken as the bound (a float's rounding on the way)
 
-    The rate maps to the relief fraction x by the deal's line, τ = τ_threat − x·(τ_threat − τ_floor).
+
+def _within(value: Any, low: float, high: float, what: str, unit: str = "") -> float:
+    number = float(value)
+    if not low - SLACK <= number <= high + SLACK:  # NaN fails too
+        raise ValueError(f"{what} {number:g}: the terms allow {low:g}{unit} to {high:g}{unit}")
+    return min(max(number, low), high)
+
+
+def package_of(model: Any, us_share_before_recoup: float, us_profit_share: float | None = None,
+               tariff_rates: Mapping[str, float] | None = None) -> Package:
+    """The package with these US shares and a rate for every bargained group of goods (fractions: 0.15 is 15%).
 
     Args:
         model: the model.
-        share: the US share of equity profits (after recoup under the two-phase rule), within the bounds.
-        tariff_rate: the agreed rate, between the floor and the threat (ignored when no tariff is at stake).
+        us_share_before_recoup: the US share before the principal recoups (q); the only share of a one-phase
+            deal or of the unit game.
+        us_profit_share: the US share after recoup (s); default q. A one-phase deal has one share: s must be q.
+        tariff_rates: group → rate, one for each group ``bounds(model).rates`` names, within its bounds.
 
     Returns:
         The package.
 
     Raises:
-        ValueError: a value outside the protocol's bounds, or not a number.
+        ValueError: a value outside its bounds or not a number, a missing or unknown group, or two shares in a
+            one-phase deal.
 
     """
     b = bounds(model)
-    share = float(share)
-    lo, hi = b.share
-    if not lo - 1e-9 <= share <= hi + 1e-9:
-        raise ValueError(f"US share {share:g}: the protocol allows {lo:.0%} to {hi:.0%}")
-    share = min(max(share, lo), hi)
-    if b.tariff_rate is None:
-        return Package(share, 0.0)
-    if tariff_rate is None:
-        raise ValueError("a tariff rate is needed: a tariff is at stake")
-    rate = float(tariff_rate)
-    floor, threat = b.tariff_rate
-    if not floor - 1e-9 <= rate <= threat + 1e-9:
-        raise ValueError(f"tariff rate {rate:g}: between the floor {floor:.1%} and the threat {threat:.1%}")
-    relief = 1.0 if threat <= floor else (threat - rate) / (threat - floor)
-    return Package(share, min(max(relief, 0.0), 1.0))
+    q = _within(us_share_before_recoup, *b.share, "US share before recoup" if b.two_phase else "US share")
+    s = q if us_profit_share is None else _within(us_profit_share, *b.share, "US share after recoup")
+    if not b.two_phase and s != q:
+        raise ValueError("a one-phase deal has one US share: before and after recoup are the same")
+    given = dict(tariff_rates or {})
+    unknown = sorted(set(given) - set(b.rates))
+    if unknown:
+        raise ValueError(f"no bargained rate on {', '.join(unknown)}: the terms set {', '.join(b.rates) or 'none'}")
+    missing = [name for name in b.rates if name not in given]
+    if missing:
+        raise ValueError(f"a tariff rate is needed on {', '.join(missing)}")
+    rates = tuple(_within(given[name], low, high, f"tariff rate on {name}") for name, (low, high) in b.rates.items())
+    return Package(q, s, rates)
+
+
+def opening_package(model: Any, key: str) -> Package:
+    """Where a person's controls start for government ``key``: its last offer, else its own ideal package.
+
+    Its ideal is the package best for it among those it believes fundable, agreed in the coming round
+    (``Government.ideal``); the equilibrium's package, or the middle of every bound, if it sees none.
+    """
+    last = next((o.package for o in reversed(model.offers) if o.proposer == key), None)
+    if last is not None:
+        return last
+    ideal = model.governments[key].ideal(coming_round(model))
+    if ideal is not None:
+        return ideal
+    spe = model.solve().spe
+    if spe is not None:
+        return spe
+    b = bounds(model)
+    middle = sum(b.share) / 2
+    return package_of(model, middle, middle, {name: sum(r) / 2 for name, r in b.rates.items()})
 
 
 @dataclass(frozen=True)
@@ -298,16 +340,19 @@ class DealRow:
     label: str
     agreed: bool
     round: int | None
+    us_share_before_recoup: float | None
     us_profit_share: float | None
-    tariff_rate: float | None
+    tariff_rates: dict[str, float]  # every group of goods (empty: no deal, or no tariff at stake)
+    tariff_rate: float | None  # all-in
     relief_usd_bn_per_year: float | None
     gains_usd_bn: dict[str, float]  # government key → gain over no deal (PV $bn at the talks' start)
 
 
 def _row(model: Any, label: str, package: Package | None, t: int | None) -> DealRow:
     if package is None or t is None:
-        return DealRow(label, False, None, None, None, None, dict.fromkeys(model.governments, 0.0))
-    return DealRow(label, True, t, package.us_profit_share, model.tariff_rate(package),
+        return DealRow(label, False, None, None, None, {}, None, None, dict.fromkeys(model.governments, 0.0))
+    return DealRow(label, True, t, package.us_share_before_recoup, package.us_profit_share,
+                   model.tariff_rates(package), model.tariff_rate(package),
                    model.relief_usd_bn_per_year(package) if model.trade is not None else None,
                    {k: gain(model, k, package, t) for k in model.governments})
 
@@ -336,8 +381,6 @@ def comparison(model: Any) -> list[DealRow]:
                  model.agreement_round or None)]
     agents = agents_run(model)
     rows.append(_row(model, "the agents' deal (same seed)", agents.agreement, agents.agreement_round or None))
-    spe = model.solve().spe
-    rows.append(_row(model, "equilibrium (SPE)", None if spe is None else Package(spe.us_profit_share,
-                                                                                   spe.relief_fraction),
-                     None if spe is None else spe.round))
+    solution = model.solve()
+    rows.append(_row(model, "equilibrium (SPE)", solution.spe, solution.spe_round))
     return rows

@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from negotiation.issues import Package
+from negotiation.result import TARIFF_PREFIX, Terms
+from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
 
 ROLE_COLOURS = {"counterpart": "#1f5fa8", "principal": "#c62f2f", "lender": "#7b4ea3", "insurer": "#168a72",
                 "investor": "#d9822b"}
@@ -39,26 +41,28 @@ def name_of(model: Any, key: str) -> str:
 
 @dataclass(frozen=True)
 class OfferPoint:
-    """One offer as the plots show it."""
+    """One offer as the plots show it: its terms and each government's utility of it, agreed in its round."""
 
     round: int
     proposer: str
+    us_share_before_recoup: float
     us_profit_share: float
+    tariff_rates: dict[str, float]  # every group of goods (those a deal cannot change at their no-deal rate)
+    tariff_rate: float | None  # all-in: the export-weighted average (None: no tariff at stake)
     tariff_relief_usd_bn_per_year: float
-    tariff_rate: float | None
     us_utility: float
     japan_utility: float
     accepted: bool
 
 
 def offers(model: Any) -> list[OfferPoint]:
-    """Every offer so far, in order, with its value to each government and whether it was accepted."""
+    """Every offer so far, in order, with its value to each government (agreed in its round) and the answer."""
     out = []
     for offer, responses in zip(model.offers, model.responses, strict=False):
         p = offer.package
-        out.append(OfferPoint(offer.round, offer.proposer, p.us_profit_share, model.relief_usd_bn_per_year(p),
-                              model.tariff_rate(p),
-                              model.counterpart.utility_of(p), model.principal.utility_of(p),
+        out.append(OfferPoint(offer.round, offer.proposer, p.us_share_before_recoup, p.us_profit_share,
+                              model.tariff_rates(p), model.tariff_rate(p), model.relief_usd_bn_per_year(p),
+                              model.counterpart.utility_of(p, offer.round), model.principal.utility_of(p, offer.round),
                               responses[-1].accepted))
     return out
 
@@ -77,37 +81,85 @@ def who(model: Any, key: str) -> str:
     return f"you ({name})" if seat is not None and type(seat).__name__ == "HumanSeat" else name
 
 
-def terms_text(model: Any, package: Package) -> str:
-    """A package in words: ``US 90% of equity profits after recoup, a 15.1% tariff ($15.6bn/yr of duty relief)``.
+def shares_text(model: Any, q: float, s: float) -> str:
+    """The US shares in words: ``US 50% of equity profits before recoup, 90% after`` (one share in a one-phase deal).
 
     In the reduced (unit-surplus) game: ``US 52.6% of the unit surplus``.
     """
     if model.unit_surplus:
-        return f"US {package.us_profit_share:.1%} of the unit surplus"
-    recoup = " after recoup" if model.spec.deal.two_phase else ""
-    text = f"US {package.us_profit_share:.0%} of equity profits{recoup}"
+        return f"US {s:.1%} of the unit surplus"
+    if not model.spec.deal.two_phase:
+        return f"US {s:.0%} of equity profits"
+    return f"US {q:.0%} of equity profits before recoup, {s:.0%} after"
+
+
+def rates_text(rates: dict[str, float], all_in: float | None) -> str:
+    """Each group's rate and the all-in rate: ``tariffs autos 15.1%, other 10.0% (all-in 11.7%)``."""
+    each = ", ".join(f"{name} {rate:.1%}" for name, rate in rates.items())
+    return f"tariffs {each}" + ("" if all_in is None else f" (all-in {all_in:.1%})")
+
+
+def terms_text(model: Any, package: Package) -> str:
+    """A package in words: both shares, each group's rate, the all-in rate and the duty relief.
+
+    ``US 50% of equity profits before recoup, 90% after; tariffs autos 15.1%, other 10.0% (all-in 11.7%),
+    $20.5bn/yr of duty relief``. In the reduced (unit-surplus) game: ``US 52.6% of the unit surplus``.
+    """
+    text = shares_text(model, package.us_share_before_recoup, package.us_profit_share)
+    if model.unit_surplus:
+        return text
     if model.trade is None:
         return text + ", no tariff at stake"
-    return (f"{text}, a {model.tariff_rate(package):.1%} tariff (${model.relief_usd_bn_per_year(package):.1f}bn/yr "
-            "of duty relief)")
+    return (f"{text}; {rates_text(model.tariff_rates(package), model.tariff_rate(package))}, "
+            f"${model.relief_usd_bn_per_year(package):.1f}bn/yr of duty relief")
 
 
-def equilibrium_gap(model: Any, package: Package) -> dict[str, float] | None:
-    """How far ``package`` lies from the equilibrium (SPE): the share and, with a tariff, the rate, in points.
+TERM_WORDS = {"us_share_before_recoup": "the share before recoup", "us_profit_share": "the share after recoup",
+              "tariff_rate": "the all-in rate"}
 
-    Returns:
-        ``{"share_points", "tariff_points"?, "eq_share", "eq_tariff_rate"?}`` (points: percentage points),
-        or ``None`` when the game has no equilibrium agreement.
 
+@dataclass(frozen=True)
+class Gap:
+    """How far a package lies from the equilibrium (SPE), term by term.
+
+    ``points``: term → |difference| in percentage points, for ``us_share_before_recoup`` (two-phase deals),
+    ``us_profit_share``, ``tariff_rate_<group>`` for every group of goods and ``tariff_rate`` (all-in) where a
+    tariff is at stake. ``spe``: the equilibrium's terms.
     """
+
+    spe: Terms
+    points: dict[str, float]
+
+
+def equilibrium_gap(model: Any, package: Package) -> Gap | None:
+    """How far ``package`` lies from the equilibrium (SPE) on every term (``None``: no equilibrium agreement)."""
     spe = model.solve().spe
     if spe is None:
         return None
-    gap = {"eq_share": spe.us_profit_share, "share_points": 100 * abs(package.us_profit_share - spe.us_profit_share)}
-    if model.trade is not None:
-        eq_rate = model.tariff_rate(Package(spe.us_profit_share, spe.relief_fraction))
-        gap.update(eq_tariff_rate=eq_rate, tariff_points=100 * abs(model.tariff_rate(package) - eq_rate))
-    return gap
+    ours, theirs = model.terms_of(package), model.terms_of(spe)
+    points: dict[str, float] = {}
+    if model.spec.deal.two_phase and not model.unit_surplus:
+        points["us_share_before_recoup"] = 100 * abs(ours.us_share_before_recoup - theirs.us_share_before_recoup)
+    points["us_profit_share"] = 100 * abs(ours.us_profit_share - theirs.us_profit_share)
+    for name, rate in ours.tariff_rates.items():
+        points[f"{TARIFF_PREFIX}{name}"] = 100 * abs(rate - theirs.tariff_rates[name])
+    if ours.tariff_rate is not None and theirs.tariff_rate is not None:
+        points["tariff_rate"] = 100 * abs(ours.tariff_rate - theirs.tariff_rate)
+    return Gap(theirs, points)
+
+
+def gap_text(model: Any, gap: Gap) -> str:
+    """The gap in words: ``0.0 points on the share before recoup, …, 1.0 on autos and 0.3 on the all-in rate``."""
+    words: list[str] = []
+    for key, value in gap.points.items():
+        if key.startswith(TARIFF_PREFIX):
+            name = key.removeprefix(TARIFF_PREFIX)
+        elif key == "us_profit_share" and (model.unit_surplus or not model.spec.deal.two_phase):
+            name = "the share"
+        else:
+            name = TERM_WORDS[key]
+        words.append(f"{value:.1f}{' points' if not words else ''} on {name}")
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
 
 
 def outcome_text(model: Any) -> str:
@@ -117,13 +169,11 @@ def outcome_text(model: Any) -> str:
         text = f"Agreement in round {model.steps}: {terms_text(model, pkg)}."
         gap = equilibrium_gap(model, pkg)
         if gap is not None:
-            if "tariff_points" in gap:
-                text += (f" Equilibrium (SPE): US {gap['eq_share']:.0%}, a {gap['eq_tariff_rate']:.1%} tariff; this "
-                         f"deal is {gap['share_points']:.1f} points from it on the share and "
-                         f"{gap['tariff_points']:.1f} on the tariff.")
-            else:
-                text += (f" Equilibrium (SPE): US {gap['eq_share']:.1%}; this deal is {gap['share_points']:.1f} "
-                         "points from it on the share.")
+            spe = gap.spe
+            terms = shares_text(model, spe.us_share_before_recoup, spe.us_profit_share)
+            if spe.tariff_rate is not None:
+                terms += f"; {rates_text(spe.tariff_rates, spe.tariff_rate)}"
+            text += f" Equilibrium (SPE): {terms}; from this deal: {gap_text(model, gap)}."
         return text
     if model.outcome == "breakdown":
         stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
@@ -207,12 +257,19 @@ def actor_table_html(model: Any) -> str:
     return f"<table class='chipdeal-actor-table' style='border-spacing:12px 4px'>{head}{body}</table>"
 
 
-def offers_figure(model: Any) -> Figure:
-    """US share and the tariff rate offered by each side, round by round, with the equilibrium as a reference.
+RATE_MARKERS = ("o", "^", "s", "D", "v", "P")  # one per bargained group of goods, in the rates panel
 
-    One panel (the share) when no tariff is at stake, as in the reduced (unit-surplus) game.
+
+def offers_figure(model: Any) -> Figure:
+    """The US shares and each bargained group's rate offered by each side, round by round, with the equilibrium.
+
+    The shares panel has the share after recoup (solid) and, in a two-phase deal, before (dotted); the rates
+    panel one line per group of goods a deal can change (its marker) and proposer (its colour). One panel
+    (the shares) when no tariff is at stake, as in the reduced (unit-surplus) game.
     """
-    tariff = model.trade is not None
+    groups = [t.name for t in model.terms.continuous] if model.trade is not None else []
+    tariff = bool(groups)
+    two_phase = not model.unit_surplus and bool(model.spec.deal.two_phase)
     fig = Figure(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True) if tariff else [fig.subplots()]
     ax_share, ax_rate = axes[0], axes[-1]
@@ -221,60 +278,89 @@ def offers_figure(model: Any) -> Figure:
     palette = colours(model)
     for key in (model.principal.key, model.counterpart.key):
         mine = [p for p in pts if p.proposer == key]
-        if mine:
-            rounds = [p.round for p in mine]
-            ax_share.plot(rounds, [100 * p.us_profit_share for p in mine], "o-", color=palette[key],
-                          label=f"{name_of(model, key)}'s offers")
-            if tariff:
-                ax_rate.plot(rounds, [100 * p.tariff_rate for p in mine], "o-", color=palette[key],  # type: ignore[operator]
-                             label=f"{name_of(model, key)}'s offers")
+        if not mine:
+            continue
+        rounds, name = [p.round for p in mine], name_of(model, key)
+        after = " after recoup" if two_phase else ""
+        ax_share.plot(rounds, [100 * p.us_profit_share for p in mine], "o-", color=palette[key],
+                      label=f"{name}'s offers{after}")
+        if two_phase:
+            ax_share.plot(rounds, [100 * p.us_share_before_recoup for p in mine], "s:", color=palette[key],
+                          alpha=0.7, label=f"{name}'s offers before recoup")
+        for group, marker in zip(groups, RATE_MARKERS * 4, strict=False):
+            ax_rate.plot(rounds, [100 * p.tariff_rates[group] for p in mine], f"{marker}-", color=palette[key],
+                         label=f"{name}: {group}")
     if sol.spe is not None:
-        ax_share.axhline(100 * sol.spe.us_profit_share, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
-        if tariff:
-            rate = model.tariff_rate(Package(sol.spe.us_profit_share, sol.spe.relief_fraction))
-            ax_rate.axhline(100 * rate, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
+        spe = model.terms_of(sol.spe)
+        ax_share.axhline(100 * spe.us_profit_share, ls="--", color=REFERENCE_COLOUR, label="equilibrium (SPE)")
+        if two_phase and spe.us_share_before_recoup != spe.us_profit_share:
+            ax_share.axhline(100 * spe.us_share_before_recoup, ls=":", color=REFERENCE_COLOUR)
+        for k, group in enumerate(groups):
+            ax_rate.axhline(100 * spe.tariff_rates[group], ls="--", color=REFERENCE_COLOUR,
+                            label="equilibrium (SPE)" if k == 0 else None)
     if model.agreement is not None:
         ax_share.plot([model.steps], [100 * model.agreement.us_profit_share], "*", ms=16, color="black",
                       label="agreement")
-        if tariff:
-            ax_rate.plot([model.steps], [100 * model.tariff_rate(model.agreement)], "*", ms=16, color="black",
-                         label="agreement")
+        if two_phase:
+            ax_share.plot([model.steps], [100 * model.agreement.us_share_before_recoup], "*", ms=12, color="black")
+        agreed = model.tariff_rates(model.agreement)
+        for k, group in enumerate(groups):
+            ax_rate.plot([model.steps], [100 * agreed[group]], "*", ms=16, color="black",
+                         label="agreement" if k == 0 else None)
     if model.unit_surplus:
         ax_share.set_ylabel("US share of\nthe unit surplus (%)")
     else:
-        recoup = "\nafter recoup" if model.spec.deal.two_phase else ""
-        ax_share.set_ylabel(f"US share of profits{recoup} (%)")
+        ax_share.set_ylabel("US share of profits (%)")
     ax_share.set_ylim(-2, 102)
     if tariff:
-        low, high = 100 * model.trade.floor_rate, 100 * model.trade.threat_rate
+        low = 100 * min(t.low for t in model.terms.continuous)
+        high = 100 * max(t.high for t in model.terms.continuous)
         ax_rate.set_ylabel("tariff rate (%)")
         ax_rate.set_ylim(low - 0.05 * (high - low + 1), high + 0.05 * (high - low + 1))
-        ax_rate.axhline(high, color="#bbbbbb", lw=1)
-        ax_rate.axhline(low, color="#bbbbbb", lw=1)
+        ax_rate.axhline(100 * model.trade.floor_rate, color="#bbbbbb", lw=1)
+        for t in model.terms.continuous:
+            ax_rate.axhline(100 * t.high, color="#bbbbbb", lw=1)
         ax_rate.grid(alpha=0.3)
+        if ax_rate.get_legend_handles_labels()[0]:
+            ax_rate.legend(loc="best", fontsize="x-small", ncol=2)
     ax_rate.set_xlabel(f"round ({model.spec.protocol.round_months:g} months each)")
     ax_rate.set_xlim(0.5, max(model.steps, 1) + 0.5)
     ax_share.set_title("Offers over time" + ("" if tariff or model.unit_surplus else " (no tariff at stake)"))
     if ax_share.get_legend_handles_labels()[0]:
-        ax_share.legend(loc="lower right", fontsize="small")
+        ax_share.legend(loc="best", fontsize="x-small")
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax_share.grid(alpha=0.3)
     return fig
 
 
 def utility_space(model: Any) -> dict[str, Any]:
-    """The data of the utility-space view: frontier, disagreement, Nash and SPE points, offers, agreement."""
+    """The data of the utility-space view: frontier, disagreement, Nash and SPE points, offers, agreement.
+
+    The frontier is round 1's Pareto frontier of the packages the lenders fund, where both governments gain
+    over no deal; the Nash point is the one on it (between its vertices too: on the unit game's one segment,
+    the middle) that maximises the product of the gains. Every point is a pair of utilities (PV at the talks'
+    start) of a package agreed in its round: the frontier and the Nash point in round 1, the SPE in its
+    round, each offer in the round it was made.
+    """
     sol = model.solve()
     pts = offers(model)
-    d = (model.counterpart.preferences.disagreement, model.principal.preferences.disagreement)
+    us, japan = model.counterpart, model.principal
+    d = (us.preferences.disagreement, japan.preferences.disagreement)
     agreement = None
     if model.agreement is not None:
-        agreement = (model.counterpart.utility_of(model.agreement), model.principal.utility_of(model.agreement))
+        t = model.agreement_round
+        agreement = (us.utility_of(model.agreement, t), japan.utility_of(model.agreement, t))
+    frontier = (np.asarray(sol.frontier_us, dtype=float), np.asarray(sol.frontier_japan, dtype=float))
+    nash = None
+    if frontier[0].size:  # the part where both gain over no deal (the bargaining set), cut where it crosses
+        frontier = clip_polyline(frontier[0], frontier[1], d)[:2]
+        found = nash_on_polyline(frontier[0], frontier[1], d) if frontier[0].size else None
+        nash = None if found is None else (found[2], found[3])
     return {
-        "frontier": (np.asarray(sol.frontier_us), np.asarray(sol.frontier_japan)),
+        "frontier": frontier,
         "disagreement": d,
-        "nash": (sol.nash.us_utility, sol.nash.japan_utility) if sol.nash is not None else None,
-        "spe": (sol.spe.us_utility, sol.spe.japan_utility) if sol.spe is not None else None,
+        "nash": nash,
+        "spe": None if sol.spe_utilities is None else tuple(sol.spe_utilities),
         "offers": [(p.proposer, p.us_utility, p.japan_utility) for p in pts],
         "agreement": agreement,
     }
@@ -323,23 +409,33 @@ def figure_png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-ROUND_COLUMNS = ("round", "proposer", "responder", "us_profit_share", "relief_fraction", "tariff_rate",
+ROUND_COLUMNS = ("round", "proposer", "responder", "us_share_before_recoup", "us_profit_share", "tariff_rate",
                  "tariff_relief_usd_bn_per_year", "counterpart_utility", "principal_utility", "lenders_fund",
-                 "accepted", "answer")
+                 "accepted", "answer")  # with tariff_rate_<group> for every group of goods after the shares
+
+
+def round_columns(model: Any) -> list[str]:
+    """The columns of :func:`rounds_table`: :data:`ROUND_COLUMNS` with ``tariff_rate_<group>`` for every group."""
+    groups = [f"{TARIFF_PREFIX}{g.name}" for g in model.trade.goods] if model.trade is not None else []
+    cut = ROUND_COLUMNS.index("tariff_rate")
+    return [*ROUND_COLUMNS[:cut], *groups, *ROUND_COLUMNS[cut:]]
 
 
 def rounds_table(model: Any) -> list[dict[str, Any]]:
     """Every round played so far: the offer, its terms, both governments' utilities and the answers.
 
-    Utilities are PV at the talks' start of the package agreed in that round (``value_unit``); ``answer`` is
-    the responder's, with its reason when it refused; ``lenders_fund`` whether every ratifier funds it.
+    The terms are both US shares, every group's rate (``tariff_rate_<group>``; groups a deal cannot change at
+    their no-deal rate), the all-in rate and the duty relief. Utilities are PV at the talks' start of the
+    package agreed in that round (``value_unit``); ``answer`` is the responder's, with its reason when it
+    refused; ``lenders_fund`` whether every ratifier funds it.
     """
     rows = []
     for offer, responses in zip(model.offers, model.responses, strict=False):
         p, answer = offer.package, responses[-1]
+        rates = {f"{TARIFF_PREFIX}{name}": rate for name, rate in model.tariff_rates(p).items()}
         rows.append({"round": offer.round, "proposer": offer.proposer, "responder": offer.responder,
-                     "us_profit_share": p.us_profit_share, "relief_fraction": p.relief_fraction,
-                     "tariff_rate": model.tariff_rate(p),
+                     "us_share_before_recoup": p.us_share_before_recoup, "us_profit_share": p.us_profit_share,
+                     **rates, "tariff_rate": model.tariff_rate(p),
                      "tariff_relief_usd_bn_per_year": model.relief_usd_bn_per_year(p),
                      "counterpart_utility": float(model.counterpart.utility_of(p, offer.round)),
                      "principal_utility": float(model.principal.utility_of(p, offer.round)),
@@ -354,7 +450,7 @@ def rounds_csv(model: Any) -> str:
     import io
 
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ROUND_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=round_columns(model), lineterminator="\n")
     writer.writeheader()
     for row in rounds_table(model):
         writer.writerow({k: "" if v is None else v for k, v in row.items()})

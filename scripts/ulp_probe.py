@@ -71,7 +71,8 @@ def run(spec: Any, seed: int, overrides: dict[str, float] | None = None) -> dict
     r = m.run(solve=False)
     path = [[o.round, o.proposer, [[a.actor, a.accepted, a.reason] for a in rs]]
             for o, rs in zip(m.offers, m.responses, strict=True)] + [m.outcome, r.steps]
-    floats = [v for o in m.offers for v in (o.package.us_profit_share, o.package.relief_fraction)]
+    floats = [v for o in m.offers for v in (o.package.us_share_before_recoup, o.package.us_profit_share,
+                                              *o.package.tariff_rates)]
     return {"path": path, "floats": floats + [float(v) for _, v in sorted(r.utilities.items())]}
 
 

@@ -14,8 +14,13 @@ def test_json_is_byte_identical_for_the_same_seed_and_names_every_actor():
     out = json.loads(a.stdout)
     assert set(out["utilities"]) == {"us", "japan", "jbic", "nexi", "tsmc"}
     assert out["seed"] == 3 and isinstance(out["agreed"], bool)
-    assert {"us_profit_share", "tariff_relief_usd_bn_per_year", "concept"} <= set(out["equilibrium"])
-    assert out["us_profit_share_before_recoup"] == 0.5
+    terms = {"us_share_before_recoup", "us_profit_share", "tariff_rates", "tariff_rate",
+             "tariff_relief_usd_bn_per_year"}
+    assert terms | {"concept", "round", "nash", "kalai_smorodinsky"} <= set(out["equilibrium"])
+    assert terms <= set(out["equilibrium"]["nash"])
+    assert set(out["tariff_rates"]) == set(out["equilibrium"]["tariff_rates"]) == {"autos", "other"}
+    assert 0 <= out["us_share_before_recoup"] <= 1 and 0 <= out["us_profit_share"] <= 1
+    assert min(out["tariff_rates"].values()) <= out["agreed_tariff_rate"] <= max(out["tariff_rates"].values())
 
 
 def test_default_scenario_is_shipped_and_works_from_any_folder(tmp_path):
@@ -63,19 +68,26 @@ def test_malformed_file_names_the_file_and_line(tmp_path):
 
 
 def test_replicates_summarise_the_split():
-    p = chipdeal("run", "--replicates", "5", "--json")
+    p = chipdeal("run", "--replicates", "3", "--json")
     out = json.loads(p.stdout)
-    assert out["replicates"] == 5
+    assert out["replicates"] == 3
     assert out["us_profit_share_p2_5"] - 1e-12 <= out["us_profit_share_median"] <= out["us_profit_share_p97_5"] + 1e-12
+    for key in ("us_share_before_recoup", "us_profit_share", "tariff_rate_autos", "tariff_rate_other",
+                "agreed_tariff_rate"):
+        stats = out["outcomes"][key]
+        assert stats["n"] == out["outcomes"]["agreed"]["agreed"] and stats["p2_5"] <= stats["median"] <= stats["p97_5"]
 
 
 def test_explain_tables_each_mechanism_and_what_it_moves():
-    p = chipdeal("explain", "--replicates", "2", "--json")
+    p = chipdeal("explain", "--replicates", "1", "--json")
     assert p.returncode == 0, p.stderr
     rows = {r["mechanism"]: r for r in json.loads(p.stdout)}
     base = rows["(none: the scenario as given)"]
-    assert {"the US's public demand", "lenders' floor", "two-phase rule", "tariff threat",
+    assert {"the counterpart's claim", "the principal's claim", "lenders' floor", "two-phase rule", "tariff threat",
             "unequal patience"} <= set(rows)
-    assert rows["the US's public demand"]["us_profit_share"] > base["us_profit_share"]  # it would take more
+    assert set(base["tariff_rates"]) == {"autos", "other"}
+    # without its claim's cost the US no longer holds its public share after recoup
+    assert rows["the counterpart's claim"]["us_profit_share"] < base["us_profit_share"]
+    one = rows["two-phase rule"]  # one share from the first dollar
+    assert one["us_share_before_recoup"] == one["us_profit_share"]
     assert rows["tariff threat"]["agreed_fraction"] == 0  # nothing left to buy
-    assert rows["investors' response"]["agreed_tariff_rate"] > base["agreed_tariff_rate"]  # relief is dearer

@@ -19,14 +19,16 @@ SH_BLOCK = re.compile(r"^( *)```sh\n(.*?)^\1```", re.S | re.M)
 
 def test_the_example_runs_and_prints_its_headings(capsys):
     namespace = runpy.run_path(str(DOCS / "example.py"))  # defines main() without calling it
-    namespace["main"](seeds=5)
+    namespace["main"](seeds=3)
     out = capsys.readouterr().out
-    for heading in ("== Baseline ==", "== Counterfactual: deal.threat_rate=0.35 ==", "== Comparison =="):
+    counterfactual = "== Counterfactual: agents.japan.claim_retraction_cost_usd_bn=0 =="
+    for heading in ("== Baseline ==", counterfactual, "== Comparison =="):
         assert heading in out, out
-    assert out.count("US share of profits after recoup: median") == 2, out
-    assert out.count("agreed tariff rate: median") == 2, out
-    assert out.count("equilibrium (subgame-perfect equilibrium") == 2, out
-    assert "median agreed tariff" in out and "points)" in out, out
+    for line in ("US share of profits before recoup: median", "US share of profits after recoup: median",
+                 "tariff rate on autos: median", "tariff rate on other: median", "agreed tariff rate (all-in): median",
+                 "equilibrium (subgame-perfect equilibrium"):
+        assert out.count(line) == 2, (line, out)
+    assert "median agreed tariff (all-in)" in out and "points)" in out, out
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -67,9 +69,14 @@ def test_the_contract_names_every_json_key_and_sweep_column():
 
     contract = (DOCS / "CONTRACT.md").read_text(encoding="utf-8")
     result = NegotiationModel(load_scenario(), rng=0).run()
-    names = set(result.to_json()) | set(result.to_json()["equilibrium"]) | set(result.to_row())
+    out = result.to_json()
+    names = set(out) | set(out["equilibrium"]) | set(out["equilibrium"]["nash"]) | set(result.to_row())
+    nothing_funded = load_scenario(DOCS.parent / "runs" / "scenarios" / "equity_article.toml")
+    names |= set(NegotiationModel(nothing_funded, rng=0).run(solve=False).to_json())  # fundable_share_reason
     names -= {f"{prefix}_{key}" for key in result.utilities for prefix in ("utility", "advantage", "concession_rate")}
+    names -= {f"tariff_rate_{group}" for group in result.terms.tariff_rates}
     for prefix in ("utility", "advantage", "concession_rate"):  # documented as <prefix>_<key>
         assert f"`{prefix}_<key>`" in contract
+    assert "`tariff_rate_<group>`" in contract  # one column per group of goods
     missing = sorted(name for name in names if f"`{name}`" not in contract)
     assert not missing, f"docs/CONTRACT.md does not name {missing}"

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from negotiation.experiments.robustness import robustness_lines
 from negotiation.experiments.sweepfile import SweepError
 from negotiation.inputs import ScenarioError, read_toml, shown_path
+from negotiation.result import TARIFF_PREFIX
 from negotiation.scenario_files import runs_file
 
 MAX_REPORT_ROWS = 10_000_000  # a report reads the whole frame into memory
@@ -28,8 +29,22 @@ REQUIRED = {"agreed": "bool", "outcome": "text", "steps": "number", "us_profit_s
             "tariff_relief_usd_bn_per_year": "number", "error": "text"}
 
 
-OUTCOME_LABELS = {"us_profit_share": "US share", "agreed_tariff_rate": "agreed tariff",
-                  "tariff_relief_usd_bn_per_year": "duty relief $bn/yr"}
+OUTCOME_LABELS = {"us_share_before_recoup": "US share before recoup", "us_profit_share": "US share (after recoup)",
+                  "agreed_tariff_rate": "all-in tariff", "tariff_relief_usd_bn_per_year": "duty relief $bn/yr"}
+
+
+def rate_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of each group's agreed rate (``tariff_rate_<group>``) that hold a value, in the frame's order."""
+    return [c for c in frame.columns if c.startswith(TARIFF_PREFIX) and frame[c].notna().any()]
+
+
+def outcome_labels(frame: pd.DataFrame) -> dict[str, str]:
+    """The outcomes a report ranks and describes: both shares, each group's rate, the all-in rate, the relief."""
+    labels = dict(OUTCOME_LABELS)
+    rates = {c: f"{c.removeprefix(TARIFF_PREFIX)} rate" for c in rate_columns(frame)}
+    order = ["us_share_before_recoup", "us_profit_share", *rates, "agreed_tariff_rate", "tariff_relief_usd_bn_per_year"]
+    labels.update(rates)
+    return {c: labels[c] for c in order if c in frame and frame[c].notna().any()}
 
 
 def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -89,18 +104,28 @@ def load_runs(folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def plot_distributions(frame: pd.DataFrame, path: Path) -> Path:
-    """Histograms of the US share and the agreed tariff given agreement, rounds to the end, and the outcomes."""
+    """Histograms given agreement of both US shares and each group's rate, rounds to the end, and the outcomes."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 6.5), layout="constrained")
     (a, b), (c, d) = fig.subplots(2, 2)
     agreed = frame[frame["agreed"]]
-    a.hist(agreed["us_profit_share"].dropna(), bins=40, range=(0, 1), color="#1f5fa8")
+    shares = [(col, label) for col, label in (("us_share_before_recoup", "before recoup"),
+                                               ("us_profit_share", "after recoup")) if col in agreed]
+    for (col, label), colour in zip(shares, ("#8fb3de", "#1f5fa8"), strict=False):
+        a.hist(agreed[col].dropna(), bins=40, range=(0, 1), color=colour, alpha=0.7, label=label)
     a.set_xlabel("US share of profits (fraction), given agreement")
     a.set_ylabel("runs")
-    if "agreed_tariff_rate" in agreed and agreed["agreed_tariff_rate"].notna().any():
-        b.hist(agreed["agreed_tariff_rate"].dropna() * 100, bins=40, color="#c62f2f")
-        b.set_xlabel("agreed tariff (%), given agreement")
+    if len(shares) > 1:
+        a.legend(fontsize="small")
+    rates = [col for col in [*rate_columns(agreed), "agreed_tariff_rate"]
+             if col in agreed and agreed[col].notna().any()]
+    if rates:
+        for col, colour in zip(rates, ("#c62f2f", "#d9822b", "#7b4ea3", "#168a72", "#555555") * 4, strict=False):
+            label = "all-in" if col == "agreed_tariff_rate" else col.removeprefix(TARIFF_PREFIX)
+            b.hist(agreed[col].dropna() * 100, bins=40, color=colour, alpha=0.6, label=label)
+        b.set_xlabel("agreed tariff rate (%), given agreement")
+        b.legend(fontsize="small")
     else:
         b.hist(agreed["tariff_relief_usd_bn_per_year"].dropna(), bins=40, color="#c62f2f")
         b.set_xlabel("tariff relief ($bn/yr), given agreement")
@@ -342,7 +367,6 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
             plot_against_inputs(frame, keys, folder / "tariff_against_inputs.png", "agreed_tariff_rate")
             pictures.append("tariff_against_inputs.png")
     agreed = frame[frame["agreed"]]
-    share = agreed["us_profit_share"]
     lines = [f"# Sweep report: {meta.get('sweep_file', folder)}", "",
              f"{len(frame)} runs; scenario {meta.get('scenario', '?')}; master seed {meta.get('master_seed', '?')}; "
              f"chipdeal {meta.get('chipdeal_version', '?')} (code {str(meta.get('code_fingerprint', '?'))[:12]}); "
@@ -353,21 +377,29 @@ def _report(folder: Path, patterns_path: str | Path | None) -> Path:
              + (f"; {int((frame['error'] != '').sum())} run(s) raised." if (frame["error"] != "").any() else "."),
              ]
     if len(agreed):
-        q = share.quantile([0.025, 0.5, 0.975])
+        for col, label in (("us_share_before_recoup", "US share before recoup"), ("us_profit_share", "US share")):
+            if col in agreed and agreed[col].notna().any():
+                q = agreed[col].quantile([0.025, 0.5, 0.975])
+                words = " (after recoup)" if col == "us_profit_share" and "us_share_before_recoup" in agreed else ""
+                lines.append(f"- {label}{words} given agreement: median {q[0.5]:.3f}, 95% of runs in "
+                             f"[{q[0.025]:.3f}, {q[0.975]:.3f}].")
+        for col in [*rate_columns(agreed), "agreed_tariff_rate"]:
+            if col in agreed and agreed[col].notna().any():
+                rate = agreed[col]
+                label = "All-in tariff" if col == "agreed_tariff_rate" else \
+                    f"Tariff on {col.removeprefix(TARIFF_PREFIX)}"
+                lines.append(f"- {label} given agreement: median {rate.median():.1%} (95% in "
+                             f"[{rate.quantile(0.025):.1%}, {rate.quantile(0.975):.1%}]).")
         relief = agreed["tariff_relief_usd_bn_per_year"]
-        lines += [f"- US share given agreement: median {q[0.5]:.3f}, 95% of runs in [{q[0.025]:.3f}, {q[0.975]:.3f}].",
-                  f"- Tariff relief (duty saved) given agreement: median ${relief.median():.1f}bn/yr "
+        lines += [f"- Tariff relief (duty saved) given agreement: median ${relief.median():.1f}bn/yr "
                   f"(95% in [{relief.quantile(0.025):.1f}, {relief.quantile(0.975):.1f}]).",
                   f"- Rounds to agreement: median {agreed['steps'].median():.0f}."]
-        if "agreed_tariff_rate" in agreed and agreed["agreed_tariff_rate"].notna().any():
-            rate = agreed["agreed_tariff_rate"]
-            lines.insert(-2, f"- Agreed tariff given agreement: median {rate.median():.1%} (95% in "
-                             f"[{rate.quantile(0.025):.1%}, {rate.quantile(0.975):.1%}]).")
     if keys and len(agreed) > 2:
-        outcomes = [c for c in OUTCOME_LABELS if c in agreed and agreed[c].notna().any()]
+        labels = outcome_labels(agreed)
+        outcomes = list(labels)
         lines += ["", "Rank correlation (Spearman ρ) of each outcome, given agreement, with each varied input "
                   "(\"constant\": the outcome or the input does not vary, so there is nothing to rank):", "",
-                  "| input | " + " | ".join(OUTCOME_LABELS[c] for c in outcomes) + " |",
+                  "| input | " + " | ".join(labels[c] for c in outcomes) + " |",
                   "|---|" + "---:|" * len(outcomes)]
         for key in keys:
             x = pd.to_numeric(agreed[key], errors="coerce")

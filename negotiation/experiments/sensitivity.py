@@ -40,13 +40,26 @@ from negotiation.experiments.sweepfile import (
 )
 from negotiation.inputs import ScenarioError, shown_path
 from negotiation.keypaths import format_error
+from negotiation.result import TARIFF_PREFIX
 from negotiation.scenario import Spec
 from negotiation.scenario_files import value_at, with_overrides
 
 OUTPUTS = {"p_agreement": "probability of agreement",
+           "us_share_before_recoup": "US share before recoup | agreement",
            "us_profit_share": "US share | agreement",
            "agreed_tariff_rate": "agreed tariff | agreement",
-           "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}
+           "tariff_relief_usd_bn_per_year": "relief $bn/yr | agreement"}  # and each group's rate: output_label
+
+
+def output_label(column: str) -> str:
+    """How an output is named on the page: :data:`OUTPUTS`, or ``tariff on <group> | agreement``.
+
+    >>> output_label("us_profit_share"), output_label("tariff_rate_autos")
+    ('US share | agreement', 'tariff on autos | agreement')
+    """
+    if column.startswith(TARIFF_PREFIX):
+        return f"tariff on {column.removeprefix(TARIFF_PREFIX)} | agreement"
+    return OUTPUTS[column]
 SETTLED_MAX_CONF = 0.05  # an index is settled only if its 95% interval is at most ± this wide, as well as stable
 CONSTANT_ATOL = 1e-9  # an output whose spread over the design is below this (relative) is reported as constant
 
@@ -218,13 +231,18 @@ def build(path: str | Path, method: str | None = None, max_runs: int = DEFAULT_M
 
 
 def point_outputs(frame: pd.DataFrame, n_points: int) -> pd.DataFrame:
-    """Per design point: the probability of agreement and the means given agreement (NaN when none agreed)."""
+    """Per design point: the probability of agreement and the means given agreement (NaN when none agreed).
+
+    The means are of both US shares, each group's rate (``tariff_rate_<group>``), the all-in rate and the relief.
+    """
     agreed = frame["agreed"].astype(bool)
     by_point = frame.assign(agreed=agreed).groupby("point")
     out = pd.DataFrame(index=pd.RangeIndex(n_points, name="point"))
     out["p_agreement"] = by_point["agreed"].mean()
     cond = frame[agreed].groupby("point")
-    for col in ("us_profit_share", "agreed_tariff_rate", "tariff_relief_usd_bn_per_year"):
+    rates = [c for c in frame.columns if c.startswith(TARIFF_PREFIX)]
+    for col in ("us_share_before_recoup", "us_profit_share", *rates, "agreed_tariff_rate",
+                "tariff_relief_usd_bn_per_year"):
         out[col] = cond[col].mean() if col in frame else np.nan
     return out
 
@@ -300,9 +318,10 @@ def analyse(spec: SensitivitySpec, x: np.ndarray, outputs: pd.DataFrame) -> tupl
     """Indices for every output, tidy (one row per output × input), and notes for the summary."""
     problem = spec.problem()
     tables, notes = [], []
-    for col, label in OUTPUTS.items():
-        if col not in outputs:
+    for col in outputs.columns:
+        if col not in OUTPUTS and not col.startswith(TARIFF_PREFIX):
             continue
+        label = output_label(col)
         y = outputs[col].to_numpy(dtype=float)
         ok = np.isfinite(y)
         if not ok.any():
@@ -353,7 +372,7 @@ def plot_indices(table: pd.DataFrame, path: Path) -> Path:
             ax.set_xlabel("Sobol' index (share of output variance), 95% interval")
         elif method == "morris":
             ax.barh(y, t["mu_star"], 0.6, xerr=t["mu_star_conf"], label="μ*", color="#1f5fa8")
-            ax.set_xlabel(f"Morris μ* (mean |elementary effect|, units of {OUTPUTS[out]})")
+            ax.set_xlabel(f"Morris μ* (mean |elementary effect|, units of {output_label(out)})")
         elif method == "delta":
             ax.barh(y - 0.2, t["S1"], 0.4, xerr=t["S1_conf"], label="first order S1", color="#1f5fa8")
             ax.barh(y + 0.2, t["delta"], 0.4, xerr=t["delta_conf"], label="δ (moment-independent)",
@@ -363,7 +382,7 @@ def plot_indices(table: pd.DataFrame, path: Path) -> Path:
             ax.set_xlabel("constant output: no sensitivity")
         ax.set_yticks(y, [_short(k) for k in t["input"]])
         ax.invert_yaxis()
-        ax.set_title(OUTPUTS[out])
+        ax.set_title(output_label(out))
         ax.grid(axis="x", alpha=0.3)
         if method != "constant":
             ax.legend(fontsize="small", loc="lower right")
@@ -387,9 +406,9 @@ def plot_morris(table: pd.DataFrame, path: Path) -> Path:
                         textcoords="offset points")
         top = max(float(t["mu_star"].max()), float(t["sigma"].max()), 1e-12)
         ax.plot([0, top], [0, top], ":", color="#888888", label="σ = μ*")
-        ax.set_xlabel(f"μ* ({OUTPUTS[out]})")
+        ax.set_xlabel(f"μ* ({output_label(out)})")
         ax.set_ylabel("σ of elementary effects")
-        ax.set_title(OUTPUTS[out])
+        ax.set_title(output_label(out))
         ax.legend(fontsize="small")
         ax.grid(alpha=0.3)
     fig.savefig(path, dpi=110)
@@ -446,8 +465,9 @@ def summary_markdown(spec: SensitivitySpec, table: pd.DataFrame, notes: list[str
     lines = [f"# Sensitivity: {spec.name or spec.scenario} ({spec.method})", "",
              f"{len(spec.inputs)} inputs, {n_runs} runs ({spec.replicates} seed(s) per point), master seed "
              f"{spec.seed}.", ""]
-    for out, label in OUTPUTS.items():
-        t = table[table["output"] == out] if len(table) else table
+    for out in (dict.fromkeys(table["output"]) if len(table) else {}):
+        label = output_label(out)
+        t = table[table["output"] == out]
         if t is None or not len(t):
             continue
         method = t["method"].iloc[0]

@@ -46,16 +46,21 @@ def test_explain_counts_every_row_against_the_limit(cli, no_runs):
 def test_export_resolution_above_the_limit_is_refused_and_max_points_raises_it(cli, tmp_path):
     code, out, err = cli("export-genius", default_scenario_path(), tmp_path / "g", "--resolution", 2000, 1000)
     line = one_error_line(err)
-    assert code == 2 and "2,000,000 grid points" in line and f"limit of {MAX_GRID_POINTS:,}" in line
-    assert "--max-points 2000000" in line and "MB of memory" in line
+    # the product of the issues' values: 2,000 shares and the two claims give 2,002² (q, s) pairs, then 1,000
+    # rates on each of the two bargained groups
+    assert code == 2 and "4,008,004,000,000 outcomes (4,008,004 × 1,000 × 1,000" in line
+    assert f"limit of {MAX_GRID_POINTS:,}" in line and "--max-points 4008004000000" in line
     assert not (tmp_path / "g").exists()
-    code, _, err = cli("export-genius", default_scenario_path(), tmp_path / "g", "--resolution", 21, 5,
-                       "--max-points", 104)
-    assert code == 2 and "--max-points 105" in err
-    code, out, err = cli("export-genius", default_scenario_path(), tmp_path / "g", "--resolution", 21, 5,
-                         "--max-points", 105)
+    code, _, err = cli("export-genius", default_scenario_path(), tmp_path / "g", "--resolution", 3, 4,
+                       "--max-points", 255)  # shares 0, 0.5, 0.9 (the US's claim), 1: 16 pairs × 4 × 4 rates
+    assert code == 2 and "--max-points 256" in err
+    code, out, err = cli("export-genius", default_scenario_path(), tmp_path / "g", "--resolution", 3, 4,
+                         "--max-points", 256)
     assert code == 0, err
     assert len(list((tmp_path / "g").glob("*.xml"))) == 3
+    assert "3 issues (us_shares_before_after_recoup, tariff_rate_autos, tariff_rate_other)" in out
+    code, _, err = cli("export-genius", default_scenario_path(), tmp_path / "h", "--resolution", 10**7, 2)
+    assert code == 2 and "at most 1,000,001 values per share or rate" in one_error_line(err)
 
 
 def test_export_to_an_unwritable_place_is_one_line(cli, tmp_path):

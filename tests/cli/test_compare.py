@@ -29,7 +29,7 @@ def test_compare_json_has_both_sides_and_the_differences(cli):
 def test_compare_table_names_the_outcomes_and_the_keys(cli):
     code, out, err = cli("compare", BASE, SHORT, "--replicates", 2)
     assert code == 0, err
-    assert "agreement rate" in out and "agreed tariff rate" in out and "rounds to the agreement" in out
+    assert "agreement rate" in out and "all-in tariff rate" in out and "rounds to the agreement" in out
     assert "key(s) differ:" in out
     code, out, _ = cli("compare", BASE, BASE, "--replicates", 1)
     assert code == 0 and "0 key(s) differ (the two scenarios are set alike)" in out

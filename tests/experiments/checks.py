@@ -5,7 +5,8 @@ from pathlib import Path
 from helpers import BASELINE
 
 SWEEP_HEAD = f'scenario = "{BASELINE}"\n'
-MANY = "replicates = 300\nseed = 3\n"  # a sweep long enough to kill something half-way
+MANY_RUNS = 40  # a sweep long enough to kill something half-way (≈ 40 ms a run: 1.6 s on one worker)
+MANY = f"replicates = {MANY_RUNS}\nseed = 3\n"
 
 
 def write_sweep(folder, body, name="s.toml"):
@@ -32,3 +33,38 @@ def assert_one_line(outcome, code=2, *words, seconds=5.0, mib=64.0, started=Fals
     assert outcome.seconds < seconds, outcome.seconds
     assert outcome.peak_mib < mib, outcome.peak_mib
     return lines[0]
+
+
+def short_scenario(folder):
+    """The baseline with six months of talks (12 rounds), for tests that need cheaper fresh parameter points.
+
+    Each costs about two thirds of the baseline's, and the governments still agree (they concede by the
+    threat's date, round 7).
+    """
+    path = Path(folder) / "short.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'base = "{BASELINE}"\nname = "short"\n[deal]\nhorizon_years = 0.5\n')
+    return path
+
+
+def quick_calibration(folder):
+    """The shipped calibration spec (its priors and patterns), on the baseline with six months of talks.
+
+    The same spec but for its scenario (:func:`short_scenario`) and its thresholds (fixed and loose): for
+    tests of the calibration's machinery, which do not depend on the scenario's economics.
+    """
+    from helpers import ROOT
+
+    folder = Path(folder)
+    short = short_scenario(folder)
+    text = (ROOT / "runs" / "calibration" / "baseline.toml").read_text()
+    text = text.replace('scenario = "../baseline.toml"', f'scenario = "{short}"')
+    text = text.replace('patterns = "../patterns.toml"', f'patterns = "{ROOT / "runs" / "patterns.toml"}"')
+    # a fixed, loose threshold: every generation accepts about as often as the first (the shipped median
+    # threshold would reject most of a 4-round window's runs, and a second generation would cost hundreds)
+    start = text.index("[epsilon]")
+    end = text.index("[prior]")
+    text = text[:start] + "[epsilon]\nschedule = [1000.0, 1000.0, 1000.0]\n\n" + text[end:]
+    path = folder / "calibration.toml"
+    path.write_text(text)
+    return path

@@ -109,17 +109,30 @@ def test_identification_width_ratio_is_one_for_a_posterior_that_is_the_prior():
     assert not ident.ridges
 
 
+def test_a_pattern_column_that_no_draw_has_counts_as_never_reproduced():
+    # a run without agreement has no agreed rate on a group of goods: if no draw agreed, the column is absent
+    from negotiation.experiments.calibrate.stats import predictive_table
+
+    cars = Pattern("cars", "tariff_rate_autos", 0.125, 0.175, "FACTS: autos-rate")
+    frame = pd.DataFrame({"weight": [0.5, 0.5], "agreed": [False, False], "steps": [4.0, 4.0]})
+    rows = predictive_table([cars], [cars], {"prior": frame, "posterior": frame})
+    assert [r["prior_match"] for r in rows] == [0.0, 0.0] and "prior_median" not in rows[0]
+
+
 def test_the_baseline_calibration_is_reproducible_on_any_number_of_workers(tmp_path):
-    """A few particles of the real spec: in-process and on two local workers, the same posterior."""
+    """A few particles of the real spec (a shorter window): in-process and on two local workers, the same posterior."""
+    from experiments.checks import quick_calibration
+
     from negotiation.experiments.calibrate import calibrate
 
-    spec = ROOT / "runs" / "calibration" / "baseline.toml"
-    one = calibrate(spec, tmp_path / "one", workers=1, progress=False, population=20, generations=2)
-    two = calibrate(spec, tmp_path / "two", workers=2, progress=False, population=20, generations=2)
+    spec = quick_calibration(tmp_path / "spec")
+    one = calibrate(spec, tmp_path / "one", workers=1, progress=False, population=10, generations=2)
+    two = calibrate(spec, tmp_path / "two", workers=2, progress=False, population=10, generations=2)
     pd.testing.assert_frame_equal(one.posterior, two.posterior)
     assert (tmp_path / "one" / "identification.md").read_text().startswith("# Identification")
     predicted = pd.read_parquet(tmp_path / "one" / "posterior_predictive.parquet")
-    assert {"us_profit_share", "steps", "agreed_tariff_rate"} <= set(predicted.columns)
+    assert {"us_share_before_recoup", "us_profit_share", "tariff_rate_autos", "steps", "agreed_tariff_rate",
+            "concession_loss_usd_bn"} <= set(predicted.columns)  # every pattern of runs/patterns.toml
 
 
 BAD = [

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import MANY, SWEEP_HEAD, assert_one_line
+from experiments.checks import MANY, MANY_RUNS, SWEEP_HEAD, assert_one_line, quick_calibration
 from experiments.checks import write_sweep as write
 
 import negotiation.experiments.executors as executors
@@ -89,13 +89,11 @@ def test_a_sensitivity_study_runs_through_a_scheduler_file(cli, scheduler_file, 
 
 
 def test_a_calibration_through_a_scheduler_file_gives_the_in_process_posterior(scheduler_file, tmp_path):
-    from helpers import ROOT
-
     from negotiation.experiments.calibrate import calibrate
 
-    spec = ROOT / "runs" / "calibration" / "baseline.toml"
-    here = calibrate(spec, tmp_path / "here", workers=1, progress=False, population=20, generations=1)
-    there = calibrate(spec, tmp_path / "dask", scheduler_file=scheduler_file, progress=False, population=20,
+    spec = quick_calibration(tmp_path / "spec")
+    here = calibrate(spec, tmp_path / "here", workers=1, progress=False, population=10, generations=1)
+    there = calibrate(spec, tmp_path / "dask", scheduler_file=scheduler_file, progress=False, population=10,
                       generations=1)
     pd.testing.assert_frame_equal(here.posterior, there.posterior)
 
@@ -209,7 +207,7 @@ def test_the_part_size_changes_no_row(small, tmp_path, monkeypatch):
 def test_a_sweep_killed_between_big_parts_loses_only_unfinished_parts_and_resumes(tmp_path, monkeypatch):
     path = write(tmp_path, MANY)
     frame = sweep(path, tmp_path / "one", workers=1, progress=False)
-    monkeypatch.setattr(runner, "TARGET_PARTS", 4)  # 300 runs in 4 parts of 75
+    monkeypatch.setattr(runner, "TARGET_PARTS", 4)  # the runs in 4 parts
     out = tmp_path / "out"
     args = ["sweep", str(path), "--workers", "1", "--out", str(out), "--quiet"]
     pid = os.fork()
@@ -224,9 +222,9 @@ def test_a_sweep_killed_between_big_parts_loses_only_unfinished_parts_and_resume
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     kept = run_ids(out)
-    assert kept and len(kept) < 300 and len(kept) % 75 == 0, len(kept)  # whole parts only
+    assert kept and len(kept) < MANY_RUNS and len(kept) % (MANY_RUNS // 4) == 0, len(kept)  # whole parts only
     assert main([*args, "--resume"]) == 0
-    assert sorted(run_ids(out)) == list(range(300))  # each run kept exactly once
+    assert sorted(run_ids(out)) == list(range(MANY_RUNS))  # each run kept exactly once
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
@@ -255,6 +253,6 @@ def test_workers_that_join_a_running_sweep_get_work(tmp_path, monkeypatch):
         threading.Thread(target=grow, daemon=True).start()
         summary = execute(load_sweep(path), out, scheduler=cluster.scheduler_address, progress=False)
         executed = [w.state.executed_count for w in cluster.workers.values()]
-    assert summary.runs == 300 and sorted(run_ids(out)) == list(range(300))
+    assert summary.runs == MANY_RUNS and sorted(run_ids(out)) == list(range(MANY_RUNS))
     assert asked[0] == 4 and max(asked) > 4, asked  # one worker's window at the start, then a wider one
     assert len(executed) == 3 and min(executed) >= 1, executed

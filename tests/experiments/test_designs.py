@@ -33,14 +33,14 @@ U = np.linspace(0.0, 1.0, 1001)[1:-1]  # inside the unit interval
 
 SAMPLE = {
     "deal.relief_life_years": {"dist": "uniform", "low": 2.0, "high": 10.0},
-    "agents.us.headline_value_usd_bn": {"dist": "loguniform", "low": 0.01, "high": 100.0},
+    "agents.us.claim_concession_cost_usd_bn": {"dist": "loguniform", "low": 0.01, "high": 100.0},
     "deal.trade_elasticity": {"dist": "normal", "mean": 1.0, "sd": 0.5, "low": 0.0, "high": 2.25},
     "protocol.belief_noise": {"dist": "triangular", "low": 0.0, "mode": 0.1, "high": 0.5},
     "agents.japan.outside_option_share": {"dist": "choice", "values": [0.0, 0.25, 0.5, 0.75]},
 }
 CDF = {  # each distribution's CDF, from scipy (the oracle the inverse CDFs are checked against)
     "deal.relief_life_years": stats.uniform(2.0, 8.0).cdf,
-    "agents.us.headline_value_usd_bn": stats.loguniform(0.01, 100.0).cdf,
+    "agents.us.claim_concession_cost_usd_bn": stats.loguniform(0.01, 100.0).cdf,
     "deal.trade_elasticity": stats.truncnorm(-2.0, 2.5, loc=1.0, scale=0.5).cdf,
     "protocol.belief_noise": stats.triang(0.2, loc=0.0, scale=0.5).cdf,
 }
@@ -134,13 +134,13 @@ def test_a_designs_digest_covers_the_scipy_that_builds_it(monkeypatch):
 
 # --- levers: every lever set meets the same states of the world -----------------------------------------------
 
-LEVERS = {"deal.equity_fraction": [0.01, 0.015, 0.02], "protocol.no_retraction": [True, False]}
+LEVERS = {"deal.equity_fraction": [0.01, 0.015, 0.02], "deal.two_phase": [True, False]}
 
 
 def test_every_lever_set_meets_the_same_draws_and_seeds():
     sw = planned("lhs", 5, levers=LEVERS, replicates=2, grid={"deal.threat_rate": [0.2, 0.25]})
     assert sw.n_lever_sets == 6 and sw.n_runs == 2 * 6 * 5 * 2
-    assert sw.varied_keys[:3] == ["deal.threat_rate", "deal.equity_fraction", "protocol.no_retraction"]
+    assert sw.varied_keys[:3] == ["deal.threat_rate", "deal.equity_fraction", "deal.two_phase"]
     runs = [sw.run_spec(i) for i in range(sw.n_runs)]
     by_state: dict[int, list[dict]] = {}
     for run in runs:
@@ -154,7 +154,7 @@ def test_every_lever_set_meets_the_same_draws_and_seeds():
         assert members[0]["seed"] == replicate_seed(5, members[0]["replicate"])
         levers = [tuple(r["overrides"][k] for k in LEVERS) for r in members]
         assert len(set(levers)) == 6  # and every combination of the levers
-    assert sw.lever_set(5) == {"deal.equity_fraction": 0.02, "protocol.no_retraction": False}
+    assert sw.lever_set(5) == {"deal.equity_fraction": 0.02, "deal.two_phase": False}
 
 
 ONE = '[sample]\n"deal.trade_elasticity" = { dist = "uniform", low = 0.0, high = 1.0 }\n'
@@ -165,7 +165,7 @@ ONE = '[sample]\n"deal.trade_elasticity" = { dist = "uniform", low = 0.0, high =
     (f'design = "sobol"\nsamples = 200\n{ONE}', 'samples = 200: design = "sobol" needs a power of 2 (e.g. 128 or 256)'),
     ('design = "lhs"\n', "needs a [sample] table"),
     ('[levers]\n"deal.equity_fraction" = []\n', "levers: 'deal.equity_fraction' has no values"),
-    ('[levers]\n"protocol.no_retraction" = [true, 1]\n', "mix"),
+    ('[levers]\n"deal.two_phase" = [true, 1]\n', "mix"),
     ('[levers]\n"deal.equity_fraction" = [2.0]\n', "equity_fraction"),
     ('[levers]\n"deal.not_a_key" = [1]\n', "unknown key"),
     ('[levers]\n"deal.equity_fraction" = [0.01]\n[grid]\n"deal.equity_fraction" = [0.02]\n', "both in [levers]"),
@@ -184,7 +184,7 @@ samples = 4
 design = "lhs"
 [levers]
 "deal.equity_fraction" = [0.01, 0.02]
-"protocol.no_retraction" = [true, false]
+"deal.two_phase" = [true, false]
 [sample]
 "deal.relief_life_years" = { dist = "uniform", low = 2.0, high = 10.0 }
 "protocol.belief_noise" = { dist = "triangular", low = 0.0, mode = 0.1, high = 0.5 }
@@ -211,7 +211,7 @@ def test_the_report_adds_a_regret_table_per_lever_set(levered):
     page = report(folder).read_text()
     assert "## Robustness of the levers" in page and "max regret" in page
     table = pd.read_csv(folder / "robustness.csv")
-    assert len(table) == 4 and list(table.columns[:2]) == ["deal.equity_fraction", "protocol.no_retraction"]
+    assert len(table) == 4 and list(table.columns[:2]) == ["deal.equity_fraction", "deal.two_phase"]
     for column in ("utility_us", "utility_japan", "agreed"):
         y = frame.pivot(index="state", columns="lever_set", values=column).astype(float)
         assert table[f"{column} mean"].to_numpy() == pytest.approx(y.mean().to_numpy())
@@ -219,7 +219,7 @@ def test_the_report_adds_a_regret_table_per_lever_set(levered):
                                                                            - y.to_numpy()).max(axis=0))
         assert (table[f"{column} max regret"] >= 0).all()
     meta = json.loads(pq.read_schema(folder / "runs.parquet").metadata[b"chipdeal"])
-    assert meta["levers"] == ["deal.equity_fraction", "protocol.no_retraction"] and meta["design"] == "lhs"
+    assert meta["levers"] == ["deal.equity_fraction", "deal.two_phase"] and meta["design"] == "lhs"
 
 
 def test_regret_mean_and_tenth_percentile_have_their_closed_forms():
@@ -255,8 +255,10 @@ def test_a_random_draw_from_a_nearly_empty_window_is_the_truncated_normal_never_
 
 def test_a_sweep_over_a_nearly_empty_window_runs_to_the_end_like_its_sobol_twin(cli, tmp_path):
     # 2.75 sd out: a draw missed 1,000 times in a row one sample in 20, and raised mid-sweep (exit 1)
-    for design, samples in (("random", 64), ("sobol", 64)):
-        body = (f'samples = {samples}\ndesign = "{design}"\n[sample]\n"agents.japan.outside_option_share" = '
+    # (16 draws each, on a 12-round window to keep the fresh points cheap; the sampler's own test above takes 400)
+    for design, samples in (("random", 16), ("sobol", 16)):
+        body = (f'samples = {samples}\ndesign = "{design}"\n[grid]\n"deal.horizon_years" = [0.5]\n[sample]\n'
+                f'"agents.japan.outside_option_share" = '
                 f'{{ dist = "normal", mean = 0.2, sd = 0.05, low = 0.3375, high = 0.5 }}\n')
         out = tmp_path / design
         outcome = cli("sweep", write(tmp_path, body, f"{design}.toml"), "--workers", "1", "--out", out, "--quiet")

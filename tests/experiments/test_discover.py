@@ -114,8 +114,10 @@ def fake_sweep(folder, n=600, seed=4):
     tariff = 0.1 + 0.15 * x[:, 0]
     frame = pd.DataFrame({"run_id": np.arange(n), "deal.a": x[:, 0], "deal.b": x[:, 1], "deal.c": x[:, 2],
                           "agreed": np.ones(n, dtype=bool), "outcome": "agreement", "steps": 8,
-                          "us_profit_share": 0.9, "tariff_relief_usd_bn_per_year": 15.0, "agreed_tariff_rate": tariff,
-                          "concession_loss_usd_bn_per_year": 0.3 * x[:, 1], "error": ""})
+                          "us_share_before_recoup": 0.5, "us_profit_share": 0.9, "tariff_rate_autos": tariff,
+                          "tariff_rate_other": 0.1, "tariff_relief_usd_bn_per_year": 15.0,
+                          "agreed_tariff_rate": 0.1 + 0.34 * (tariff - 0.1), "concession_loss_usd_bn": 0.3 * x[:, 1],
+                          "error": ""})
     table = pa.Table.from_pandas(frame, preserve_index=False)
     meta = {"varied_keys": ["deal.a", "deal.b", "deal.c"]}
     table = table.replace_schema_metadata({**table.schema.metadata, b"chipdeal": json.dumps(meta).encode()})
@@ -126,7 +128,7 @@ def fake_sweep(folder, n=600, seed=4):
 
 def test_discover_on_a_sweep_folder_writes_the_page_and_the_plot(tmp_path):
     frame = fake_sweep(tmp_path / "sweep")
-    where = "agreed and 0.125 <= agreed_tariff_rate <= 0.175 and concession_loss_usd_bn_per_year <= 0.204"
+    where = "agreed and 0.125 <= tariff_rate_autos <= 0.175 and concession_loss_usd_bn <= 0.204"
     d = discover(tmp_path / "sweep", where, prim="builtin")
     truth = (frame["deal.a"].between(1 / 6, 0.5)) & (frame["deal.b"] <= 0.68)
     assert d.n_interest == int(truth.sum())
@@ -142,7 +144,7 @@ def test_discover_on_a_sweep_folder_writes_the_page_and_the_plot(tmp_path):
 def test_discover_with_the_ema_workbench_finds_the_same_box(tmp_path):
     pytest.importorskip("ema_workbench")
     fake_sweep(tmp_path / "sweep")
-    where = "0.125 <= agreed_tariff_rate <= 0.175 and concession_loss_usd_bn_per_year <= 0.204"
+    where = "0.125 <= tariff_rate_autos <= 0.175 and concession_loss_usd_bn <= 0.204"
     ours = discover(tmp_path / "sweep", where, prim="builtin")
     ema = discover(tmp_path / "sweep", where, prim="ema", out=tmp_path / "ema")
     assert ema.method.startswith("the EMA")
@@ -150,7 +152,7 @@ def test_discover_with_the_ema_workbench_finds_the_same_box(tmp_path):
     assert ema.box.high[:2] == pytest.approx(ours.box.high[:2], abs=0.06)
 
 
-WHERE = "0.125 <= agreed_tariff_rate <= 0.175 and concession_loss_usd_bn_per_year <= 0.204"
+WHERE = "0.125 <= tariff_rate_autos <= 0.175 and concession_loss_usd_bn <= 0.204"
 
 
 def test_discover_on_the_ema_workbench_from_the_command_line_is_quiet(cli, tmp_path):

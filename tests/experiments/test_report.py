@@ -48,10 +48,17 @@ def test_report_writes_plots_and_a_page_for_a_sweep(cli, copy):
     assert_png(copy / "distributions.png")
     assert_png(copy / "against_inputs.png")
     assert_png(copy / "tariff_against_inputs.png")
-    assert "- Agreed tariff given agreement: median" in page
+    for line in ("- US share before recoup given agreement: median", "- US share (after recoup) given agreement",
+                 "- Tariff on autos given agreement: median", "- Tariff on other given agreement: median",
+                 "- All-in tariff given agreement: median", "- Tariff relief (duty saved) given agreement"):
+        assert line in page, line
+    head = next(line for line in page.splitlines() if line.startswith("| input |"))
+    assert [c.strip() for c in head.strip("|").split("|")[1:]] == [
+        "US share before recoup", "US share (after recoup)", "autos rate", "other rate", "all-in tariff",
+        "duty relief $bn/yr"]
     row = next(line for line in page.splitlines() if line.startswith("| deal.equity_fraction |"))
     cells = [c.strip() for c in row.strip("|").split("|")[1:]]
-    assert len(cells) == 3 and all(c == "constant" or -1 <= float(c) <= 1 for c in cells)  # ρ per outcome
+    assert len(cells) == 6 and all(c == "constant" or -1 <= float(c) <= 1 for c in cells)  # ρ per outcome
 
 
 def garbage(path):
@@ -166,15 +173,15 @@ def test_pattern_filter_counts_each_pattern_and_their_intersection():
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"agreed": rng.random(400) < 0.9, "us_profit_share": rng.random(400),
-                          "relief_fraction": rng.random(400), "deal.x": rng.random(400)})
+                          "tariff_rate_autos": 0.1 + 0.175 * rng.random(400), "deal.x": rng.random(400)})
     split = Pattern("split", "us_profit_share", 0.5, 1.0, "FACTS: a")
-    relief = Pattern("relief", "relief_fraction", 0.0, 0.5, "FACTS: b")
-    both = frame["agreed"] & frame["us_profit_share"].between(0.5, 1.0) & frame["relief_fraction"].between(0.0, 0.5)
+    relief = Pattern("cars", "tariff_rate_autos", 0.1, 0.15, "FACTS: b")
+    both = frame["agreed"] & frame["us_profit_share"].between(0.5, 1.0) & frame["tariff_rate_autos"].between(0.1, 0.15)
     text = "\n".join(pattern_lines(frame, ["deal.x"], [split, relief], "p.toml"))
     assert f"| {int(split.matches(frame).sum())} of 400 |" in text
     assert f"**{int(both.sum())} of 400**" in text
     assert not split.matches(frame[~frame["agreed"]]).any()  # a run without agreement reproduces nothing
-    never = Pattern("never", "relief_fraction", 2.0, 3.0, "FACTS: c")
+    never = Pattern("never", "tariff_rate_autos", 2.0, 3.0, "FACTS: c")
     assert "No run reproduces all the patterns" in "\n".join(pattern_lines(frame, ["deal.x"], [never], "p.toml"))
 
 
@@ -182,10 +189,10 @@ def test_a_yes_or_no_input_is_left_out_of_the_input_spreads_not_a_crash():
     from negotiation.experiments.report import Pattern, pattern_lines
 
     frame = pd.DataFrame({"agreed": [True] * 4, "us_profit_share": [0.9, 0.9, 0.5, 0.5],
-                          "protocol.no_retraction": [True, False, True, False], "deal.x": [0.1, 0.2, 0.3, 0.4]})
-    text = "\n".join(pattern_lines(frame, ["protocol.no_retraction", "deal.x"],
+                          "deal.two_phase": [True, False, True, False], "deal.x": [0.1, 0.2, 0.3, 0.4]})
+    text = "\n".join(pattern_lines(frame, ["deal.two_phase", "deal.x"],
                                    [Pattern("split", "us_profit_share", 0.85, 0.95, "FACTS: a")], "p.toml"))
-    assert "| deal.x |" in text and "| protocol.no_retraction |" not in text  # booleans have no quantiles
+    assert "| deal.x |" in text and "| deal.two_phase |" not in text  # booleans have no quantiles
 
 
 def test_the_shipped_patterns_name_their_sources():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from experiments.checks import MANY
+from experiments.checks import MANY, MANY_RUNS
 from experiments.checks import write_sweep as write
 from helpers import BASELINE
 
@@ -175,7 +175,7 @@ def test_a_killed_local_worker_is_detected_and_its_chunks_rerun_exactly_once(man
     summary = execute(load_sweep(path), out, workers=2, progress=False, notify=notes.append)
     assert killed, "no worker was found to kill"
     assert any("a worker process died" in n and "run again" in n for n in notes), notes
-    assert summary.runs == 300 and not summary.already_finished
+    assert summary.runs == MANY_RUNS and not summary.already_finished
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
@@ -200,7 +200,7 @@ def test_a_dask_worker_dying_mid_sweep_still_gives_every_run_exactly_once(many, 
     _when_parts_appear(out, lambda: os.kill(victim, signal.SIGKILL), count=2)
     execute(load_sweep(path), out, scheduler=cluster.scheduler_address, progress=False)
     parts = pd.concat([pd.read_parquet(p) for p in (out / "parts").glob("runs-*.parquet")])
-    assert sorted(parts["run_id"]) == list(range(300))  # each run stored exactly once
+    assert sorted(parts["run_id"]) == list(range(MANY_RUNS))  # each run stored exactly once
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
@@ -239,7 +239,7 @@ def test_a_lost_dask_scheduler_ends_the_command_in_one_line_without_distributeds
 
     from distributed import LocalCluster
 
-    path = write(tmp_path, "replicates = 3000\nseed = 3\n")
+    path = write(tmp_path, "replicates = 320\nseed = 3\n")  # parts of 20 runs: the first within a second
     out = tmp_path / "out"
     lost = LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0",
                         processes=True, silence_logs=50)
@@ -280,7 +280,7 @@ def test_a_sweep_where_the_lenders_fund_nothing_has_no_sentinel_in_fundable_shar
 
     path = write(tmp_path, '[grid]\n"deal.equity_fraction" = [0.015, 0.12]\n')  # 12%: nobody funds it
     frame = sweep(path, tmp_path / "out", workers=1, progress=False).set_index("deal.equity_fraction")
-    assert frame.loc[0.015, "fundable_share"] == 1.0 and frame.loc[0.015, "fundable_share_reason"] == ""
+    assert 0 < frame.loc[0.015, "fundable_share"] <= 1 and frame.loc[0.015, "fundable_share_reason"] == ""
     assert pd.isna(frame.loc[0.12, "fundable_share"]) and "fund no share" in frame.loc[0.12, "fundable_share_reason"]
     assert not frame.loc[0.12, "agreed"]
     assert main(["run", "--json", "--set", "deal.equity_fraction=0.12"]) == 0  # the JSON face: null and why
@@ -288,4 +288,4 @@ def test_a_sweep_where_the_lenders_fund_nothing_has_no_sentinel_in_fundable_shar
     assert out["fundable_share"] is None and out["fundable_share_reason"] == frame.loc[0.12, "fundable_share_reason"]
     assert main(["run", "--json"]) == 0
     base = json.loads(capsys.readouterr().out)
-    assert base["fundable_share"] == 1.0 and "fundable_share_reason" not in base
+    assert base["fundable_share"] == frame.loc[0.015, "fundable_share"] and "fundable_share_reason" not in base

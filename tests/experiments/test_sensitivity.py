@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from experiments.checks import SWEEP_HEAD, assert_one_line
+from experiments.checks import SWEEP_HEAD, assert_one_line, short_scenario
 from matplotlib.image import imread
 
 from negotiation.experiments.sensitivity import (
@@ -110,7 +110,8 @@ def assert_png(path):
 
 @pytest.mark.parametrize("method", ["sobol", "morris", "ofat"])
 def test_sensitivity_writes_table_plots_and_summary_and_reports_its_analysis(cli, tmp_path, method):
-    spec = write(tmp_path, SMALL)
+    spec = tmp_path / "spec.toml"  # on the baseline with a 12-round window: cheaper fresh points
+    spec.write_text(f'scenario = "{short_scenario(tmp_path)}"\n{SMALL}')
     out = tmp_path / method
     outcome = cli("sensitivity", spec, "--method", method, "--workers", "1", "--out", out, limit_s=120)
     assert outcome.code == 0, outcome.err[-2000:]
@@ -124,12 +125,12 @@ def test_sensitivity_writes_table_plots_and_summary_and_reports_its_analysis(cli
         assert_png(out / "ofat.png")
         return
     table = pd.read_csv(out / "indices.csv")
-    assert set(table["output"]) == {"p_agreement", "us_profit_share", "agreed_tariff_rate",
-                                    "tariff_relief_usd_bn_per_year"}
+    assert set(table["output"]) == {"p_agreement", "us_share_before_recoup", "us_profit_share", "tariff_rate_autos",
+                                    "tariff_rate_other", "agreed_tariff_rate", "tariff_relief_usd_bn_per_year"}
     assert set(table["input"]) == {"deal.equity_fraction", "agents.japan.outside_option_share",
                                    "protocol.belief_noise"}
     assert_png(out / "indices.png")
-    assert "US share | agreement" in summary
+    assert "US share | agreement" in summary and "tariff on autos | agreement" in summary
     if method == "sobol":
         sobol = table[table["method"] == "sobol"]
         wide = sobol[["S1_conf", "ST_conf"]].max(axis=1) > SETTLED_MAX_CONF

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from experiments.checks import MANY, SWEEP_HEAD, assert_one_line
+from experiments.checks import MANY, MANY_RUNS, SWEEP_HEAD, assert_one_line, short_scenario
 from helpers import ROOT
 
 from negotiation.cli import main
@@ -121,20 +121,20 @@ def test_a_signal_stops_the_sweep_fast_keeps_what_finished_and_it_resumes(cli, m
     line = assert_one_line(outcome, code, f"interrupted ({signal.Signals(signals[0]).name})", "kept", "--resume",
                            seconds=60, started=True)
     assert stopped - sent[0] < 2.0
-    assert f"{len(done_runs(out)):,} of 300 runs are kept" in line
+    assert f"{len(done_runs(out)):,} of {MANY_RUNS} runs are kept" in line
     deadline = time.monotonic() + 2
     while pool_workers() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not pool_workers()  # no orphan keeps computing
     resumed = cli("sweep", path, "--workers", "1", "--out", out, "--quiet", "--resume")
     assert resumed.code == 0, resumed
-    assert sorted(done_runs(out)) == list(range(300))
+    assert sorted(done_runs(out)) == list(range(MANY_RUNS))
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)
 
 
 def test_a_signal_stops_a_sensitivity_run_in_one_line(cli, tmp_path, late_signals_ignored):
     spec = tmp_path / "sens.toml"
-    spec.write_text(SWEEP_HEAD + SENS)
+    spec.write_text(f'scenario = "{short_scenario(tmp_path)}"\n{SENS}')  # cheaper fresh points
     out = tmp_path / "out"
 
     def send():
@@ -273,8 +273,8 @@ def test_ten_sigkills_at_random_moments_then_resume_give_every_run_exactly_once(
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         moments.append((delay, len(done_runs(out))))
-    assert any(0 < n < 300 for _, n in moments), moments  # some kills landed half-way through the sweep
+    assert any(0 < n < MANY_RUNS for _, n in moments), moments  # some kills landed half-way through the sweep
     resume = ["--resume"] if (out / "sweep.json").exists() else []
     assert main(["sweep", str(path), "--workers", "2", "--out", str(out), "--quiet", *resume]) == 0
-    assert sorted(done_runs(out)) == list(range(300))  # every run computed and kept exactly once
+    assert sorted(done_runs(out)) == list(range(MANY_RUNS))  # every run computed and kept exactly once
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), frame)

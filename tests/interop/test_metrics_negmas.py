@@ -12,9 +12,8 @@ from helpers import BASELINE
 from negotiation.interop.genius import export
 from negotiation.model import NegotiationModel
 from negotiation.scenario_files import load_scenario
-from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
+from negotiation.solvers.bargaining import clip_polyline, concave_envelope, nash_on_polyline
 from negotiation.solvers.metrics import advantage, frontier_distance, welfare
-from negotiation.solvers.package_game import _chain
 
 try:
     import negmas  # noqa: F401
@@ -34,22 +33,22 @@ def exported(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("genius")
     model = NegotiationModel(load_scenario(BASELINE), rng=0, collect_data=False)
-    export(model, folder)
+    grid = export(model, folder, 6, 3)["grid"]  # a coarse grid: 6 shares (q × s), 3 rates on each group
     scenario = load(folder)
     outcomes = list(scenario.outcome_space.enumerate_or_sample())
     utils = np.array([[float(u(o)) for u in scenario.ufuns] for o in outcomes])
-    return model, scenario, outcomes, utils
+    return model, grid, scenario, outcomes, utils
 
 
 def test_pareto_and_nash_distances_and_welfare_equal_negmas_on_the_export(exported):
     from negmas.preferences.ops import calc_outcome_distances, calc_scenario_stats
 
-    _, scenario, outcomes, utils = exported
-    # NegMAS's continuous frontier (the convex hull's, P∞), as our terms are continuous
+    _, _, scenario, outcomes, utils = exported
+    # NegMAS's continuous frontier (the convex hull's, P∞): ours is the upper concave envelope of the outcomes
     stats = calc_scenario_stats(scenario.ufuns, convex_hull=True)
     d = tuple(float(u.reserved_value) for u in scenario.ufuns)
-    chain = _chain(utils[:, 0].tolist(), utils[:, 1].tolist(), [0.0] * len(utils), [0.0] * len(utils))
-    u1, u2 = [v[0] for v in chain], [v[1] for v in chain]
+    hull = concave_envelope(utils[:, 0], utils[:, 1])
+    u1, u2 = utils[hull, 0].tolist(), utils[hull, 1].tolist()
     fu, fj, _ = clip_polyline(np.array(u1), np.array(u2), d)
     nash = nash_on_polyline(fu, fj, d)
     picks = np.random.default_rng(0).choice(len(outcomes), 30, replace=False)
@@ -65,20 +64,22 @@ def test_pareto_and_nash_distances_and_welfare_equal_negmas_on_the_export(export
 def test_the_models_advantage_equals_negmas_on_the_export(exported):
     from negmas.preferences.ops import calc_negotiator_metrics
 
-    model, scenario, outcomes, utils = exported
+    model, grid, scenario, outcomes, utils = exported
     ranges = [u.minmax() for u in scenario.ufuns]
     reserved = [float(u.reserved_value) for u in scenario.ufuns]
-    chain = model.frontier_at(1)  # the export is valued at the talks' start: round 1's frontier, in PV $bn
+    us, japan, _ = model.solve_frontier(1)  # the export is valued at the talks' start: round 1's frontier, PV $bn
+    best = (float(np.max(us)), float(np.max(japan)))
     # GENIUS holds a reservation value in [0, 1]: one below every exported outcome (the US gains from every
     # package) is written as 0, the worst outcome, and NegMAS's advantage then counts from there. Compare
     # the governments whose reservation the export holds exactly (strictly inside (0, 1)).
     govs = [(k, gov) for k, gov in enumerate((model.counterpart, model.principal)) if 0.0 < reserved[k] < 1.0]
     assert [gov.key for _, gov in govs] == [model.principal.key]
     for i in np.random.default_rng(1).choice(len(outcomes), 10, replace=False):
-        share, relief = (float(v) for v in outcomes[i])
+        package = grid.package_of(outcomes[i])
         for k, gov in govs:
             theirs = calc_negotiator_metrics([], list(utils[i]), reserved, index=k, utility_ranges=ranges).advantage
-            gain = float(gov.preferences.utility(share, relief, 0.0)) - gov.preferences.disagreement
-            ours = advantage(gain, max(v[k] for v in chain) - gov.preferences.disagreement)
-            # GENIUS's normalisation is affine per party, and the advantage is invariant under it
+            gain = float(gov.utility_of(package, 1)) - gov.preferences.disagreement
+            ours = advantage(gain, best[k] - gov.preferences.disagreement)
+            # GENIUS's normalisation is affine per party, and the advantage is invariant under it: the two agree
+            # where the grid holds the party's best package (here Japan's: both shares low, every rate at the floor)
             assert ours == pytest.approx(theirs, abs=1e-9)

@@ -39,26 +39,46 @@ def test_outcome_text_before_during_and_after():
     model = AppModel(Controls())
     assert views.outcome_text(model).startswith(f"Round 0 of {model.max_rounds}: Japan will open")
     model.step()
+    first = model.offers[0].package
     assert views.outcome_text(model).startswith(
-        f"Round 1 of {model.max_rounds}: Japan offered US 50% of equity profits after recoup, a 10.0% tariff")
+        f"Round 1 of {model.max_rounds}: Japan offered {views.terms_text(model, first)}; US said no")
     while model.running:
         model.step()
     text = views.outcome_text(model)
     pkg = model.agreement
-    assert text.startswith(f"Agreement in round {model.steps}: US {pkg.us_profit_share:.0%} of equity profits after "
-                           f"recoup, a {model.tariff_rate(pkg):.1%} tariff")
-    spe = model.solve().spe
-    eq_rate = model.tariff_rate(Package(spe.us_profit_share, spe.relief_fraction))
-    share_gap = 100 * abs(pkg.us_profit_share - spe.us_profit_share)
-    rate_gap = 100 * abs(model.tariff_rate(pkg) - eq_rate)
-    assert (f"Equilibrium (SPE): US {spe.us_profit_share:.0%}, a {eq_rate:.1%} tariff; this deal is {share_gap:.1f} "
-            f"points from it on the share and {rate_gap:.1f} on the tariff.") in text
+    assert text.startswith(f"Agreement in round {model.steps}: {views.terms_text(model, pkg)}. Equilibrium (SPE): ")
+    spe = model.terms_of(model.solve().spe)
+    gaps = [100 * abs(pkg.us_share_before_recoup - spe.us_share_before_recoup),
+            100 * abs(pkg.us_profit_share - spe.us_profit_share),
+            *(100 * abs(rate - spe.tariff_rates[name]) for name, rate in model.tariff_rates(pkg).items()),
+            100 * abs(model.tariff_rate(pkg) - spe.tariff_rate)]
+    assert (f"from this deal: {gaps[0]:.1f} points on the share before recoup, {gaps[1]:.1f} on the share after "
+            f"recoup, {gaps[2]:.1f} on autos, {gaps[3]:.1f} on other and {gaps[4]:.1f} on the all-in rate.") in text
 
 
-def test_the_distance_on_the_tariff_is_said_even_when_the_share_matches(done):
-    gap = views.equilibrium_gap(done, Package(done.solve().spe.us_profit_share, 0.0))  # the threatened rate
-    assert gap["share_points"] == 0 and gap["tariff_points"] == pytest.approx(
-        100 * (done.trade.threat_rate - gap["eq_tariff_rate"]))
+def test_terms_in_words_give_both_shares_each_groups_rate_and_the_all_in_rate(done):
+    pkg = done.agreement
+    text = views.terms_text(done, pkg)
+    rates = done.tariff_rates(pkg)
+    assert text.startswith(f"US {pkg.us_share_before_recoup:.0%} of equity profits before recoup, "
+                           f"{pkg.us_profit_share:.0%} after; tariffs ")
+    assert f"autos {rates['autos']:.1%}, other {rates['other']:.1%} (all-in {done.tariff_rate(pkg):.1%})" in text
+    assert f"${done.relief_usd_bn_per_year(pkg):.1f}bn/yr of duty relief" in text
+    one = finished(Controls(scenario="one_phase"))
+    assert views.terms_text(one, one.agreement).startswith(f"US {one.agreement.us_profit_share:.0%} of equity profits;")
+
+
+def test_the_distance_on_every_rate_is_said_even_when_the_shares_match(done):
+    spe = done.solve().spe
+    top = Package(spe.us_share_before_recoup, spe.us_profit_share, tuple(t.high for t in done.terms.continuous))
+    gap = views.equilibrium_gap(done, top)  # the equilibrium's shares, every rate at its no-deal rate
+    eq = done.terms_of(spe)
+    assert gap.spe == eq and gap.points["us_share_before_recoup"] == gap.points["us_profit_share"] == 0
+    assert gap.points["tariff_rate_autos"] == pytest.approx(100 * (0.275 - eq.tariff_rates["autos"]))
+    assert gap.points["tariff_rate"] == pytest.approx(100 * (done.tariff_rate(top) - eq.tariff_rate))
+    assert gap.points["tariff_rate"] > 0
+    assert set(gap.points) == {"us_share_before_recoup", "us_profit_share", "tariff_rate_autos", "tariff_rate_other",
+                               "tariff_rate"}
 
 
 def test_outcome_text_says_breakdown():
@@ -80,6 +100,7 @@ def test_the_unit_surplus_game_speaks_of_shares_of_a_unit_not_of_dollars():
     assert len(fig.axes) == 1 and "unit surplus" in fig.axes[0].get_ylabel()
     ufig = views.utility_figure(model)
     assert "unit surplus" in ufig.axes[0].get_xlabel() and "$bn" not in ufig.axes[0].get_ylabel()
+    assert views.utility_space(model)["nash"] == pytest.approx((0.5, 0.5))  # the middle of u_US + u_Japan = 1
 
 
 def test_offers_alternate_and_end_with_the_accepted_one(done):
@@ -116,7 +137,7 @@ def test_the_gain_at_an_offer_is_valued_at_the_round_it_was_made():
 def test_lenders_without_state_backing_refuse_and_the_panel_says_so():
     model = finished(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0}))
     assert model.outcome == "breakdown"
-    package = Package(0.5, 1.0)  # Japan's own opening: even that is refused
+    package = Package(0.5, 0.5)  # Japan's own claim on both phases: even that is refused
     assert model.lenders[0].stance(package) == "would NOT fund" and model.insurers[0].stance(package) == "would fund"
     assert {r["key"]: r["status"] for r in views.actor_rows(model)}["jbic"] == "—"  # no offer was ever made
 
@@ -155,6 +176,9 @@ def test_downloads_hold_the_rounds_the_result_and_the_plots(done):
     rows = list(csv.DictReader(io.StringIO(views.rounds_csv(done))))
     assert len(rows) == done.steps and rows[-1]["accepted"] == "True" and rows[0]["answer"].startswith("refused")
     assert float(rows[-1]["us_profit_share"]) == done.agreement.us_profit_share
+    assert float(rows[-1]["us_share_before_recoup"]) == done.agreement.us_share_before_recoup
+    for name, rate in done.tariff_rates(done.agreement).items():
+        assert float(rows[-1][f"tariff_rate_{name}"]) == pytest.approx(rate)
     assert float(rows[-1]["tariff_rate"]) == pytest.approx(done.tariff_rate(done.agreement))
     result = json.loads(views.result_json(done))
     assert result["agreed"] and result["steps"] == done.steps and len(result["rounds"]) == done.steps
@@ -215,7 +239,8 @@ def test_a_seat_in_the_controls_seats_a_person():
 
 def test_every_term_the_page_uses_is_explained():
     terms = " ".join(t for t, _ in TERMS)
-    for word in ("Equilibrium", "Nash", "after recoup", "Threat's date", "Deadline", "Unit surplus"):
+    for word in ("Equilibrium", "Nash", "before recoup", "after recoup", "Tariff rate on a group", "All-in rate",
+                 "duty relief", "Claim", "Threat's date", "Deadline", "Unit surplus"):
         assert word in terms
 
 
@@ -332,9 +357,9 @@ def test_page_slider_and_reset_change_the_outcome(quick_plots, page):
     _click(rc, "Reset")
     _play_to_end(rc)
     reference = finished(Controls(values={"deal.threat_rate": 0.35}))
-    assert f"a {reference.tariff_rate(reference.agreement):.1%} tariff" in _html(rc)
+    assert views.terms_text(reference, reference.agreement) in _html(rc)
     base = finished()
-    assert f"a {base.tariff_rate(base.agreement):.1%} tariff" not in _html(rc)
+    assert views.terms_text(base, base.agreement) not in _html(rc)
     table = _by_class(rc, "chipdeal-end")  # this run beside the equilibrium
     assert "this run" in table and "equilibrium (SPE)" in table and "the agents" not in table
 
@@ -360,7 +385,7 @@ def test_the_last_word_drop_down_sets_who_makes_the_final_offer(quick_plots, pag
     _play_to_end(rc)
     reference = finished(Controls(values={"protocol.last_proposer": "japan"}))
     assert reference.proposer_in(reference.max_rounds) == "japan"
-    assert f"a {reference.tariff_rate(reference.agreement):.1%} tariff" in _html(rc)
+    assert views.terms_text(reference, reference.agreement) in _html(rc)
 
 
 def _seat(rc, label):
@@ -372,24 +397,31 @@ def test_a_person_plays_japan_to_an_agreement_and_sees_how_it_compares(quick_plo
     _seat(rc, "you play Japan")
     assert _html(rc) == "Round 0 of 90: you (Japan) will open."
     assert rc.find(v.Btn, children=["Step"]).widget.disabled and rc.find(v.Btn, children=["▶"]).widget.disabled
-    _slider(rc, "US share of profits after recoup, %").v_model = 60.0
-    _slider(rc, "tariff rate, %").v_model = 12.0
+    _slider(rc, "US share before recoup, %").v_model = 50.0
+    _slider(rc, "US share after recoup, %").v_model = 60.0
+    _slider(rc, "tariff rate on autos, %").v_model = 12.0
+    _slider(rc, "tariff rate on other, %").v_model = 10.5
+    offer = {"autos": 0.12, "other": 0.105}
     preview = _by_class(rc, "chipdeal-preview")
     model = AppModel(Controls(seat="japan"))
-    expected = play.preview_offer(model, play.package_of(model, 0.6, 0.12))
+    package = play.package_of(model, 0.5, 0.6, offer)
+    expected = play.preview_offer(model, package)
     said = "would accept" if expected.answer.accepted else f"would refuse ({expected.answer.reason})"
     assert f"Before you send it: US {said}; JBIC would fund · NEXI would fund." in preview
-    assert f"costs Japan ${expected.delay.per_month_usd_bn:.1f}bn (PV)" in preview
+    cost = expected.delay.per_month_usd_bn
+    assert f"{'costs' if cost >= 0 else 'gains'} Japan ${abs(cost):.1f}bn (PV)" in preview
     _click(rc, "Send offer")
-    assert "Round 1 of 90: you (Japan) offered US 60% of equity profits after recoup, a 12.0% tariff" in _html(rc)
-    model.seats["japan"].offer(play.package_of(model, 0.6, 0.12))
+    assert f"Round 1 of 90: you (Japan) offered {views.terms_text(model, package)}" in _html(rc)
+    model.seats["japan"].offer(package)
     model.step()
+    assert model.offers[-1].package == package
     us_offer = play.agent_offer(model)
     assert f"US offers {views.terms_text(model, us_offer.package)}." in _by_class(rc, "chipdeal-preview")
     _click(rc, "Accept")
     assert _html(rc).startswith(f"Agreement in round 2: {views.terms_text(model, us_offer.package)}.")
     table = _by_class(rc, "chipdeal-end")
     assert "your deal" in table and "the agents&#x27; deal (same seed)" in table and "equilibrium (SPE)" in table
+    assert "US share before recoup" in table and "autos rate" in table and "all-in rate" in table
 
 
 def test_a_person_holding_out_as_japan_reaches_a_breakdown(quick_plots, page):
@@ -408,9 +440,12 @@ def test_a_person_plays_the_us(quick_plots, page):
     rc = page
     _seat(rc, "you play US")
     preview = _by_class(rc, "chipdeal-preview")
-    assert preview.startswith("Japan offers US 50% of equity profits after recoup, a 10.0% tariff")
+    model = AppModel(Controls(seat="us"))
+    assert preview.startswith(f"Japan offers {views.terms_text(model, play.agent_offer(model).package)}.")
     _click(rc, "Reject")
-    assert "US share of profits after recoup, %" in [w.label for w in rc.find(v.Slider).widgets]
+    labels = [w.label for w in rc.find(v.Slider).widgets]
+    assert {"US share before recoup, %", "US share after recoup, %", "tariff rate on autos, %",
+            "tariff rate on other, %"} <= set(labels)
     _click(rc, "Send offer")
     assert "Round 2 of 90: you (US) offered" in _html(rc)
 
@@ -483,7 +518,7 @@ def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_
     assert any("Not applied: equity (deal.equity_fraction): " in e for e in _errors(rc)), _errors(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
-    assert _html(rc).startswith("Round 1 of 90: Japan offered US 50%")  # the baseline's equity, not 0.2's silence
+    assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not 0.2's silence
     _slider(rc, "equity").v_model = clamped  # chosen by a person afterwards, the bound is applied, and said
     assert f"{caption}{clamped:g}" in _captions(rc) and not _errors(rc)
 
@@ -508,9 +543,16 @@ def test_a_round_without_an_offer_says_so_instead_of_round_0():
     assert views.outcome_text(model).startswith("Round 2 of 90: US made no offer (")
 
 
+def _opening_text():
+    """What the seated Japan's first offer says when its controls were never moved: its own ideal package."""
+    model = AppModel(Controls(seat="japan"))
+    return f"you (Japan) offered {views.terms_text(model, play.opening_package(model, 'japan'))}"
+
+
 @pytest.mark.parametrize("label, forged, clamped, words", [
-    ("US share of profits after recoup, %", 500, 90.0, "US share: 500% is outside 50–90%"),
-    ("tariff rate, %", 99, 25.0, "tariff rate: 99% is outside 10–25%"),
+    ("US share after recoup, %", 500, 100.0, "US share after recoup: 500% is outside 0–100%"),
+    ("US share before recoup, %", -3, 0.0, "US share before recoup: -3% is outside 0–100%"),
+    ("tariff rate on autos, %", 99, 27.5, "tariff rate on autos: 99% is outside 10–27.5%"),
 ])
 def test_a_refused_move_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, label, forged,
                                                                              clamped, words):
@@ -522,18 +564,18 @@ def test_a_refused_move_stays_refused_when_the_browser_answers_with_its_bound(qu
     slider.v_model = clamped
     assert words in " ".join(_errors(rc)) and _by_class(rc, "chipdeal-preview") == before
     _click(rc, "Send offer")
-    assert "you (Japan) offered US 50% of equity profits after recoup, a 10.0% tariff" in _html(rc)  # the opening
+    assert _opening_text() in _html(rc)  # the opening, not the bound
 
 
 def test_a_forged_move_is_refused_and_the_game_goes_on(quick_plots, page):
     rc = page
     _seat(rc, "you play Japan")
-    _slider(rc, "US share of profits after recoup, %").v_model = 500
-    assert "US share: 500% is outside 50–90%" in " ".join(_errors(rc))
-    _slider(rc, "tariff rate, %").v_model = "abc"
-    assert "tariff rate: 'abc' is not a number" in " ".join(_errors(rc))
+    _slider(rc, "US share after recoup, %").v_model = 500
+    assert "US share after recoup: 500% is outside 0–100%" in " ".join(_errors(rc))
+    _slider(rc, "tariff rate on other, %").v_model = "abc"
+    assert "tariff rate on other: 'abc' is not a number" in " ".join(_errors(rc))
     _click(rc, "Send offer")
-    assert "you (Japan) offered US 50%" in _html(rc)
+    assert _opening_text() in _html(rc)
 
 
 def test_an_internal_error_is_logged_with_its_traceback_and_shown_without_one(page, monkeypatch, caplog):

@@ -92,7 +92,14 @@ def outcome(page):
 
 def pick(page, label, option):
     page.locator(".v-select").filter(has_text=label).first.click()
-    page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$")).click()
+    item = page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+    menu = page.locator(".v-menu__content:visible")
+    for _ in range(5):  # Vuetify's select renders its first 20 items, and 20 more each time its menu scrolls down
+        if item.count():
+            break
+        menu.evaluate("e => { e.scrollTop = e.scrollHeight; e.dispatchEvent(new Event('scroll')); }")
+        page.wait_for_timeout(200)
+    item.click()
 
 
 def page_text(page):
@@ -127,14 +134,17 @@ def test_controls_in_view_at_1280x720_nothing_covers_the_table_and_step_redraws(
 def test_play_runs_to_an_agreement_and_the_rounds_download(page):
     page.get_by_role("button", name="▶").click()
     expect(outcome(page)).to_contain_text("Agreement in round", timeout=60_000)
-    expect(outcome(page)).to_contain_text("points from it on the share and")
+    expect(outcome(page)).to_contain_text("from this deal: ")  # the equilibrium's distance on every term
+    expect(outcome(page)).to_contain_text("on the all-in rate.")
     expect(page.get_by_role("button", name="Step")).to_be_disabled()  # the model stopped itself
     expect(page.locator(".chipdeal-end")).to_contain_text("equilibrium (SPE)")
     with page.expect_download() as download:
         page.get_by_role("button", name="Rounds (CSV)").click()
     lines = Path(download.value.path()).read_text().splitlines()
-    assert lines[0].startswith("round,proposer,responder,us_profit_share") and len(lines) > 2
-    assert lines[-1].split(",")[10] == "True"  # the last round's offer was accepted
+    head = lines[0].split(",")
+    assert head[:7] == ["round", "proposer", "responder", "us_share_before_recoup", "us_profit_share",
+                        "tariff_rate_autos", "tariff_rate_other"] and len(lines) > 2
+    assert lines[-1].split(",")[head.index("accepted")] == "True"  # the last round's offer was accepted
 
 
 def test_a_person_plays_japan_to_an_agreement(page):
@@ -142,9 +152,16 @@ def test_a_person_plays_japan_to_an_agreement(page):
     expect(outcome(page)).to_have_text("Round 0 of 90: you (Japan) will open.")
     expect(page.get_by_role("button", name="Step")).to_be_disabled()
     expect(page.locator(".chipdeal-preview")).to_contain_text("Before you send it: US would")
-    expect(page.locator(".chipdeal-preview")).to_contain_text("Each month of delay on these terms costs Japan")
+    delay = re.compile("Each month of delay on these terms (costs|gains) Japan")
+    expect(page.locator(".chipdeal-preview")).to_contain_text(delay)
+    autos = page.get_by_role("slider", name="tariff rate on autos, %", exact=True)
+    autos.focus()
+    autos.press("ArrowRight")  # one step (0.1 point) up from Japan's own ideal, the floor
+    expect(page.locator(".chipdeal-caption", has_text="tariff rate on autos, %: 10.1")).to_have_count(1)
+    expect(page.get_by_role("slider", name="US share before recoup, %", exact=True)).to_have_count(1)
     page.get_by_role("button", name="Send offer").click()
-    expect(outcome(page)).to_contain_text("Round 1 of 90: you (Japan) offered US 50%")
+    expect(outcome(page)).to_contain_text(re.compile(r"Round 1 of 90: you \(Japan\) offered US \d+% of equity profits "
+                                                     r"before recoup, \d+% after; tariffs autos 10\.1%"))
     expect(page.locator(".chipdeal-preview")).to_contain_text("US offers US")
     page.get_by_role("button", name="Accept").click()
     expect(outcome(page)).to_contain_text("Agreement in round 2")

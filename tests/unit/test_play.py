@@ -28,8 +28,8 @@ def test_a_seat_without_a_move_refuses_to_play_and_each_move_is_used_once(baseli
     assert model.decider("japan") is seat and model.decider("us") is model.counterpart
     with pytest.raises(play.SeatNotReady):
         model.step()
-    seat.offer(Package(0.6, 0.5))
-    assert seat.propose(1) == Package(0.6, 0.5)
+    seat.offer(Package(0.6, 0.5, (0.2, 0.15)))
+    assert seat.propose(1) == Package(0.6, 0.5, (0.2, 0.15))
     with pytest.raises(play.SeatNotReady):
         seat.propose(1)
     with pytest.raises(KeyError):
@@ -62,17 +62,23 @@ def test_a_seat_that_plays_the_agents_moves_replays_the_agents_run(baseline, key
     assert (model.outcome, model.agreement, model.steps) == (agents.outcome, agents.agreement, agents.steps)
 
 
-@pytest.mark.parametrize("key", ["japan", "us"])
-def test_previews_are_the_answers_the_round_then_gets(baseline, key):
-    model, seat = seated(baseline, key, seed=1)
+def spread(model, k):
+    """The k-th of a spread of offers over every term's bounds (most refused, some funded)."""
     b = play.bounds(model)
+    lo, hi = b.share
+    rates = {name: low + (k % 3) / 2 * (high - low) for name, (low, high) in b.rates.items()}
+    return play.package_of(model, lo + (k % 4) / 3 * (hi - lo), lo + (k % 5) / 4 * (hi - lo), rates)
+
+
+@pytest.mark.parametrize("key", ["japan", "us"])
+def test_previews_are_the_answers_the_round_then_gets(key):
+    # a two-month window (4 rounds): every answer is checked the same way in every round
+    model, seat = seated(load_scenario(overrides=["deal.horizon_years=0.17"]), key, seed=1)
     k = 0
     while model.running:
         k += 1
-        if play.proposer_of_coming_round(model) == key:  # a spread of offers, most refused, some funded
-            share = b.share[0] + (k % 5) / 4 * (b.share[1] - b.share[0])
-            rate = b.tariff_rate[0] + (k % 3) / 2 * (b.tariff_rate[1] - b.tariff_rate[0])
-            package = play.package_of(model, share, rate)
+        if play.proposer_of_coming_round(model) == key:
+            package = spread(model, k)
             preview = play.preview_offer(model, package)
             seat.offer(package)
             model.step()
@@ -94,8 +100,7 @@ def test_previews_are_the_answers_the_round_then_gets(baseline, key):
 
 def test_japan_accepting_the_first_us_offer_agrees_on_it(baseline):
     model, seat = seated(baseline, "japan")
-    b = play.bounds(model)
-    seat.offer(play.package_of(model, b.share[0], b.tariff_rate[0]))  # Japan's opening: refused
+    seat.offer(play.opening_package(model, "japan"))  # Japan's own ideal package: refused
     model.step()
     assert model.running and model.responses[-1][-1].actor == "us"
     offer = play.agent_offer(model)
@@ -104,39 +109,57 @@ def test_japan_accepting_the_first_us_offer_agrees_on_it(baseline):
     assert model.outcome == "agreement" and model.agreement == offer.package and model.agreement_round == 2
 
 
-def test_holding_out_at_the_opening_ends_in_breakdown_when_the_deadline_is_near():
-    # a six-month window (12 rounds): the US never comes down to Japan's opening, and Japan refuses its offers
+def test_holding_out_at_its_ideal_ends_in_breakdown_when_the_deadline_is_near():
+    # a six-month window (12 rounds): the US never comes down to Japan's ideal package, and Japan refuses its offers
     model, seat = seated(load_scenario(overrides=["deal.horizon_years=0.5"]), "japan")
+    ideal = play.opening_package(model, "japan")
     while model.running:
         if play.proposer_of_coming_round(model) == "japan":
-            seat.offer(model.principal.opening)
+            seat.offer(ideal)
         else:
             seat.answer(False)
         model.step()
     assert model.outcome == "breakdown" and model.steps == model.max_rounds and model.agreement is None
+    assert play.opening_package(model, "japan") == ideal  # the controls start again at its last offer
 
 
-def test_tariff_rates_map_to_relief_and_back_within_the_bounds(baseline):
+def test_an_offer_sets_both_shares_and_a_rate_for_every_bargained_group_within_the_terms(baseline):
     model, _ = seated(baseline, "us")
     b = play.bounds(model)
-    assert b.share == model.share_range() and b.tariff_rate == (model.trade.floor_rate, model.trade.threat_rate)
-    for rate in (b.tariff_rate[0], 0.17, b.tariff_rate[1]):
-        assert model.tariff_rate(play.package_of(model, 0.8, rate)) == pytest.approx(rate)
-    assert play.package_of(model, 0.8, b.tariff_rate[1]).relief_fraction == 0.0
-    for share, rate in ((b.share[1] + 0.01, 0.15), (0.8, b.tariff_rate[0] - 0.01), (0.8, None)):
+    terms = model.terms
+    assert b.share == (terms.q.min(), terms.q.max()) == (0.0, 1.0) and b.two_phase
+    assert b.rates == {t.name: (t.low, t.high) for t in terms.continuous} and len(b.rates) == 2
+    package = play.package_of(model, 0.5, 0.9, {"autos": 0.15, "other": 0.1})
+    assert package == Package(0.5, 0.9, (0.15, 0.1))
+    assert model.tariff_rates(package)["autos"] == 0.15 and model.principal.fundable(package)
+    assert play.package_of(model, 0.5, None, {"autos": 0.15, "other": 0.1}).us_profit_share == 0.5  # s = q
+    top = {name: high for name, (_, high) in b.rates.items()}
+    assert play.package_of(model, 0.5, 0.9, {k: v + 1e-12 for k, v in top.items()}).tariff_rates == tuple(top.values())
+    for args in ((1.01, 0.9, top), (0.5, -0.01, top), (0.5, 0.9, {**top, "autos": 0.05}),
+                 (0.5, 0.9, {"autos": 0.15}), (0.5, 0.9, {**top, "steel": 0.2}), (float("nan"), 0.9, top)):
         with pytest.raises(ValueError):
-            play.package_of(model, share, rate)
+            play.package_of(model, *args)
+
+
+def test_a_one_phase_deal_has_one_share(baseline):
+    model, _ = seated(load_scenario(runs_file("scenarios/one_phase.toml")), "japan")
+    b = play.bounds(model)
+    assert not b.two_phase and set(b.rates) == {"autos", "other"}
+    rates = {name: low for name, (low, _) in b.rates.items()}
+    assert play.package_of(model, 0.6, None, rates) == Package.one_share(0.6, (0.1, 0.1))
+    with pytest.raises(ValueError, match="one US share"):
+        play.package_of(model, 0.5, 0.9, rates)
 
 
 def test_the_unit_game_has_no_tariff_to_set(rubinstein):
     model, _ = seated(rubinstein, "japan")
-    assert play.bounds(model) == play.Bounds((0.0, 1.0), None)
-    assert play.package_of(model, 0.4) == Package(0.4, 0.0)
+    assert play.bounds(model) == play.Bounds((0.0, 1.0), False, {})
+    assert play.package_of(model, 0.4) == Package.one_share(0.4)
 
 
 def test_delay_cost_is_the_utility_lost_by_agreeing_a_round_later(baseline):
     model, _ = seated(baseline, "japan")
-    package = Package(0.7, 0.6)
+    package = Package(0.5, 0.9, (0.15, 0.1))
     cost = play.delay_cost(model, "japan", package, 3)
     japan = model.principal
     assert cost.per_round_usd_bn == pytest.approx(japan.utility_of(package, 3) - japan.utility_of(package, 4))
@@ -147,16 +170,26 @@ def test_delay_cost_is_the_utility_lost_by_agreeing_a_round_later(baseline):
 
 def test_the_end_comparison_sets_the_deal_beside_the_agents_and_the_equilibrium(baseline):
     model, seat = seated(baseline, "japan", seed=2)
-    seat.offer(play.package_of(model, 0.9, 0.25))  # all the US asks for: accepted at once
+    everything = model.counterpart.ideal(1)  # all the US asks for: accepted at once
+    seat.offer(everything)
     model.step()
     assert model.outcome == "agreement"
     yours, agents_row, eq = play.comparison(model)
-    assert yours.label == "your deal" and yours.round == 1 and yours.tariff_rate == pytest.approx(0.25)
+    assert yours.label == "your deal" and yours.round == 1 and yours.tariff_rates == model.tariff_rates(everything)
+    assert (yours.us_share_before_recoup, yours.us_profit_share) == (everything.us_share_before_recoup,
+                                                                      everything.us_profit_share)
+    assert yours.tariff_rate == pytest.approx(model.tariff_rate(model.agreement))
     assert yours.gains_usd_bn["japan"] == pytest.approx(play.gain(model, "japan", model.agreement, 1))
     agents = NegotiationModel(baseline, rng=2, collect_data=False)
     agents.run(solve=False)
-    assert (agents_row.us_profit_share, agents_row.round) == (agents.agreement.us_profit_share, agents.steps)
-    spe = model.solve().spe
-    assert eq.us_profit_share == spe.us_profit_share and eq.round == spe.round
-    assert eq.gains_usd_bn["us"] == pytest.approx(spe.us_utility - model.counterpart.preferences.disagreement)
+    assert agents_row.round == agents.steps
+    assert (agents_row.us_share_before_recoup, agents_row.us_profit_share) == (
+        agents.agreement.us_share_before_recoup, agents.agreement.us_profit_share)
+    solution = model.solve()
+    spe = solution.spe
+    assert (eq.us_share_before_recoup, eq.us_profit_share, eq.round) == (
+        spe.us_share_before_recoup, spe.us_profit_share, solution.spe_round)
+    assert eq.tariff_rates == model.tariff_rates(spe)
+    us_gain = solution.spe_utilities[0] - model.counterpart.preferences.disagreement
+    assert eq.gains_usd_bn["us"] == pytest.approx(us_gain, abs=1e-6)
     assert agents_row.gains_usd_bn["japan"] > yours.gains_usd_bn["japan"]  # conceding everything costs Japan

@@ -222,13 +222,18 @@ def predictive_table(patterns: Sequence[Pattern], fitted: Sequence[Pattern], fra
     Args:
         patterns: every pattern.
         fitted: those used as summary statistics.
-        frames: ``"prior"`` and ``"posterior"`` predictive runs (a ``weight`` column, ``agreed``, the columns).
+        frames: ``"prior"`` and ``"posterior"`` predictive runs (a ``weight`` column, ``agreed``, the columns; a
+            pattern's column that no run has, as when none agreed, counts as missing in every run).
 
     Returns:
         One row per pattern, then one for all of them together.
 
     """
     rows = []
+    # a run without agreement has no agreed terms (a group's rate, say): where no draw agreed, the column is absent
+    columns = [p.column for p in patterns]
+    frames = {k: f.reindex(columns=[*f.columns, *dict.fromkeys(c for c in columns if c not in f)])
+              for k, f in frames.items()}
     together = {k: pd.Series(True, index=f.index) for k, f in frames.items()}
     for p in [*patterns, None]:
         row: Predicted = {"pattern": "all of them together" if p is None else p.name,
