@@ -225,10 +225,11 @@ def test_controls_build_the_spec_and_reject_bad_values():
         Controls(values={"deal.equity_fraction": 2.0}).spec()
 
 
-def test_a_larger_threat_raises_the_tariff_the_page_reaches():
-    low = finished(Controls(values={"deal.threat_rate": 0.2}))
-    high = finished(Controls(values={"deal.threat_rate": 0.35}))
-    assert high.tariff_rate(high.agreement) > low.tariff_rate(low.agreement)
+def test_a_us_that_values_the_investment_more_grants_more_relief_on_the_page():
+    """The page's controls reach the model: a sign the statics assert (README), not one theory leaves open."""
+    low = finished(Controls(values={"agents.us.onshore_value_per_usd": 0.06}))
+    high = finished(Controls(values={"agents.us.onshore_value_per_usd": 0.10}))
+    assert high.tariff_rate(high.agreement) < low.tariff_rate(low.agreement)
 
 
 def test_a_seat_in_the_controls_seats_a_person():

@@ -92,8 +92,10 @@ def outcome(page):
 
 def pick(page, label, option):
     page.locator(".v-select").filter(has_text=label).first.click()
-    item = page.locator(".v-menu__content:visible .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$"))
-    menu = page.locator(".v-menu__content:visible")
+    # the open menu only: a menu closed a moment ago may still be fading out, visible, beside it
+    active = ".v-menu__content.menuable__content__active"
+    item = page.locator(f"{active} .v-list-item").filter(has_text=re.compile(f"^{re.escape(option)}$"))
+    menu = page.locator(active)
     for _ in range(5):  # Vuetify's select renders its first 20 items, and 20 more each time its menu scrolls down
         if item.count():
             break

@@ -191,5 +191,7 @@ def test_the_end_comparison_sets_the_deal_beside_the_agents_and_the_equilibrium(
         spe.us_share_before_recoup, spe.us_profit_share, solution.spe_round)
     assert eq.tariff_rates == model.tariff_rates(spe)
     us_gain = solution.spe_utilities[0] - model.counterpart.preferences.disagreement
-    assert eq.gains_usd_bn["us"] == pytest.approx(us_gain, abs=1e-6)
+    # the row values the SPE's package exactly; the solver's utility is on its curve's chord (within 1e-3 $bn:
+    # tests/model/test_plan_vs_solver.py)
+    assert eq.gains_usd_bn["us"] == pytest.approx(us_gain, abs=1e-3)
     assert agents_row.gains_usd_bn["japan"] > yours.gains_usd_bn["japan"]  # conceding everything costs Japan
