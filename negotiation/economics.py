@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,8 @@ def _one_minus_exp_over(rate: float, x: Any) -> Any:
     """(1 − e^(−r·x))/r, exact for tiny r·x too (its series there; x at r = 0). Broadcasts."""
     z = rate * np.asarray(x, dtype=float)
     tiny = np.abs(z) < 1e-8
+    if not tiny.any():  # the usual case: only the exact branch (np.where would evaluate both)
+        return -np.expm1(-z) / rate
     safe = rate if rate != 0.0 else 1.0
     return np.where(tiny, x * (1.0 - 0.5 * z), -np.expm1(-z) / safe)
 
@@ -91,9 +94,12 @@ def _lam(rate: float, x: Any) -> Any:
     if rate == 0.0:
         return 0.5 * x * x
     z = rate * x
-    series = x * x * (0.5 - z / 6.0 + z * z / 24.0 - z * z * z / 120.0)  # error below z⁴/720 relative
+    small = np.abs(z) < 1e-3
     exact = (z + np.expm1(-z)) / (rate * rate)
-    return np.where(np.abs(z) < 1e-3, series, exact)
+    if not small.any():  # the usual case: only the exact branch
+        return exact
+    series = x * x * (0.5 - z / 6.0 + z * z / 24.0 - z * z * z / 120.0)  # error below z⁴/720 relative
+    return np.where(small, series, exact)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,8 @@ class Clock:
         t, c = np.asarray(signed_years, dtype=float), np.asarray(offset_years, dtype=float)
         span = deadline_years - t
         wide = span > 1e-9
+        if wide.all():  # the usual case (signed before the deadline): only the spread branch
+            return (self.psi(deadline_years + c) - self.psi(t + c)) / span
         safe = np.where(wide, span, 1.0)
         spread = (self.psi(deadline_years + c) - self.psi(t + c)) / safe
         return np.where(wide, spread, self.point(t + c))
@@ -183,20 +191,22 @@ class Clock:
         b = np.maximum(a, b)
         span = deadline_years - t
         wide = span > 1e-9
-        safe = np.where(wide, span, 1.0)
         h = deadline_years
+        if wide.all():  # the usual case (signed before the deadline): only the spread branch
+            return (self.xi(h + b) - self.xi(t + b) - self.xi(h + a) + self.xi(t + a)) / span
+        safe = np.where(wide, span, 1.0)
         spread = (self.xi(h + b) - self.xi(t + b) - self.xi(h + a) + self.xi(t + a)) / safe
         return np.where(wide, spread, self.psi(t + b) - self.psi(t + a))
 
 
-def recoup_years(principal_phase1_share: Any, cash_yield_per_year: float, recoup_rate_per_year: float,
-                 build_years: float, end_years: float) -> Any:
+def recoup_years(principal_phase1_share: Any, cash_yield_per_year: Any, recoup_rate_per_year: float,
+                 build_years: Any, end_years: Any) -> Any:
     """When the principal has recouped its deemed allocation (principal plus interest at the recoup rate).
 
     It receives ``principal_phase1_share`` of a project's cash yield from ``build_years`` on; it has recouped
     at the τ where the value of what it received, discounted at the recoup rate, equals the principal:
     share·yield·(e^(−i·b) − e^(−i·τ))/i = 1. Returns ``end_years`` if that never happens within the life.
-    Broadcasts over shares.
+    Broadcasts over shares and over the projects' terms.
 
     >>> round(float(recoup_years(0.5, 0.2, 0.0, 0.0, 30.0)), 6)  # 0.1 a year repays 1 in 10 years
     10.0
@@ -207,7 +217,7 @@ def recoup_years(principal_phase1_share: Any, cash_yield_per_year: float, recoup
     positive = flow > 0
     safe = np.where(positive, flow, 1.0)
     i = recoup_rate_per_year
-    grow = math.exp(i * build_years)
+    grow = np.exp(i * np.asarray(build_years, dtype=float))
     x = (i / safe) * grow  # τ = b − ln(1 − x)/i = b + (e^(i·b)/flow)·(−ln(1 − x)/x): exact as i → 0 (then b + 1/flow)
     ok = x < 1.0
     x_ok = np.where(ok, x, 0.0)
@@ -264,6 +274,17 @@ class ProfitValues:
 
 
 @dataclass(frozen=True)
+class _ClassArrays:
+    """A portfolio's project classes as arrays along one axis: weight·(1 − p)·y and weight·p·recovery."""
+
+    cash_yield: np.ndarray
+    build: np.ndarray
+    end: np.ndarray
+    weighted_yield: np.ndarray
+    weighted_recovery: np.ndarray
+
+
+@dataclass(frozen=True)
 class Portfolio:
     """Project classes, the share of the equity each takes (weights sum to 1), and the deal's split rule.
 
@@ -278,6 +299,16 @@ class Portfolio:
     # values at deployment by (rate, q): not part of the portfolio's identity; emptied when it grows large
     _memo: dict[tuple[float, tuple[int, ...], bytes], ProfitValues] = field(default_factory=dict, init=False,
                                                                             repr=False, compare=False)
+
+    @cached_property
+    def _class_arrays(self) -> _ClassArrays:
+        """The classes' terms as arrays (one entry per class), for valuing every class at once."""
+        cs, w = self.classes, np.asarray(self.weights, dtype=float)
+        return _ClassArrays(
+            cash_yield=np.array([c.cash_yield_per_year for c in cs]),
+            build=np.array([c.build_years for c in cs]), end=np.array([c.end_years for c in cs]),
+            weighted_yield=w * np.array([c.expected_yield_per_year for c in cs]),
+            weighted_recovery=w * np.array([c.failure_probability * c.recovery_fraction for c in cs]))
 
     def recoup_after_deployment(self, q: Any) -> list[Any]:
         """Each class's recoup date after deployment at phase-1 share ``q`` (its end if never)."""
@@ -308,13 +339,17 @@ class Portfolio:
             shape = np.broadcast_shapes(np.shape(t), np.shape(q))
             return ProfitValues(*(np.broadcast_to(d * v, shape) for v in (at.before, at.after, at.recovery,
                                                                           at.equity)))
-        before = after = recovery = 0.0
-        for w, c, tau in zip(self.weights, self.classes, self.recoup_after_deployment(q), strict=True):
-            y = c.expected_yield_per_year
-            before = before + w * y * clock.deployed_flow(t, deadline_years, c.build_years, tau)
-            after = after + w * y * clock.deployed_flow(t, deadline_years, tau, c.end_years)
-            recovery = recovery + w * c.failure_probability * c.recovery_fraction * clock.deployed_point(
-                t, deadline_years, c.build_years)
+        # every class at once, along a last axis: the equity-weighted sum over classes of each flow
+        k = self._class_arrays
+        q_k = np.asarray(q, dtype=float)[..., None]
+        if self.two_phase:
+            tau = recoup_years(1.0 - q_k, k.cash_yield, self.recoup_rate_per_year, k.build, k.end)
+        else:
+            tau = np.broadcast_to(k.build, np.broadcast_shapes(q_k.shape, k.build.shape))
+        t_k = t[..., None]
+        before = (k.weighted_yield * clock.deployed_flow(t_k, deadline_years, k.build, tau)).sum(axis=-1)
+        after = (k.weighted_yield * clock.deployed_flow(t_k, deadline_years, tau, k.end)).sum(axis=-1)
+        recovery = (k.weighted_recovery * clock.deployed_point(t_k, deadline_years, k.build)).sum(axis=-1)
         equity = clock.deployed_point(t, deadline_years)
         shape = np.broadcast_shapes(np.shape(t), np.shape(q))
         return ProfitValues(*(np.broadcast_to(np.asarray(v, dtype=float), shape)
