@@ -455,11 +455,10 @@ def execute(sweep: Sweep, out: str | Path, *, workers: int | None = None, schedu
 
 
 def _kept(store: Store) -> str:
-    n = store.sweep.n_runs
-    if store.kept >= n:
+    n, kept = store.sweep.n_runs, store.kept_on_disk()
+    if kept >= n:
         return f"all {n:,} runs are kept in {shown_path(store.parts)}; rerun with --resume to merge them"
-    return (f"{store.kept:,} of {n:,} runs are kept in {shown_path(store.parts)}; rerun with --resume to finish "
-            "the rest")
+    return f"{kept:,} of {n:,} runs are kept in {shown_path(store.parts)}; rerun with --resume to finish the rest"
 
 
 def _finished_summary(store: Store) -> Summary:

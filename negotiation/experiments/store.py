@@ -561,6 +561,20 @@ class Store:
 
     # -- merging ------------------------------------------------------------------------------------------
 
+    def kept_on_disk(self) -> int:
+        """The runs its part files hold now: what a stop message reports.
+
+        A signal that lands between a part's rename and :attr:`kept`'s update must not make the message
+        understate what is on disk.
+        """
+        total = 0
+        for _, path in self._valid_runs_parts():
+            try:
+                total += pq.read_metadata(path).num_rows
+            except (OSError, pa.ArrowException):  # unreadable: checked (and rejected) when resumed
+                continue
+        return max(total, self.kept)
+
     def _valid_runs_parts(self) -> list[tuple[int, Path]]:
         """The runs parts by name (first run id, path), in order; their contents are checked by the caller."""
         out: list[tuple[int, Path]] = []

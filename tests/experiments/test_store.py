@@ -277,3 +277,26 @@ def test_an_unfinished_sweep_on_read_only_media_still_says_it_cannot_write(cli, 
     path, copy, _ = unfinished
     with read_only_view(copy, tmp_path) as folder:
         assert_one_line(sweep_cli(cli, path, folder, "--resume"), 2, "cannot write there")
+
+
+def test_a_stop_reports_the_runs_on_disk_even_when_the_signal_lands_after_a_parts_write(made, tmp_path,
+                                                                                         monkeypatch):
+    """A signal between a part's rename and the store's count must not make the message understate the folder."""
+    path, _, _ = made
+    real = store.Store._write_table
+    written = []
+
+    def write_then_interrupted(self, table, target):
+        real(self, table, target)
+        if target.name.startswith("runs-"):
+            written.append(target)
+            if len(written) == 3:
+                raise KeyboardInterrupt  # the part is in place; the store has not counted it yet
+
+    monkeypatch.setattr(store.Store, "_write_table", write_then_interrupted)
+    out = tmp_path / "out"
+    with pytest.raises(store.SweepStopped) as stopped:
+        runner.execute(load_sweep(path), out, workers=1, progress=False)
+    on_disk = sum(pq.read_metadata(p).num_rows for p in parts(out))
+    assert len(parts(out)) == 3
+    assert f"{on_disk} of 30 runs are kept" in str(stopped.value)
