@@ -237,23 +237,26 @@ def along(xp: np.ndarray, fp: np.ndarray, x: np.ndarray, last: bool = False) -> 
     if xp.size == 1:
         return np.full(np.shape(x), fp[0])
     x = np.minimum(np.maximum(x, xp[0]), xp[-1])  # (np.clip costs more per call)
-    j = np.searchsorted(xp, x, side="right" if last else "left")
+    j = xp.searchsorted(x, side="right" if last else "left")
     j = np.minimum(np.maximum(j, 1), xp.size - 1)
     x0, f0 = xp[j - 1], fp[j - 1]
     step = xp[j] - x0
-    w = np.where(step > 0.0, (x - x0) / np.where(step > 0.0, step, 1.0), float(last))
+    rising = step > 0.0
+    if rising.all():  # the usual case: no flat step under any x
+        return f0 + (x - x0) / step * (fp[j] - f0)
+    w = np.where(rising, (x - x0) / np.where(rising, step, 1.0), float(last))
     return f0 + w * (fp[j] - f0)
 
 
 def _pick(values: np.ndarray, others: np.ndarray) -> int:
     """The index of the best value; near-ties (within :data:`TIE`) go to the best other, then the first."""
     best = float(values.max())
-    near = np.flatnonzero(values >= best - TIE)
+    near = (values >= best - TIE).nonzero()[0]
     if near.size == 1:
         return int(near[0])
     sub = others[near]
     top = float(sub.max())
-    return int(near[np.flatnonzero(sub >= top - TIE)[0]])
+    return int(near[(sub >= top - TIE).nonzero()[0][0]])
 
 
 def best_for_own(chain: Chain, k: int, other_at_least: float,
