@@ -708,7 +708,9 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
                   f"${value:.1f}bn a year to {names[principal.key]}")
         print(f"\nAgreement in round {result.steps}: {described(result.terms)}{relief}.")
     else:
-        print(f"\nNo agreement after {result.steps} rounds (breakdown).")
+        why = ("the talks collapsed (the breakdown hazard drew it)" if result.outcome == "collapse"
+               else "breakdown: the deadline passed")
+        print(f"\nNo agreement after {result.steps} rounds ({why}).")
     if eq is not None and eq.spe is not None:
         print(f"Equilibrium ({eq.concept}): {described(eq.spe)}, agreed in round {eq.spe_round}.")
     others = (("Nash", eq.nash), ("Kalai–Smorodinsky", eq.kalai_smorodinsky)) if eq is not None else ()

@@ -308,8 +308,24 @@ class NegotiationModel(mesa.Model):
         if self.running and t >= self.max_rounds:
             self.outcome = "breakdown"
             self.running = False
+        elif self.running and self.talks_collapse():
+            self.outcome = "collapse"
+            self.running = False
         if self.collect_data:
             self.datacollector.collect(self)
+
+    def talks_collapse(self) -> bool:
+        """Whether the talks end for good after this round without agreement: a draw at the breakdown hazard.
+
+        Each round without agreement before the deadline ends the talks with probability 1 − e^(−h·Δ), the
+        risk both sides price (Binmore, Rubinstein & Wolinsky 1986); the no-deal rates (the threat) then stay.
+        One uniform draw per such round from the run's generator, after the belief errors were drawn, so a
+        run that survives follows the same path as with ``protocol.breakdown = "conditioned"``, which never
+        draws.
+        """
+        if self.survival >= 1.0 or self.spec.protocol.breakdown == "conditioned":
+            return False
+        return bool(self.rng.random() >= self.survival)
 
     def run(self, solve: bool = True) -> RunResult:
         """Step until agreement or deadline and return the :class:`RunResult` (``solve``: with equilibrium)."""

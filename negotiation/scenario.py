@@ -218,9 +218,12 @@ class Protocol(_Strict):
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
     concession_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: the rounds to the talks' deadline
-    # the yearly risk that a refusal ends the talks for good, in each side's expectations (Binmore, Rubinstein &
-    # Wolinsky 1986): it sets how much waiting is worth; a simulated run itself ends only at the deadline
+    # the yearly risk that a round without agreement ends the talks for good (Binmore, Rubinstein & Wolinsky
+    # 1986): both sides and the solver expect it, and a run draws it after every such round ("drawn": the run
+    # may end in a collapse) or shows what follows if the talks survive ("conditioned": the run as if every
+    # draw had come out survival; its agreement is the drawn run's whenever the drawn run has one)
     breakdown_hazard_per_year: float = Field(0.0, ge=0, le=50)
+    breakdown: Literal["drawn", "conditioned"] = "drawn"
     collect_data: bool = True
 
 

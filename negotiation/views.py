@@ -175,8 +175,11 @@ def outcome_text(model: Any) -> str:
                 terms += f"; {rates_text(spe.tariff_rates, spe.tariff_rate)}"
             text += f" Equilibrium (SPE): {terms}; from this deal: {gap_text(model, gap)}."
         return text
-    if model.outcome == "breakdown":
+    if model.outcome in ("breakdown", "collapse"):
         stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
+        if model.outcome == "collapse":
+            return (f"No agreement: the talks collapsed after round {model.steps}{stays}, a risk both sides "
+                    "priced (the breakdown hazard).")
         return f"No agreement: talks broke down after {model.steps} rounds{stays}."
     if model.steps == 0:
         opener = who(model, model.proposer_in(1))

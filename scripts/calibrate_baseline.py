@@ -1,6 +1,7 @@
 """Calibrate the baseline's one free parameter to its one target, and log it (docs/calibration.md).
 
-Target (runs/patterns.toml, use = "calibration"): the agreed rate on cars, median over seeds 0–19, at 15%
+Target (runs/patterns.toml, use = "calibration"): the agreed rate on cars, median over the seeds of 0–19 whose
+talks do not collapse (a deal was struck), at 15%
 (FACTS: autos-rate). Parameter: agents.us.onshore_value_per_usd, the value the US puts on a dollar invested
 on its soil, the least pinned of the inputs. Bisection on the median (it falls as the parameter rises: a US
 that values the investment more is more impatient, so Japan gets more relief). Every other pattern is left
@@ -24,9 +25,12 @@ KEY, TARGET, SEEDS = "agents.us.onshore_value_per_usd", 0.15, range(20)
 def median_tariff(value: float, sets: tuple[str, ...] = ()) -> float:
     spec = load_scenario(ROOT / "runs" / "baseline.toml", [f"{KEY}={value}", *sets])
     rates = []
-    for seed in SEEDS:
+    for seed in SEEDS:  # the deals struck: a run whose talks collapse (the breakdown hazard) has no rate
         result = NegotiationModel(spec, rng=seed, collect_data=False).run(solve=False)
-        rates.append(result.measures["tariff_rate_autos"] if result.agreed else float("nan"))
+        if result.agreed:
+            rates.append(result.measures["tariff_rate_autos"])
+    if not rates:
+        raise SystemExit(f"no seed agrees at {KEY}={value} {' '.join(sets)}")
     return statistics.median(rates)
 
 

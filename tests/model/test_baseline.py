@@ -23,8 +23,13 @@ BASELINE = ROOT / "runs" / "baseline.toml"
 PATTERNS = {p["name"]: p for p in tomllib.loads((ROOT / "runs" / "patterns.toml").read_text())["pattern"]}
 
 
-def run(*sets, seed=0, path=BASELINE, solve=True):
-    model = NegotiationModel(load_scenario(path, list(sets)), rng=seed, collect_data=False)
+CONDITIONED = 'protocol.breakdown="conditioned"'  # the deal struck if the talks survive (no collapse drawn)
+
+
+def run(*sets, seed=0, path=BASELINE, solve=True, drawn=False):
+    """A run; by default conditioned on the talks surviving: a drawn run that agrees agrees on these terms."""
+    model = NegotiationModel(load_scenario(path, [*sets] if drawn else [CONDITIONED, *sets]), rng=seed,
+                             collect_data=False)
     return model, model.run(solve=solve)
 
 
@@ -105,7 +110,7 @@ def test_complete_information_agreement_is_on_the_solvers_frontier():
 def test_every_run_ends_and_agreements_are_fundable_rational_and_in_bounds(seed, yield_, hazard, info, equity, value):
     m, r = run(f"deal.projects.energy.cash_yield_per_year={yield_}", f"protocol.breakdown_hazard_per_year={hazard}",
                f"protocol.information={info}", f"deal.equity_fraction={equity}",
-               f"agents.us.onshore_value_per_usd={value}", seed=seed, solve=False)
+               f"agents.us.onshore_value_per_usd={value}", seed=seed, solve=False, drawn=True)
     assert not m.running and r.steps <= m.max_rounds
     if r.agreed:
         for term, rate in zip(m.terms.continuous, r.package.tariff_rates, strict=True):
@@ -233,3 +238,42 @@ def test_the_insurer_near_capacity_scenario_blocks_every_deal_once_its_exposure_
     assert 0.99 * nexi.capacity_usd_bn < nexi.exposure_usd_bn <= nexi.capacity_usd_bn and r.agreed
     over = [run("agents.nexi.guaranteed_fraction_of_fund=0.5", path=path, seed=s, solve=False)[1] for s in range(4)]
     assert not any(r.agreed for r in over)
+
+
+# --- the breakdown hazard, drawn ------------------------------------------------------------------------------
+
+def test_a_drawn_collapse_ends_only_talks_the_conditioned_run_continues_and_leaves_every_deal_as_it_was():
+    """Survival draws come after the belief errors: a drawn run that agrees is the conditioned run, round for
+    round; one that collapses does so in a round the conditioned run had not yet agreed in, and no deal stays."""
+    collapsed = 0
+    for seed in range(40):
+        m, drawn = run(seed=seed, solve=False, drawn=True)
+        _, kept = run(seed=seed, solve=False)
+        assert kept.agreed
+        if drawn.agreed:
+            assert (drawn.steps, drawn.package) == (kept.steps, kept.package)
+        else:
+            collapsed += 1
+            assert drawn.outcome == "collapse" and drawn.steps < kept.steps and drawn.package is None
+            assert drawn.utilities["us"] == drawn.utilities["japan"] == 0.0  # no deal: the threat stays
+    assert collapsed > 0  # at 0.5 a year and about 2% a round, some of 40 seeds collapse
+
+
+def test_talks_collapse_as_often_as_the_hazard_both_sides_price():
+    """Each round without agreement ends the talks with probability 1 − e^(−h·Δ): over seeds, the collapses
+    are those expected from each seed's conditioned agreement round, within three binomial deviations."""
+    seeds = range(120)
+    expected = variance = 0.0
+    collapsed = 0
+    for seed in seeds:
+        m, drawn = run(seed=seed, solve=False, drawn=True)
+        _, kept = run(seed=seed, solve=False)
+        p = 1.0 - m.survival ** (kept.steps - 1)  # the rounds before the agreement, each survived
+        expected, variance = expected + p, variance + p * (1.0 - p)
+        collapsed += drawn.outcome == "collapse"
+    assert abs(collapsed - expected) <= 3.0 * variance**0.5 + 1.0, (collapsed, expected)
+
+
+def test_without_a_hazard_no_run_collapses():
+    assert all(run("protocol.breakdown_hazard_per_year=0", seed=s, solve=False, drawn=True)[1].agreed
+               for s in range(10))

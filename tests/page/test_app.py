@@ -81,12 +81,18 @@ def test_the_distance_on_every_rate_is_said_even_when_the_shares_match(done):
                                "tariff_rate"}
 
 
-def test_outcome_text_says_breakdown():
-    # NEXI's capacity below its exposure: the lenders fund nothing, so talks must break down
-    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
+def test_outcome_text_says_breakdown_at_the_deadline_and_collapse_before_it():
+    # NEXI's capacity below its exposure: the lenders fund nothing, so no deal: without a hazard the talks break
+    # down at the deadline; with the baseline's, a round without agreement ends them sooner
+    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0,
+                                      "protocol.breakdown_hazard_per_year": 0.0}))
     assert model.outcome == "breakdown"
     expected = f"No agreement: talks broke down after {model.max_rounds} rounds (the tariff stays)."
     assert views.outcome_text(model) == expected
+    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
+    assert model.outcome == "collapse" and model.steps < model.max_rounds
+    assert views.outcome_text(model) == (f"No agreement: the talks collapsed after round {model.steps} (the tariff "
+                                         "stays), a risk both sides priced (the breakdown hazard).")
 
 
 def test_the_unit_surplus_game_speaks_of_shares_of_a_unit_not_of_dollars():
@@ -136,7 +142,7 @@ def test_the_gain_at_an_offer_is_valued_at_the_round_it_was_made():
 
 def test_lenders_without_state_backing_refuse_and_the_panel_says_so():
     model = finished(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0}))
-    assert model.outcome == "breakdown"
+    assert model.outcome in ("breakdown", "collapse") and model.agreement is None
     package = Package(0.5, 0.5)  # Japan's own claim on both phases: even that is refused
     assert model.lenders[0].stance(package) == "would NOT fund" and model.insurers[0].stance(package) == "would fund"
     assert {r["key"]: r["status"] for r in views.actor_rows(model)}["jbic"] == "—"  # no offer was ever made
