@@ -708,9 +708,12 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
                   f"${value:.1f}bn a year to {names[principal.key]}")
         print(f"\nAgreement in round {result.steps}: {described(result.terms)}{relief}.")
     else:
-        why = ("the talks collapsed (the breakdown hazard drew it)" if result.outcome == "collapse"
-               else "breakdown: the deadline passed")
-        print(f"\nNo agreement after {result.steps} rounds ({why}).")
+        why = ("the talks collapsed, a risk both sides priced (the breakdown hazard)" if result.outcome == "collapse"
+               else "the deadline passed (breakdown)")
+        print(f"\nNo agreement after {result.steps} rounds: {why}.")
+        blocked = model.nothing_signable()
+        if blocked is not None:
+            print(f"Why: {blocked}.")
     if eq is not None and eq.spe is not None:
         print(f"Equilibrium ({eq.concept}): {described(eq.spe)}, agreed in round {eq.spe_round}.")
     others = (("Nash", eq.nash), ("Kalai–Smorodinsky", eq.kalai_smorodinsky)) if eq is not None else ()

@@ -256,6 +256,20 @@ class NegotiationModel(mesa.Model):
             return None
         return min([limit for limit in limits if limit is not None], default=1.0)
 
+    def nothing_signable(self) -> str | None:
+        """Why no package can be signed, if none can: the ratifiers that fund no option at all (else ``None``).
+
+        The principal signs only what all its ratifiers fund (:meth:`agents.principal.Principal.ratify`); when
+        no split of the profits is funded, no round can end in a deal, and the user is told so at once.
+        """
+        if self.unit_surplus or self.principal.funded_options.any():
+            return None
+        terms = self.terms
+        names = [r.name for r in self.principal.ratifiers if not np.asarray(r.funds(terms.q, terms.s)).any()]
+        who = " and ".join(names) if names else "its lenders and insurer together"
+        return (f"no deal can be signed: {who} fund{'s' if len(names) == 1 else ''} no split of the profits "
+                f"({self.principal.name} signs only what all its lenders and insurers fund)")
+
     # -- protocol --------------------------------------------------------------------------------------------
     def proposer_in(self, t: int) -> str:
         """Which government proposes in round ``t`` (1-based): offers alternate from the first proposer."""

@@ -175,15 +175,19 @@ def outcome_text(model: Any) -> str:
                 terms += f"; {rates_text(spe.tariff_rates, spe.tariff_rate)}"
             text += f" Equilibrium (SPE): {terms}; from this deal: {gap_text(model, gap)}."
         return text
+    blocked = model.nothing_signable()
+    why = "" if blocked is None else f" {blocked[0].upper()}{blocked[1:]}."
     if model.outcome in ("breakdown", "collapse"):
         stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
         if model.outcome == "collapse":
             return (f"No agreement: the talks collapsed after round {model.steps}{stays}, a risk both sides "
-                    "priced (the breakdown hazard).")
-        return f"No agreement: talks broke down after {model.steps} rounds{stays}."
+                    f"priced (the breakdown hazard).{why}")
+        return f"No agreement: talks broke down after {model.steps} rounds{stays}.{why}"
     if model.steps == 0:
         opener = who(model, model.proposer_in(1))
         seated = any(type(seat).__name__ == "HumanSeat" for seat in getattr(model, "seats", {}).values())
+        if blocked is not None:
+            return f"Round 0 of {model.max_rounds}:{why}"
         return f"Round 0 of {model.max_rounds}: {opener} will open." + ("" if seated else " Press Step or Play.")
     last = model.offers[-1] if model.offers else None
     said = ""

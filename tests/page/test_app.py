@@ -86,13 +86,15 @@ def test_outcome_text_says_breakdown_at_the_deadline_and_collapse_before_it():
     # down at the deadline; with the baseline's, a round without agreement ends them sooner
     model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0,
                                       "protocol.breakdown_hazard_per_year": 0.0}))
+    why = (" No deal can be signed: NEXI funds no split of the profits (Japan signs only what all its lenders and "
+           "insurers fund).")
     assert model.outcome == "breakdown"
-    expected = f"No agreement: talks broke down after {model.max_rounds} rounds (the tariff stays)."
+    expected = f"No agreement: talks broke down after {model.max_rounds} rounds (the tariff stays).{why}"
     assert views.outcome_text(model) == expected
     model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
     assert model.outcome == "collapse" and model.steps < model.max_rounds
     assert views.outcome_text(model) == (f"No agreement: the talks collapsed after round {model.steps} (the tariff "
-                                         "stays), a risk both sides priced (the breakdown hazard).")
+                                         f"stays), a risk both sides priced (the breakdown hazard).{why}")
 
 
 def test_the_unit_surplus_game_speaks_of_shares_of_a_unit_not_of_dollars():
@@ -709,3 +711,14 @@ def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page
     slider.v_model = 0.02
     assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
     assert "Equity fraction of the package (the part that earns profits): 0.02" in _captions(rc)
+
+
+def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():
+    """JBIC without the state's backing funds no split: the page names it at round 0 instead of 'will open'."""
+    model = AppModel(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0}))
+    text = views.outcome_text(model)
+    assert model.steps == 0 and "No deal can be signed: JBIC funds no split" in text and "will open" not in text
+    finished_text = views.outcome_text(finished(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0})))
+    assert finished_text.startswith("No agreement") and "No deal can be signed: JBIC" in finished_text
+    baseline = AppModel(Controls())
+    assert baseline.nothing_signable() is None and "will open" in views.outcome_text(baseline)
