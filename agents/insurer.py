@@ -80,6 +80,13 @@ class Insurer(Actor):
         """Whether it guarantees each (q, s): its exposure does not depend on the shares."""
         return np.full(np.shape(q), self.within_capacity, dtype=bool)
 
+    def limit_if_none_funded(self, q: Any, s: Any) -> str | None:
+        """Why it guarantees none of the options, in words, with its limit; ``None`` if it guarantees them."""
+        if self.within_capacity:
+            return None
+        return (f"{self.name} guarantees nothing (its exposure, ${self.exposure_usd_bn:,.0f}bn, is over its capacity, "
+                f"${self.capacity_usd_bn:,.0f}bn)")
+
     def respond(self, package: Package) -> Response:
         """Guarantee the package or say no."""
         if self.within_capacity:

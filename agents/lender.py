@@ -115,6 +115,15 @@ class Lender(Actor):
         """Whether it funds each (q, s): expected NPV ≥ 0 (within :data:`FUNDED_TOLERANCE`)."""
         return np.asarray(self.terms.npv_per_usd(self.portfolio, q, s) >= -FUNDED_TOLERANCE)
 
+    def limit_if_none_funded(self, q: np.ndarray, s: np.ndarray) -> str | None:
+        """Why it funds none of the options (q, s), in words, with its limit; ``None`` if it funds one."""
+        npv = np.asarray(self.terms.npv_per_usd(self.portfolio, q, s))
+        if bool((npv >= -FUNDED_TOLERANCE).any()):
+            return None
+        best = 100 * float(npv.max())
+        return (f"{self.name} funds no split of the profits (its expected NPV is at best {best:.1f} cents per $ of "
+                f"equity at its hurdle, {self.terms.hurdle_rate_per_year:.1%} a year; it lends at 0 or more)")
+
     def respond(self, package: Package) -> Response:
         """Fund the package or say no."""
         if bool(self.funds(package.us_share_before_recoup, package.us_profit_share)):

@@ -710,7 +710,10 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     else:
         why = ("the talks collapsed, a risk both sides priced (the breakdown hazard)" if result.outcome == "collapse"
                else "the deadline passed (breakdown)")
-        print(f"\nNo agreement after {result.steps} rounds: {why}.")
+        if result.outcome == "unsignable":
+            print("\nNo agreement: the talks end before round 1.")
+        else:
+            print(f"\nNo agreement after {result.steps} rounds: {why}.")
         blocked = model.nothing_signable()
         if blocked is not None:
             print(f"Why: {blocked}.")

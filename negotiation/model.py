@@ -135,6 +135,8 @@ class NegotiationModel(mesa.Model):
         self._deal_economics()
         self._seat_actors()
         self._draw_beliefs()
+        if self.nothing_signable() is not None:  # no round could end in a deal: the talks end before round 1
+            self.outcome, self.running = "unsignable", False
         self.collect_data = spec.protocol.collect_data if collect_data is None else collect_data
         self.datacollector = mesa.DataCollector(model_reporters={
             "round": lambda m: m.steps,
@@ -265,10 +267,10 @@ class NegotiationModel(mesa.Model):
         if self.unit_surplus or self.principal.funded_options.any():
             return None
         terms = self.terms
-        names = [r.name for r in self.principal.ratifiers if not np.asarray(r.funds(terms.q, terms.s)).any()]
-        who = " and ".join(names) if names else "its lenders and insurer together"
-        return (f"no deal can be signed: {who} fund{'s' if len(names) == 1 else ''} no split of the profits "
-                f"({self.principal.name} signs only what all its lenders and insurers fund)")
+        limits = [why for r in self.principal.ratifiers if (why := r.limit_if_none_funded(terms.q, terms.s))]
+        who = " and ".join(limits) if limits else "no split of the profits is funded by all of them at once"
+        return (f"no deal can be signed: {self.principal.name} signs only what all its lenders and insurers fund, "
+                f"and {who}")
 
     # -- protocol --------------------------------------------------------------------------------------------
     def proposer_in(self, t: int) -> str:

@@ -177,6 +177,8 @@ def outcome_text(model: Any) -> str:
         return text
     blocked = model.nothing_signable()
     why = "" if blocked is None else f" {blocked[0].upper()}{blocked[1:]}."
+    if model.outcome == "unsignable":
+        return f"No agreement: the talks end before round 1.{why}"
     if model.outcome in ("breakdown", "collapse"):
         stays = "" if model.unit_surplus or model.trade is None else " (the tariff stays)"
         if model.outcome == "collapse":
@@ -186,8 +188,6 @@ def outcome_text(model: Any) -> str:
     if model.steps == 0:
         opener = who(model, model.proposer_in(1))
         seated = any(type(seat).__name__ == "HumanSeat" for seat in getattr(model, "seats", {}).values())
-        if blocked is not None:
-            return f"Round 0 of {model.max_rounds}:{why}"
         return f"Round 0 of {model.max_rounds}: {opener} will open." + ("" if seated else " Press Step or Play.")
     last = model.offers[-1] if model.offers else None
     said = ""

@@ -82,19 +82,24 @@ def test_the_distance_on_every_rate_is_said_even_when_the_shares_match(done):
 
 
 def test_outcome_text_says_breakdown_at_the_deadline_and_collapse_before_it():
-    # NEXI's capacity below its exposure: the lenders fund nothing, so no deal: without a hazard the talks break
-    # down at the deadline; with the baseline's, a round without agreement ends them sooner
-    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0,
-                                      "protocol.breakdown_hazard_per_year": 0.0}))
-    why = (" No deal can be signed: NEXI funds no split of the profits (Japan signs only what all its lenders and "
-           "insurers fund).")
-    assert model.outcome == "breakdown"
-    expected = f"No agreement: talks broke down after {model.max_rounds} rounds (the tariff stays).{why}"
-    assert views.outcome_text(model) == expected
-    model = finished(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
+    # without a threat nothing is traded for the profits: no deal; without a hazard the talks break down at the
+    # deadline, with the baseline's a round without agreement ends them sooner
+    model = finished(Controls(scenario="no_tariff_threat", values={"protocol.breakdown_hazard_per_year": 0.0}))
+    assert model.outcome == "breakdown"  # (no tariff at stake here: nothing "stays")
+    assert views.outcome_text(model) == f"No agreement: talks broke down after {model.max_rounds} rounds."
+    model = finished(Controls(scenario="no_tariff_threat"))
     assert model.outcome == "collapse" and model.steps < model.max_rounds
-    assert views.outcome_text(model) == (f"No agreement: the talks collapsed after round {model.steps} (the tariff "
-                                         f"stays), a risk both sides priced (the breakdown hazard).{why}")
+    assert views.outcome_text(model) == (f"No agreement: the talks collapsed after round {model.steps}, a risk both "
+                                         "sides priced (the breakdown hazard).")
+
+
+def test_when_nothing_can_be_signed_the_talks_end_before_round_1_and_the_page_names_the_limit():
+    # NEXI's capacity below its exposure: it guarantees nothing, so no round could end in a deal
+    model = AppModel(Controls(values={"agents.nexi.capacity_usd_bn": 100.0}))
+    assert model.outcome == "unsignable" and not model.running and model.steps == 0
+    text = views.outcome_text(model)
+    assert text.startswith("No agreement: the talks end before round 1. No deal can be signed: Japan signs only")
+    assert "NEXI guarantees nothing (its exposure, $" in text and "over its capacity, $100bn" in text
 
 
 def test_the_unit_surplus_game_speaks_of_shares_of_a_unit_not_of_dollars():
@@ -144,7 +149,7 @@ def test_the_gain_at_an_offer_is_valued_at_the_round_it_was_made():
 
 def test_lenders_without_state_backing_refuse_and_the_panel_says_so():
     model = finished(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0}))
-    assert model.outcome in ("breakdown", "collapse") and model.agreement is None
+    assert model.outcome == "unsignable" and model.agreement is None
     package = Package(0.5, 0.5)  # Japan's own claim on both phases: even that is refused
     assert model.lenders[0].stance(package) == "would NOT fund" and model.insurers[0].stance(package) == "would fund"
     assert {r["key"]: r["status"] for r in views.actor_rows(model)}["jbic"] == "—"  # no offer was ever made
@@ -545,7 +550,8 @@ def test_six_forged_values_in_a_row_change_nothing_and_step_still_plays(quick_pl
 
 
 def test_a_round_without_an_offer_says_so_instead_of_round_0():
-    model = AppModel(Controls(values={"deal.equity_fraction": 0.2}))  # nobody funds 20%: nobody offers
+    # without a threat neither side sees a package worth signing: nobody offers (the talks surviving, drawn)
+    model = AppModel(Controls(scenario="no_tariff_threat", values={"protocol.breakdown": "conditioned"}))
     model.step()
     assert views.outcome_text(model).startswith("Round 1 of 90: Japan made no offer (")
     model.step()
@@ -714,11 +720,10 @@ def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page
 
 
 def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():
-    """JBIC without the state's backing funds no split: the page names it at round 0 instead of 'will open'."""
+    """JBIC without the state's backing funds no split: the page names it and its limit instead of 'will open'."""
     model = AppModel(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0}))
     text = views.outcome_text(model)
-    assert model.steps == 0 and "No deal can be signed: JBIC funds no split" in text and "will open" not in text
-    finished_text = views.outcome_text(finished(Controls(values={"agents.jbic.state_backing_usd_bn": 0.0})))
-    assert finished_text.startswith("No agreement") and "No deal can be signed: JBIC" in finished_text
+    assert model.steps == 0 and "and JBIC funds no split of the profits (its expected NPV is at best" in text
+    assert "will open" not in text
     baseline = AppModel(Controls())
     assert baseline.nothing_signable() is None and "will open" in views.outcome_text(baseline)
