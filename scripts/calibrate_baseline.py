@@ -51,7 +51,8 @@ def calibrate(sets: tuple[str, ...] = ()) -> tuple[float, float, list[tuple[floa
 
 value, final, log = calibrate()
 lines = ["# Calibration log (scripts/calibrate_baseline.py)", "",
-         f"Target: median over seeds 0–19 of the agreed rate on cars = {TARGET:.1%} (FACTS: autos-rate).",
+         f"Target: median over the seeds of 0–19 whose talks do not collapse (the deals struck) of the agreed "
+         f"rate on cars = {TARGET:.1%} (FACTS: autos-rate).",
          f"Parameter: `{KEY}`. Bisection steps (value → median tariff):", ""]
 lines += [f"- {v:.4f} → {r:.4%}" for v, r in log]
 lines += ["", f"Result: `{KEY} = {value}` (median tariff {final:.2%}). Nothing else was fitted."]
