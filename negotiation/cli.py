@@ -737,7 +737,8 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
     share_head = "US share" if model.unit_surplus else "US before / after"
     rates_head = "".join(f" {name[:9]:>9}" for name in goods)
-    print(f"{'round':>5}  {'proposer':<12} {share_head:>17}{rates_head} {'all-in':>7} {'relief $bn/yr':>13} "
+    money_head = "" if model.unit_surplus else f" {'all-in':>7} {'relief $bn/yr':>13}"
+    print(f"{'round':>5}  {'proposer':<12} {share_head:>17}{rates_head}{money_head} "
           f"{'u_' + counterpart.key:>9} {'u_' + principal.key:>9}  answer")
     for offer, responses in zip(model.offers, model.responses, strict=True):
         p = offer.package
@@ -747,8 +748,9 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
         shares = (f"{p.us_profit_share:.3f}" if model.unit_surplus
                   else f"{p.us_share_before_recoup:.2f} / {p.us_profit_share:.2f}")
         rates = "".join(f" {r:>9.1%}" for r in p.tariff_rates)
-        print(f"{offer.round:>5}  {offer.proposer:<12} {shares:>17}{rates} "
-              f"{'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f} "
+        money = "" if model.unit_surplus else \
+            f" {'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f}"
+        print(f"{offer.round:>5}  {offer.proposer:<12} {shares:>17}{rates}{money} "
               f"{counterpart.utility_of(p, offer.round):>9.2f} {principal.utility_of(p, offer.round):>9.2f}  {word}")
     eq = result.equilibrium
 
@@ -779,8 +781,12 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     for label, point in others:
         if point is not None:
             print(f"  {label:<18} {described(point)}")
-    print("Gains over no deal, present value in $bn (each actor's utility):  " +
-          ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
+    if model.unit_surplus:  # no money in the game: each side's discounted share of the unit surplus
+        print("Gains over no deal, each side's discounted share of the unit surplus (its utility):  " +
+              ", ".join(f"{names[k]} {v:.3f}" for k, v in result.utilities.items()))
+    else:
+        print("Gains over no deal, present value in $bn (each actor's utility):  " +
+              ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
     loss = result.concession_loss_usd_bn
     claim = getattr(principal.preferences, "claim", None)
     if loss is not None and claim is not None:
