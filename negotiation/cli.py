@@ -576,17 +576,25 @@ def _command_negmas(args: argparse.Namespace) -> int:
 
 
 def _command_assets(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
-    from negotiation.assets import cache_dir, ensure_assets
+    from negotiation.assets import app_dir, cache_dir, ensure_assets
+    from negotiation.inputs import shown_path
 
-    target = Path(args.dir) if args.dir else cache_dir()
+    target = Path(args.dir).expanduser() if args.dir else cache_dir()
     try:
         ensure_assets(target)
     except OSError as err:
         print(f"chipdeal: error: cannot fetch the page's assets from the npm registry ({err})", file=sys.stderr)
         return 1
-    print(f"Solara assets in {target}; `chipdeal app` uses them (SOLARA_ASSETS_PROXY_CACHE_DIR)")
+    used = app_dir()
+    if used.resolve() == target.resolve():
+        print(f"Solara assets in {shown_path(target)}; `chipdeal app` uses them")
+    else:
+        solara = " and SOLARA_ASSETS_PROXY_CACHE_DIR unset" if "SOLARA_ASSETS_PROXY_CACHE_DIR" in os.environ else ""
+        print(f"Solara assets in {shown_path(target)}; `chipdeal app` uses them only with "
+              f"CHIPDEAL_ASSETS_DIR={shown_path(target.resolve())}{solara} (it now uses {shown_path(used)})")
     return 0
 
 
