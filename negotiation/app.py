@@ -189,13 +189,15 @@ class Controls:
     """What the sidebar has set: the scenario, the slider values that differ from it, the seed, the seat.
 
     One object per browser session; Reset builds the model from it. ``seat``: the government a person plays
-    (``None``: the agents play both).
+    (``None``: the agents play both). ``seed_refused``: the one-line refusal of a seed typed after the one that
+    applies (``None`` when the seed field holds the seed that applies), said again on Reset.
     """
 
     scenario: str = "baseline"
     values: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     seat: str | None = None
+    seed_refused: str | None = None
 
     def base(self) -> Spec:
         """The picked scenario as written."""
@@ -766,7 +768,12 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         apply(choice.key, value)
 
     def reseed(value: Any) -> None:
-        controls.seed = _whole(value, "seed", 0, MAX_SEED, "from 0 to 2**63 - 1")
+        try:
+            controls.seed = _whole(value, "seed", 0, MAX_SEED, "from 0 to 2**63 - 1")
+        except PageError as err:
+            controls.seed_refused = public(str(err))  # Reset says it again: the field still shows what was typed
+            raise
+        controls.seed_refused = None
         on_change()
 
     with solara.Card("Scenario (applied on Reset)", classes=["chipdeal-scenario"]):
@@ -964,7 +971,9 @@ def Page() -> None:
             session.playing = False
             session.model = new
         set_playing(False)
-        set_message("")
+        refused = controls.seed_refused
+        set_message("" if refused is None else f"Not applied: {refused}; Reset used the seed before it, "
+                                               f"{controls.seed}")
         redraw()
 
     def step() -> None:
