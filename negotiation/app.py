@@ -107,6 +107,16 @@ class Choice:
     name: str
     key: str
     options: tuple[str, ...]
+    labels: tuple[str, ...] = ()  # what the drop-down shows for each option (default: the option itself)
+
+    def items(self) -> list[dict[str, str]]:
+        """The drop-down's items: each option's label shown, the option itself the value.
+
+        >>> Choice("Last word", "protocol.last_proposer", ("us", "japan"), ("US", "Japan")).items()[1]
+        {'text': 'Japan', 'value': 'japan'}
+        """
+        labels = self.labels or self.options
+        return [{"text": label, "value": option} for option, label in zip(self.options, labels, strict=True)]
 
 
 CHOICES = (
@@ -224,8 +234,9 @@ class Controls:
     def choices(self) -> list[tuple[Choice, Any]]:
         """The drop-downs that apply to the picked scenario, with the scenario's own value."""
         base = self.base()
-        return [(c if c.options else replace(c, options=base.governments), get_key(base, c.key)) for c in CHOICES
-                if get_key(base, c.key) is not None]
+        names = tuple(base.agents[k].name for k in base.governments)
+        return [(c if c.options else replace(c, options=base.governments, labels=names), get_key(base, c.key))
+                for c in CHOICES if get_key(base, c.key) is not None]
 
     def spec(self) -> Spec:
         """The scenario with the slider and drop-down values applied (validated like any override)."""
@@ -793,8 +804,9 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
                 NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
                              functools.partial(apply, slider.key), refuse, name=f"{slider.name} ({slider.key})")
             for choice, default in choices:
-                solara.Select(label=choice.name, value=controls.values.get(choice.key, default),
-                              values=list(choice.options), on_value=guarded(lambda x, c=choice: choose(c, x), refuse))
+                # the governments' names shown, their keys the values (as the scenario writes them)
+                solara.v.Select(label=choice.name, v_model=controls.values.get(choice.key, default),
+                                items=choice.items(), on_v_model=guarded(lambda x, c=choice: choose(c, x), refuse))
             IntField("Seed", controls.seed, reseed, report)
             Caption(f"The seed ({controls.seed} on Reset) fixes the belief errors the two governments start with "
                     "(incomplete information).")

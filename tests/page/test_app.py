@@ -397,6 +397,14 @@ def test_the_last_word_drop_down_sets_who_makes_the_final_offer(quick_plots, pag
     assert views.terms_text(reference, reference.agreement) in _html(rc)
 
 
+def test_the_last_word_options_show_the_governments_names_and_keep_their_keys(quick_plots, page):
+    choice = page.find(v.Select, label="Final offer before the deadline (last word)").widget
+    base = Controls().base()
+    assert [i["value"] for i in choice.items] == list(base.governments)
+    assert [i["text"] for i in choice.items] == [base.agents[k].name for k in base.governments]
+    assert all(i["text"] != i["value"] for i in choice.items)  # "US", not "us"
+
+
 def _seat(rc, label):
     rc.find(v.Select, label="Who plays").widget.v_model = label
 
