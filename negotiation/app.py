@@ -107,6 +107,16 @@ class Choice:
     name: str
     key: str
     options: tuple[str, ...]
+    labels: tuple[str, ...] = ()  # what the drop-down shows for each option (default: the option itself)
+
+    def items(self) -> list[dict[str, str]]:
+        """The drop-down's items: each option's label shown, the option itself the value.
+
+        >>> Choice("Last word", "protocol.last_proposer", ("us", "japan"), ("US", "Japan")).items()[1]
+        {'text': 'Japan', 'value': 'japan'}
+        """
+        labels = self.labels or self.options
+        return [{"text": label, "value": option} for option, label in zip(self.options, labels, strict=True)]
 
 
 CHOICES = (
@@ -189,13 +199,15 @@ class Controls:
     """What the sidebar has set: the scenario, the slider values that differ from it, the seed, the seat.
 
     One object per browser session; Reset builds the model from it. ``seat``: the government a person plays
-    (``None``: the agents play both).
+    (``None``: the agents play both). ``seed_refused``: the one-line refusal of a seed typed after the one that
+    applies (``None`` when the seed field holds the seed that applies), said again on Reset.
     """
 
     scenario: str = "baseline"
     values: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     seat: str | None = None
+    seed_refused: str | None = None
 
     def base(self) -> Spec:
         """The picked scenario as written."""
@@ -222,8 +234,9 @@ class Controls:
     def choices(self) -> list[tuple[Choice, Any]]:
         """The drop-downs that apply to the picked scenario, with the scenario's own value."""
         base = self.base()
-        return [(c if c.options else replace(c, options=base.governments), get_key(base, c.key)) for c in CHOICES
-                if get_key(base, c.key) is not None]
+        names = tuple(base.agents[k].name for k in base.governments)
+        return [(c if c.options else replace(c, options=base.governments, labels=names), get_key(base, c.key))
+                for c in CHOICES if get_key(base, c.key) is not None]
 
     def spec(self) -> Spec:
         """The scenario with the slider and drop-down values applied (validated like any override)."""
@@ -766,7 +779,12 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         apply(choice.key, value)
 
     def reseed(value: Any) -> None:
-        controls.seed = _whole(value, "seed", 0, MAX_SEED, "from 0 to 2**63 - 1")
+        try:
+            controls.seed = _whole(value, "seed", 0, MAX_SEED, "from 0 to 2**63 - 1")
+        except PageError as err:
+            controls.seed_refused = public(str(err))  # Reset says it again: the field still shows what was typed
+            raise
+        controls.seed_refused = None
         on_change()
 
     with solara.Card("Scenario (applied on Reset)", classes=["chipdeal-scenario"]):
@@ -786,8 +804,9 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
                 NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
                              functools.partial(apply, slider.key), refuse, name=f"{slider.name} ({slider.key})")
             for choice, default in choices:
-                solara.Select(label=choice.name, value=controls.values.get(choice.key, default),
-                              values=list(choice.options), on_value=guarded(lambda x, c=choice: choose(c, x), refuse))
+                # the governments' names shown, their keys the values (as the scenario writes them)
+                solara.v.Select(label=choice.name, v_model=controls.values.get(choice.key, default),
+                                items=choice.items(), on_v_model=guarded(lambda x, c=choice: choose(c, x), refuse))
             IntField("Seed", controls.seed, reseed, report)
             Caption(f"The seed ({controls.seed} on Reset) fixes the belief errors the two governments start with "
                     "(incomplete information).")
@@ -964,7 +983,9 @@ def Page() -> None:
             session.playing = False
             session.model = new
         set_playing(False)
-        set_message("")
+        refused = controls.seed_refused
+        set_message("" if refused is None else f"Not applied: {refused}; Reset used the seed before it, "
+                                               f"{controls.seed}")
         redraw()
 
     def step() -> None:

@@ -34,6 +34,13 @@ def cache_dir() -> Path:
     return base / "chipdeal" / "solara-cdn"
 
 
+def app_dir() -> Path:
+    """Where ``chipdeal app`` points Solara: ``$SOLARA_ASSETS_PROXY_CACHE_DIR`` if set, else :func:`cache_dir`."""
+    if "SOLARA_ASSETS_PROXY_CACHE_DIR" in os.environ:  # as chipdeal app tests it: set at all, it is passed on
+        return Path(os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"]).expanduser()
+    return cache_dir()
+
+
 def _split(spec: str) -> tuple[str, str]:
     """``@scope/name@1.2`` → (``@scope/name``, ``1.2``).
 

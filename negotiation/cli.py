@@ -47,13 +47,38 @@ class _Parser(argparse.ArgumentParser):
         """Raise :class:`UsageError` with argparse's message and a suggestion, instead of exiting."""
         raise UsageError(_suggest_usage(message, self))
 
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """Parse like argparse, but say which command an unrecognized option was given to.
 
-def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
+        Args:
+            args: the arguments (default: ``sys.argv[1:]``).
+            namespace: where to put the values (default: a new namespace).
+
+        Returns:
+            The parsed arguments.
+
+        Raises:
+            UsageError: on any malformed command line.
+
+        """
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            raise UsageError(_suggest_usage(message, self, getattr(parsed, "command", None)))
+        return parsed
+
+
+def _suggest_usage(message: str, parser: argparse.ArgumentParser, command: str | None = None) -> str:
     """Argparse's message with `` (did you mean …?)`` for a misspelt command, choice or option.
+
+    An option that is spelt right but belongs to other commands (``chipdeal run --workers 2``) is said to be
+    theirs, rather than suggested back.
 
     Args:
         message: argparse's error message.
         parser: the parser that complained (its options, and its subcommands' options, are the candidates).
+        command: the subcommand the arguments were given to, where known (its options are preferred).
 
     Returns:
         The message, with a suggestion where one is close.
@@ -69,14 +94,48 @@ def _suggest_usage(message: str, parser: argparse.ArgumentParser) -> str:
         return f"{message} (one of {', '.join(_commands(parser))}; chipdeal --help says what each does)"
     unknown = re.match(r"unrecognized arguments: (.*)", message)
     if unknown:
-        options = sorted(_option_strings(parser))
+        owners = _option_owners(parser)
+        own = {o for o, names in owners.items() if command is None or command in names or not names}
+        hints: list[str] = []
         words = [w.split("=", 1)[0] for w in unknown.group(1).split() if w.startswith("--")]
-        hints = {w: near for w in words if (near := close(w, options))}
-        if len(hints) == 1:
-            return f"{message} (did you mean {next(iter(hints.values()))}?)"
-        return f"{message} (did you mean {', '.join(f'{near} for {w}' for w, near in hints.items())}?)" if hints \
-            else message
+        for word in words:
+            if word in owners:  # spelt right, given in the wrong place: never suggested back
+                hints.append(f"{word} is an option of {_listed(owners[word])}, not of {command}" if owners[word]
+                             else f"{word} goes before the command: chipdeal {word}")
+            elif near := close(word, sorted(own)) or close(word, sorted(owners)):
+                where = "" if near in own else f", an option of {_listed(owners[near])}"
+                hints.append(f"did you mean {near}{where}?" if len(words) == 1
+                             else f"{word}: did you mean {near}{where}?")
+        return f"{message} ({'; '.join(hints)})" if hints else message
     return message
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``"sweep"``, ``"sweep or calibrate"``, ``"sweep, sensitivity or calibrate"``.
+
+    >>> _listed(["sweep", "sensitivity", "calibrate"])
+    'sweep, sensitivity or calibrate'
+    """
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _option_owners(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
+    """Every long option of ``parser`` and its subcommands → the subcommands that take it (``[]``: the top level).
+
+    An alias (``params``) is not listed beside the command it names (``keys``).
+    """
+    owners: dict[str, list[str]] = {o: [] for a in parser._actions for o in a.option_strings if o.startswith("--")}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            seen: set[int] = set()
+            for name, sub in action.choices.items():
+                if id(sub) in seen:
+                    continue
+                seen.add(id(sub))
+                for option in _option_strings(sub):
+                    if owners.get(option) != []:
+                        owners.setdefault(option, []).append(name)
+    return owners
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -517,17 +576,25 @@ def _command_negmas(args: argparse.Namespace) -> int:
 
 
 def _command_assets(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
-    from negotiation.assets import cache_dir, ensure_assets
+    from negotiation.assets import app_dir, cache_dir, ensure_assets
+    from negotiation.inputs import shown_path
 
-    target = Path(args.dir) if args.dir else cache_dir()
+    target = Path(args.dir).expanduser() if args.dir else cache_dir()
     try:
         ensure_assets(target)
     except OSError as err:
         print(f"chipdeal: error: cannot fetch the page's assets from the npm registry ({err})", file=sys.stderr)
         return 1
-    print(f"Solara assets in {target}; `chipdeal app` uses them (SOLARA_ASSETS_PROXY_CACHE_DIR)")
+    used = app_dir()
+    if used.resolve() == target.resolve():
+        print(f"Solara assets in {shown_path(target)}; `chipdeal app` uses them")
+    else:
+        solara = " and SOLARA_ASSETS_PROXY_CACHE_DIR unset" if "SOLARA_ASSETS_PROXY_CACHE_DIR" in os.environ else ""
+        print(f"Solara assets in {shown_path(target)}; `chipdeal app` uses them only with "
+              f"CHIPDEAL_ASSETS_DIR={shown_path(target.resolve())}{solara} (it now uses {shown_path(used)})")
     return 0
 
 
@@ -678,7 +745,8 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     print(f"chipdeal · scenario {spec.name!r} · seed {seed} · information {spec.protocol.information}")
     share_head = "US share" if model.unit_surplus else "US before / after"
     rates_head = "".join(f" {name[:9]:>9}" for name in goods)
-    print(f"{'round':>5}  {'proposer':<12} {share_head:>17}{rates_head} {'all-in':>7} {'relief $bn/yr':>13} "
+    money_head = "" if model.unit_surplus else f" {'all-in':>7} {'relief $bn/yr':>13}"
+    print(f"{'round':>5}  {'proposer':<12} {share_head:>17}{rates_head}{money_head} "
           f"{'u_' + counterpart.key:>9} {'u_' + principal.key:>9}  answer")
     for offer, responses in zip(model.offers, model.responses, strict=True):
         p = offer.package
@@ -688,8 +756,9 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
         shares = (f"{p.us_profit_share:.3f}" if model.unit_surplus
                   else f"{p.us_share_before_recoup:.2f} / {p.us_profit_share:.2f}")
         rates = "".join(f" {r:>9.1%}" for r in p.tariff_rates)
-        print(f"{offer.round:>5}  {offer.proposer:<12} {shares:>17}{rates} "
-              f"{'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f} "
+        money = "" if model.unit_surplus else \
+            f" {'—' if rate is None else f'{rate:.1%}':>7} {model.relief_usd_bn_per_year(p):>13.1f}"
+        print(f"{offer.round:>5}  {offer.proposer:<12} {shares:>17}{rates}{money} "
               f"{counterpart.utility_of(p, offer.round):>9.2f} {principal.utility_of(p, offer.round):>9.2f}  {word}")
     eq = result.equilibrium
 
@@ -723,8 +792,12 @@ def _print_table(model: Any, result: Any, seed: int) -> None:
     for label, point in others:
         if point is not None:
             print(f"  {label:<18} {described(point)}")
-    print("Gains over no deal, present value in $bn (each actor's utility):  " +
-          ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
+    if model.unit_surplus:  # no money in the game: each side's discounted share of the unit surplus
+        print("Gains over no deal, each side's discounted share of the unit surplus (its utility):  " +
+              ", ".join(f"{names[k]} {v:.3f}" for k, v in result.utilities.items()))
+    else:
+        print("Gains over no deal, present value in $bn (each actor's utility):  " +
+              ", ".join(f"{names[k]} {v:.1f}" for k, v in result.utilities.items()))
     loss = result.concession_loss_usd_bn
     claim = getattr(principal.preferences, "claim", None)
     if loss is not None and claim is not None:

@@ -88,6 +88,44 @@ def _format(err: ValidationError, source: str, data: TomlTable | None = None, ke
     return format_error(err, source, data, key, names=ACTORS)
 
 
+def _other_kind(path: Path, data: TomlTable) -> str | None:
+    """What a file that is no scenario looks like, and the command that reads it; ``None`` if it may be one.
+
+    A sweep, sensitivity or calibration file names a scenario (``scenario = "…"``) and has no ``deal`` or
+    ``agents`` table; a patterns file is a list of ``[[pattern]]`` tables.
+
+    Args:
+        path: the file as the user gave it.
+        data: its contents (with any ``base`` chain merged in).
+
+    Returns:
+        A hint such as ``"this looks like a sweep file …; run it with chipdeal sweep PATH"``, or ``None``.
+
+    """
+    shown = shown_path(path)
+    if isinstance(data.get("pattern"), list) and "deal" not in data and "agents" not in data:
+        return (f"this looks like a patterns file, not a scenario; it filters a sweep's runs: "
+                f"chipdeal report DIR --patterns {shown}")
+    if not isinstance(data.get("scenario"), str) or "deal" in data or "agents" in data:
+        return None
+    if "method" in data or "inputs" in data:
+        kind, command = "sensitivity spec", "sensitivity"
+    elif "prior" in data or "population" in data or "epsilon" in data:
+        kind, command = "calibration spec", "calibrate"
+    else:
+        kind, command = "sweep file", "sweep"
+    return (f"this looks like a {kind} (it names a scenario to run), not a scenario; "
+            f"run it with chipdeal {command} {shown}")
+
+
+def _refused(err: ValidationError, path: Path, data: TomlTable, source: str, key: str | None = None) -> ScenarioError:
+    """The one-line error of a scenario that fails validation, or the hint that the file is another kind."""
+    hint = _other_kind(path, data)
+    if hint is not None:
+        return ScenarioError(f"{shown_path(path)}: {hint}")
+    return ScenarioError(_format(err, source, data, key))
+
+
 def spec_from_dict(data: TomlTable, source: str = "scenario") -> Spec:
     """Validate a parsed scenario (nested dict) into a :class:`Spec`."""
     try:
@@ -230,7 +268,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
         return Spec.model_validate(data)
     except ValidationError as err:
         source = _file_that_sets(path, error_location(err)[0]) if not overrides else str(path)
-        raise ScenarioError(_format(err, source, data)) from None
+        raise _refused(err, path, data, source) from None
 
 
 def _overlaps(a: list[str], b: list[str]) -> bool:
@@ -271,7 +309,7 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
         return Spec.model_validate(data)
     except ValidationError as err:
         if not parsed:
-            raise ScenarioError(_format(err, _file_that_sets(path, error_location(err)[0]), data)) from None
+            raise _refused(err, path, data, _file_that_sets(path, error_location(err)[0])) from None
         loc, _ = error_location(err)
         for option, key_path in reversed(parsed):
             if _overlaps(loc, key_path):
@@ -280,7 +318,7 @@ def load_scenario_with_sets(path: str | Path | None = None, sets: list[str] | tu
             Spec.model_validate(file_data)
         except ValidationError as file_err:
             source = _file_that_sets(path, error_location(file_err)[0])
-            raise ScenarioError(_format(file_err, source, file_data)) from None
+            raise _refused(file_err, path, file_data, source) from None
         raise ScenarioError(_format(err, " ".join(option for option, _ in parsed), data)) from None
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from negotiation.distribution import GAP_FRACTION, MIN_MASS, interval, modes, summarise
+from negotiation.distribution import GAP_FRACTION, MIN_GAP, MIN_MASS, interval, modes, summarise
 
 
 def test_two_separate_clusters_are_two_modes_with_their_medians_and_masses():
@@ -62,7 +62,43 @@ def test_modes_do_not_depend_on_the_order_and_sit_inside_the_values(values):
 
 def test_interval_and_summary():
     values = list(range(1, 102))
-    assert interval(values) == (3.5, 98.5)
+    assert interval(values, discrete=False) == (3.5, 98.5)
     out = summarise(values)
     assert out["median"] == statistics.median(values) and out["n"] == 101 and out["modes"] is None
     assert summarise([])["median"] is None
+
+
+def test_float_noise_is_one_mode_not_two():
+    noise = [0.0] * 6 + [3.553e-15] * 4  # pareto_distance_usd_bn over 10 seeds (issue 23)
+    assert modes(noise) is None and summarise(noise)["modes"] is None
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e6])
+def test_modes_closer_than_the_floor_relative_to_the_values_merge(scale):
+    close = [scale] * 6 + [scale + 0.5 * MIN_GAP * max(1.0, scale)] * 4
+    apart = [scale] * 6 + [scale + 2 * MIN_GAP * max(1.0, scale)] * 4
+    assert modes(close) is None
+    assert modes(apart) is not None
+
+
+def test_a_real_gap_above_the_floor_is_still_two_modes():
+    values = [0.0] * 6 + [1e-6] * 4
+    low, high = modes(values)
+    assert (low.value, high.value) == (0.0, 1e-6)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=60))
+def test_a_discrete_outcome_reports_only_values_some_run_took(rounds):
+    out = summarise([float(r) for r in rounds])
+    taken = set(rounds)
+    assert {out["median"], out["p2_5"], out["p97_5"]} <= taken
+    assert all(m["value"] in taken for m in out["modes"] or [])
+    assert out["p2_5"] <= out["median"] <= out["p97_5"]
+
+
+def test_rounds_split_between_two_values_report_one_of_them_not_the_midpoint():
+    rounds = [6, 7, 7, 8, 8, 8, 10, 10, 10, 10]  # median 8; a midpoint of 8 and 10 would be 9
+    out = summarise(rounds)
+    assert out["median"] in rounds
+    split = summarise([8] * 5 + [10] * 5)
+    assert split["median"] in (8, 10) and split["p2_5"] == 8 and split["p97_5"] == 10

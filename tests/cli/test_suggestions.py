@@ -90,3 +90,19 @@ def test_no_command_lists_the_commands(cli):
 def test_an_abbreviated_option_is_refused_with_a_suggestion_not_taken_as_the_full_one(cli):
     code, _, err = cli("run", "--replicate", "3")
     assert code == 2 and "did you mean --replicates?" in err
+
+
+@pytest.mark.parametrize("argv", [["run", "--workers", "2"], ["keys", "--traces"], ["run", "--version"]])
+def test_a_right_option_given_to_the_wrong_command_is_not_suggested_back(cli, argv):
+    code, out, err = cli(*argv)
+    line = one_error_line(err)
+    option = argv[1]
+    assert code == 2 and out == ""
+    assert f"did you mean {option}" not in line
+    assert f"{option} is an option of " in line or f"{option} goes before the command" in line
+
+
+def test_an_option_of_another_command_names_that_command(cli):
+    _, _, err = cli("run", "--workers", "2")
+    line = one_error_line(err)
+    assert "sweep" in line and "not of run" in line

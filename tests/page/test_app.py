@@ -402,6 +402,14 @@ def test_the_last_word_drop_down_sets_who_makes_the_final_offer(quick_plots, pag
     assert views.terms_text(reference, reference.agreement) in _html(rc)
 
 
+def test_the_last_word_options_show_the_governments_names_and_keep_their_keys(quick_plots, page):
+    choice = page.find(v.Select, label="Final offer before the deadline (last word)").widget
+    base = Controls().base()
+    assert [i["value"] for i in choice.items] == list(base.governments)
+    assert [i["text"] for i in choice.items] == [base.agents[k].name for k in base.governments]
+    assert all(i["text"] != i["value"] for i in choice.items)  # "US", not "us"
+
+
 def _seat(rc, label):
     rc.find(v.Select, label="Who plays").widget.v_model = label
 
@@ -652,6 +660,22 @@ def test_a_forged_seed_is_refused_in_one_line_and_reset_uses_the_kept_one(quick_
     model = AppModel(Controls(seed=7))
     model.step()
     assert _html(rc) == views.outcome_text(model)
+
+
+def test_a_bad_seed_is_not_silently_ignored_on_reset_and_the_previous_seed_is_kept(quick_plots, page):
+    rc = page
+    rc.find(v.TextField, label="Seed").widget.v_model = "7"
+    rc.find(v.TextField, label="Seed").widget.v_model = "abc"
+    _click(rc, "Reset")
+    errors = _errors(rc)
+    assert len(errors) == 1 and "'abc'" in errors[0] and "7" in errors[0], errors
+    _click(rc, "Step")
+    model = AppModel(Controls(seed=7))
+    model.step()
+    assert _html(rc) == views.outcome_text(model)
+    rc.find(v.TextField, label="Seed").widget.v_model = "8"  # a good seed again: Reset says nothing
+    _click(rc, "Reset")
+    assert not _errors(rc)
 
 
 def test_a_state_of_the_plots_is_drawn_once_whoever_opens_it_and_the_cache_is_bounded(monkeypatch):
