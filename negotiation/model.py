@@ -530,6 +530,9 @@ class NegotiationModel(mesa.Model):
             extra["relief_value_to_principal_usd_bn_per_year"] = self.relief_value_usd_bn_per_year(pkg)
             for name, rate in self.tariff_rates(pkg).items():
                 extra[f"tariff_rate_{name}"] = rate
+        elif self.trade is not None:  # no deal: every group's column is there, empty (a sweep's rows agree)
+            for g in self.trade.goods:
+                extra[f"tariff_rate_{g.name}"] = None
         return RunResult(
             scenario=self.spec.name, scenario_hash=self.scenario_hash(), seed=self.seed_value,
             agreed=pkg is not None, outcome=self.outcome, steps=self.steps, deadline_rounds=self.max_rounds,

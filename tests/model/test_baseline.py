@@ -277,3 +277,12 @@ def test_talks_collapse_as_often_as_the_hazard_both_sides_price():
 def test_without_a_hazard_no_run_collapses():
     assert all(run("protocol.breakdown_hazard_per_year=0", seed=s, solve=False, drawn=True)[1].agreed
                for s in range(10))
+
+
+def test_a_run_without_a_deal_has_every_groups_rate_column_empty():
+    """A sweep's rows have the same columns whatever the outcome: each group's rate is there, empty, with no deal."""
+    _, none = run("agents.nexi.capacity_usd_bn=100", solve=False)  # nothing can be signed
+    _, deal = run(solve=False)
+    columns = {k for k in deal.to_row() if k.startswith("tariff_rate_")}
+    assert not none.agreed and deal.agreed and columns == {"tariff_rate_autos", "tariff_rate_other"}
+    assert all(k in none.to_row() and none.to_row()[k] is None for k in columns)
