@@ -864,16 +864,22 @@ def _replicates(spec: Any, first_seed: int, n: int) -> dict[str, Any]:
     """Run ``n`` seeds from ``first_seed`` and summarise every outcome (:mod:`negotiation.distribution`).
 
     The agreement rate is over all runs; every numeric outcome (:func:`numeric_outcomes`) over the runs that
-    agreed.
+    agreed; each actor's expected gain over every run, a run without a deal counting 0 (the ex-ante value a
+    collapse or a breakdown lowers), beside each government's gain in the solved equilibrium.
     """
     from negotiation.distribution import summarise
     from negotiation.model import NegotiationModel
     from negotiation.result import clean
 
     values: dict[str, list[float]] = {}
+    gains: dict[str, float] = {}
+    equilibrium: dict[str, float] | None = None
     agreed = 0
     for k in range(n):
         out = NegotiationModel(spec, rng=first_seed + k, collect_data=False).run().to_json()
+        for key, gain in (out.get("utilities") or {}).items():  # every run: no deal is a gain of 0
+            gains[key] = gains.get(key, 0.0) + float(gain) / n
+        equilibrium = (out.get("equilibrium") or {}).get("utilities")  # the same for every seed
         if out["agreed"]:
             agreed += 1
             for key, value in numeric_outcomes(out).items():
@@ -886,8 +892,11 @@ def _replicates(spec: Any, first_seed: int, n: int) -> dict[str, Any]:
         for mode in stats["modes"] or []:
             mode.update({k: clean(v) for k, v in mode.items()})
         outcomes[key] = stats
+    unit = "share of the unit surplus" if spec.deal.kind == "unit_surplus" else "PV $bn"
     summary: dict[str, Any] = {"scenario": spec.name, "seed": first_seed, "replicates": n,
-                               "agreed_fraction": agreed / n, "outcomes": outcomes}
+                               "agreed_fraction": agreed / n, "outcomes": outcomes,
+                               "expected_gains": {"mean": {k: clean(v) for k, v in gains.items()},
+                                                  "equilibrium": equilibrium, "unit": unit}}
     share = outcomes.get("us_profit_share")
     if share:  # the summary's first keys, kept for scripts written against them
         summary.update(us_profit_share_median=share["median"], us_profit_share_p2_5=share["p2_5"],
@@ -901,6 +910,12 @@ def _print_replicates(summary: dict[str, Any]) -> None:
     agreed = outcomes["agreed"]
     print(f"Scenario {summary['scenario']!r}: {summary['replicates']} seeds from {summary['seed']}; "
           f"{agreed['agreed']}/{agreed['n']} agreed ({agreed['rate']:.0%})")
+    expected = summary["expected_gains"]
+    names = expected["mean"]
+    shown_gains = ", ".join(f"{key} {value:.4g}" + (f" (equilibrium {expected['equilibrium'][key]:.4g})"
+                                                    if expected["equilibrium"] and key in expected["equilibrium"]
+                                                    else "") for key, value in names.items())
+    print(f"Expected gains over all {agreed['n']} runs, no deal counting 0 ({expected['unit']}): {shown_gains}")
     rows = [(k, v) for k, v in outcomes.items() if k != "agreed"]
     if not rows:
         return

@@ -500,7 +500,9 @@ class NegotiationModel(mesa.Model):
             sol = self.solve()
             spe, nash, ks = (None if p is None else self.terms_of(p) for p in (sol.spe, sol.nash,
                                                                                 sol.kalai_smorodinsky))
-            equilibrium = Equilibrium(sol.concept, spe, nash, ks, spe_round=sol.spe_round)
+            gains = (None if sol.spe_utilities is None else
+                     {self.counterpart.key: sol.spe_utilities[0], self.principal.key: sol.spe_utilities[1]})
+            equilibrium = Equilibrium(sol.concept, spe, nash, ks, spe_round=sol.spe_round, spe_utilities=gains)
             if pkg is not None and sol.spe is not None:
                 distance = max([abs(pkg.us_share_before_recoup - sol.spe.us_share_before_recoup),
                                 abs(pkg.us_profit_share - sol.spe.us_profit_share),

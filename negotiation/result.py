@@ -67,13 +67,15 @@ class Equilibrium:
     nash: Terms | None
     kalai_smorodinsky: Terms | None
     spe_round: int | None = None
+    spe_utilities: dict[str, float] | None = None  # government key → its gain over no deal in the SPE
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``equilibrium`` object (the SPE's terms at top level)."""
         empty: dict[str, Any] = {"us_share_before_recoup": None, "us_profit_share": None, "tariff_rates": {},
                                  "tariff_rate": None, "tariff_relief_usd_bn_per_year": None}
         spe = self.spe.to_json() if self.spe else empty
-        return {**spe, "concept": self.concept, "round": self.spe_round,
+        gains = None if self.spe_utilities is None else {k: clean(v) for k, v in self.spe_utilities.items()}
+        return {**spe, "concept": self.concept, "round": self.spe_round, "utilities": gains,
                 "nash": self.nash.to_json() if self.nash else None,
                 "kalai_smorodinsky": self.kalai_smorodinsky.to_json() if self.kalai_smorodinsky else None}
 

@@ -88,3 +88,23 @@ def test_replicate_json_is_byte_identical(cli):
     a = cli("run", "--replicates", 4, "--seed", 11, "--json")
     b = cli("run", "--replicates", 4, "--seed", 11, "--json")
     assert a == b and a[0] == 0
+
+
+def test_expected_gains_count_every_run_and_a_run_without_a_deal_as_zero(cli):
+    """Seeds 0–19 hold collapses (the hazard, drawn): the expected gain is the mean over all 20, zeros included,
+    below the mean over the deals alone."""
+    runs = [run_json(cli, "--seed", seed) for seed in range(20)]
+    summary = run_json(cli, "--replicates", 20)
+    gains = summary["expected_gains"]
+    assert any(not r["agreed"] for r in runs) and any(r["agreed"] for r in runs)
+    for key in ("us", "japan", "jbic"):
+        every = [r["utilities"][key] for r in runs]
+        assert all(u == 0 for u, r in zip(every, runs, strict=True) if not r["agreed"])
+        assert gains["mean"][key] == pytest.approx(statistics.mean(every), rel=1e-9, abs=1e-9)
+        assert gains["mean"][key] < statistics.mean(u for u, r in zip(every, runs, strict=True) if r["agreed"])
+
+
+def test_with_complete_information_the_expected_gains_are_the_equilibriums(cli):
+    gains = run_json(cli, "--replicates", 3, "--set", "protocol.information=complete")["expected_gains"]
+    for key in ("us", "japan"):
+        assert gains["mean"][key] == pytest.approx(gains["equilibrium"][key], abs=1e-3)
