@@ -84,8 +84,9 @@ class Insurer(Actor):
         """Why it guarantees none of the options, in words, with its limit; ``None`` if it guarantees them."""
         if self.within_capacity:
             return None
+        over = self.exposure_usd_bn - self.capacity_usd_bn
         return (f"{self.name} guarantees nothing (its exposure, ${self.exposure_usd_bn:,.0f}bn, is over its capacity, "
-                f"${self.capacity_usd_bn:,.0f}bn)")
+                f"${self.capacity_usd_bn:,.0f}bn: ${over:,.0f}bn more capacity, or that much less exposure, would do)")
 
     def respond(self, package: Package) -> Response:
         """Guarantee the package or say no."""

@@ -120,9 +120,11 @@ class Lender(Actor):
         npv = np.asarray(self.terms.npv_per_usd(self.portfolio, q, s))
         if bool((npv >= -FUNDED_TOLERANCE).any()):
             return None
-        best = 100 * float(npv.max())
-        return (f"{self.name} funds no split of the profits (its expected NPV is at best {best:.1f} cents per $ of "
-                f"equity at its hurdle, {self.terms.hurdle_rate_per_year:.1%} a year; it lends at 0 or more)")
+        best = float(npv.max())
+        needed = -best * self.equity_usd_bn  # the backing enters its NPV per $ one for one: backing / equity
+        return (f"{self.name} funds no split of the profits (its expected NPV is at best {100 * best:.1f} cents per $ "
+                f"of equity at its hurdle, {self.terms.hurdle_rate_per_year:.1%} a year; it lends at 0 or more: "
+                f"${needed:,.2f}bn more of the state's backing would make it fund the split best for it)")
 
     def respond(self, package: Package) -> Response:
         """Fund the package or say no."""

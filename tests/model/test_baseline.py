@@ -286,3 +286,26 @@ def test_a_run_without_a_deal_has_every_groups_rate_column_empty():
     columns = {k for k in deal.to_row() if k.startswith("tariff_rate_")}
     assert not none.agreed and deal.agreed and columns == {"tariff_rate_autos", "tariff_rate_other"}
     assert all(k in none.to_row() and none.to_row()[k] is None for k in columns)
+
+
+def _billions_before(text, words):
+    import re
+
+    return float(re.search(r"\$([\d,.]+)bn " + re.escape(words), text).group(1).replace(",", ""))
+
+
+def test_the_nearest_change_a_refusing_ratifier_names_makes_a_deal_signable_and_no_less_does():
+    """The lender names the state backing that would clear its NPV; the insurer, the capacity it lacks."""
+    article = ROOT / "runs" / "scenarios" / "equity_article.toml"
+    m, r = run(path=article, solve=False)
+    assert r.outcome == "unsignable"
+    more = _billions_before(m.nothing_signable(), "more of the state's backing")
+    backing = m.lenders[0].state_backing_usd_bn
+    assert run(f"agents.jbic.state_backing_usd_bn={backing + more + 0.01}", path=article,
+               solve=False)[0].nothing_signable() is None
+    assert run(f"agents.jbic.state_backing_usd_bn={backing + more - 0.05}", path=article,
+               solve=False)[0].nothing_signable() is not None
+    m, _ = run("agents.nexi.capacity_usd_bn=100", solve=False)
+    lacking = _billions_before(m.nothing_signable(), "more capacity")
+    assert run(f"agents.nexi.capacity_usd_bn={100 + lacking + 1}", solve=False)[0].nothing_signable() is None
+    assert run(f"agents.nexi.capacity_usd_bn={100 + lacking - 1}", solve=False)[0].nothing_signable() is not None
