@@ -259,10 +259,10 @@ class Spec(_Strict):
                                  f"{months:g} months; at most {MAX_ROUNDS:,} (raise protocol.round_months)")
             update["max_rounds"] = rounds
             self._rounds_derived = True
-        if self.protocol.concession_rounds is None:  # concede by the talks' deadline (or by the last round)
+        if self.protocol.concession_rounds is None:  # concede by the talks' deadline (without one, the last round)
             deadline = self.deal.talks_deadline_years
             rounds = update.get("max_rounds", self.protocol.max_rounds or DEFAULT_DEADLINE_ROUNDS)
-            if deadline is not None and deadline * 12.0 / months >= 1:
+            if deadline is not None:  # a deadline within the first round (or past): concede at once, not slowest
                 rounds = min(math.floor(deadline * 12.0 / months + 1e-9), rounds)
             update["concession_rounds"] = max(1, rounds)
             self._concession_derived = True

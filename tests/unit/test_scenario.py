@@ -85,6 +85,15 @@ def test_the_calendar_derives_the_rounds_and_the_concession_clock():
     assert with_overrides(fixed, {"deal.talks_deadline_years": 1.0}).protocol.concession_rounds == 3
 
 
+def test_the_concession_clock_never_lengthens_as_the_talks_deadline_comes_sooner():
+    """Each side concedes by the talks' deadline: a deadline within the first round (or a threat in force from
+    the start) means at once, not over the whole horizon (t_max jumped from 1 to the last round below one round)."""
+    spec = load_scenario(BASELINE)
+    deadlines = [0.0, 0.01, 0.03, 0.042, 0.1, 0.312, 1.0, 3.0, 10.0]
+    clocks = [with_overrides(spec, {"deal.talks_deadline_years": d}).protocol.concession_rounds for d in deadlines]
+    assert clocks == sorted(clocks) and clocks[0] == 1 and clocks[-1] == spec.protocol.max_rounds
+
+
 def test_a_derived_deadline_obeys_the_cap_on_rounds():
     with pytest.raises(ScenarioError, match="at most 10,000"):
         load_scenario(BASELINE, ["deal.horizon_years=50", "protocol.round_months=0.05"])
