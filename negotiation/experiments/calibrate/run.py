@@ -66,7 +66,8 @@ def calibrate(spec_path: str | Path, out: str | Path | None = None, *, fit: Sequ
     try:
         import pyabc  # noqa: F401
     except ImportError:
-        raise CalibrationError("chipdeal calibrate needs pyabc: pip install 'chipdeal[calibrate]'") from None
+        raise CalibrationError("chipdeal calibrate needs pyabc: uv run --extra calibrate chipdeal calibrate … "
+                               "(or pip install 'chipdeal[calibrate]')") from None
     mapper, close = mapper_for(workers, scheduler, scheduler_file)  # first: an unreachable cluster leaves no folder
     clean = False
     try:

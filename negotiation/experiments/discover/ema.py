@@ -26,7 +26,7 @@ from negotiation.experiments.discover.condition import DiscoverError
 from negotiation.experiments.discover.prim import MASS_MIN, PASTE_ALPHA, PEEL_ALPHA, Box, Step, trajectory_step
 
 SUPPORTED = "3.x (and 2.5)"
-INSTALL = "pip install 'chipdeal[discover]' (GPL dependencies)"
+INSTALL = "uv run --extra discover, or pip install 'chipdeal[discover]' (GPL dependencies)"
 
 
 def ema_installed() -> bool:
