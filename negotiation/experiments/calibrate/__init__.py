@@ -4,7 +4,8 @@ In the order a calibration uses them: :mod:`.spec` reads and checks the spec (pr
 :mod:`.smc` runs ABC-SMC (band distance, pyabc's model, :mod:`.abc_sampler`'s seeded sampler, predictive
 runs) on a mapper of :mod:`negotiation.experiments.executors`; :mod:`.stats` says what the posterior
 identified; :mod:`.pages` draws and writes the pages; :mod:`.run` is the command. pyabc is an optional
-dependency (``uv run --extra calibrate``, ``pip install 'chipdeal[calibrate]'``; the dev group has it), imported only when a calibration runs.
+dependency (``uv run --extra calibrate``, ``pip install 'chipdeal[calibrate]'``; the dev group has it),
+imported only when a calibration runs.
 """
 
 from negotiation.experiments.calibrate.pages import identification_lines

@@ -95,7 +95,8 @@ def cart(x: pd.DataFrame, y: np.ndarray) -> tuple[str, pd.DataFrame, float, floa
         from sklearn.model_selection import StratifiedKFold, cross_val_score
         from sklearn.tree import DecisionTreeClassifier, export_text
     except ImportError:
-        return "CART skipped: scikit-learn is not installed (uv run --extra discover, or pip install 'chipdeal[discover]')"
+        return ("CART skipped: scikit-learn is not installed (uv run --extra discover, or pip install "
+                "'chipdeal[discover]')")
     tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=max(5, len(y) // 100), random_state=0)
     tree.fit(x.to_numpy(dtype=float), y)
     names = [str(c) for c in x.columns]
