@@ -905,48 +905,96 @@ def _table(rows: Sequence[tuple[str, ...]], css: str) -> str:
 # --------------------------------------------------------------------------------------------------------
 # Terms
 
-TERMS = (
-    ("Round", "One offer and its answer: two weeks of talks in the baseline. Offers alternate between the two "
-              "governments; the talks end at the deadline without a deal if no offer is accepted."),
-    ("Package", "What an offer sets: the US share of the equity's profits before Japan recoups its investment and "
-                "after, and a tariff rate on each group of Japan's goods a deal can change."),
-    ("US share before recoup", "The US share of the profits until Japan has earned back its investment (its "
-                               "deemed allocation, with interest). The reported deal: 50%."),
-    ("US share after recoup", "The US share once Japan has recouped (90% in the reported deal). In a one-phase "
-                              "deal there is one share throughout."),
-    ("Claim", "Each government's public position on the US share (the US: 90%; Japan: 50:50). Settling away from "
-              "it costs a government with its audience, or with the other side; how each audience reads it "
-              "(either phase, or the money each phase carries) is part of the scenario."),
-    ("Tariff rate on a group of goods", "The rate a deal fixes on one group of Japan's exports (cars; everything "
-                                        "else), between the floor every partner pays and the group's rate "
-                                        "without a deal. A group already at the floor is not bargained over."),
-    ("All-in rate, duty relief", "The all-in rate: the export-weighted average of every group's rate. Duty "
-                                 "relief: the duty the agreed rates save Japan's exporters a year against the "
-                                 "rates without a deal."),
-    ("Threat's date", "When the threatened tariff takes effect if no deal is signed (1 Aug 2025 in the baseline). "
-                      "Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
-    ("Deadline (window)", "The last date a deal can be struck (January 2029 in the baseline): the number of "
-                          "rounds follows from it."),
-    ("Lenders fund", "JBIC lends and NEXI insures Japan's package (Level II): a deal is signed only if both would "
-                     "fund it, which limits the shares Japan can concede."),
-    ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
-                                   "present value ($bn at the talks' start)."),
-    ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved from "
-                          "outside the agents: each offer leaves the other side exactly what waiting would bring "
-                          "it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on every term, "
-                          "in percentage points."),
-    ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two governments' "
-                   "gains over no deal (Nash 1950)."),
-    ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
-    ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
-                     "per offer; values are shares of that unit, not $bn."),
-)
+
+def round_length(months: float) -> str:
+    """A round's length in words, as the scenario sets it.
+
+    >>> round_length(0.5), round_length(1.0), round_length(0.25)
+    ('0.5 months (about 2 weeks)', '1 month (about 4 weeks)', '0.25 months (about 1 week)')
+    """
+    weeks = round(months * 365.25 / 12 / 7)
+    about = "" if weeks < 1 or months > 3 else f" (about {weeks} week{'' if weeks == 1 else 's'})"
+    return f"{months:g} month{'' if months == 1 else 's'}{about}"
 
 
-def Glossary() -> None:
-    """What the page's terms mean, in a sentence or two each."""
+def _years(years: float) -> str:
+    """A time from the talks' start: ``0.312 years (114 days)``."""
+    return f"{years:g} years ({years * 365.25:.0f} days)" if years < 2 else f"{years:g} years"
+
+
+def terms(spec: Spec) -> tuple[tuple[str, str], ...]:
+    """What the page's terms mean, a sentence or two each, with every number taken from ``spec``.
+
+    Args:
+        spec: the scenario the page shows (its round length, clocks, claims and actors' names).
+
+    Returns:
+        (term, meaning) pairs, in the order the Terms tab lists them.
+
+    """
+    deal, protocol = spec.deal, spec.protocol
+    counterpart, principal = (spec.agents[k].name for k in spec.governments)
+    claims = [(spec.agents[k].name, cast(Any, spec.agents[k]).claim_us_share) for k in spec.governments]
+    lenders = [f"{spec.agents[k].name} {verb}" for role, verb in (("lender", "lends"), ("insurer", "insures"))
+               for k in spec.keys_of(role)]
+    rounds = protocol.max_rounds
+    out = [
+        ("Round", f"One offer and its answer: {round_length(protocol.round_months)} of talks in this scenario"
+                  f"{'' if rounds is None else f', {rounds} rounds in all'}. Offers alternate between "
+                  f"{counterpart} and {principal}; the talks end at the deadline without a deal if no offer is "
+                  "accepted."),
+        ("Package", f"What an offer sets: the {counterpart} share of the equity's profits before {principal} "
+                    "recoups its investment and after, and a tariff rate on each group of goods a deal can change."),
+        ("US share before recoup", f"The {counterpart} share of the profits until {principal} has earned back its "
+                                   "investment (its deemed allocation, with interest)."),
+        ("US share after recoup", f"The {counterpart} share once {principal} has recouped. In a one-phase deal "
+                                  "there is one share throughout."),
+        ("Claim", "Each government's public position on the US share ("
+                  + ("; ".join(f"{n}: {c:.0%}" for n, c in claims if c is not None) or "none in this scenario")
+                  + "). Settling away from it costs a government with its audience, or with the other side; how "
+                  "each audience reads it (either phase, or the money each phase carries) is part of the scenario."),
+        ("Tariff rate on a group of goods", f"The rate a deal fixes on one group of {principal}'s exports"
+                                            + (f" ({', '.join(deal.goods)})" if deal.goods else "")
+                                            + ", between the floor every partner pays"
+                                            + ("" if deal.floor_rate is None else f" ({deal.floor_rate:.0%})")
+                                            + " and the group's rate without a deal. A group already at the floor "
+                                            "is not bargained over."),
+        ("All-in rate, duty relief", "The all-in rate: the export-weighted average of every group's rate. Duty "
+                                     f"relief: the duty the agreed rates save {principal}'s exporters a year "
+                                     "against the rates without a deal."),
+        ("Threat's date", "When the threatened tariff"
+                          + ("" if deal.threat_rate is None else f" ({deal.threat_rate:.0%})")
+                          + " takes effect if no deal is signed"
+                          + ("" if deal.talks_deadline_years is None
+                             else f": {_years(deal.talks_deadline_years)} after the talks start")
+                          + ". Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
+        ("Deadline (window)", "The last date a deal can be struck"
+                              + ("" if deal.horizon_years is None
+                                 else f": {_years(deal.horizon_years)} after the talks start")
+                              + "; the number of rounds follows from it and the round's length."),
+        ("Lenders fund", (" and ".join(lenders) + f" {principal}'s package" if lenders
+                          else f"No lender stands behind {principal}'s package in this scenario")
+                         + " (Level II): a deal is signed only if each would fund it, which limits the shares "
+                         f"{principal} can concede."),
+        ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
+                                       "present value ($bn at the talks' start)."),
+        ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved "
+                              "from outside the agents: each offer leaves the other side exactly what waiting would "
+                              "bring it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on "
+                              "every term, in percentage points."),
+        ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two "
+                       "governments' gains over no deal (Nash 1950)."),
+        ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
+        ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
+                         "per offer; values are shares of that unit, not $bn."),
+    ]
+    return tuple(out)
+
+
+def Glossary(model: AppModel) -> None:
+    """What the page's terms mean, in a sentence or two each, for the scenario ``model`` runs."""
     items = "".join(f"<dt><b>{html.escape(t)}</b></dt><dd style='margin:0 0 8px 12px'>{html.escape(d)}</dd>"
-                    for t, d in TERMS)
+                    for t, d in terms(model.spec))
     solara.HTML(tag="dl", unsafe_innerHTML=items, classes=["chipdeal-terms"], style="padding: 8px 12px")
 
 
@@ -1048,7 +1096,7 @@ def Page() -> None:
         with solara.lab.Tab("Compare scenarios"):
             ComparePanel(set_message)
         with solara.lab.Tab("Terms"):
-            Glossary()
+            Glossary(model)
 
 
 def _warm_up() -> None:

@@ -15,7 +15,7 @@ import solara
 
 import negotiation.app as app_module
 from negotiation import play, views
-from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
+from negotiation.app import SLIDERS, AppModel, Controls, Page, for_scenario, round_length, scenario_files, terms
 from negotiation.inputs import ScenarioError
 from negotiation.issues import Package
 from negotiation.scenario_files import load_scenario
@@ -252,10 +252,32 @@ def test_a_seat_in_the_controls_seats_a_person():
 
 
 def test_every_term_the_page_uses_is_explained():
-    terms = " ".join(t for t, _ in TERMS)
+    names = " ".join(t for t, _ in terms(Controls().spec()))
     for word in ("Equilibrium", "Nash", "before recoup", "after recoup", "Tariff rate on a group", "All-in rate",
                  "duty relief", "Claim", "Threat's date", "Deadline", "Unit surplus"):
-        assert word in terms
+        assert word in names
+
+
+@pytest.mark.parametrize("months", [None, 1.0, 0.25])
+def test_the_terms_tab_states_the_scenarios_round_length_and_clocks(months):
+    """The Terms tab's numbers are the scenario's (issue 23: it said a month while a round was two weeks)."""
+    controls = Controls(values={} if months is None else {"protocol.round_months": months})
+    spec = controls.spec()
+    assert spec.protocol.round_months == (0.5 if months is None else months)
+    text = dict(terms(spec))
+    assert f"{round_length(spec.protocol.round_months)} of talks" in text["Round"]
+    assert f"{spec.protocol.max_rounds} rounds in all" in text["Round"]
+    assert ("2 weeks" in text["Round"]) == (months is None) and ("a month" not in text["Round"])
+    assert f"{spec.deal.talks_deadline_years:g} years (114 days)" in text["Threat's date"]
+    assert f"{spec.deal.horizon_years:g} years" in text["Deadline (window)"]
+    assert "US: 90%; Japan: 50%" in text["Claim"]
+    assert "JBIC lends and NEXI insures Japan's package" in text["Lenders fund"]
+
+
+def test_the_terms_tab_builds_for_every_scenario():
+    for name in scenario_files():
+        spec = Controls(scenario=name).spec()
+        assert dict(terms(spec))["Round"].startswith(f"One offer and its answer: {spec.protocol.round_months:g} month")
 
 
 # --- the page, rendered in-process ----------------------------------------------------------------------------
