@@ -937,10 +937,16 @@ def terms(spec: Spec) -> tuple[tuple[str, str], ...]:
     claims = [(spec.agents[k].name, cast(Any, spec.agents[k]).claim_us_share) for k in spec.governments]
     lenders = [f"{spec.agents[k].name} {verb}" for role, verb in (("lender", "lends"), ("insurer", "insures"))
                for k in spec.keys_of(role)]
-    rounds = protocol.max_rounds
+    rounds = spec.deadline_rounds
+    names = {k: spec.agents[k].name for k in spec.governments}
+    final = spec.last_proposer
+    hazard = protocol.breakdown_hazard_per_year
+    per_round = 1 - math.exp(-hazard * protocol.round_months / 12)
+    rates = "; ".join(f"{names[k]} {cast(Any, spec.agents[k]).discount_rate_per_year:.1%}" for k in spec.governments
+                      if cast(Any, spec.agents[k]).discount_rate_per_year is not None)
     out = [
         ("Round", f"One offer and its answer: {round_length(protocol.round_months)} of talks in this scenario"
-                  f"{'' if rounds is None else f', {rounds} rounds in all'}. Offers alternate between "
+                  f", {rounds} rounds in all. Offers alternate between "
                   f"{counterpart} and {principal}; the talks end at the deadline without a deal if no offer is "
                   "accepted."),
         ("Package", f"What an offer sets: the {counterpart} share of the equity's profits before {principal} "
@@ -972,18 +978,45 @@ def terms(spec: Spec) -> tuple[tuple[str, str], ...]:
                               + ("" if deal.horizon_years is None
                                  else f": {_years(deal.horizon_years)} after the talks start")
                               + "; the number of rounds follows from it and the round's length."),
-        ("Lenders fund", (" and ".join(lenders) + f" {principal}'s package" if lenders
+        ("The last word", "Which government makes the final offer before the deadline ("
+                          + (f"{names[final]} in this scenario" if final is not None
+                             else "in this scenario whoever the alternation gives the final round")
+                          + "): the other can only accept it or let the talks end without a deal."),
+        ("Outcomes: agreement, collapse, breakdown, unsignable", "Agreement: an offer accepted. Collapse: after a "
+         f"round without agreement the talks may end for good, a risk of {hazard:.0%} a year (about "
+         f"{per_round:.1%} a round) that both sides price (the breakdown hazard). Breakdown: the deadline passes "
+         "without a deal. Unsignable: no package the lenders fund leaves both governments better off than no "
+         "deal, so the talks end before round 1."),
+        ("Level II, lenders fund", (" and ".join(lenders) + f" {principal}'s package" if lenders
                           else f"No lender stands behind {principal}'s package in this scenario")
-                         + " (Level II): a deal is signed only if each would fund it, which limits the shares "
-                         f"{principal} can concede."),
+                         + ": a deal is signed only if each would fund it, which limits the shares "
+                         f"{principal} can concede. Level II is this domestic ratification, the second table of "
+                         "a two-level game (Putnam 1988); Level I is the talks between the governments."),
         ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
                                        "present value ($bn at the talks' start)."),
+        ("PV (present value), utility", "A stream of money over the years discounted to the talks' start at the "
+         "actor's discount rate a year" + (f" ({rates})" if rates else "") + ", in $bn. A government's utility "
+         "of a package is its PV to that government, its claims' costs included; the utility plot shows both."),
+        ("Patience: discount rate, δ", "How much an actor prefers sooner to later: its discount rate a year, or "
+                                       "δ, the factor by which a deal one round later is worth less to it. The more "
+                                       "patient side holds out for more."),
+        ("Belief errors, seed", "With incomplete information each government knows the other's patience and "
+         "costs only up to an error"
+         + (f" (log-normal, σ = {protocol.belief_noise:g})" if protocol.information == "incomplete"
+            else "; this scenario has complete information, so there are none")
+         + ". The seed draws the errors (and whether the talks collapse), so one seed replays a run exactly."),
+        ("Stance", "The actors table's last column: where each actor stands on the latest offer — a government "
+                   "proposes or responds, a lender or insurer would fund it or not, an investor says what it "
+                   "builds."),
         ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved "
                               "from outside the agents: each offer leaves the other side exactly what waiting would "
                               "bring it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on "
                               "every term, in percentage points."),
         ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two "
                        "governments' gains over no deal (Nash 1950)."),
+        ("Kalai–Smorodinsky point", "The package on the frontier where each government gets the same "
+                                    "fraction of the most it could gain over no deal (Kalai & Smorodinsky 1975); "
+                                    "the downloads give it beside the Nash point."),
         ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
         ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
                          "per offer; values are shares of that unit, not $bn."),

@@ -258,6 +258,33 @@ def test_every_term_the_page_uses_is_explained():
         assert word in names
 
 
+# the jargon the page shows: its texts and captions (views.py, app.py), the actors table's headers, the outcomes
+PAGE_JARGON = ("SPE", "Level II", "PV", "present value", "stance", "belief errors", "seed", "last word", "collapse",
+               "breakdown", "unsignable", "Nash", "Kalai–Smorodinsky", "Pareto", "δ", "discount rate", "recoup",
+               "claim", "utility", "unit surplus", "all-in rate", "duty relief", "no deal", "gain over no deal",
+               "threat's date", "deadline", "lenders fund", "round")
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "rubinstein", "second_country", "complete_information"])
+def test_the_terms_tab_explains_every_word_of_the_pages_jargon(scenario):
+    """Each word the page uses without explaining it has an entry (or a sentence) in the Terms tab."""
+    text = " ".join(f"{t} {d}" for t, d in terms(Controls(scenario=scenario).spec())).lower()
+    assert [w for w in PAGE_JARGON if w.lower() not in text] == []
+    names = " ".join(t for t, _ in terms(Controls(scenario=scenario).spec())).lower()
+    for heading in ("SPE", "Level II", "PV", "stance", "belief errors", "last word", "collapse", "breakdown",
+                    "unsignable", "Nash", "Kalai–Smorodinsky"):
+        assert heading.lower() in names, heading
+
+
+def test_the_pages_jargon_is_the_pages():
+    """The jargon listed is what the page shows (a word it no longer uses would be dropped from the list)."""
+    import inspect
+
+    shown = (inspect.getsource(views) + inspect.getsource(app_module).split("# Terms")[0]).lower()
+    elsewhere = ("Kalai–Smorodinsky", "unsignable", "Level II", "claim")  # the downloads, outcomes, keys, docs
+    assert [w for w in PAGE_JARGON if w.lower() not in shown and w not in elsewhere] == []
+
+
 @pytest.mark.parametrize("months", [None, 1.0, 0.25])
 def test_the_terms_tab_states_the_scenarios_round_length_and_clocks(months):
     """The Terms tab's numbers are the scenario's (issue 23: it said a month while a round was two weeks)."""
@@ -266,12 +293,13 @@ def test_the_terms_tab_states_the_scenarios_round_length_and_clocks(months):
     assert spec.protocol.round_months == (0.5 if months is None else months)
     text = dict(terms(spec))
     assert f"{round_length(spec.protocol.round_months)} of talks" in text["Round"]
-    assert f"{spec.protocol.max_rounds} rounds in all" in text["Round"]
+    assert spec.deadline_rounds == AppModel(controls).max_rounds  # the "Round 0 of N" the page shows
+    assert f"{spec.deadline_rounds} rounds in all" in text["Round"]
     assert ("2 weeks" in text["Round"]) == (months is None) and ("a month" not in text["Round"])
     assert f"{spec.deal.talks_deadline_years:g} years (114 days)" in text["Threat's date"]
     assert f"{spec.deal.horizon_years:g} years" in text["Deadline (window)"]
     assert "US: 90%; Japan: 50%" in text["Claim"]
-    assert "JBIC lends and NEXI insures Japan's package" in text["Lenders fund"]
+    assert "JBIC lends and NEXI insures Japan's package" in text["Level II, lenders fund"]
 
 
 def test_the_terms_tab_builds_for_every_scenario():
