@@ -63,20 +63,23 @@ class Slider:
 
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
 # fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
+# Each range is the one runs/baseline.toml states for its key ("holds A–B": the deal's structure comes out over
+# it; "holds ≥ A": the low end), widened on the page only to hold the picked scenario's own value
+# (tests/page/test_app.py checks them against the file's comments).
 SLIDERS = (
-    Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.1, 0.5,
+    Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.15, 0.35,
            0.01, needs_tariff=True),
     Slider("equity", "Equity fraction of the package (the part that earns profits)", "deal.equity_fraction", 0.005,
-           0.2, 0.005),
+           0.019, 0.001),
     Slider("threat date", "Threat's date: years from the talks' start until the tariff bites without a deal "
            "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
-           0.0, 2.0, 0.002, needs_tariff=True),
+           0.0, 1.0, 0.002, needs_tariff=True),
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
-           0.5, 7, 0.01),
+           1.0, 7, 0.01),
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
-           "agents.{counterpart}.discount_rate_per_year", 0.0, 0.15, 0.001),
+           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",
-           "agents.{principal}.discount_rate_per_year", 0.0, 0.15, 0.001),
+           "agents.{principal}.discount_rate_per_year", 0.036, 0.06, 0.001),
     Slider("{counterpart} δ", "{counterpart}: discount factor per offer (patience)", "agents.{counterpart}.discount",
            0.5, 0.99, 0.01),
     Slider("{principal} δ", "{principal}: discount factor per offer (patience)", "agents.{principal}.discount", 0.5,
@@ -84,7 +87,7 @@ SLIDERS = (
     Slider("{lender} margin", "{lender}: required margin over its funding cost, a year",
            "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001),
     Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for tariff relief)",
-           "agents.{investor}.margin_per_usd", 0.05, 1.0, 0.05, needs_tariff=True),
+           "agents.{investor}.margin_per_usd", 0.6, 4.0, 0.05, needs_tariff=True),
 )
 
 

@@ -209,6 +209,38 @@ def test_scenario_list_is_scenarios_not_sweeps():
     assert "patterns" not in files  # runs/patterns.toml is not a scenario
 
 
+def _baseline_ranges():
+    """tests/model/test_baseline_ranges.py, whose claimed_ranges() parses the baseline's "holds" comments."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "model" / "test_baseline_ranges.py"
+    spec = importlib.util.spec_from_file_location("baseline_ranges", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_slider_spans_the_range_the_baseline_states_for_its_key():
+    """A slider's range is its key's "holds A–B" range in runs/baseline.toml (issue 23: TSMC's was 0.05–1)."""
+    stated: dict[str, list[float]] = {}
+    for key, end in _baseline_ranges().claimed_ranges():
+        stated.setdefault(key, []).append(end)
+    base = Controls().base()
+    checked = []
+    for s in SLIDERS:
+        key = for_scenario(base, s.key)
+        if key in stated:
+            ends = stated[key]
+            assert ((s.low, s.high) == tuple(ends)) if len(ends) == 2 else (s.low == ends[0]), (key, s, ends)
+            checked.append(key)
+    assert len(checked) == 8 and "agents.tsmc.margin_per_usd" in checked
+    shown = {s.key: (s.low, s.high) for s, _ in Controls().sliders()}  # the baseline's own values fit: as stated
+    assert shown["agents.tsmc.margin_per_usd"] == (0.6, 4.0) and shown["deal.equity_fraction"] == (0.005, 0.019)
+    article = {s.key: (s.low, s.high) for s, _ in Controls(scenario="equity_article").sliders()}
+    assert article["deal.equity_fraction"] == (0.005, 0.12)  # widened to hold the scenario's own 12%, no more
+
+
 def test_sliders_follow_the_scenario():
     base_keys = {s.key for s, _ in Controls().sliders()}
     rub_keys = {s.key for s, _ in Controls(scenario="rubinstein").sliders()}
@@ -559,7 +591,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     caplog.set_level(logging.WARNING, logger="chipdeal.page")
     _click(rc, "Step")
     _slider(rc, "equity").v_model = 5
-    assert any("equity (deal.equity_fraction): 5 is outside 0.005–0.2" in e for e in _errors(rc))
+    assert any("equity (deal.equity_fraction): 5 is outside 0.005–0.019" in e for e in _errors(rc))
     _slider(rc, "threat date").v_model = "abc"
     _slider(rc, "window").v_model = "abc"
     assert any("window (deal.horizon_years): 'abc' is not a number" in e for e in _errors(rc))
@@ -578,7 +610,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     assert any("passwd" in m for m in logged) and any("Mars" in m for m in logged)
 
 
-@pytest.mark.parametrize("forged, clamped", [(5.0, 0.2), (-3, 0.005), (1e308, 0.2), (None, 0.005), (0.5, 0.2)])
+@pytest.mark.parametrize("forged, clamped", [(5.0, 0.019), (-3, 0.005), (1e308, 0.019), (None, 0.005), (0.5, 0.019)])
 def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, forged,
                                                                                      clamped):
     rc = page
@@ -590,21 +622,21 @@ def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_
     assert any("Not applied: equity (deal.equity_fraction): " in e for e in _errors(rc)), _errors(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
-    assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not 0.2's silence
+    assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not the bound's
     _slider(rc, "equity").v_model = clamped  # chosen by a person afterwards, the bound is applied, and said
     assert f"{caption}{clamped:g}" in _captions(rc) and not _errors(rc)
 
 
 def test_six_forged_values_in_a_row_change_nothing_and_step_still_plays(quick_plots, page):
     rc = page
-    for forged, clamped in [(-3, 0.005), (1e308, 0.2), (None, 0.005), (5.0, 0.2), (-3, 0.005), (5.0, 0.2)]:
+    for forged, clamped in [(-3, 0.005), (1e308, 0.019), (None, 0.005), (5.0, 0.019), (-3, 0.005), (5.0, 0.019)]:
         slider = _slider(rc, "equity")
         slider.v_model = forged
         slider.v_model = clamped
     _click(rc, "Reset")
     for k in (1, 2, 3):
         _click(rc, "Step")
-        assert _html(rc).startswith(f"Round {k} of 90: ") and " offered US " in _html(rc), _html(rc)  # not 0.2's
+        assert _html(rc).startswith(f"Round {k} of 90: ") and " offered US " in _html(rc), _html(rc)  # the baseline's
 
 
 def test_a_round_without_an_offer_says_so_instead_of_round_0():
@@ -788,9 +820,9 @@ def test_app_refuses_a_busy_port_with_one_line():
 def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page):
     rc = page
     slider = _slider(rc, "equity")
-    slider.v_model = 0.02
+    slider.v_model = 0.018
     assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
-    assert "Equity fraction of the package (the part that earns profits): 0.02" in _captions(rc)
+    assert "Equity fraction of the package (the part that earns profits): 0.018" in _captions(rc)
 
 
 def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():

@@ -243,7 +243,7 @@ def test_a_refused_slider_value_is_not_applied_when_the_browser_clamps_it(page):
         expect(outcome(page)).to_contain_text(re.compile(f"Round {k} of 90: (Japan|US) offered US"))
     equity.focus()
     equity.press("ArrowRight")  # a person's move is applied, and the refusal no longer shows
-    expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.02")
+    expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.016")
     expect(error).to_have_count(0)
 
 
