@@ -50,6 +50,7 @@ class Slider:
     """A scenario key a user can move on the page: a short name (the slider's label) and a caption above it.
 
     ``needs_tariff``: the key matters only when a tariff is at stake (the slider is hidden otherwise).
+    ``percent``: a share or a rate, which the page shows in percent (the key holds the fraction).
     """
 
     name: str
@@ -59,6 +60,19 @@ class Slider:
     high: float
     step: float
     needs_tariff: bool = False
+    percent: bool = False
+
+    def shown(self, value: float) -> float:
+        """A key's value as the slider shows it (percent for a share or a rate).
+
+        >>> Slider("equity", "", "deal.equity_fraction", 0.005, 0.019, 0.001, percent=True).shown(0.015)
+        1.5
+        """
+        return round(100 * value, 9) if self.percent else value
+
+    def value(self, shown: float) -> float:
+        """The key's value for what the slider shows (a fraction for a percent)."""
+        return round(shown / 100, 12) if self.percent else shown
 
 
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
@@ -68,24 +82,27 @@ class Slider:
 # (tests/page/test_app.py checks them against the file's comments).
 SLIDERS = (
     Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.15, 0.35,
-           0.01, needs_tariff=True),
+           0.01, needs_tariff=True, percent=True),
     Slider("equity", "Equity fraction of the package (the part that earns profits)", "deal.equity_fraction", 0.005,
-           0.019, 0.001),
+           0.019, 0.001, percent=True),
     Slider("threat date", "Threat's date: years from the talks' start until the tariff bites without a deal "
            "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
            0.0, 1.0, 0.002, needs_tariff=True),
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
            0.5, 7, 0.01),  # the baseline states "holds ≥ 1": a shorter deadline is a scenario of its own
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
-           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001),
+           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001,
+           percent=True),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",
-           "agents.{principal}.discount_rate_per_year", 0.036, 0.06, 0.001),
+           "agents.{principal}.discount_rate_per_year", 0.036, 0.06, 0.001,
+           percent=True),
     Slider("{counterpart} δ", "{counterpart}: discount factor per offer (patience)", "agents.{counterpart}.discount",
            0.5, 0.99, 0.01),
     Slider("{principal} δ", "{principal}: discount factor per offer (patience)", "agents.{principal}.discount", 0.5,
            0.99, 0.01),
     Slider("{lender} margin", "{lender}: required margin over its funding cost, a year",
-           "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001),
+           "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001,
+           percent=True),
     Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for tariff relief)",
            "agents.{investor}.margin_per_usd", 0.6, 4.0, 0.05, needs_tariff=True),
 )
@@ -776,6 +793,10 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         on_change()
 
 
+    def apply_shown(slider: Slider, shown: float) -> None:
+        """Set a slider's key from what the slider shows (a percent back to its fraction)."""
+        apply(slider.key, slider.value(shown))
+
     def choose(choice: Choice, value: Any) -> None:
         if value not in choice.options:
             raise PageError(f"{choice.name}: {str(value)[:40]!r} is not one of {', '.join(choice.options)}")
@@ -801,11 +822,16 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
                 sliders, choices = [], []
             for slider, default in sliders:
                 value = controls.values.get(slider.key, default)
-                # the caption says what it is, in its unit, with the value (a slider alone shows no number)
-                Caption(f"{slider.caption}: {_shown(value)}")
-                shown = value if isinstance(value, int | float) else default
-                NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
-                             functools.partial(apply, slider.key), refuse, name=f"{slider.name} ({slider.key})")
+                # the caption says what it is, in its unit, with the value (a slider alone shows no number);
+                # a share or a rate in percent, the key keeping the fraction
+                number = value if isinstance(value, int | float) else default
+                unit = "%" if slider.percent else ""
+                Caption(f"{slider.caption}: " + (f"{slider.shown(number):g}%" if isinstance(value, int | float)
+                                                 and slider.percent else _shown(value)))
+                NumberSlider(slider.name, slider.shown(float(number)), slider.shown(slider.low),
+                             slider.shown(slider.high), slider.shown(slider.step),
+                             functools.partial(apply_shown, slider), refuse,
+                             name=f"{slider.name} ({slider.key})", unit=unit)
             for choice, default in choices:
                 # the governments' names shown, their keys the values (as the scenario writes them)
                 solara.v.Select(label=choice.name, v_model=controls.values.get(choice.key, default),

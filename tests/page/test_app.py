@@ -448,9 +448,9 @@ def test_every_plot_has_a_caption_and_the_terms_are_on_the_page(page):
 
 def test_page_slider_and_reset_change_the_outcome(quick_plots, page):
     rc = page
-    assert "Threatened tariff on Japan's other goods without a deal: 0.25" in _captions(rc)
-    _slider(rc, "threat").v_model = 0.35
-    assert "Threatened tariff on Japan's other goods without a deal: 0.35" in _captions(rc)
+    assert "Threatened tariff on Japan's other goods without a deal: 25%" in _captions(rc)  # a rate in percent
+    _slider(rc, "threat").v_model = 35
+    assert "Threatened tariff on Japan's other goods without a deal: 35%" in _captions(rc)
     _click(rc, "Reset")
     _play_to_end(rc)
     reference = finished(Controls(values={"deal.threat_rate": 0.35}))
@@ -576,11 +576,11 @@ def test_a_broken_scenario_in_the_menu_shows_the_clis_line_and_the_page_goes_on(
     assert main(["run", "runs/scenarios/typo.toml"]) == 2
     cli_line = capsys.readouterr().err.strip().removeprefix("chipdeal: error: ")
     rc = page
-    _slider(rc, "threat").v_model = 0.3
+    _slider(rc, "threat").v_model = 30
     rc.find(v.Select, label="Scenario").widget.v_model = "typo"
     assert any(cli_line in e for e in _errors(rc)), (_errors(rc), cli_line)
     assert rc.find(v.Select, label="Scenario").widget.v_model == "baseline"  # settings kept
-    assert "Threatened tariff on Japan's other goods without a deal: 0.3" in _captions(rc)
+    assert "Threatened tariff on Japan's other goods without a deal: 30%" in _captions(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
     assert "Round 1 of 90" in _html(rc)
@@ -592,7 +592,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     caplog.set_level(logging.WARNING, logger="chipdeal.page")
     _click(rc, "Step")
     _slider(rc, "equity").v_model = 5
-    assert any("equity (deal.equity_fraction): 5 is outside 0.005–0.019" in e for e in _errors(rc))
+    assert any("equity (deal.equity_fraction): 5% is outside 0.5–1.9%" in e for e in _errors(rc))
     _slider(rc, "threat date").v_model = "abc"
     _slider(rc, "window").v_model = "abc"
     assert any("window (deal.horizon_years): 'abc' is not a number" in e for e in _errors(rc))
@@ -603,7 +603,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     assert "Round 0 of 90" in _html(rc)
     _click(rc, "Step")
     assert "Round 1 of 90" in _html(rc)
-    assert _slider(rc, "equity").v_model == pytest.approx(0.015)
+    assert _slider(rc, "equity").v_model == pytest.approx(1.5)
     text = _all_text(rc)
     assert "Traceback" not in text and not re.search(r"/(work|root|home|tmp|usr)/", text)
     logged = [r.getMessage() for r in caplog.records]
@@ -611,7 +611,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     assert any("passwd" in m for m in logged) and any("Mars" in m for m in logged)
 
 
-@pytest.mark.parametrize("forged, clamped", [(5.0, 0.019), (-3, 0.005), (1e308, 0.019), (None, 0.005), (0.5, 0.019)])
+@pytest.mark.parametrize("forged, clamped", [(5.0, 1.9), (-3, 0.5), (1e308, 1.9), (None, 0.5), (0.05, 1.9)])
 def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, forged,
                                                                                      clamped):
     rc = page
@@ -619,18 +619,18 @@ def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_
     slider = _slider(rc, "equity")
     slider.v_model = forged  # what a tampered client sends (None: NaN, which JSON cannot carry)
     slider.v_model = clamped  # what the browser's slider then sends back: the value clamped to its range
-    assert f"{caption}0.015" in _captions(rc) and _slider(rc, "equity").v_model == pytest.approx(0.015)
+    assert f"{caption}1.5%" in _captions(rc) and _slider(rc, "equity").v_model == pytest.approx(1.5)
     assert any("Not applied: equity (deal.equity_fraction): " in e for e in _errors(rc)), _errors(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
     assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not the bound's
     _slider(rc, "equity").v_model = clamped  # chosen by a person afterwards, the bound is applied, and said
-    assert f"{caption}{clamped:g}" in _captions(rc) and not _errors(rc)
+    assert f"{caption}{clamped:g}%" in _captions(rc) and not _errors(rc)
 
 
 def test_six_forged_values_in_a_row_change_nothing_and_step_still_plays(quick_plots, page):
     rc = page
-    for forged, clamped in [(-3, 0.005), (1e308, 0.019), (None, 0.005), (5.0, 0.019), (-3, 0.005), (5.0, 0.019)]:
+    for forged, clamped in [(-3, 0.5), (1e308, 1.9), (None, 0.5), (5.0, 1.9), (-3, 0.5), (5.0, 1.9)]:
         slider = _slider(rc, "equity")
         slider.v_model = forged
         slider.v_model = clamped
@@ -818,12 +818,29 @@ def test_app_refuses_a_busy_port_with_one_line():
     assert p.returncode == 2 and "cannot listen" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+def test_shares_and_rates_show_in_percent_and_reach_the_model_as_fractions(quick_plots, page):
+    """Issue 23: sliders showed fractions where people read percent; the keys keep the fractions."""
+    percent = {s.key for s, _ in Controls().sliders() if s.percent}
+    assert percent == {"deal.threat_rate", "deal.equity_fraction", "agents.us.discount_rate_per_year",
+                       "agents.japan.discount_rate_per_year", "agents.jbic.required_margin_per_year"}
+    rc = page
+    threat, equity = _slider(rc, "threat"), _slider(rc, "equity")
+    assert (threat.min, threat.max, threat.step, threat.v_model) == (15, 35, 1, 25)
+    assert (equity.min, equity.max, equity.step, equity.v_model) == (0.5, 1.9, 0.1, 1.5)
+    assert "Equity fraction of the package (the part that earns profits): 1.5%" in _captions(rc)
+    us_rate = _slider(rc, "US rate")
+    assert us_rate.v_model == pytest.approx(4.3) and "US: impatience, discount rate a year: 4.3%" in _captions(rc)
+    for shown in (1.6, 1.7, 1.9):  # steps of 0.1 points come back as exact fractions
+        s = next(s for s, _ in Controls().sliders() if s.key == "deal.equity_fraction")
+        assert s.value(shown) == float(f"{shown / 100:.4f}") and s.shown(s.value(shown)) == shown
+
+
 def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page):
     rc = page
     slider = _slider(rc, "equity")
-    slider.v_model = 0.018
+    slider.v_model = 1.8
     assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
-    assert "Equity fraction of the package (the part that earns profits): 0.018" in _captions(rc)
+    assert "Equity fraction of the package (the part that earns profits): 1.8%" in _captions(rc)
 
 
 def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():
