@@ -50,6 +50,7 @@ class Slider:
     """A scenario key a user can move on the page: a short name (the slider's label) and a caption above it.
 
     ``needs_tariff``: the key matters only when a tariff is at stake (the slider is hidden otherwise).
+    ``percent``: a share or a rate, which the page shows in percent (the key holds the fraction).
     """
 
     name: str
@@ -59,32 +60,51 @@ class Slider:
     high: float
     step: float
     needs_tariff: bool = False
+    percent: bool = False
+
+    def shown(self, value: float) -> float:
+        """A key's value as the slider shows it (percent for a share or a rate).
+
+        >>> Slider("equity", "", "deal.equity_fraction", 0.005, 0.019, 0.001, percent=True).shown(0.015)
+        1.5
+        """
+        return round(100 * value, 9) if self.percent else value
+
+    def value(self, shown: float) -> float:
+        """The key's value for what the slider shows (a fraction for a percent)."""
+        return round(shown / 100, 12) if self.percent else shown
 
 
 # Keys and captions may name an actor by its role ({counterpart}, {principal}, {lender}, {investor}): the page
 # fills in the picked scenario's first actor of that role (its key in keys, its display name in captions).
+# Each range is the one runs/baseline.toml states for its key where it states one ("holds A–B": the deal's
+# structure comes out over it), widened on the page only to hold the picked scenario's own value
+# (tests/page/test_app.py checks them against the file's comments).
 SLIDERS = (
-    Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.1, 0.5,
-           0.01, needs_tariff=True),
+    Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.15, 0.35,
+           0.01, needs_tariff=True, percent=True),
     Slider("equity", "Equity fraction of the package (the part that earns profits)", "deal.equity_fraction", 0.005,
-           0.2, 0.005),
+           0.019, 0.001, percent=True),
     Slider("threat date", "Threat's date: years from the talks' start until the tariff bites without a deal "
            "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
-           0.0, 2.0, 0.002, needs_tariff=True),
+           0.0, 1.0, 0.002, needs_tariff=True),
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
-           0.5, 7, 0.01),
+           0.5, 7, 0.01),  # the baseline states "holds ≥ 1": a shorter deadline is a scenario of its own
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
-           "agents.{counterpart}.discount_rate_per_year", 0.0, 0.15, 0.001),
+           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001,
+           percent=True),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",
-           "agents.{principal}.discount_rate_per_year", 0.0, 0.15, 0.001),
+           "agents.{principal}.discount_rate_per_year", 0.036, 0.06, 0.001,
+           percent=True),
     Slider("{counterpart} δ", "{counterpart}: discount factor per offer (patience)", "agents.{counterpart}.discount",
            0.5, 0.99, 0.01),
     Slider("{principal} δ", "{principal}: discount factor per offer (patience)", "agents.{principal}.discount", 0.5,
            0.99, 0.01),
     Slider("{lender} margin", "{lender}: required margin over its funding cost, a year",
-           "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001),
+           "agents.{lender}.required_margin_per_year", 0.0, 0.02, 0.001,
+           percent=True),
     Slider("{investor} margin", "{investor}: margin per $ of capex (lower: builds more for tariff relief)",
-           "agents.{investor}.margin_per_usd", 0.05, 1.0, 0.05, needs_tariff=True),
+           "agents.{investor}.margin_per_usd", 0.6, 4.0, 0.05, needs_tariff=True),
 )
 
 
@@ -773,6 +793,10 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
         on_change()
 
 
+    def apply_shown(slider: Slider, shown: float) -> None:
+        """Set a slider's key from what the slider shows (a percent back to its fraction)."""
+        apply(slider.key, slider.value(shown))
+
     def choose(choice: Choice, value: Any) -> None:
         if value not in choice.options:
             raise PageError(f"{choice.name}: {str(value)[:40]!r} is not one of {', '.join(choice.options)}")
@@ -798,11 +822,16 @@ def ScenarioCard(controls: Controls, report: Callable[[str], None], version: int
                 sliders, choices = [], []
             for slider, default in sliders:
                 value = controls.values.get(slider.key, default)
-                # the caption says what it is, in its unit, with the value (a slider alone shows no number)
-                Caption(f"{slider.caption}: {_shown(value)}")
-                shown = value if isinstance(value, int | float) else default
-                NumberSlider(slider.name, float(shown), slider.low, slider.high, slider.step,
-                             functools.partial(apply, slider.key), refuse, name=f"{slider.name} ({slider.key})")
+                # the caption says what it is, in its unit, with the value (a slider alone shows no number);
+                # a share or a rate in percent, the key keeping the fraction
+                number = value if isinstance(value, int | float) else default
+                unit = "%" if slider.percent else ""
+                Caption(f"{slider.caption}: " + (f"{slider.shown(number):g}%" if isinstance(value, int | float)
+                                                 and slider.percent else _shown(value)))
+                NumberSlider(slider.name, slider.shown(float(number)), slider.shown(slider.low),
+                             slider.shown(slider.high), slider.shown(slider.step),
+                             functools.partial(apply_shown, slider), refuse,
+                             name=f"{slider.name} ({slider.key})", unit=unit)
             for choice, default in choices:
                 # the governments' names shown, their keys the values (as the scenario writes them)
                 solara.v.Select(label=choice.name, v_model=controls.values.get(choice.key, default),
@@ -905,48 +934,129 @@ def _table(rows: Sequence[tuple[str, ...]], css: str) -> str:
 # --------------------------------------------------------------------------------------------------------
 # Terms
 
-TERMS = (
-    ("Round", "One offer and its answer: two weeks of talks in the baseline. Offers alternate between the two "
-              "governments; the talks end at the deadline without a deal if no offer is accepted."),
-    ("Package", "What an offer sets: the US share of the equity's profits before Japan recoups its investment and "
-                "after, and a tariff rate on each group of Japan's goods a deal can change."),
-    ("US share before recoup", "The US share of the profits until Japan has earned back its investment (its "
-                               "deemed allocation, with interest). The reported deal: 50%."),
-    ("US share after recoup", "The US share once Japan has recouped (90% in the reported deal). In a one-phase "
-                              "deal there is one share throughout."),
-    ("Claim", "Each government's public position on the US share (the US: 90%; Japan: 50:50). Settling away from "
-              "it costs a government with its audience, or with the other side; how each audience reads it "
-              "(either phase, or the money each phase carries) is part of the scenario."),
-    ("Tariff rate on a group of goods", "The rate a deal fixes on one group of Japan's exports (cars; everything "
-                                        "else), between the floor every partner pays and the group's rate "
-                                        "without a deal. A group already at the floor is not bargained over."),
-    ("All-in rate, duty relief", "The all-in rate: the export-weighted average of every group's rate. Duty "
-                                 "relief: the duty the agreed rates save Japan's exporters a year against the "
-                                 "rates without a deal."),
-    ("Threat's date", "When the threatened tariff takes effect if no deal is signed (1 Aug 2025 in the baseline). "
-                      "Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
-    ("Deadline (window)", "The last date a deal can be struck (January 2029 in the baseline): the number of "
-                          "rounds follows from it."),
-    ("Lenders fund", "JBIC lends and NEXI insures Japan's package (Level II): a deal is signed only if both would "
-                     "fund it, which limits the shares Japan can concede."),
-    ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
-                                   "present value ($bn at the talks' start)."),
-    ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved from "
-                          "outside the agents: each offer leaves the other side exactly what waiting would bring "
-                          "it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on every term, "
-                          "in percentage points."),
-    ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two governments' "
-                   "gains over no deal (Nash 1950)."),
-    ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
-    ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
-                     "per offer; values are shares of that unit, not $bn."),
-)
+
+def round_length(months: float) -> str:
+    """A round's length in words, as the scenario sets it.
+
+    >>> round_length(0.5), round_length(1.0), round_length(0.25)
+    ('0.5 months (about 2 weeks)', '1 month (about 4 weeks)', '0.25 months (about 1 week)')
+    """
+    weeks = round(months * 365.25 / 12 / 7)
+    about = "" if weeks < 1 or months > 3 else f" (about {weeks} week{'' if weeks == 1 else 's'})"
+    return f"{months:g} month{'' if months == 1 else 's'}{about}"
 
 
-def Glossary() -> None:
-    """What the page's terms mean, in a sentence or two each."""
+def _years(years: float) -> str:
+    """A time from the talks' start: ``0.312 years (114 days)``."""
+    return f"{years:g} years ({years * 365.25:.0f} days)" if years < 2 else f"{years:g} years"
+
+
+def terms(spec: Spec) -> tuple[tuple[str, str], ...]:
+    """What the page's terms mean, a sentence or two each, with every number taken from ``spec``.
+
+    Args:
+        spec: the scenario the page shows (its round length, clocks, claims and actors' names).
+
+    Returns:
+        (term, meaning) pairs, in the order the Terms tab lists them.
+
+    """
+    deal, protocol = spec.deal, spec.protocol
+    counterpart, principal = (spec.agents[k].name for k in spec.governments)
+    claims = [(spec.agents[k].name, cast(Any, spec.agents[k]).claim_us_share) for k in spec.governments]
+    lenders = [f"{spec.agents[k].name} {verb}" for role, verb in (("lender", "lends"), ("insurer", "insures"))
+               for k in spec.keys_of(role)]
+    rounds = spec.deadline_rounds
+    names = {k: spec.agents[k].name for k in spec.governments}
+    final = spec.last_proposer
+    hazard = protocol.breakdown_hazard_per_year
+    per_round = 1 - math.exp(-hazard * protocol.round_months / 12)
+    rates = "; ".join(f"{names[k]} {cast(Any, spec.agents[k]).discount_rate_per_year:.1%}" for k in spec.governments
+                      if cast(Any, spec.agents[k]).discount_rate_per_year is not None)
+    out = [
+        ("Round", f"One offer and its answer: {round_length(protocol.round_months)} of talks in this scenario"
+                  f", {rounds} rounds in all. Offers alternate between "
+                  f"{counterpart} and {principal}; the talks end at the deadline without a deal if no offer is "
+                  "accepted."),
+        ("Package", f"What an offer sets: the {counterpart} share of the equity's profits before {principal} "
+                    "recoups its investment and after, and a tariff rate on each group of goods a deal can change."),
+        ("US share before recoup", f"The {counterpart} share of the profits until {principal} has earned back its "
+                                   "investment (its deemed allocation, with interest)."),
+        ("US share after recoup", f"The {counterpart} share once {principal} has recouped. In a one-phase deal "
+                                  "there is one share throughout."),
+        ("Claim", "Each government's public position on the US share ("
+                  + ("; ".join(f"{n}: {c:.0%}" for n, c in claims if c is not None) or "none in this scenario")
+                  + "). Settling away from it costs a government with its audience, or with the other side; how "
+                  "each audience reads it (either phase, or the money each phase carries) is part of the scenario."),
+        ("Tariff rate on a group of goods", f"The rate a deal fixes on one group of {principal}'s exports"
+                                            + (f" ({', '.join(deal.goods)})" if deal.goods else "")
+                                            + ", between the floor every partner pays"
+                                            + ("" if deal.floor_rate is None else f" ({deal.floor_rate:.0%})")
+                                            + " and the group's rate without a deal. A group already at the floor "
+                                            "is not bargained over."),
+        ("All-in rate, duty relief", "The all-in rate: the export-weighted average of every group's rate. Duty "
+                                     f"relief: the duty the agreed rates save {principal}'s exporters a year "
+                                     "against the rates without a deal."),
+        ("Threat's date", "When the threatened tariff"
+                          + ("" if deal.threat_rate is None else f" ({deal.threat_rate:.0%})")
+                          + " takes effect if no deal is signed"
+                          + ("" if deal.talks_deadline_years is None
+                             else f": {_years(deal.talks_deadline_years)} after the talks start")
+                          + ". Talks may go on after it, but the tariff is paid meanwhile, which makes delay costly."),
+        ("Deadline (window)", "The last date a deal can be struck"
+                              + ("" if deal.horizon_years is None
+                                 else f": {_years(deal.horizon_years)} after the talks start")
+                              + "; the number of rounds follows from it and the round's length."),
+        ("The last word", "Which government makes the final offer before the deadline ("
+                          + (f"{names[final]} in this scenario" if final is not None
+                             else "in this scenario whoever the alternation gives the final round")
+                          + "): the other can only accept it or let the talks end without a deal."),
+        ("Outcomes: agreement, collapse, breakdown, unsignable", "Agreement: an offer accepted. Collapse: after a "
+         f"round without agreement the talks may end for good, a risk of {hazard:.0%} a year (about "
+         f"{per_round:.1%} a round) that both sides price (the breakdown hazard). Breakdown: the deadline passes "
+         "without a deal. Unsignable: no package the lenders fund leaves both governments better off than no "
+         "deal, so the talks end before round 1."),
+        ("Level II, lenders fund", (" and ".join(lenders) + f" {principal}'s package" if lenders
+                          else f"No lender stands behind {principal}'s package in this scenario")
+                         + ": a deal is signed only if each would fund it, which limits the shares "
+                         f"{principal} can concede. Level II is this domestic ratification, the second table of "
+                         "a two-level game (Putnam 1988); Level I is the talks between the governments."),
+        ("No deal, gain over no deal", "What each actor gets if the talks fail; a gain is measured from there, in "
+                                       "present value ($bn at the talks' start)."),
+        ("PV (present value), utility", "A stream of money over the years discounted to the talks' start at the "
+         "actor's discount rate a year" + (f" ({rates})" if rates else "") + ", in $bn. A government's utility "
+         "of a package is its PV to that government, its claims' costs included; the utility plot shows both."),
+        ("Patience: discount rate, δ", "How much an actor prefers sooner to later: its discount rate a year, or "
+                                       "δ, the factor by which a deal one round later is worth less to it. The more "
+                                       "patient side holds out for more."),
+        ("Belief errors, seed", "With incomplete information each government knows the other's patience and "
+         "costs only up to an error"
+         + (f" (log-normal, σ = {protocol.belief_noise:g})" if protocol.information == "incomplete"
+            else "; this scenario has complete information, so there are none")
+         + ". The seed draws the errors (and whether the talks collapse), so one seed replays a run exactly."),
+        ("Stance", "The actors table's last column: where each actor stands on the latest offer — a government "
+                   "proposes or responds, a lender or insurer would fund it or not, an investor says what it "
+                   "builds."),
+        ("Equilibrium (SPE)", "The subgame-perfect equilibrium of alternating offers with this deadline, solved "
+                              "from outside the agents: each offer leaves the other side exactly what waiting would "
+                              "bring it (Ståhl 1972; Rubinstein 1982). The page gives its distance from a deal on "
+                              "every term, in percentage points."),
+        ("Nash point", "The Nash bargaining solution: the package that maximises the product of the two "
+                       "governments' gains over no deal (Nash 1950)."),
+        ("Kalai–Smorodinsky point", "The package on the frontier where each government gets the same "
+                                    "fraction of the most it could gain over no deal (Kalai & Smorodinsky 1975); "
+                                    "the downloads give it beside the Nash point."),
+        ("Pareto frontier", "The packages neither government can improve on without hurting the other."),
+        ("Unit surplus", "The reduced (Rubinstein) game: the two split one unit, each discounting by its factor δ "
+                         "per offer; values are shares of that unit, not $bn."),
+    ]
+    return tuple(out)
+
+
+def Glossary(model: AppModel) -> None:
+    """What the page's terms mean, in a sentence or two each, for the scenario ``model`` runs."""
     items = "".join(f"<dt><b>{html.escape(t)}</b></dt><dd style='margin:0 0 8px 12px'>{html.escape(d)}</dd>"
-                    for t, d in TERMS)
+                    for t, d in terms(model.spec))
     solara.HTML(tag="dl", unsafe_innerHTML=items, classes=["chipdeal-terms"], style="padding: 8px 12px")
 
 
@@ -1048,7 +1158,7 @@ def Page() -> None:
         with solara.lab.Tab("Compare scenarios"):
             ComparePanel(set_message)
         with solara.lab.Tab("Terms"):
-            Glossary()
+            Glossary(model)
 
 
 def _warm_up() -> None:

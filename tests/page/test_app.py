@@ -15,7 +15,7 @@ import solara
 
 import negotiation.app as app_module
 from negotiation import play, views
-from negotiation.app import SLIDERS, TERMS, AppModel, Controls, Page, for_scenario, scenario_files
+from negotiation.app import SLIDERS, AppModel, Controls, Page, for_scenario, round_length, scenario_files, terms
 from negotiation.inputs import ScenarioError
 from negotiation.issues import Package
 from negotiation.scenario_files import load_scenario
@@ -209,6 +209,39 @@ def test_scenario_list_is_scenarios_not_sweeps():
     assert "patterns" not in files  # runs/patterns.toml is not a scenario
 
 
+def _baseline_ranges():
+    """tests/model/test_baseline_ranges.py, whose claimed_ranges() parses the baseline's "holds" comments."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "model" / "test_baseline_ranges.py"
+    spec = importlib.util.spec_from_file_location("baseline_ranges", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_slider_spans_the_range_the_baseline_states_for_its_key():
+    """A slider's range is its key's "holds A–B" range in runs/baseline.toml (issue 23: TSMC's was 0.05–1)."""
+    stated: dict[str, list[float]] = {}
+    for key, end in _baseline_ranges().claimed_ranges():
+        stated.setdefault(key, []).append(end)
+    base = Controls().base()
+    checked = []
+    for s in SLIDERS:
+        key = for_scenario(base, s.key)
+        if key in stated:
+            ends = stated[key]
+            if len(ends) == 2:  # "holds A–B" ("holds ≥ A", the deadline's, leaves room for shorter ones)
+                assert (s.low, s.high) == tuple(ends), (key, s, ends)
+                checked.append(key)
+    assert len(checked) == 7 and "agents.tsmc.margin_per_usd" in checked
+    shown = {s.key: (s.low, s.high) for s, _ in Controls().sliders()}  # the baseline's own values fit: as stated
+    assert shown["agents.tsmc.margin_per_usd"] == (0.6, 4.0) and shown["deal.equity_fraction"] == (0.005, 0.019)
+    article = {s.key: (s.low, s.high) for s, _ in Controls(scenario="equity_article").sliders()}
+    assert article["deal.equity_fraction"] == (0.005, 0.12)  # widened to hold the scenario's own 12%, no more
+
+
 def test_sliders_follow_the_scenario():
     base_keys = {s.key for s, _ in Controls().sliders()}
     rub_keys = {s.key for s, _ in Controls(scenario="rubinstein").sliders()}
@@ -252,10 +285,60 @@ def test_a_seat_in_the_controls_seats_a_person():
 
 
 def test_every_term_the_page_uses_is_explained():
-    terms = " ".join(t for t, _ in TERMS)
+    names = " ".join(t for t, _ in terms(Controls().spec()))
     for word in ("Equilibrium", "Nash", "before recoup", "after recoup", "Tariff rate on a group", "All-in rate",
                  "duty relief", "Claim", "Threat's date", "Deadline", "Unit surplus"):
-        assert word in terms
+        assert word in names
+
+
+# the jargon the page shows: its texts and captions (views.py, app.py), the actors table's headers, the outcomes
+PAGE_JARGON = ("SPE", "Level II", "PV", "present value", "stance", "belief errors", "seed", "last word", "collapse",
+               "breakdown", "unsignable", "Nash", "Kalai–Smorodinsky", "Pareto", "δ", "discount rate", "recoup",
+               "claim", "utility", "unit surplus", "all-in rate", "duty relief", "no deal", "gain over no deal",
+               "threat's date", "deadline", "lenders fund", "round")
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "rubinstein", "second_country", "complete_information"])
+def test_the_terms_tab_explains_every_word_of_the_pages_jargon(scenario):
+    """Each word the page uses without explaining it has an entry (or a sentence) in the Terms tab."""
+    text = " ".join(f"{t} {d}" for t, d in terms(Controls(scenario=scenario).spec())).lower()
+    assert [w for w in PAGE_JARGON if w.lower() not in text] == []
+    names = " ".join(t for t, _ in terms(Controls(scenario=scenario).spec())).lower()
+    for heading in ("SPE", "Level II", "PV", "stance", "belief errors", "last word", "collapse", "breakdown",
+                    "unsignable", "Nash", "Kalai–Smorodinsky"):
+        assert heading.lower() in names, heading
+
+
+def test_the_pages_jargon_is_the_pages():
+    """The jargon listed is what the page shows (a word it no longer uses would be dropped from the list)."""
+    import inspect
+
+    shown = (inspect.getsource(views) + inspect.getsource(app_module).split("# Terms")[0]).lower()
+    elsewhere = ("Kalai–Smorodinsky", "unsignable", "Level II", "claim")  # the downloads, outcomes, keys, docs
+    assert [w for w in PAGE_JARGON if w.lower() not in shown and w not in elsewhere] == []
+
+
+@pytest.mark.parametrize("months", [None, 1.0, 0.25])
+def test_the_terms_tab_states_the_scenarios_round_length_and_clocks(months):
+    """The Terms tab's numbers are the scenario's (issue 23: it said a month while a round was two weeks)."""
+    controls = Controls(values={} if months is None else {"protocol.round_months": months})
+    spec = controls.spec()
+    assert spec.protocol.round_months == (0.5 if months is None else months)
+    text = dict(terms(spec))
+    assert f"{round_length(spec.protocol.round_months)} of talks" in text["Round"]
+    assert spec.deadline_rounds == AppModel(controls).max_rounds  # the "Round 0 of N" the page shows
+    assert f"{spec.deadline_rounds} rounds in all" in text["Round"]
+    assert ("2 weeks" in text["Round"]) == (months is None) and ("a month" not in text["Round"])
+    assert f"{spec.deal.talks_deadline_years:g} years (114 days)" in text["Threat's date"]
+    assert f"{spec.deal.horizon_years:g} years" in text["Deadline (window)"]
+    assert "US: 90%; Japan: 50%" in text["Claim"]
+    assert "JBIC lends and NEXI insures Japan's package" in text["Level II, lenders fund"]
+
+
+def test_the_terms_tab_builds_for_every_scenario():
+    for name in scenario_files():
+        spec = Controls(scenario=name).spec()
+        assert dict(terms(spec))["Round"].startswith(f"One offer and its answer: {spec.protocol.round_months:g} month")
 
 
 # --- the page, rendered in-process ----------------------------------------------------------------------------
@@ -365,9 +448,9 @@ def test_every_plot_has_a_caption_and_the_terms_are_on_the_page(page):
 
 def test_page_slider_and_reset_change_the_outcome(quick_plots, page):
     rc = page
-    assert "Threatened tariff on Japan's other goods without a deal: 0.25" in _captions(rc)
-    _slider(rc, "threat").v_model = 0.35
-    assert "Threatened tariff on Japan's other goods without a deal: 0.35" in _captions(rc)
+    assert "Threatened tariff on Japan's other goods without a deal: 25%" in _captions(rc)  # a rate in percent
+    _slider(rc, "threat").v_model = 35
+    assert "Threatened tariff on Japan's other goods without a deal: 35%" in _captions(rc)
     _click(rc, "Reset")
     _play_to_end(rc)
     reference = finished(Controls(values={"deal.threat_rate": 0.35}))
@@ -493,11 +576,11 @@ def test_a_broken_scenario_in_the_menu_shows_the_clis_line_and_the_page_goes_on(
     assert main(["run", "runs/scenarios/typo.toml"]) == 2
     cli_line = capsys.readouterr().err.strip().removeprefix("chipdeal: error: ")
     rc = page
-    _slider(rc, "threat").v_model = 0.3
+    _slider(rc, "threat").v_model = 30
     rc.find(v.Select, label="Scenario").widget.v_model = "typo"
     assert any(cli_line in e for e in _errors(rc)), (_errors(rc), cli_line)
     assert rc.find(v.Select, label="Scenario").widget.v_model == "baseline"  # settings kept
-    assert "Threatened tariff on Japan's other goods without a deal: 0.3" in _captions(rc)
+    assert "Threatened tariff on Japan's other goods without a deal: 30%" in _captions(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
     assert "Round 1 of 90" in _html(rc)
@@ -509,7 +592,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     caplog.set_level(logging.WARNING, logger="chipdeal.page")
     _click(rc, "Step")
     _slider(rc, "equity").v_model = 5
-    assert any("equity (deal.equity_fraction): 5 is outside 0.005–0.2" in e for e in _errors(rc))
+    assert any("equity (deal.equity_fraction): 5% is outside 0.5–1.9%" in e for e in _errors(rc))
     _slider(rc, "threat date").v_model = "abc"
     _slider(rc, "window").v_model = "abc"
     assert any("window (deal.horizon_years): 'abc' is not a number" in e for e in _errors(rc))
@@ -520,7 +603,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     assert "Round 0 of 90" in _html(rc)
     _click(rc, "Step")
     assert "Round 1 of 90" in _html(rc)
-    assert _slider(rc, "equity").v_model == pytest.approx(0.015)
+    assert _slider(rc, "equity").v_model == pytest.approx(1.5)
     text = _all_text(rc)
     assert "Traceback" not in text and not re.search(r"/(work|root|home|tmp|usr)/", text)
     logged = [r.getMessage() for r in caplog.records]
@@ -528,7 +611,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     assert any("passwd" in m for m in logged) and any("Mars" in m for m in logged)
 
 
-@pytest.mark.parametrize("forged, clamped", [(5.0, 0.2), (-3, 0.005), (1e308, 0.2), (None, 0.005), (0.5, 0.2)])
+@pytest.mark.parametrize("forged, clamped", [(5.0, 1.9), (-3, 0.5), (1e308, 1.9), (None, 0.5), (0.05, 1.9)])
 def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_bound(quick_plots, page, forged,
                                                                                      clamped):
     rc = page
@@ -536,25 +619,25 @@ def test_a_refused_slider_value_stays_refused_when_the_browser_answers_with_its_
     slider = _slider(rc, "equity")
     slider.v_model = forged  # what a tampered client sends (None: NaN, which JSON cannot carry)
     slider.v_model = clamped  # what the browser's slider then sends back: the value clamped to its range
-    assert f"{caption}0.015" in _captions(rc) and _slider(rc, "equity").v_model == pytest.approx(0.015)
+    assert f"{caption}1.5%" in _captions(rc) and _slider(rc, "equity").v_model == pytest.approx(1.5)
     assert any("Not applied: equity (deal.equity_fraction): " in e for e in _errors(rc)), _errors(rc)
     _click(rc, "Reset")
     _click(rc, "Step")
-    assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not 0.2's silence
+    assert _html(rc).startswith("Round 1 of 90: Japan offered US ")  # the baseline's equity, not the bound's
     _slider(rc, "equity").v_model = clamped  # chosen by a person afterwards, the bound is applied, and said
-    assert f"{caption}{clamped:g}" in _captions(rc) and not _errors(rc)
+    assert f"{caption}{clamped:g}%" in _captions(rc) and not _errors(rc)
 
 
 def test_six_forged_values_in_a_row_change_nothing_and_step_still_plays(quick_plots, page):
     rc = page
-    for forged, clamped in [(-3, 0.005), (1e308, 0.2), (None, 0.005), (5.0, 0.2), (-3, 0.005), (5.0, 0.2)]:
+    for forged, clamped in [(-3, 0.5), (1e308, 1.9), (None, 0.5), (5.0, 1.9), (-3, 0.5), (5.0, 1.9)]:
         slider = _slider(rc, "equity")
         slider.v_model = forged
         slider.v_model = clamped
     _click(rc, "Reset")
     for k in (1, 2, 3):
         _click(rc, "Step")
-        assert _html(rc).startswith(f"Round {k} of 90: ") and " offered US " in _html(rc), _html(rc)  # not 0.2's
+        assert _html(rc).startswith(f"Round {k} of 90: ") and " offered US " in _html(rc), _html(rc)  # the baseline's
 
 
 def test_a_round_without_an_offer_says_so_instead_of_round_0():
@@ -735,12 +818,29 @@ def test_app_refuses_a_busy_port_with_one_line():
     assert p.returncode == 2 and "cannot listen" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
+def test_shares_and_rates_show_in_percent_and_reach_the_model_as_fractions(quick_plots, page):
+    """Issue 23: sliders showed fractions where people read percent; the keys keep the fractions."""
+    percent = {s.key for s, _ in Controls().sliders() if s.percent}
+    assert percent == {"deal.threat_rate", "deal.equity_fraction", "agents.us.discount_rate_per_year",
+                       "agents.japan.discount_rate_per_year", "agents.jbic.required_margin_per_year"}
+    rc = page
+    threat, equity = _slider(rc, "threat"), _slider(rc, "equity")
+    assert (threat.min, threat.max, threat.step, threat.v_model) == (15, 35, 1, 25)
+    assert (equity.min, equity.max, equity.step, equity.v_model) == (0.5, 1.9, 0.1, 1.5)
+    assert "Equity fraction of the package (the part that earns profits): 1.5%" in _captions(rc)
+    us_rate = _slider(rc, "US rate")
+    assert us_rate.v_model == pytest.approx(4.3) and "US: impatience, discount rate a year: 4.3%" in _captions(rc)
+    for shown in (1.6, 1.7, 1.9):  # steps of 0.1 points come back as exact fractions
+        s = next(s for s, _ in Controls().sliders() if s.key == "deal.equity_fraction")
+        assert s.value(shown) == float(f"{shown / 100:.4f}") and s.shown(s.value(shown)) == shown
+
+
 def test_an_accepted_slider_value_does_not_redraw_the_controls(quick_plots, page):
     rc = page
     slider = _slider(rc, "equity")
-    slider.v_model = 0.02
+    slider.v_model = 1.8
     assert _slider(rc, "equity") is slider  # the same widget: a slider being dragged is not replaced under the hand
-    assert "Equity fraction of the package (the part that earns profits): 0.02" in _captions(rc)
+    assert "Equity fraction of the package (the part that earns profits): 1.8%" in _captions(rc)
 
 
 def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():

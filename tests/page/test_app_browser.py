@@ -188,14 +188,14 @@ def test_a_broken_scenario_in_the_menu_shows_its_error_and_the_page_still_works(
     threat = page.get_by_role("slider", name="threat", exact=True)
     threat.focus()
     threat.press("ArrowRight")
-    expect(threat).to_have_attribute("aria-valuenow", "0.26")
+    expect(threat).to_have_attribute("aria-valuenow", "26")
     pick(page, "Scenario", "typo")
     error = page.locator(".chipdeal-error")
     expect(error).to_contain_text("runs/scenarios/typo.toml: deal.equty_fraction: unknown key "
                                   "(did you mean deal.equity_fraction?)")
     assert str(folder) not in page_text(page) and "Traceback" not in page_text(page)
     expect(page.locator(".v-select").filter(has_text="Scenario").first).to_contain_text("baseline")  # kept
-    expect(threat).to_have_attribute("aria-valuenow", "0.26")
+    expect(threat).to_have_attribute("aria-valuenow", "26")
     page.get_by_role("button", name="Reset").click()
     page.get_by_role("button", name="Step").click()
     expect(outcome(page)).to_contain_text("Round 1 of 90")
@@ -223,7 +223,7 @@ def test_forged_values_then_reset_show_no_traceback_or_path_and_the_server_logs_
     for leak in ("Traceback", str(folder), str(ROOT), "site-packages", "/usr/", "File \""):
         assert leak not in text, leak
     log = log_path.read_text()
-    assert "refused: equity (deal.equity_fraction): 5 is outside" in log
+    assert "refused: equity (deal.equity_fraction): 5% is outside" in log
     assert "refused: threat date (deal.talks_deadline_years): 'abc' is not a number" in log
 
 
@@ -231,19 +231,19 @@ def test_a_refused_slider_value_is_not_applied_when_the_browser_clamps_it(page):
     equity = page.get_by_role("slider", name="equity", exact=True)
     caption = page.locator(".chipdeal-caption").filter(has_text="Equity fraction of the package")
     error = page.locator(".chipdeal-error")
-    for value in (5.0, -3, 1e308, float("nan"), 0.5, 7):  # refused, then clamped to a bound by the browser
+    for value in (5.0, -3, 1e308, float("nan"), 0.05, 7):  # refused, then clamped to a bound by the browser
         page.evaluate(FORGE, ["equity", value])
         expect(error).to_contain_text("Not applied: equity (deal.equity_fraction): ")
         page.wait_for_timeout(300)  # the browser's clamped answer has arrived by now
-        expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.015")
-        expect(equity).to_have_attribute("aria-valuenow", "0.015")
+        expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 1.5%")
+        expect(equity).to_have_attribute("aria-valuenow", "1.5")
     page.get_by_role("button", name="Reset").click()
     for k in (1, 2):  # the baseline's equity: offers are made (at 0.2 nobody funds anything, nobody offers)
         page.get_by_role("button", name="Step").click()
         expect(outcome(page)).to_contain_text(re.compile(f"Round {k} of 90: (Japan|US) offered US"))
     equity.focus()
     equity.press("ArrowRight")  # a person's move is applied, and the refusal no longer shows
-    expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 0.02")
+    expect(caption).to_have_text("Equity fraction of the package (the part that earns profits): 1.6%")
     expect(error).to_have_count(0)
 
 
