@@ -37,8 +37,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import mesa
 import numpy as np
 
+from agents.beliefs import (acceptance_probability, log_factors, posterior_after_refusal, screening_values,
+                            type_nodes)
 from agents.contract import Actor
-from agents.frontier import ACCEPT_TOLERANCE, Chain, Values, best_for_other, best_for_own, build_chain
+from agents.frontier import ACCEPT_TOLERANCE, TIE, Chain, Values, best_for_other, best_for_own, build_chain
 from negotiation.issues import Offer, Package, Response
 
 if TYPE_CHECKING:
@@ -89,6 +91,10 @@ class BeliefErrors:
         """Draw every error in field order (the order fixes each seed's path)."""
         return cls(*(lognormal_factor(rng, sigma) for _ in fields(cls)))
 
+    def scaled(self, factors: dict[str, float]) -> BeliefErrors:
+        """These errors with some multiplied by factors (field name → factor): a type around the estimate."""
+        return BeliefErrors(*(getattr(self, f.name) * factors.get(f.name, 1.0) for f in fields(self)))
+
     def halved(self) -> BeliefErrors:
         """Each error's logarithm halved: what a government believes after an offer of its is refused.
 
@@ -109,6 +115,8 @@ class Government(Actor):
 
     traits: ClassVar[dict[str, Any]] = {"level": "I", "has_veto": True, "proposes": True, "ratifies": False,
                                         "stochastic": "beliefs only"}
+    # the other side's parameters it is unsure of (BeliefErrors fields): its types move these (agents/beliefs.py)
+    type_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float) -> None:
         super().__init__(model, key, name)
@@ -130,6 +138,14 @@ class Government(Actor):
         self._targets: dict[int, Package | None] = {}
         self._off_grid: dict[tuple[Package, int], float] = {}  # own values of packages off the option grid
         self._off_grid_of: Any = preferences  # … valued with these preferences
+        # Bayesian beliefs (protocol.concession = "screening"): the other side's possible types and their weights
+        self.types: list[Any] = []
+        self.type_weights = np.ones(1)
+        self._plan_opp: dict[int, float] = {}  # round → the opponent's value of that round's SPE outcome
+        self._type_values: dict[int, Values] = {}
+        self._type_chains: dict[int, Chain] = {}
+        self._type_plans: dict[int, tuple[dict[int, float], dict[int, float], dict[int, tuple[int, float]]]] = {}
+        self._screens: dict[int, tuple[Package, float] | None] = {}  # round → its screening offer (this posterior)
 
     @property
     def table(self) -> Table:
@@ -167,6 +183,113 @@ class Government(Actor):
             self._chain = build_chain(self._own_values, other, self.table.terms)
         return self._chain
 
+    # -- types (Bayesian beliefs) --------------------------------------------------------------------------
+    def form_types(self, errors: BeliefErrors, complete_information: bool) -> None:
+        """Its prior over the other side's types: the point estimate, and ±a·σ along each parameter it is unsure of.
+
+        One type (the estimate, weight 1) with complete information, no noise, or the concession clock.
+        """
+        table = self.table
+        sigma = table.belief_noise
+        fields_ = tuple(f for f in self.type_fields if not table.unit_surplus or f.endswith("_patience"))
+        self.types, self.type_weights = [self.opponent_preferences], np.ones(1)
+        if not complete_information and sigma > 0.0 and fields_ and table.concession == "screening":
+            z, weights = type_nodes(len(fields_))
+            true = self.opponent_true_preferences()
+            self.types = [self.opponent_preferences if not node.any() else
+                          true.seen_with(errors.scaled(dict(zip(fields_, log_factors(node, sigma), strict=True))))
+                          for node in z]
+            self.type_weights = weights
+        self._type_values, self._type_chains = {}, {}
+        self._forget(preferences_moved=False)
+
+    def _values_of_type(self, k: int) -> Values:
+        if k not in self._type_values:
+            self._type_values[k] = self.table.values_for(self.types[k])
+        return self._type_values[k]
+
+    def _type_plan(self, k: int) -> tuple[dict[int, float], dict[int, float], dict[int, tuple[int, float]]]:
+        """The SPE against type k: (round → own value, round → type k's value, proposer rounds → package)."""
+        if k not in self._type_plans:
+            if self.types[k] is self.opponent_preferences:  # the point estimate: its own plan
+                self.plan()
+                self._type_chains[k] = self.chain()
+                self._type_plans[k] = (self._plan or {}, self._plan_opp, self._where)
+            else:
+                if k not in self._type_chains:
+                    self._type_chains[k] = build_chain(self._own_values, self._values_of_type(k), self.table.terms)
+                self._type_plans[k] = self._backward_induction(self._type_chains[k], self.types[k].disagreement)
+        return self._type_plans[k]
+
+    def _type_utility(self, k: int, package: Package, t: int) -> float:
+        """Type k's utility of ``package`` agreed in round t."""
+        terms = self.table.terms
+        option = terms.option_of(package)
+        if option is not None:
+            return self._values_of_type(k).at(t - 1, option, terms.continuous_values(package))
+        return float(self.types[k].utility(package, float(self.table.round_dates[t - 1])))
+
+    def acceptance_probability(self, k: int, package: Package, t: int, accept: bool = True) -> float:
+        """How likely type k is to accept ``package`` in round t, as this government models its answer.
+
+        It accepts if the package is worth at least its value of refusing — the next round's SPE outcome
+        between the two if the talks survive, no deal after the last round — up to an evaluation noise
+        (:func:`agents.beliefs.acceptance_probability`).
+        """
+        table = self.table
+        d = self.types[k].disagreement
+        refuse = d
+        if t < table.max_rounds:
+            refuse = max(d, d + table.survival * (self._type_plan(k)[1].get(t + 1, d) - d))
+        return acceptance_probability(self._type_utility(k, package, t) + ACCEPT_TOLERANCE, refuse, d, accept=accept)
+
+    def _value_if_refused(self, k: int, t: int) -> float:
+        """Its value of the talks after type k refused its offer in round t: the SPE from round t + 1 on."""
+        table = self.table
+        d = self.preferences.disagreement
+        if t >= table.max_rounds:
+            return d
+        return d + table.survival * (self._type_plan(k)[0].get(t + 1, d) - d)
+
+    def expected_values(self, packages: list[Package], t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each package's expected value to it if offered in round t, and the chance it is accepted.
+
+        Over its types (:func:`agents.beliefs.screening_values`): E_j = Σ_k w_k·[A_jk·u_j + (1 − A_jk)·V_k].
+        """
+        kinds = range(len(self.types))
+        accepts = np.array([[self.acceptance_probability(k, p, t) for k in kinds] for p in packages])
+        own = np.array([self.utility_of(p, t) for p in packages])
+        refused = np.array([self._value_if_refused(k, t) for k in kinds])
+        return screening_values(own, accepts, refused, self.type_weights), accepts @ self.type_weights
+
+    def screening_offer(self, t: int) -> tuple[Package, float] | None:
+        """The offer of round t that is best in expectation over its types, and its expected value.
+
+        The candidates are the SPE offers to each type (the package that leaves that type exactly its value
+        of refusing): against a type it is unsure of, the best offer leaves some type indifferent (the
+        screening offer: Fudenberg & Tirole 1983). Near-ties (within TIE) go to the likelier accepted, then
+        the first. ``None`` if it sees no offer worth making to any type.
+        """
+        if t in self._screens:
+            return self._screens[t]
+        terms = self.table.terms
+        candidates: list[Package] = []
+        for k in range(len(self.types)):
+            found = self._type_plan(k)[2].get(t)
+            if found is not None:
+                package = terms.package(found[0], self._type_chains[k].continuous_at(t - 1, found[1]))
+                if package not in candidates:
+                    candidates.append(package)
+        result: tuple[Package, float] | None = None
+        if candidates:
+            values, accepted = self.expected_values(candidates, t)
+            best = float(values.max())
+            near = (values >= best - TIE).nonzero()[0]
+            j = int(near[np.argmax(accepted[near] >= float(accepted[near].max()) - TIE)])
+            result = (candidates[j], float(values[j]))
+        self._screens[t] = result
+        return result
+
     # -- planning ----------------------------------------------------------------------------------------
     def plan(self) -> dict[int, float]:
         """Backward induction over the remaining rounds under this government's beliefs, with exact time.
@@ -176,12 +299,23 @@ class Government(Actor):
         """
         if self._plan is not None:
             return self._plan
+        plan, opp, where = self._backward_induction(self.chain(), self.opponent_preferences.disagreement)
+        self._plan, self._plan_opp, self._where, self._targets = plan, opp, where, {}
+        return plan
+
+    def _backward_induction(self, chain: Chain, d_opp: float) -> tuple[dict[int, float], dict[int, float],
+                                                                         dict[int, tuple[int, float]]]:
+        """The SPE from the last round back to the current one, against an opponent whose chain this is.
+
+        Returns (round → own value, round → the opponent's value, proposer rounds → (option, chain gain)).
+        """
         table = self.table
-        chain, feasible = self.chain(), self._believed_feasible()
+        feasible = self._believed_feasible()
         d_own = value_own = self.preferences.disagreement  # the SPE outcome after the deadline: breakdown
-        d_opp = value_opp = self.opponent_preferences.disagreement
+        value_opp = d_opp
         keep = table.survival  # the chance the talks survive a refusal (Binmore, Rubinstein & Wolinsky 1986)
         plan: dict[int, float] = {}
+        opp: dict[int, float] = {}
         where: dict[int, tuple[int, float]] = {}
         tol = ACCEPT_TOLERANCE
         proposing = (table.max_rounds % 2 == 1) == (table.proposer_in(1) == self.key)
@@ -198,9 +332,9 @@ class Government(Actor):
                 if found is not None and found[1] >= value_opp - tol:
                     value_own, value_opp = found[0], found[1]
             plan[t] = value_own
+            opp[t] = value_opp
             proposing = not proposing
-        self._plan, self._where, self._targets = plan, where, {}
-        return plan
+        return plan, opp, where
 
     def target(self, t: int) -> Package | None:
         """The subgame-perfect package this government would propose in round ``t`` under its beliefs."""
@@ -234,8 +368,22 @@ class Government(Actor):
         return opening if self.fundable(opening) else self.ideal(t)
 
     # -- offer -------------------------------------------------------------------------------------------
+    @property
+    def screens(self) -> bool:
+        """Whether it bargains by screening over types it learns about by Bayes' rule (else by the clock)."""
+        return not self.complete_information and self.table.concession == "screening"
+
     def propose(self, t: int) -> Package | None:
         """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""
+        if self.screens:
+            found = self.screening_offer(t)
+            self.last_target = None if found is None else found[0]
+            if found is None:
+                return None
+            if self.offers_made == 0:
+                self.opening = self.opening_offer(t) or found[0]
+                return self.opening
+            return found[0]
         target = self.target(t)
         self.last_target = target
         if target is None:
@@ -272,6 +420,8 @@ class Government(Actor):
         keep = table.survival
         if self.complete_information:
             return d + keep * (self.plan().get(t + 1, d) - d)
+        if self.screens:  # the SPE from the next round on, in expectation over the types it believes in
+            return float(self.type_weights @ np.array([self._value_if_refused(k, t) for k in range(len(self.types))]))
         package = self.propose(t + 1) if table.proposer_in(t + 1) == self.key else None
         nxt = self.utility_of(package, t + 1) if package is not None else self.plan().get(t + 1, d)
         p = self.acceptance_belief
@@ -295,6 +445,11 @@ class Government(Actor):
             return
         if response.reason == "not funded":
             self.learn_not_funded(offer.package)
+        elif self.screens:  # Bayes' rule over its types: those that would have accepted become less likely
+            refuse = np.array([self.acceptance_probability(k, offer.package, offer.round, accept=False)
+                               for k in range(len(self.types))])
+            self.type_weights = posterior_after_refusal(self.type_weights, refuse)
+            self._screens = {}
         elif (self.errors is not None and self.target(offer.round) is not None
               and offer.package == self.target(offer.round)):
             # Refused the offer the belief said was just acceptable: its picture of the other side is off, and
@@ -308,7 +463,12 @@ class Government(Actor):
         """The lenders refused to fund ``package`` (nothing to learn for a government that asks them itself)."""
 
     def learn_from_offer(self, offer: Offer) -> None:
-        """Update beliefs from an offer the other side made (nothing to learn by default)."""
+        """Update beliefs from an offer the other side made (nothing to learn by default).
+
+        Its types' weights do not move on the other side's offers: under screening those are tougher than any
+        type's SPE offer, and read as a type they made each side believe the other tougher and stall
+        (docs/NOTEBOOK.md, 7 December 2026).
+        """
 
     def opponent_true_preferences(self) -> Any:
         """The other government's preferences, which its beliefs are the true ones seen with errors."""
@@ -322,6 +482,9 @@ class Government(Actor):
             self._chain = None
         self._feasible = None
         self._targets = {}
+        self._type_plans, self._screens = {}, {}
+        if preferences_moved:
+            self._type_chains = {}
 
     # -- values ------------------------------------------------------------------------------------------
     def utility_of(self, package: Package | None, t: int | None = None) -> float:

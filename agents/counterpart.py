@@ -111,6 +111,7 @@ class Counterpart(Government):
 
     role: ClassVar[str] = "counterpart"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "sets_tariff": True}
+    type_fields: ClassVar[tuple[str, ...]] = ("principal_relief_value", "principal_patience")  # what it is unsure of about the principal
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float) -> None:
         super().__init__(model, key, name, preferences, concession_beta)
@@ -143,6 +144,7 @@ class Counterpart(Government):
         self.errors = errors
         self.lender_errors = (1.0, 1.0) if complete_information else (errors.lender_margin, errors.lender_failure)
         self.form_beliefs(other.preferences.seen_with(errors), complete_information)
+        self.form_types(errors, complete_information)
 
     def believed_npv(self, q: np.ndarray, s: np.ndarray) -> np.ndarray:
         """The lowest expected NPV per $ among the lenders, as it believes them, of each (q, s)."""

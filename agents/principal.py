@@ -97,6 +97,7 @@ class Principal(Government):
 
     role: ClassVar[str] = "principal"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "invests": True}
+    type_fields: ClassVar[tuple[str, ...]] = ("counterpart_onshore_value", "counterpart_relief_cost", "counterpart_patience")  # … about the counterpart
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float,
                  currency: str, currency_per_usd: float | None, ratifiers: list[Any]) -> None:
@@ -138,6 +139,7 @@ class Principal(Government):
         """Believe the counterpart's preferences with this run's errors; know its lenders' verdicts."""
         self.errors = errors
         self.form_beliefs(other.preferences.seen_with(errors), complete_information)
+        self.form_types(errors, complete_information)
 
     def believed_fundable(self) -> np.ndarray:
         """It asks its lenders: the options they fund."""

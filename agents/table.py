@@ -34,6 +34,8 @@ class Table(Protocol):
     max_rounds: int  # the last round a deal can be struck in
     concession_rounds: int  # the round by which a government concedes all the way (Faratin's t_max)
     survival: float  # the chance the talks survive a refusal
+    concession: str  # how a government concedes: "screening" (Bayesian beliefs over types) or "clock" (Faratin)
+    belief_noise: float  # σ of the log belief errors, which each government knows as its own uncertainty
 
     offers: list[Offer]  # every offer made so far
     agreement_round: int  # the round of the agreement (0 until there is one)

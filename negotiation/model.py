@@ -118,6 +118,8 @@ class NegotiationModel(mesa.Model):
         self.seed_value = rng if isinstance(rng, int) else None
         self.max_rounds = spec.deadline_rounds
         self.concession_rounds = spec.protocol.concession_rounds or 1
+        self.concession = spec.protocol.concession
+        self.belief_noise = spec.protocol.belief_noise
         self.round_years = spec.protocol.round_months / 12.0
         self.round_dates = np.arange(self.max_rounds, dtype=float) * self.round_years  # index k − 1: round k
         # the chance the talks go on after a refusal (an exogenous breakdown hazard: Binmore, Rubinstein &

@@ -217,7 +217,12 @@ class Protocol(_Strict):
     round_months: float = Field(1.0, ge=0.01, le=120)
     information: Literal["complete", "incomplete"] = "complete"
     belief_noise: float = Field(0.0, ge=0, le=2)
-    concession_rounds: int | None = Field(None, ge=1, le=10_000)  # left out: the rounds to the talks' deadline
+    # how a government concedes under incomplete information: "screening" — each offer the best in expectation
+    # over the other side's possible types, learnt by Bayes' rule from refusals (agents/beliefs.py) — or
+    # "clock" — from its opening to its believed SPE target by round concession_rounds (Faratin et al. 1998),
+    # its belief errors halved on each refusal of its target
+    concession: Literal["screening", "clock"] = "screening"
+    concession_rounds: int | None = Field(None, ge=1, le=10_000)  # "clock": left out, the rounds to the talks' deadline
     # the yearly risk that a round without agreement ends the talks for good (Binmore, Rubinstein & Wolinsky
     # 1986): both sides and the solver expect it, and a run draws it after every such round ("drawn": the run
     # may end in a collapse) or shows what follows if the talks survive ("conditioned": the run as if every

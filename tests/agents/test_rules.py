@@ -23,10 +23,15 @@ def model(*sets, seed=3):
     return NegotiationModel(load_scenario(ROOT / "runs" / "baseline.toml", list(sets)), rng=seed, collect_data=False)
 
 
+def clock_model(*sets, seed=3):
+    """The baseline with the concession clock (protocol.concession = "clock"): Faratin's concession, halving."""
+    return model("protocol.concession=clock", *sets, seed=seed)
+
+
 # --- offer ------------------------------------------------------------------------------------------------
 
 def test_faratin_concession_moves_from_the_opening_to_the_target_by_the_deadline():
-    m = model()
+    m = clock_model()
     us = m.counterpart
     us.opening = us.ideal(2)
     us.offers_made = 1  # it has opened
@@ -80,7 +85,7 @@ def test_the_concession_curve_is_faratins_alpha(beta, kappa):
 @pytest.mark.parametrize("key", ["us", "japan"])
 def test_an_offer_concedes_faratins_share_of_the_way_from_opening_to_target(key):
     """Before t_max, its offer gives it opening + α(t)·(target − opening) in its own utility (α in closed form)."""
-    m = model()
+    m = clock_model()
     gov = m.governments[key]
     rounds = [t for t in range(2, m.concession_rounds) if m.proposer_in(t) == key]
     assert rounds
@@ -91,6 +96,78 @@ def test_an_offer_concedes_faratins_share_of_the_way_from_opening_to_target(key)
         assert start > goal + 1.0  # room to concede
         alpha = (t / m.concession_rounds) ** (1.0 / gov.concession_beta)
         assert gov.utility_of(gov.propose(t), t) == pytest.approx(start + alpha * (goal - start), abs=1e-6)
+
+
+# --- offer by screening (protocol.concession = "screening", the baseline's) ---------------------------------
+
+def test_the_types_are_the_estimate_and_three_sigma_either_side_with_the_noises_variance():
+    """Each government's prior: its point estimate, ±a·σ in logs along each parameter; log-errors of variance σ²."""
+    m = model()
+    sigma = m.spec.protocol.belief_noise
+    for gov in (m.counterpart, m.principal):
+        w = gov.type_weights
+        assert len(gov.types) == 2 * len(gov.type_fields) + 1 and w.sum() == pytest.approx(1.0)
+        assert gov.types[0] is gov.opponent_preferences  # the estimate itself
+        field = {"us": "relief_value_factor", "japan": "onshore_value_per_usd"}[gov.key]
+        logs = np.log([getattr(t, field) / getattr(gov.types[0], field) for t in gov.types])
+        assert float(w @ logs) == pytest.approx(0.0, abs=1e-12)
+        assert float(w @ logs**2) == pytest.approx(sigma**2, rel=1e-9)
+    exact = model("protocol.information=complete")
+    assert len(exact.counterpart.types) == 1 and len(model("protocol.belief_noise=0").principal.types) == 1
+
+
+def test_a_screening_offer_is_the_best_in_expectation_over_the_types():
+    """Its offer maximises Σ_k w_k·[A_jk·u_j + (1 − A_jk)·V_k] over the SPE offers to each type."""
+    m = model()
+    for gov, t in ((m.counterpart, 4), (m.principal, 3)):
+        gov.offers_made = 1  # it has opened
+        offer = gov.propose(t)
+        candidates = []
+        for k in range(len(gov.types)):
+            found = gov._type_plan(k)[2].get(t)
+            if found is not None:
+                candidates.append(m.terms.package(found[0], gov._type_chains[k].continuous_at(t - 1, found[1])))
+        values, _ = gov.expected_values(candidates, t)
+        assert offer in candidates and len(set(candidates)) > 1  # the types disagree: there is a choice
+        assert gov.expected_values([offer], t)[0][0] == pytest.approx(values.max(), abs=1e-9)
+
+
+def test_with_one_type_the_screening_offer_is_the_spe_target():
+    """Without noise the prior is the truth: the first offer after the openings is the SPE target, accepted."""
+    m = model("protocol.belief_noise=0", "protocol.breakdown=conditioned")
+    m.run(solve=False)
+    assert m.outcome == "agreement" and m.agreement_round == 3
+    fresh = model("protocol.belief_noise=0")
+    assert m.agreement == fresh.principal.target(3)
+
+
+def test_a_refusal_makes_the_types_likelier_to_refuse_it_likelier_by_bayes_rule():
+    m = model()
+    us = m.counterpart
+    us.offers_made = 1
+    t = 4
+    offer = Offer(t, "us", "japan", us.propose(t))
+    prior = us.type_weights.copy()
+    refuse = np.array([us.acceptance_probability(k, offer.package, t, accept=False) for k in range(len(us.types))])
+    us.learn_from_refusal(offer, Response("japan", False, "worth less than my next offer"))
+    assert us.type_weights == pytest.approx(prior * refuse / (prior * refuse).sum(), rel=1e-12)
+    tougher = refuse > float(prior @ refuse)  # the types more likely than average to refuse gain weight
+    assert (us.type_weights[tougher] > prior[tougher]).all() and (us.type_weights[~tougher] < prior[~tougher]).all()
+    assert us.propose(t + 2) != offer.package or len(us.types) == 1  # and its next offer moves
+
+
+def test_a_screening_responder_refuses_what_is_worth_less_than_the_expected_spe_continuation():
+    """It accepts iff the offer is worth at least Σ_k w_k·V_k, the SPE from the next round on, over its types."""
+    m = model()
+    us = m.counterpart
+    t = 3
+    d, keep = us.preferences.disagreement, m.survival
+    continuation = [d + keep * (us._type_plan(k)[0][t + 1] - d) for k in range(len(us.types))]
+    threshold = float(us.type_weights @ np.array(continuation))
+    assert us.next_offer_value(t) == pytest.approx(threshold, rel=1e-12)
+    assert min(continuation) < threshold < max(continuation)  # an expectation over types that differ
+    own_next = us.propose(t + 1)
+    assert us.utility_of(own_next, t + 1) > threshold  # its own next offer asks more than it would accept
 
 
 # --- accept -----------------------------------------------------------------------------------------------
@@ -108,7 +185,7 @@ def test_ac_next_accepts_what_beats_its_next_offer_and_refuses_what_does_not():
 
 
 def test_the_acceptance_belief_makes_a_government_take_an_offer_it_would_otherwise_haggle_over():
-    m = model()
+    m = clock_model()
     us = m.counterpart
     t = next(k for k in range(m.concession_rounds + 1, m.max_rounds) if m.proposer_in(k) == "japan")  # conceded
     own_next = us.target(t + 1)
@@ -158,7 +235,7 @@ def test_an_offer_by_the_principal_shows_the_counterpart_it_is_funded():
 
 
 def test_a_refused_target_halves_the_errors_and_the_acceptance_belief():
-    m = model()
+    m = clock_model()
     us = m.counterpart
     us.errors = replace(us.errors, principal_relief_value=4.0)
     t = 2
@@ -174,7 +251,7 @@ def test_a_refused_target_halves_the_errors_and_the_acceptance_belief():
 
 def test_a_change_of_beliefs_redoes_the_plan():
     """After a lenders' refusal or a refused target, the plan is the one made afresh under the new beliefs."""
-    m, fresh = model(), model()
+    m, fresh = clock_model(), clock_model()
     us, new = m.counterpart, fresh.counterpart
     t = 2
     refused_package = Package(0.8, 0.9, (0.2, 0.1))
@@ -184,7 +261,7 @@ def test_a_change_of_beliefs_redoes_the_plan():
     assert us.plan() == pytest.approx(new.plan(), rel=1e-12) and us.target(t) == new.target(t)
     assert us.fundable(us.target(t))  # its new target is one it believes funded
     # a refused target: the errors halve and the opponent's utility moves; the plan follows them
-    m, fresh = model(), model()
+    m, fresh = clock_model(), clock_model()
     us, new = m.counterpart, fresh.counterpart
     before = dict(us.plan())
     refusal = Response("japan", False, "worth less than my next offer")

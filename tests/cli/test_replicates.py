@@ -35,8 +35,9 @@ def test_medians_are_those_of_the_single_runs(cli):
     outcomes = run_json(cli, "--seed", 3, "--replicates", 5)["outcomes"]
     agreed = [r for r in runs if r["agreed"]]
     assert outcomes["agreed"]["agreed"] == len(agreed)
-    for key in ("us_profit_share", "tariff_relief_usd_bn_per_year", "steps"):
+    for key in ("us_profit_share", "tariff_relief_usd_bn_per_year"):
         assert outcomes[key]["median"] == pytest.approx(statistics.median(r[key] for r in agreed), rel=1e-9)
+    assert outcomes["steps"]["median"] == statistics.median_low(r["steps"] for r in agreed)  # a round some run took
 
 
 class FakeResult:

@@ -1,0 +1,132 @@
+"""What a government believes about the other side, and how it learns: a prior over types, Bayes' rule.
+
+Under incomplete information each government knows its own preferences and holds a *prior over the other
+side's types*: the other's true preferences seen through its belief errors (``BeliefErrors``: its point
+estimate, drawn once a run) and, around that estimate, its uncertainty of the same size σ
+(``protocol.belief_noise``): a government knows how far off it may be. The types are the point estimate
+moved by ±a·σ in logs along each of the parameters it is unsure of, one at a time (:func:`type_nodes`), the
+estimate itself in the middle; the weights match the variance σ² of each log-error.
+
+It models a type's answer as a probit (random utility: McFadden 1974; quantal response: McKelvey & Palfrey
+1995): type k accepts an offer with probability Φ((u_k − R_k)/s_k), u_k the offer's value to it, R_k its
+value of refusing, s_k = η·(R_k − d_k) an evaluation noise of a fraction η of what it stands to gain over no
+deal (:func:`acceptance_probability`). It learns by Bayes' rule from the other side's refusals
+(:func:`posterior_after_refusal`): the types likelier to have accepted the refused offer become less likely,
+and a refusal no type expected still says which types were nearest to refusing (a deterministic answer
+would leave the posterior unmoved then, and two governments each too hopeful about the other would repeat
+their offers to the deadline).
+
+How it chooses an offer from those beliefs — screening — is :func:`screening_values` (Fudenberg & Tirole
+1983; Sobel & Takahashi 1983; Cramton 1992): an offer the tougher types refuse costs a round of delay (the
+tariffs paid meanwhile, the breakdown risk, discounting) and buys better terms from the types that accept.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TYPE_SPREAD = 3.0  # a: the types sit at ±a·σ in logs along each parameter (weights 1/(2a²) each): ASSUMPTION,
+#                    wide enough that the truth lies within the types on nearly every draw (|z| ≤ 3)
+ANSWER_NOISE = 0.05  # η: a type's evaluation noise as a fraction of its stake: ASSUMPTION (README: where it holds)
+
+
+def type_nodes(dims: int, spread: float = TYPE_SPREAD) -> tuple[np.ndarray, np.ndarray]:
+    """The types' log-offsets (in units of σ) and prior weights: the centre and ±a along each axis.
+
+    With d parameters there are 2d + 1 types: z = 0 with weight 1 − d/a², and z = ±a·e_i with weight 1/(2a²)
+    each, so each log-error has mean 0 and variance σ² (Σ w·z_i² = 2·a²/(2a²) = 1), as the errors are drawn.
+
+    Args:
+        dims: how many parameters of the other side it is unsure of (d ≥ 0).
+        spread: a, with a² ≥ d so that the centre's weight is not negative.
+
+    Returns:
+        (z of shape (2d + 1, d), weights of shape (2d + 1,) summing to 1).
+
+    >>> z, w = type_nodes(2, spread=2.0)
+    >>> z.tolist(), w.tolist()
+    ([[0.0, 0.0], [2.0, 0.0], [-2.0, 0.0], [0.0, 2.0], [0.0, -2.0]], [0.5, 0.125, 0.125, 0.125, 0.125])
+    """
+    if spread * spread < dims:
+        raise ValueError(f"a type spread of {spread:g} is too small for {dims} parameters (a² ≥ d)")
+    z = np.zeros((2 * dims + 1, dims))
+    for i in range(dims):
+        z[1 + 2 * i, i], z[2 + 2 * i, i] = spread, -spread
+    side = 1.0 / (2.0 * spread * spread)
+    weights = np.full(2 * dims + 1, side)
+    weights[0] = 1.0 - 2.0 * dims * side
+    return z, weights
+
+
+def acceptance_probability(value: float, refuse: float, disagreement: float, noise: float = ANSWER_NOISE,
+                           accept: bool = True) -> float:
+    """The chance a type accepts an offer worth ``value`` to it: Φ((value − refuse)/s), s = η·(refuse − d).
+
+    With η = 0 (or nothing at stake) the answer is sure: 1 if value ≥ refuse, else 0. With ``accept`` false,
+    the chance it refuses, 1 − Φ, computed without the rounding of 1 − Φ (a refusal no type expected still
+    tells which was nearest to refusing).
+
+    >>> acceptance_probability(10.0, 10.0, 0.0)
+    0.5
+    >>> acceptance_probability(9.0, 10.0, 0.0, noise=0.0)
+    0.0
+    >>> acceptance_probability(30.0, 10.0, 0.0, accept=False) > 0.0
+    True
+    """
+    scale = noise * (refuse - disagreement)
+    if scale <= 0.0:
+        return 1.0 if (value >= refuse) == accept else 0.0
+    z = (value - refuse) / (scale * math.sqrt(2.0))
+    return 0.5 * math.erfc(-z if accept else z)
+
+
+def posterior_after_refusal(weights: np.ndarray, refuse: np.ndarray) -> np.ndarray:
+    """Bayes' rule after the other side refused an offer: P(k | refused) ∝ w_k·P(refuse | k).
+
+    Args:
+        weights: the prior over types (sums to 1).
+        refuse: each type's probability of refusing the offer (1 − its acceptance probability).
+
+    Returns:
+        The posterior (sums to 1); the prior if no type could have refused.
+
+    >>> posterior_after_refusal(np.array([0.5, 0.5]), np.array([0.1, 0.9])).tolist()
+    [0.1, 0.9]
+    """
+    posterior = weights * refuse
+    total = float(posterior.sum())
+    if total <= 0.0:
+        return np.asarray(weights, dtype=float)
+    return np.asarray(posterior / total, dtype=float)
+
+
+def screening_values(own_if_accepted: np.ndarray, accepts: np.ndarray, own_if_refused: np.ndarray,
+                     weights: np.ndarray) -> np.ndarray:
+    """The expected value to the proposer of each candidate offer, over the types it believes in.
+
+    E_j = Σ_k w_k·[A_jk·u_j + (1 − A_jk)·V_k]: type k accepts candidate j (with probability A_jk) and the proposer gets its
+    value u_j of the package, or refuses and the talks go on, worth V_k to the proposer (the next round's
+    outcome were the other side of type k, if the talks survive).
+
+    Args:
+        own_if_accepted: u_j, shape (J,).
+        accepts: A, shape (J, K): each type's probability of accepting each candidate.
+        own_if_refused: V_k, shape (K,).
+        weights: w, shape (K,).
+
+    Returns:
+        E, shape (J,).
+
+    >>> screening_values(np.array([10.0, 6.0]), np.array([[True, False], [True, True]]), np.array([2.0, 2.0]),
+    ...                  np.array([0.5, 0.5])).tolist()
+    [6.0, 6.0]
+    """
+    a = np.asarray(accepts, dtype=float)
+    return np.asarray(a @ weights * own_if_accepted + (1.0 - a) @ (weights * own_if_refused), dtype=float)
+
+
+def log_factors(z: np.ndarray, sigma: float) -> list[float]:
+    """The multiplicative factors exp(σ·z_i) that move a point estimate to a type."""
+    return [math.exp(sigma * float(v)) for v in z]
