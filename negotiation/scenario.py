@@ -10,12 +10,14 @@ errors (a :class:`~negotiation.inputs.ScenarioError` naming the key, file or lin
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
-from negotiation.economics import CapitalCalls
 from negotiation.inputs import Strict as _Strict
+
+if TYPE_CHECKING:
+    from negotiation.economics import CapitalCalls
 
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
 MAX_ROUNDS = 10_000  # the longest negotiation a scenario may ask for (given or derived)
@@ -146,6 +148,7 @@ class Deal(_Table):
         cap = self.capital_call_cap_usd_bn_per_year
         if cap is None or self.fund_usd_bn is None:
             return None
+        from negotiation.economics import CapitalCalls  # here: `chipdeal keys` reads the schema without NumPy
         cash = self.capital_call_cash_usd_bn if self.capital_call_cash_usd_bn is not None else self.fund_usd_bn
         return CapitalCalls(cash, cap)
 
