@@ -45,7 +45,8 @@ class CounterpartPreferences(DealPreferences):
     u_C = v·F·D(t) + E·(q·B + s·A) − claim(q, s)·e^(−ρt) + Σ_g W(t)·f·[G_g(τ_g) − G_g(n_g)] + v·β_g·D(t)·(n_g − τ_g)
 
     v is the value of a dollar invested on its soil, F the fund, D(t) the PV of a dollar deployed evenly from
-    signing to the allocation deadline; E the principal's equity, B and A the PV per $ of the projects' cash
+    signing to the allocation deadline (D_F(t) under capital calls: ``fund_deployed``); E the principal's
+    equity, B and A the PV per $ of the projects' cash
     before and after recoup (q and s its shares); G_g(τ) its yearly gain from the rate on group g (the duty
     on the volume that still trades, less the Harberger triangle:
     :meth:`~negotiation.economics.TradeTerms.counterpart_gain`), n_g the no-deal rate, W(t) the PV of a year
@@ -65,8 +66,7 @@ class CounterpartPreferences(DealPreferences):
         t = np.atleast_1d(np.asarray(times_years, dtype=float)).reshape(-1)
         values = self.profit_values(t, q)
         q2, s2 = np.atleast_1d(q)[None, :], np.atleast_1d(s)[None, :]
-        invest = self.onshore_value_per_usd * self.fund_usd_bn * self.clock.deployed_point(
-            t, self.deployment_deadline_years)
+        invest = self.onshore_value_per_usd * self.fund_usd_bn * self.fund_deployed(t, self.fund_usd_bn)  # D_F(t)
         out = invest[:, None] + self.equity_usd_bn * values.counterpart(q2, s2)
         return np.asarray(out - self.claim_cost(q, s)[None, :] * self.clock.point(t)[:, None], dtype=float)
 

@@ -119,8 +119,22 @@ class DealPreferences:
             zero = np.zeros((t.size, qv.size))
             return ProfitValues(zero, zero, zero, zero)
         unique, inverse = np.unique(qv, return_inverse=True)
-        v = self.portfolio.values(self.clock, t[:, None], self.deployment_deadline_years, unique[None, :])
+        end = self.portfolio.deployment_end(t[:, None], self.deployment_deadline_years)  # E(t) under capital calls
+        v = self.portfolio.values(self.clock, t[:, None], end, unique[None, :])
         return ProfitValues(v.before[:, inverse], v.after[:, inverse], v.recovery[:, inverse], v.equity[:, inverse])
+
+    def fund_deployed(self, times_years: Any, fund_usd_bn: float) -> Any:
+        """D_F(t): the PV of a dollar of the whole package signed at each date, as deployed, on its clock.
+
+        D(t) (evenly to the allocation deadline) without capital calls; under them (``portfolio.calls``, the
+        equity's cash C at most K a year) [C·D_K(t) + (F − C)·D(t)]/F
+        (:meth:`~negotiation.economics.CapitalCalls.fund_deployed_point`), F = ``fund_usd_bn``.
+        """
+        t = np.atleast_1d(np.asarray(times_years, dtype=float)).reshape(-1)
+        calls = None if self.portfolio is None else self.portfolio.calls
+        if calls is None or not fund_usd_bn > 0:
+            return self.clock.deployed_point(t, self.deployment_deadline_years)
+        return calls.fund_deployed_point(self.clock, t, self.deployment_deadline_years, fund_usd_bn)
 
     def claim_cost(self, q: Any, s: Any) -> np.ndarray:
         """What settling on each (q, s) costs it with its audience or the other side, PV $bn at signing: (O,).

@@ -10,7 +10,9 @@ from these.
   Ψ(x) = ∫₀ˣ e^(−r·u)·ω(u) du, ω = 1 before T and w after (political short-termism: Alesina & Tabellini
   1990). The package is *deployed* as projects are selected, uniformly from signing to the allocation
   deadline, so a dollar deployed, and every project cash flow dated from its deployment, is valued averaged
-  over the deployment dates (:meth:`Clock.deployed_point`, :meth:`Clock.deployed_flow`).
+  over the deployment dates (:meth:`Clock.deployed_point`, :meth:`Clock.deployed_flow`). Where the cash is
+  paid by capital calls under an annual cap (:class:`CapitalCalls`), it is deployed evenly at the pace the
+  cap allows, past the deadline if it must.
 * **Tariffs** (:class:`TradeTerms`, one :class:`Goods` per group of exports): each group pays its own rate.
   Without a deal a group pays its rate during the talks until the threat's effective date, then its rate
   without a deal (a threatened group the threat, a group under a sectoral tariff that tariff); a deal sets a
@@ -157,11 +159,12 @@ class Clock:
         weight = np.where(t < self.term_end_years, 1.0, self.weight_after_term)
         return np.exp(-self.rate_per_year * t) * weight
 
-    def deployed_point(self, signed_years: Any, deadline_years: float, offset_years: Any = 0.0) -> Any:
+    def deployed_point(self, signed_years: Any, deadline_years: Any, offset_years: Any = 0.0) -> Any:
         """PV at 0 of 1 paid ``offset_years`` after each dollar's deployment, deployed evenly over [signing, deadline].
 
         (Ψ(H + c) − Ψ(t + c))/(H − t) for signing t, deadline H and offset c; e^(−r·(t + c))·ω(t + c) when
-        nothing is left of the window (deployed at once on signing).
+        nothing is left of the window (deployed at once on signing). H may be one date or one per signing
+        date (broadcast with t: the end :meth:`CapitalCalls.end` gives).
 
         >>> c = Clock(0.05)
         >>> round(float(c.deployed_point(0.0, 4.0)), 6) == round((1 - math.exp(-0.2)) / (0.05 * 4.0), 6)
@@ -176,7 +179,7 @@ class Clock:
         spread = (self.psi(deadline_years + c) - self.psi(t + c)) / safe
         return np.where(wide, spread, self.point(t + c))
 
-    def deployed_flow(self, signed_years: Any, deadline_years: float, start_offset: Any, end_offset: Any) -> Any:
+    def deployed_flow(self, signed_years: Any, deadline_years: Any, start_offset: Any, end_offset: Any) -> Any:
         """PV at 0 of 1 a year from ``start_offset`` to ``end_offset`` after each dollar's deployment (as above).
 
         (Ξ(H + b) − Ξ(t + b) − Ξ(H + a) + Ξ(t + a))/(H − t); Ψ(t + b) − Ψ(t + a) with no window left.
@@ -197,6 +200,53 @@ class Clock:
         safe = np.where(wide, span, 1.0)
         spread = (self.xi(h + b) - self.xi(t + b) - self.xi(h + a) + self.xi(t + a)) / safe
         return np.where(wide, spread, self.psi(t + b) - self.psi(t + a))
+
+
+@dataclass(frozen=True)
+class CapitalCalls:
+    """Cash paid by capital calls under an annual cap: C $bn of the package at most K $bn a year.
+
+    The cash is deployed evenly from signing t at the pace that ends it by the allocation deadline H, or, if
+    the cap does not allow that, at the cap: over [t, E(t)] with
+
+        E(t) = max(H, t + C/K),
+
+    so a dollar of the cash, as deployed, is worth D_K(t) = (Ψ(E(t)) − Ψ(t))/(E(t) − t) (on a plain clock at
+    rate r, with the cap binding: e^(−r·t)·(1 − e^(−r·C/K))/(r·C/K)), and every project cash flow is dated
+    from its dollar's deployment as before (:meth:`Clock.deployed_point`, :meth:`Clock.deployed_flow` with
+    E(t) for H). The cap binds when C/K > H − t; it never moves a deal's date, only when its money is paid.
+    The equity whose profits are split is paid from this cash; the rest of the package (F − C) is deployed
+    evenly to H (:meth:`fund_deployed_point`). FACTS korea-capital-calls: $200bn at most $20bn a year.
+
+    >>> calls = CapitalCalls(200.0, 20.0)
+    >>> float(calls.end(0.0, 3.78)), float(calls.end(0.0, 12.0))  # 10 years at the cap; a later deadline rules
+    (10.0, 12.0)
+    >>> c = Clock(0.05)
+    >>> exact = (1 - math.exp(-0.05 * 10)) / (0.05 * 10)
+    >>> round(float(c.deployed_point(0.0, calls.end(0.0, 3.78))), 12) == round(exact, 12)
+    True
+    """
+
+    cash_usd_bn: float
+    cap_usd_bn_per_year: float
+
+    @property
+    def years_at_cap(self) -> float:
+        """C/K: how long the cash takes at the cap."""
+        return self.cash_usd_bn / self.cap_usd_bn_per_year
+
+    def end(self, signed_years: Any, deadline_years: float) -> Any:
+        """E(t) = max(H, t + C/K): when the last dollar of the cash is called, for each signing date."""
+        return np.maximum(deadline_years, np.asarray(signed_years, dtype=float) + self.years_at_cap)
+
+    def fund_deployed_point(self, clock: Clock, signed_years: Any, deadline_years: float,
+                            fund_usd_bn: float) -> Any:
+        """PV per $ of the whole package F, as deployed: [C·D_K(t) + (F − C)·D(t)]/F (C capped at F)."""
+        t = np.asarray(signed_years, dtype=float)
+        cash = min(self.cash_usd_bn, fund_usd_bn)
+        capped = clock.deployed_point(t, self.end(t, deadline_years))
+        even = clock.deployed_point(t, deadline_years)
+        return (cash * capped + (fund_usd_bn - cash) * even) / fund_usd_bn
 
 
 def recoup_years(principal_phase1_share: Any, cash_yield_per_year: Any, recoup_rate_per_year: float,
@@ -290,12 +340,16 @@ class Portfolio:
 
     ``two_phase``: the counterpart's share may differ before and after the principal recoups (the MOU's
     deemed allocation, FACTS mou-split); without it one share applies throughout and nothing is recouped.
+    ``calls``: the equity is paid by capital calls under an annual cap (:class:`CapitalCalls`); ``None``, it
+    is deployed evenly to the deadline. The values at deployment (signed and deadline 0, as the lenders and
+    the claims read them) do not depend on it; :meth:`deployment_end` gives the governments' end E(t).
     """
 
     classes: tuple[ProjectClass, ...]
     weights: tuple[float, ...]
     recoup_rate_per_year: float
     two_phase: bool = True
+    calls: CapitalCalls | None = None
     # values at deployment by (rate, q): not part of the portfolio's identity; emptied when it grows large
     _memo: dict[tuple[float, tuple[int, ...], bytes], ProfitValues] = field(default_factory=dict, init=False,
                                                                             repr=False, compare=False)
@@ -310,6 +364,12 @@ class Portfolio:
             weighted_yield=w * np.array([c.expected_yield_per_year for c in cs]),
             weighted_recovery=w * np.array([c.failure_probability * c.recovery_fraction for c in cs]))
 
+    def deployment_end(self, signed_years: Any, deadline_years: float) -> Any:
+        """When the equity signed at each date is all deployed: H, or E(t) = max(H, t + C/K) under capital calls."""
+        if self.calls is None:
+            return deadline_years
+        return self.calls.end(signed_years, deadline_years)
+
     def recoup_after_deployment(self, q: Any) -> list[Any]:
         """Each class's recoup date after deployment at phase-1 share ``q`` (its end if never)."""
         if not self.two_phase:
@@ -318,11 +378,12 @@ class Portfolio:
                                         self.recoup_rate_per_year, c.build_years, c.end_years), dtype=float)
                 for c in self.classes]
 
-    def values(self, clock: Clock, signed_years: Any, deadline_years: float, q: Any,
+    def values(self, clock: Clock, signed_years: Any, deadline_years: Any, q: Any,
                _direct: bool = False) -> ProfitValues:
         """Per $ of equity, the PV at 0 (on ``clock``) of the flows before and after recoup, recoveries, equity.
 
-        ``signed_years`` and ``q`` broadcast (e.g. dates as a column, shares as a row).
+        ``signed_years`` and ``q`` broadcast (e.g. dates as a column, shares as a row); ``deadline_years`` is
+        one date or one per signing date, shaped like ``signed_years`` (:meth:`deployment_end`).
         """
         t = np.asarray(signed_years, dtype=float)
         if not _direct and (clock.weight_after_term == 1.0 or not math.isfinite(clock.term_end_years)):
@@ -347,9 +408,11 @@ class Portfolio:
         else:
             tau = np.broadcast_to(k.build, np.broadcast_shapes(q_k.shape, k.build.shape))
         t_k = t[..., None]
-        before = (k.weighted_yield * clock.deployed_flow(t_k, deadline_years, k.build, tau)).sum(axis=-1)
-        after = (k.weighted_yield * clock.deployed_flow(t_k, deadline_years, tau, k.end)).sum(axis=-1)
-        recovery = (k.weighted_recovery * clock.deployed_point(t_k, deadline_years, k.build)).sum(axis=-1)
+        h_k = np.asarray(deadline_years, dtype=float)
+        h_k = h_k[..., None] if h_k.ndim else h_k
+        before = (k.weighted_yield * clock.deployed_flow(t_k, h_k, k.build, tau)).sum(axis=-1)
+        after = (k.weighted_yield * clock.deployed_flow(t_k, h_k, tau, k.end)).sum(axis=-1)
+        recovery = (k.weighted_recovery * clock.deployed_point(t_k, h_k, k.build)).sum(axis=-1)
         equity = clock.deployed_point(t, deadline_years)
         shape = np.broadcast_shapes(np.shape(t), np.shape(q))
         return ProfitValues(*(np.broadcast_to(np.asarray(v, dtype=float), shape)

@@ -197,7 +197,8 @@ class NegotiationModel(mesa.Model):
         portfolio = Portfolio(
             tuple(ProjectClass(c.cash_yield_per_year, c.build_years, c.life_years, c.failure_probability,
                                c.recovery_fraction) for c in classes),
-            tuple(c.weight / total for c in classes), given(deal.recoup_rate_per_year), deal.two_phase)
+            tuple(c.weight / total for c in classes), given(deal.recoup_rate_per_year), deal.two_phase,
+            calls=deal.capital_calls())
         counterpart, principal = spec.governments
         tables = (spec.table(counterpart, CounterpartParams), spec.table(principal, PrincipalParams))
         claims = [t.claim_us_share for t in tables if t.claim_us_share is not None]

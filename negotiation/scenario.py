@@ -10,11 +10,14 @@ errors (a :class:`~negotiation.inputs.ScenarioError` naming the key, file or lin
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
 from negotiation.inputs import Strict as _Strict
+
+if TYPE_CHECKING:
+    from negotiation.economics import CapitalCalls
 
 DEFAULT_DEADLINE_ROUNDS = 42  # when a scenario gives neither protocol.max_rounds nor deal.horizon_years
 MAX_ROUNDS = 10_000  # the longest negotiation a scenario may ask for (given or derived)
@@ -102,8 +105,14 @@ class Deal(_Table):
     two_phase: bool = True  # the contract may set one US share before recoup and another after (FACTS mou-split)
     recoup_rate_per_year: float | None = Field(None, ge=0, le=1)
     projects: dict[str, ProjectClass] | None = None
+    # capital calls under an annual cap (FACTS korea-capital-calls): the cash C is called at most K $bn a year,
+    # so it is deployed evenly over [t, max(H, t + C/K)] from signing t (negotiation.economics.CapitalCalls);
+    # the equity is paid from it. Left out: no cap, everything deployed evenly to horizon_years (the baseline)
+    capital_call_cap_usd_bn_per_year: float | None = Field(None, gt=0, le=10_000)
+    capital_call_cash_usd_bn: float | None = Field(None, gt=0, le=10_000)  # C; left out with a cap: the whole fund
 
-    optional: ClassVar[tuple[str, ...]] = ("tariff_relief_max_usd_bn_per_year",)
+    optional: ClassVar[tuple[str, ...]] = ("tariff_relief_max_usd_bn_per_year", "capital_call_cap_usd_bn_per_year",
+                                           "capital_call_cash_usd_bn")
 
     @model_validator(mode="after")
     def _consistent(self) -> Deal:
@@ -115,7 +124,33 @@ class Deal(_Table):
             raise ValueError("deal.projects: the weights sum to 0 (give at least one class a positive weight)")
         if self.goods is not None and not self.goods:
             raise ValueError("deal.goods: at least one group of goods is needed")
+        self._check_capital_calls()
         return self
+
+    def _check_capital_calls(self) -> None:
+        """The cash called under the cap needs a cap, lies within the fund, and holds the equity."""
+        cash = self.capital_call_cash_usd_bn
+        if cash is None:
+            return
+        if self.capital_call_cap_usd_bn_per_year is None:
+            raise ValueError("deal.capital_call_cash_usd_bn needs deal.capital_call_cap_usd_bn_per_year")
+        if self.fund_usd_bn is not None and cash > self.fund_usd_bn:
+            raise ValueError(f"deal.capital_call_cash_usd_bn ({cash:g}) is above deal.fund_usd_bn "
+                             f"({self.fund_usd_bn:g})")
+        if self.fund_usd_bn is not None and self.equity_fraction is not None \
+                and self.equity_fraction * self.fund_usd_bn > cash * (1 + 1e-12):
+            raise ValueError(f"deal.capital_call_cash_usd_bn ({cash:g}) is below the equity "
+                             f"(deal.equity_fraction × deal.fund_usd_bn = "
+                             f"{self.equity_fraction * self.fund_usd_bn:g}), which is paid from it")
+
+    def capital_calls(self) -> CapitalCalls | None:
+        """The cash called under the cap (C: the whole fund if not given) and the cap; ``None`` without a cap."""
+        cap = self.capital_call_cap_usd_bn_per_year
+        if cap is None or self.fund_usd_bn is None:
+            return None
+        from negotiation.economics import CapitalCalls  # here: `chipdeal keys` reads the schema without NumPy
+        cash = self.capital_call_cash_usd_bn if self.capital_call_cash_usd_bn is not None else self.fund_usd_bn
+        return CapitalCalls(cash, cap)
 
 
 class _ActorTable(_Table):
