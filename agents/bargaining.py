@@ -11,18 +11,28 @@ patience, and which packages the principal's lenders will fund):
   the proposer offers the package best for it that leaves the responder exactly its value of the next
   round's outcome (``agents/frontier.py`` finds it among every share option and the chain of tariff rates).
 * **Offer** — with complete information, the target itself. With incomplete information, it opens at its
-  public claim (both shares at it, every rate at its ideal), then concedes toward its target over time
-  (Faratin, Sierra & Jennings 1998):
+  public claim (both shares at it, every rate at its ideal), then, by default (``protocol.concession =
+  "screening"``), makes each round the offer best *in expectation over the other side's types* it believes
+  in (``agents/beliefs.py``): the candidates are the SPE offers to each type, each type accepts as it would
+  in the SPE between the two (up to an evaluation noise), and a refusal leads to the SPE from the next round
+  on (Fudenberg & Tirole 1983; Sobel & Takahashi 1983; Cramton 1992 — a one-round look-ahead, the standard
+  approximation of the sequential-screening equilibrium). How long this takes — the date — follows from the
+  beliefs, the cost of delay and what it learns. With ``protocol.concession = "clock"`` it instead concedes
+  from its opening toward its target over time (Faratin, Sierra & Jennings 1998):
   α(t) = κ + (1 − κ)(min(t, t_max)/t_max)^(1/β) in round t, aspiration = opening + α(t)·(target − opening) in
   its own utility, and the offer is the package best for the other side that gives it its aspiration.
-* **Accept** — an offer worth at least what rejecting it is expected to bring: its own next offer, agreed a
+* **Accept** — an offer worth at least what rejecting it is expected to bring, and at least no deal; for the
+  principal, only what its lenders will fund (Putnam 1988). Screening: the SPE from the next round on, in
+  expectation over its types (the same continuation its offers assume). Clock: its own next offer, agreed a
   round later (the "AC_next" rule of Baarslag et al. 2014, which coincides with SPE acceptance under complete
   information), weighted by how likely it believes that offer is to be accepted, the rest by the same offer
-  again a round after; for the principal, only what its lenders will fund (Putnam 1988).
+  again a round after.
 * **Learn** — a refusal by the lenders tells the proposer which packages they fund no better than the one
-  refused; an offer at the believed SPE target that is refused halves (in logs) the errors of its beliefs
-  about the other side and halves its belief that its next target will be accepted (Zeng & Sycara 1998, in
-  spirit). The counterpart also learns from the principal's offers (``agents/counterpart.py``).
+  refused. Screening: any other refusal moves its weights over the other side's types by Bayes' rule (the
+  types likelier to have refused gain). Clock: an offer at the believed SPE target that is refused halves
+  (in logs) the errors of its beliefs about the other side and halves its belief that its next target will
+  be accepted (Zeng & Sycara 1998, in spirit). The counterpart also learns from the principal's offers which
+  packages are funded (``agents/counterpart.py``).
 
 The agents never call the solvers in ``negotiation/solvers/``: those solve the same game from the outside,
 and the two are compared.
@@ -37,8 +47,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import mesa
 import numpy as np
 
-from agents.beliefs import (acceptance_probability, log_factors, posterior_after_refusal, screening_values,
-                            type_nodes)
+from agents.beliefs import acceptance_probability, log_factors, posterior_after_refusal, screening_values, type_nodes
 from agents.contract import Actor
 from agents.frontier import ACCEPT_TOLERANCE, TIE, Chain, Values, best_for_other, best_for_own, build_chain
 from negotiation.issues import Offer, Package, Response
@@ -376,14 +385,14 @@ class Government(Actor):
     def propose(self, t: int) -> Package | None:
         """The package this government offers in round ``t`` (``None`` if it sees no acceptable deal)."""
         if self.screens:
-            found = self.screening_offer(t)
-            self.last_target = None if found is None else found[0]
-            if found is None:
+            screened = self.screening_offer(t)
+            self.last_target = None if screened is None else screened[0]
+            if screened is None:
                 return None
             if self.offers_made == 0:
-                self.opening = self.opening_offer(t) or found[0]
+                self.opening = self.opening_offer(t) or screened[0]
                 return self.opening
-            return found[0]
+            return screened[0]
         target = self.target(t)
         self.last_target = target
         if target is None:

@@ -48,6 +48,7 @@ def type_nodes(dims: int, spread: float = TYPE_SPREAD) -> tuple[np.ndarray, np.n
     >>> z, w = type_nodes(2, spread=2.0)
     >>> z.tolist(), w.tolist()
     ([[0.0, 0.0], [2.0, 0.0], [-2.0, 0.0], [0.0, 2.0], [0.0, -2.0]], [0.5, 0.125, 0.125, 0.125, 0.125])
+
     """
     if spread * spread < dims:
         raise ValueError(f"a type spread of {spread:g} is too small for {dims} parameters (a² ≥ d)")
@@ -94,6 +95,7 @@ def posterior_after_refusal(weights: np.ndarray, refuse: np.ndarray) -> np.ndarr
 
     >>> posterior_after_refusal(np.array([0.5, 0.5]), np.array([0.1, 0.9])).tolist()
     [0.1, 0.9]
+
     """
     posterior = weights * refuse
     total = float(posterior.sum())
@@ -106,9 +108,9 @@ def screening_values(own_if_accepted: np.ndarray, accepts: np.ndarray, own_if_re
                      weights: np.ndarray) -> np.ndarray:
     """The expected value to the proposer of each candidate offer, over the types it believes in.
 
-    E_j = Σ_k w_k·[A_jk·u_j + (1 − A_jk)·V_k]: type k accepts candidate j (with probability A_jk) and the proposer gets its
-    value u_j of the package, or refuses and the talks go on, worth V_k to the proposer (the next round's
-    outcome were the other side of type k, if the talks survive).
+    E_j = Σ_k w_k·[A_jk·u_j + (1 − A_jk)·V_k]: type k accepts candidate j (with probability A_jk) and the
+    proposer gets its value u_j of the package, or refuses and the talks go on, worth V_k to the proposer (the
+    next round's outcome were the other side of type k, if the talks survive).
 
     Args:
         own_if_accepted: u_j, shape (J,).
@@ -122,6 +124,7 @@ def screening_values(own_if_accepted: np.ndarray, accepts: np.ndarray, own_if_re
     >>> screening_values(np.array([10.0, 6.0]), np.array([[True, False], [True, True]]), np.array([2.0, 2.0]),
     ...                  np.array([0.5, 0.5])).tolist()
     [6.0, 6.0]
+
     """
     a = np.asarray(accepts, dtype=float)
     return np.asarray(a @ weights * own_if_accepted + (1.0 - a) @ (weights * own_if_refused), dtype=float)

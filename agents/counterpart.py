@@ -111,7 +111,8 @@ class Counterpart(Government):
 
     role: ClassVar[str] = "counterpart"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "sets_tariff": True}
-    type_fields: ClassVar[tuple[str, ...]] = ("principal_relief_value", "principal_patience")  # what it is unsure of about the principal
+    # what it is unsure of about the principal (its types move these: agents/beliefs.py)
+    type_fields: ClassVar[tuple[str, ...]] = ("principal_relief_value", "principal_patience")
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float) -> None:
         super().__init__(model, key, name, preferences, concession_beta)

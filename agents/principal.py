@@ -97,7 +97,9 @@ class Principal(Government):
 
     role: ClassVar[str] = "principal"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "invests": True}
-    type_fields: ClassVar[tuple[str, ...]] = ("counterpart_onshore_value", "counterpart_relief_cost", "counterpart_patience")  # … about the counterpart
+    # what it is unsure of about the counterpart (its types move these: agents/beliefs.py)
+    type_fields: ClassVar[tuple[str, ...]] = ("counterpart_onshore_value", "counterpart_relief_cost",
+                                              "counterpart_patience")
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float,
                  currency: str, currency_per_usd: float | None, ratifiers: list[Any]) -> None:
