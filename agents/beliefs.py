@@ -73,7 +73,7 @@ def acceptance_probability(value: float, refuse: float, disagreement: float, noi
     0.5
     >>> acceptance_probability(9.0, 10.0, 0.0, noise=0.0)
     0.0
-    >>> acceptance_probability(30.0, 10.0, 0.0, accept=False) > 0.0
+    >>> acceptance_probability(15.0, 10.0, 0.0, accept=False) > 0.0 == 1.0 - acceptance_probability(15.0, 10.0, 0.0)
     True
     """
     scale = noise * (refuse - disagreement)
