@@ -200,7 +200,8 @@ class Government(Actor):
         """
         table = self.table
         sigma = table.belief_noise
-        fields_ = tuple(f for f in self.type_fields if not table.unit_surplus or f.endswith("_patience"))
+        # the package game's types move what the deal is worth to the other side, the unit game's its patience
+        fields_ = tuple(f for f in self.type_fields if f.endswith("_patience") == table.unit_surplus)
         self.types, self.type_weights = [self.opponent_preferences], np.ones(1)
         if not complete_information and sigma > 0.0 and fields_ and table.concession == "screening":
             z, weights = type_nodes(len(fields_))
@@ -483,6 +484,16 @@ class Government(Actor):
         """The other government's preferences, which its beliefs are the true ones seen with errors."""
         table = self.table
         return (table.principal if self is table.counterpart else table.counterpart).preferences
+
+    def _feasibility_moved(self) -> None:
+        """Its beliefs about what the lenders fund moved: drop its plans only if the options it believes funded did.
+
+        A plan is backward induction from the deadline over those options: with the same options it is the same.
+        """
+        before = self._feasible
+        self._feasible = None
+        if before is None or not np.array_equal(before, self._believed_feasible()):
+            self._forget(preferences_moved=False)
 
     def _forget(self, preferences_moved: bool = True) -> None:
         """Drop the cached plan and fundability belief, and the chain if its belief about the other side moved."""

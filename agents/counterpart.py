@@ -111,7 +111,8 @@ class Counterpart(Government):
 
     role: ClassVar[str] = "counterpart"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "sets_tariff": True}
-    # what it is unsure of about the principal (its types move these: agents/beliefs.py)
+    # what it is unsure of about the principal (its types move these: agents/beliefs.py); in the package
+    # game its patience error stays in the estimate (types on it moved nothing: docs/NOTEBOOK.md, 7 Dec 2026)
     type_fields: ClassVar[tuple[str, ...]] = ("principal_relief_value", "principal_patience")
 
     def __init__(self, model: mesa.Model, key: str, name: str, preferences: Any, concession_beta: float) -> None:
@@ -194,7 +195,7 @@ class Counterpart(Government):
         if npv >= self.threshold_low:
             self.threshold_low = npv + 1e-9 * max(1.0, abs(npv))
             self.threshold_high = max(self.threshold_high, self.threshold_low)
-            self._forget(preferences_moved=False)
+            self._feasibility_moved()
 
     def learn_from_offer(self, offer: Offer) -> None:
         """An offer by the principal: every package its lenders are believed to fund at least as well is fundable."""
@@ -205,4 +206,4 @@ class Counterpart(Government):
         npv = self._npv_of(offer.package)
         if npv < self.threshold_high:  # the principal's offer is proof: it outweighs what refusals suggested
             self.threshold_high = npv
-            self._forget(preferences_moved=False)
+            self._feasibility_moved()

@@ -97,7 +97,8 @@ class Principal(Government):
 
     role: ClassVar[str] = "principal"
     traits: ClassVar[dict[str, Any]] = {**Government.traits, "invests": True}
-    # what it is unsure of about the counterpart (its types move these: agents/beliefs.py)
+    # what it is unsure of about the counterpart (its types move these: agents/beliefs.py); in the package
+    # game its patience error stays in the estimate (types on it moved nothing: docs/NOTEBOOK.md, 7 Dec 2026)
     type_fields: ClassVar[tuple[str, ...]] = ("counterpart_onshore_value", "counterpart_relief_cost",
                                               "counterpart_patience")
 

@@ -2,7 +2,8 @@
 
 Each ASSUMPTION comment says "holds A–B" (or "holds ≥ A"): with that key alone moved to A or B, others at
 baseline, the deal's structure comes out — the US share before recoup in Japan's band 0.45–0.55, after recoup
-in the US's band 0.85–0.95 — in the solved equilibrium and in the agreements of at least 9 of seeds 0–9,
+in the US's band 0.85–0.95 — in the solved equilibrium and in the agreements of at least 8 of seeds 0–9 (under
+screening a few seeds in the baseline itself land elsewhere: 11 of 174 agreements over seeds 0–199),
 conditioned on the talks surviving (a run whose talks collapse has no terms; one that agrees agrees on these)
 (README, "Where the result holds"; how far the tariff rates move over each range is tabled there too). A
 comment that drifts from the model fails here.
@@ -44,7 +45,7 @@ def test_the_baseline_states_its_ranges():
             "agents.us.post_term_weight", "agents.japan.claim_retraction_cost_usd_bn"} <= keys
 
 
-SEEDS, AT_LEAST = range(10), 9
+SEEDS, AT_LEAST = range(10), 8
 
 
 def in_structure(package) -> bool:
