@@ -267,8 +267,11 @@ def actor_table_html(model: Any) -> str:
 RATE_MARKERS = ("o", "^", "s", "D", "v", "P")  # one per bargained group of goods, in the rates panel
 
 
-def offers_figure(model: Any) -> Figure:
+def offers_figure(model: Any, figure: Any = Figure) -> Any:
     """The US shares and each bargained group's rate offered by each side, round by round, with the equilibrium.
+
+    ``figure``: the figure class, matplotlib's ``Figure`` (the PNG downloads) or
+    :class:`~negotiation.svgfigure.SvgFigure` (the page's plot, drawn by the browser).
 
     The shares panel has the share after recoup (solid) and, in a two-phase deal, before (dotted); the rates
     panel one line per group of goods a deal can change (its marker) and proposer (its colour). One panel
@@ -277,7 +280,7 @@ def offers_figure(model: Any) -> Figure:
     groups = [t.name for t in model.terms.continuous] if model.trade is not None else []
     tariff = bool(groups)
     two_phase = not model.unit_surplus and bool(model.spec.deal.two_phase)
-    fig = Figure(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
+    fig = figure(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True) if tariff else [fig.subplots()]
     ax_share, ax_rate = axes[0], axes[-1]
     pts = offers(model)
@@ -373,10 +376,13 @@ def utility_space(model: Any) -> dict[str, Any]:
     }
 
 
-def utility_figure(model: Any) -> Figure:
-    """The two governments' utility space: what could be agreed, and where the offers went."""
+def utility_figure(model: Any, figure: Any = Figure) -> Any:
+    """The two governments' utility space: what could be agreed, and where the offers went.
+
+    ``figure``: the figure class, as for :func:`offers_figure`.
+    """
     data = utility_space(model)
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    fig = figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.subplots()
     fu, fj = data["frontier"]
     if fu.size:
