@@ -603,10 +603,9 @@ def _deal_table(model: AppModel, rows: list[play.DealRow]) -> str:
 @solara.component
 def EndCard(model: AppModel) -> None:
     """After the last round: this deal beside the agents' (when a person played) and the equilibrium."""
-    rows = solara.use_memo(lambda: play.comparison(model), [model])
     human = play.human_key(model)
-    if not human:
-        rows = [r for r in rows if not r.label.startswith("the agents")]
+    # the agents' own run is played only to set a person's deal beside it: without one, it is this run
+    rows = solara.use_memo(lambda: play.comparison(model, with_agents=human is not None), [model])
     with solara.Card("How this deal compares"):
         solara.HTML(tag="div", unsafe_innerHTML=_deal_table(model, rows), classes=["chipdeal-end"])
         Caption("The agents' deal: the same scenario and seed played by the two agents alone. Equilibrium: the "
