@@ -197,8 +197,8 @@ def _padded(values: list[float]) -> tuple[float, float]:
     if not finite:
         return (0.0, 1.0)
     low, high = min(finite), max(finite)
-    if high == low:
-        return (low - 1.0, high + 1.0) if low == 0 else (low - 0.05 * abs(low), high + 0.05 * abs(high))
+    if high == low:  # one value: matplotlib widens it by 5% of itself (0.05 about zero), then adds its margin
+        low, high = (low - 0.05, high + 0.05) if low == 0 else (low - 0.05 * abs(low), high + 0.05 * abs(high))
     pad = 0.05 * (high - low)
     return (low - pad, high + pad)
 
@@ -209,6 +209,8 @@ class SvgFigure:
     def __init__(self, figsize: tuple[float, float] = (6.4, 4.8), **_: Any) -> None:
         self.width, self.height = figsize[0] * DPI, figsize[1] * DPI
         self.axes: list[SvgAxes] = []
+        # each legend drawn by svg(): its box (x, y, width, height) and the panel's markers, in pixels
+        self.legends: list[tuple[tuple[float, float, float, float], list[tuple[float, float]]]] = []
 
     def subplots(self, nrows: int = 1, ncols: int = 1, sharex: bool = False, **_: Any) -> Any:
         """``nrows`` panels in one column (``sharex``: the bottom one's x-axis for all)."""
@@ -229,6 +231,7 @@ class SvgFigure:
                f'viewBox="0 0 {_num(w)} {_num(h)}" font-family="DejaVu Sans, Bitstream Vera Sans, Arial, sans-serif" '
                f'font-size="{_num(FONT)}">', f'<rect width="{_num(w)}" height="{_num(h)}" fill="white"/>']
         n = len(self.axes)
+        self.legends = []
         if not n:
             out.append("</svg>")
             return "".join(out)
@@ -356,12 +359,13 @@ class SvgFigure:
         width = sum(col_w) + 0.8 * size * (len(col_w) + 1)
         height = rows * size * 1.3 + 0.8 * size
         pad = 0.5 * size
-        corners = {"upper right": (x0 + pw - width - pad, y0 + pad), "upper left": (x0 + pad, y0 + pad),
-                   "lower left": (x0 + pad, y0 + ph - height - pad),
-                   "lower right": (x0 + pw - width - pad, y0 + ph - height - pad),
-                   "center right": (x0 + pw - width - pad, y0 + (ph - height) / 2)}
+        left, right, centre = x0 + pad, x0 + pw - width - pad, x0 + (pw - width) / 2
+        high, low, middle = y0 + pad, y0 + ph - height - pad, y0 + (ph - height) / 2
+        corners = {"upper right": (right, high), "upper left": (left, high), "lower left": (left, low),
+                   "lower right": (right, low), "center left": (left, middle), "center right": (right, middle),
+                   "lower center": (centre, low), "upper center": (centre, high), "center": (centre, middle)}
         loc = args.get("loc", "best")
-        if loc not in corners:  # "best": the corner whose box hides least, the upper right first on a tie
+        if loc not in corners:  # "best": the place whose box hides least (markers most), in matplotlib's order
             marks, along = _covered_points(ax, px, py)
             lines = [py(s.y[0]) for s in ax.series if s.hline]
 
@@ -369,10 +373,11 @@ class SvgFigure:
                 lx, ly = corner
                 hidden = sum(lx <= x <= lx + width and ly <= y <= ly + height for x, y in marks)
                 crossed = sum(lx <= x <= lx + width and ly <= y <= ly + height for x, y in along)
-                return 10 * hidden + crossed + 5 * sum(ly <= y <= ly + height for y in lines)
+                return 50 * hidden + crossed + 5 * sum(ly <= y <= ly + height for y in lines)
 
             loc = min(corners, key=lambda c: covered(corners[c]))
         lx, ly = corners[loc]
+        self.legends.append(((lx, ly, width, height), _covered_points(ax, px, py)[0]))
         out = [f'<rect x="{_num(lx)}" y="{_num(ly)}" width="{_num(width)}" height="{_num(height)}" rx="3" '
                f'fill="white" fill-opacity="0.8" stroke="#cccccc"/>']
         cx = lx + 0.8 * size

@@ -219,6 +219,26 @@ def test_the_pages_plots_are_svg_with_the_downloads_series_labels_and_legends(sc
                 assert drawn == points  # every point of every line, no more
 
 
+def test_no_legend_on_the_pages_plots_hides_a_marker_in_any_shipped_scenario():
+    from negotiation.svgfigure import SvgFigure
+
+    for name in scenario_files():
+        try:
+            model = AppModel(Controls(scenario=name))
+        except ScenarioError:
+            continue
+        while True:
+            for draw in (views.offers_figure, views.utility_figure):
+                figure = draw(model, SvgFigure)
+                figure.svg()
+                for (x, y, w, h), marks in figure.legends:
+                    hidden = [(mx, my) for mx, my in marks if x <= mx <= x + w and y <= my <= y + h]
+                    assert not hidden, (name, model.steps, draw.__name__, hidden)
+            if not model.running:
+                break
+            model.step()
+
+
 def test_downloads_hold_the_rounds_the_result_and_the_plots(done):
     rows = list(csv.DictReader(io.StringIO(views.rounds_csv(done))))
     assert len(rows) == done.steps and rows[-1]["accepted"] == "True" and rows[0]["answer"].startswith("refused")
