@@ -279,7 +279,7 @@ class AppModel(NegotiationModel):
         self.spec_text = self.spec.model_dump_json()  # what the plots' cache keys on, computed once
 
 
-PLOT_CACHE_SIZE = 64  # the plots' SVG documents, by the state they show (two each: about 20 kB a state)
+PLOT_CACHE_SIZE = 64  # the plots' SVG documents, by the state they show (two each: about 30 kB a state)
 _PLOTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _PLOTS_LOCK = threading.Lock()
 PLOT_FORMAT = "svg+xml"  # what the page's plots are: SVG, drawn by the browser (the downloads are PNG)
@@ -536,7 +536,7 @@ ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at
 
 @solara.component
 def Plots(model: AppModel, tick: int) -> None:
-    """The two plots side by side, each with its caption and its PNG download."""
+    """The two plots side by side (SVG, drawn by the browser), each with its caption."""
     offers = solara.use_memo(lambda: plot_image(model, "offers"), [model, tick])
     utility = solara.use_memo(lambda: plot_image(model, "utility"), [model, tick])
     unit = model.unit_surplus

@@ -157,6 +157,12 @@ class ProgressLine:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def cut(self) -> None:
+        """End a line left open on a terminal (before an error is printed after it)."""
+        if self.tty and self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
     def done(self) -> None:
         """End the line: the megabytes fetched and the seconds it took."""
         end = "\r" if self.tty else ""

@@ -583,9 +583,11 @@ def _command_assets(args: argparse.Namespace) -> int:
     from negotiation.inputs import shown_path
 
     target = Path(args.dir).expanduser() if args.dir else cache_dir()
+    line = ProgressLine(sys.stderr)
     try:
-        ensure_assets(target, progress=ProgressLine(sys.stderr))
+        ensure_assets(target, progress=line)
     except OSError as err:
+        line.cut()
         print(f"chipdeal: error: cannot fetch the page's assets from the npm registry ({err})", file=sys.stderr)
         return 1
     used = app_dir()
@@ -620,11 +622,12 @@ def _command_app(args: argparse.Namespace) -> int:
             print(f"chipdeal app: fetching the page's front-end files once ({len(absent)} of {len(PACKAGES)} "
                   f"packages, about {ABOUT_MB} MB unpacked) from the npm registry into {shown_path(target)}; "
                   "later starts use them", file=sys.stderr, flush=True)
+            line = ProgressLine(sys.stderr, "chipdeal app")
             try:
-                line = ProgressLine(sys.stderr, "chipdeal app")
                 ensure_assets(target, log=False, progress=line)
                 line.done()
             except OSError as err:
+                line.cut()
                 print(f"chipdeal: warning: the page's assets are not cached and the npm registry is unreachable "
                       f"({err}); the page will load them from Solara's CDN if it can", file=sys.stderr)
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(target)

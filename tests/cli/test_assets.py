@@ -118,3 +118,24 @@ def test_chipdeal_assets_shows_its_progress_on_stderr(cli, clean_env, tmp_path):
     assert code == 0 and [line.split()[0] for line in out.splitlines()[:len(PACKAGES)]] == ["fetched"] * len(PACKAGES)
     assert all(any(line.startswith(f"chipdeal: fetching {spec}: ") and line.endswith("(100%)")
                    for line in err.splitlines()) for spec in PACKAGES)
+
+
+def test_an_unreachable_registry_is_a_warning_and_the_page_still_starts(cli, clean_env):
+    import os
+    import socket
+
+    from negotiation import assets
+
+    def unreachable(url, timeout):
+        raise OSError("no route to host")
+
+    clean_env.setattr(assets, "_open", unreachable)
+    started = []
+    clean_env.setattr(os, "execve", lambda *args: started.append(args))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    code, _, err = cli("app", "--port", port)
+    lines = err.splitlines()
+    assert code == 0 and started and lines[0].startswith("chipdeal app: fetching the page's front-end files once")
+    assert lines[-1].startswith("chipdeal: warning: the page's assets are not cached") and "no route" in lines[-1]
