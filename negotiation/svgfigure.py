@@ -203,8 +203,16 @@ def _padded(values: list[float]) -> tuple[float, float]:
     return (low - pad, high + pad)
 
 
+class WholeNumbers:
+    """A tick locator for whole numbers, the stand-in for ``MaxNLocator(integer=True)`` (no matplotlib)."""
+
+    _integer = True
+
+
 class SvgFigure:
     """A figure of :class:`SvgAxes` panels stacked in one column, written out by :meth:`svg`."""
+
+    whole_numbers = WholeNumbers()  # what views passes to ``xaxis.set_major_locator`` for the rounds
 
     def __init__(self, figsize: tuple[float, float] = (6.4, 4.8), **_: Any) -> None:
         self.width, self.height = figsize[0] * DPI, figsize[1] * DPI
