@@ -34,6 +34,7 @@ from negotiation.inputs import ScenarioError
 from negotiation.model import NegotiationModel
 from negotiation.scenario import Spec
 from negotiation.scenario_files import default_scenario_path, load_scenario, value_at, with_overrides
+from negotiation.svgfigure import SvgFigure
 
 log = logging.getLogger("chipdeal.page")
 MAX_SEED = 2**63 - 1
@@ -278,36 +279,35 @@ class AppModel(NegotiationModel):
         self.spec_text = self.spec.model_dump_json()  # what the plots' cache keys on, computed once
 
 
-PLOT_CACHE_SIZE = 64  # PNGs of the plots, by the state they show (two each: about 100 kB a state)
+PLOT_CACHE_SIZE = 64  # the plots' SVG documents, by the state they show (two each: about 30 kB a state)
 _PLOTS: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 _PLOTS_LOCK = threading.Lock()
+PLOT_FORMAT = "svg+xml"  # what the page's plots are: SVG, drawn by the browser (the downloads are PNG)
 
 
-def plot_png(model: AppModel, kind: str) -> bytes:
-    """The ``"offers"`` or ``"utility"`` plot of ``model`` as PNG bytes, drawn once per state shown.
+def plot_image(model: AppModel, kind: str) -> bytes:
+    """The ``"offers"`` or ``"utility"`` plot of ``model`` as an SVG document (UTF-8), made once per state shown.
 
-    The plots depend only on the scenario and the offers so far, so every visitor who opens the page, or
-    resets it, sees a state many have seen: drawing and encoding the two figures was most of the server's
-    work for a new session. The cache is small and shared by the sessions (they render in threads).
+    The page's plots are :class:`~negotiation.svgfigure.SvgFigure` documents drawn from the same code as the
+    PNG downloads (``views.offers_figure``, ``views.utility_figure``): a few milliseconds each, where a
+    matplotlib PNG of both took about 0.28 s a Step (issue 23). They depend only on the scenario and the
+    offers so far, so every visitor who opens the page, or resets it, sees a state many have seen; the cache
+    is small and shared by the sessions (they render in threads).
     """
     offers = tuple((o.round, o.proposer, o.package) for o in model.offers)
     key = (kind, model.spec_text, model.steps, offers, model.agreement)
     with _PLOTS_LOCK:
-        png = _PLOTS.get(key)
-        if png is not None:
+        image = _PLOTS.get(key)
+        if image is not None:
             _PLOTS.move_to_end(key)
-            return png
-    import io
-
-    figure = views.offers_figure(model) if kind == "offers" else views.utility_figure(model)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    png = buffer.getvalue()
+            return image
+    draw = views.offers_figure if kind == "offers" else views.utility_figure
+    image = draw(model, SvgFigure).to_bytes()
     with _PLOTS_LOCK:
-        _PLOTS[key] = png
+        _PLOTS[key] = image
         while len(_PLOTS) > PLOT_CACHE_SIZE:
             _PLOTS.popitem(last=False)
-    return png
+    return image
 
 
 def guarded(action: Callable[..., None], report: Callable[[str], None]) -> Callable[..., None]:
@@ -536,16 +536,16 @@ ACTORS_CAPTION = ("Gain over no deal: what each actor gains, in present value at
 
 @solara.component
 def Plots(model: AppModel, tick: int) -> None:
-    """The two plots side by side, each with its caption and its PNG download."""
-    offers = solara.use_memo(lambda: plot_png(model, "offers"), [model, tick])
-    utility = solara.use_memo(lambda: plot_png(model, "utility"), [model, tick])
+    """The two plots side by side (SVG, drawn by the browser), each with its caption."""
+    offers = solara.use_memo(lambda: plot_image(model, "offers"), [model, tick])
+    utility = solara.use_memo(lambda: plot_image(model, "utility"), [model, tick])
     unit = model.unit_surplus
     with solara.Columns([1, 1]):
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-offers"]):
-            rw.Image(value=offers, format="png")
+            rw.Image(value=offers, format=PLOT_FORMAT)
             Caption(UNIT_OFFERS_CAPTION if unit else OFFERS_CAPTION, "chipdeal-plot-caption")
         with solara.Column(classes=["chipdeal-plot", "chipdeal-plot-utility"]):
-            rw.Image(value=utility, format="png")
+            rw.Image(value=utility, format=PLOT_FORMAT)
             Caption(UNIT_UTILITY_CAPTION if unit else UTILITY_CAPTION, "chipdeal-plot-caption")
 
 
@@ -603,10 +603,9 @@ def _deal_table(model: AppModel, rows: list[play.DealRow]) -> str:
 @solara.component
 def EndCard(model: AppModel) -> None:
     """After the last round: this deal beside the agents' (when a person played) and the equilibrium."""
-    rows = solara.use_memo(lambda: play.comparison(model), [model])
     human = play.human_key(model)
-    if not human:
-        rows = [r for r in rows if not r.label.startswith("the agents")]
+    # the agents' own run is played only to set a person's deal beside it: without one, it is this run
+    rows = solara.use_memo(lambda: play.comparison(model, with_agents=human is not None), [model])
     with solara.Card("How this deal compares"):
         solara.HTML(tag="div", unsafe_innerHTML=_deal_table(model, rows), classes=["chipdeal-end"])
         Caption("The agents' deal: the same scenario and seed played by the two agents alone. Equilibrium: the "
@@ -1164,12 +1163,12 @@ def Page() -> None:
 def _warm_up() -> None:
     """Solve the baseline and draw both plots once, when the server imports the page.
 
-    The first visitor then does not wait for the solver, matplotlib's font cache and the first PNG encoding.
+    The first visitor then does not wait for the solver and the first plots (the baseline's opening state,
+    which every new visitor sees first). The PNG downloads (matplotlib) are drawn when clicked.
     """
     model = AppModel(Controls())
     for kind in ("offers", "utility"):
-        plot_png(model, kind)  # the baseline's opening state, which every new visitor sees first
-    views.figure_png(views.offers_figure(model))  # and the downloads' resolution
+        plot_image(model, kind)
 
 
 _warm_up()

@@ -15,15 +15,23 @@ import io
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
+import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 # What solara 1.64 with ipyvuetify < 3 loads from its CDN (the recipe in ../shared/recipes/ lists them).
 PACKAGES = ("@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0",
             "@widgetti/vue-grid-layout@2.3.13-alpha.2")
 REGISTRY = os.environ.get("CHIPDEAL_NPM_REGISTRY", "https://registry.npmjs.org")
+ABOUT_MB = 70  # what they take unpacked (the tarballs are about 19 MB)
+CHUNK = 256 * 1024
+
+Progress = Callable[[str, int, int | None], None]  # (package, bytes so far, its size if the registry says it)
 
 
 def cache_dir() -> Path:
@@ -53,19 +61,35 @@ def _split(spec: str) -> tuple[str, str]:
     return name, version
 
 
-def _get(url: str, timeout: float = 60.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - https registry URL
-        return response.read()
+def _open(url: str, timeout: float) -> IO[bytes]:
+    return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - https registry URL
 
 
-def fetch(spec: str, target: Path) -> bool:
-    """Download and unpack one package into ``target/spec``; ``False`` if it was already there."""
+def _get(url: str, timeout: float = 60.0, spec: str = "", progress: Progress | None = None) -> bytes:
+    """The body at ``url``, read in chunks, each reported to ``progress`` (bytes so far, and the size if known)."""
+    with _open(url, timeout) as response:
+        length = getattr(response, "headers", {}).get("Content-Length")
+        total = int(length) if length and str(length).isdigit() else None
+        chunks, done = [], 0
+        while chunk := response.read(CHUNK):
+            chunks.append(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(spec, done, total)
+        return b"".join(chunks)
+
+
+def fetch(spec: str, target: Path, progress: Progress | None = None) -> bool:
+    """Download and unpack one package into ``target/spec``; ``False`` if it was already there.
+
+    ``progress``: called as the tarball arrives, with the package, the bytes so far and its size (if known).
+    """
     dest = target / spec
     if (dest / "package.json").is_file():
         return False
     name, version = _split(spec)
     meta = json.loads(_get(f"{REGISTRY}/{name.replace('/', '%2F')}/{version}"))
-    tarball = _get(meta["dist"]["tarball"], timeout=300.0)
+    tarball = _get(meta["dist"]["tarball"], timeout=300.0, spec=spec, progress=progress)
     if hashlib.sha1(tarball).hexdigest() != meta["dist"]["shasum"]:  # noqa: S324 - npm's own checksum
         raise OSError(f"{spec}: checksum mismatch")
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target))
@@ -87,15 +111,64 @@ def fetch(spec: str, target: Path) -> bool:
 
 
 def ensure_assets(target: Path | None = None, packages: tuple[str, ...] = PACKAGES,
-                  log: bool = True) -> Path:
-    """Make sure every package is in the cache; returns the cache folder."""
+                  log: bool = True, progress: Progress | None = None) -> Path:
+    """Make sure every package is in the cache; returns the cache folder.
+
+    ``log``: print one line per package (fetched or present); ``progress``: see :func:`fetch`.
+    """
     target = target or cache_dir()
     target.mkdir(parents=True, exist_ok=True)
     for spec in packages:
-        got = fetch(spec, target)
+        got = fetch(spec, target, progress)
         if log:
             print(f"{'fetched' if got else 'present'}  {spec}")
     return target
+
+
+class ProgressLine:
+    """Download progress on a stream: one line redrawn in place on a terminal, else a line per quarter.
+
+    ``ProgressLine(sys.stderr)`` is a :data:`Progress` callback: ``chipdeal: fetching requirejs@2.3.6: 1.2 of
+    3.4 MB (35%)``, and :meth:`done` ends it with the total and the time taken.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, prefix: str = "chipdeal") -> None:
+        self.stream = stream or sys.stderr
+        self.prefix = prefix
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.start = time.monotonic()
+        self.total = 0
+        self.shown: dict[str, int] = {}  # package → the last quarter written (not on a terminal)
+        self.sizes: dict[str, int] = {}
+
+    def __call__(self, spec: str, done: int, size: int | None) -> None:
+        """Report ``done`` bytes of ``spec`` (of ``size``, when known)."""
+        self.sizes[spec] = done
+        self.total = sum(self.sizes.values())
+        of = f" of {size / 1e6:.1f} MB ({100 * done / size:.0f}%)" if size else " MB"
+        text = f"{self.prefix}: fetching {spec}: {done / 1e6:.1f}{of}"
+        if self.tty:
+            self.stream.write("\r" + text.ljust(78))
+        else:
+            quarter = 4 * done // size if size else done // 2**22  # every 4 MB when the size is unknown
+            if self.shown.get(spec) == quarter:
+                return
+            self.shown[spec] = quarter
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def cut(self) -> None:
+        """End a line left open on a terminal (before an error is printed after it)."""
+        if self.tty and self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        """End the line: the megabytes fetched and the seconds it took."""
+        end = "\r" if self.tty else ""
+        self.stream.write(f"{end}{self.prefix}: fetched {self.total / 1e6:.1f} MB in "
+                          f"{time.monotonic() - self.start:.0f} s".ljust(78 if self.tty else 0) + "\n")
+        self.stream.flush()
 
 
 def missing(target: Path | None = None, packages: tuple[str, ...] = PACKAGES) -> list[str]:

@@ -579,13 +579,15 @@ def _command_assets(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from negotiation.assets import app_dir, cache_dir, ensure_assets
+    from negotiation.assets import ProgressLine, app_dir, cache_dir, ensure_assets
     from negotiation.inputs import shown_path
 
     target = Path(args.dir).expanduser() if args.dir else cache_dir()
+    line = ProgressLine(sys.stderr)
     try:
-        ensure_assets(target)
+        ensure_assets(target, progress=line)
     except OSError as err:
+        line.cut()
         print(f"chipdeal: error: cannot fetch the page's assets from the npm registry ({err})", file=sys.stderr)
         return 1
     used = app_dir()
@@ -602,7 +604,8 @@ def _command_app(args: argparse.Namespace) -> int:
     import os
     import socket
 
-    from negotiation.assets import cache_dir, ensure_assets, missing
+    from negotiation.assets import ABOUT_MB, PACKAGES, ProgressLine, cache_dir, ensure_assets, missing
+    from negotiation.inputs import shown_path
 
     if not 0 < args.port < 65536:
         raise ScenarioError(f"--port {args.port}: expected 1–65535")
@@ -615,10 +618,16 @@ def _command_app(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     if "SOLARA_ASSETS_PROXY_CACHE_DIR" not in env:
         target = cache_dir()
-        if missing(target):
+        if absent := missing(target):
+            print(f"chipdeal app: fetching the page's front-end files once ({len(absent)} of {len(PACKAGES)} "
+                  f"packages, about {ABOUT_MB} MB unpacked) from the npm registry into {shown_path(target)}; "
+                  "later starts use them", file=sys.stderr, flush=True)
+            line = ProgressLine(sys.stderr, "chipdeal app")
             try:
-                ensure_assets(target, log=False)
+                ensure_assets(target, log=False, progress=line)
+                line.done()
             except OSError as err:
+                line.cut()
                 print(f"chipdeal: warning: the page's assets are not cached and the npm registry is unreachable "
                       f"({err}); the page will load them from Solara's CDN if it can", file=sys.stderr)
         env["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(target)

@@ -367,20 +367,24 @@ def agents_run(model: Any) -> Any:
     return agents
 
 
-def comparison(model: Any) -> list[DealRow]:
+def comparison(model: Any, with_agents: bool = True) -> list[DealRow]:
     """The finished game's deal beside the agents' (same scenario and seed) and the equilibrium (SPE).
 
     Args:
         model: a finished model (a person seated or not).
+        with_agents: whether to play the agents' run for its row (a whole run: skipped where the agents played
+            this game themselves, whose deal it is).
 
     Returns:
-        Three rows: this game's deal, the agents', the equilibrium's (its round is the SPE's round).
+        Three rows: this game's deal, the agents', the equilibrium's (its round is the SPE's round); two
+        without the agents'.
 
     """
     rows = [_row(model, "your deal" if human_key(model) else "this run", model.agreement,
                  model.agreement_round or None)]
-    agents = agents_run(model)
-    rows.append(_row(model, "the agents' deal (same seed)", agents.agreement, agents.agreement_round or None))
+    if with_agents:
+        agents = agents_run(model)
+        rows.append(_row(model, "the agents' deal (same seed)", agents.agreement, agents.agreement_round or None))
     solution = model.solve()
     rows.append(_row(model, "equilibrium (SPE)", solution.spe, solution.spe_round))
     return rows

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from negotiation.issues import Package
 from negotiation.result import TARIFF_PREFIX, Terms
 from negotiation.solvers.bargaining import clip_polyline, nash_on_polyline
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ROLE_COLOURS = {"counterpart": "#1f5fa8", "principal": "#c62f2f", "lender": "#7b4ea3", "insurer": "#168a72",
                 "investor": "#d9822b"}
@@ -267,8 +268,27 @@ def actor_table_html(model: Any) -> str:
 RATE_MARKERS = ("o", "^", "s", "D", "v", "P")  # one per bargained group of goods, in the rates panel
 
 
-def offers_figure(model: Any) -> Figure:
+def _matplotlib() -> Any:
+    """The figure class of matplotlib, imported when first drawn (the page's server starts without matplotlib)."""
+    from matplotlib.figure import Figure
+
+    return Figure
+
+
+def _whole_numbers(fig: Any) -> Any:
+    """A tick locator for whole numbers (the rounds): the figure's own if it has one, else matplotlib's."""
+    if hasattr(fig, "whole_numbers"):
+        return fig.whole_numbers
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True, min_n_ticks=1)
+
+
+def offers_figure(model: Any, figure: Any = None) -> Any:
     """The US shares and each bargained group's rate offered by each side, round by round, with the equilibrium.
+
+    ``figure``: the figure class, matplotlib's ``Figure`` (the default: the PNG downloads) or
+    :class:`~negotiation.svgfigure.SvgFigure` (the page's plot, drawn by the browser).
 
     The shares panel has the share after recoup (solid) and, in a two-phase deal, before (dotted); the rates
     panel one line per group of goods a deal can change (its marker) and proposer (its colour). One panel
@@ -277,7 +297,7 @@ def offers_figure(model: Any) -> Figure:
     groups = [t.name for t in model.terms.continuous] if model.trade is not None else []
     tariff = bool(groups)
     two_phase = not model.unit_surplus and bool(model.spec.deal.two_phase)
-    fig = Figure(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
+    fig = (figure or _matplotlib())(figsize=(6.4, 4.6 if tariff else 3.4), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True) if tariff else [fig.subplots()]
     ax_share, ax_rate = axes[0], axes[-1]
     pts = offers(model)
@@ -335,7 +355,7 @@ def offers_figure(model: Any) -> Figure:
     ax_share.set_title("Offers over time" + ("" if tariff or model.unit_surplus else " (no tariff at stake)"))
     if ax_share.get_legend_handles_labels()[0]:
         ax_share.legend(loc="best", fontsize="x-small")
-    ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax_rate.xaxis.set_major_locator(_whole_numbers(fig))
     ax_share.grid(alpha=0.3)
     return fig
 
@@ -373,10 +393,13 @@ def utility_space(model: Any) -> dict[str, Any]:
     }
 
 
-def utility_figure(model: Any) -> Figure:
-    """The two governments' utility space: what could be agreed, and where the offers went."""
+def utility_figure(model: Any, figure: Any = None) -> Any:
+    """The two governments' utility space: what could be agreed, and where the offers went.
+
+    ``figure``: the figure class, as for :func:`offers_figure`.
+    """
     data = utility_space(model)
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    fig = (figure or _matplotlib())(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.subplots()
     fu, fj = data["frontier"]
     if fu.size:

@@ -1,6 +1,7 @@
 """The page's logic without a browser: each view's data, the controls, and the page rendered in-process."""
 
 import csv
+import html
 import io
 import json
 import logging
@@ -185,6 +186,59 @@ def test_figures_have_units_and_legends_and_grow_with_the_path():
     assert {"no deal", "Nash bargaining point", "equilibrium (SPE)"} <= set(legend)
 
 
+@pytest.mark.parametrize("scenario", ["baseline", "rubinstein", "one_phase"])
+def test_the_pages_plots_are_svg_with_the_downloads_series_labels_and_legends(scenario):
+    """The page draws its plots as SVG (the browser renders them) from the same code as the PNG downloads."""
+    import xml.etree.ElementTree as ET
+
+    from negotiation.svgfigure import SvgFigure
+
+    model = AppModel(Controls(scenario=scenario))
+    for state in ("round 0", "round 1", "the end"):
+        while model.running and (state == "the end" or (state == "round 1" and model.steps < 1)):
+            model.step()
+        for kind, draw in (("offers", views.offers_figure), ("utility", views.utility_figure)):
+            image = app_module.plot_image(model, kind)
+            root = ET.fromstring(image)  # well-formed SVG
+            assert root.tag == "{http://www.w3.org/2000/svg}svg"
+            text = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+            fig, svg = draw(model), draw(model, SvgFigure)
+            assert len(svg.axes) == len(fig.axes)
+            for ax, sax in zip(fig.axes, svg.axes, strict=True):
+                legend = ax.get_legend()
+                shown = [t.get_text() for t in legend.get_texts()] if legend is not None else []
+                assert [label for label in sax.get_legend_handles_labels()[1]] == shown  # the same entries
+                for label in (*shown, ax.get_title(), ax.get_xlabel(), *ax.get_ylabel().split("\n")):
+                    assert html.escape(label, quote=False) in text or label in text, (kind, label)
+                points = sorted((round(x, 9), round(y, 9)) for line in ax.get_lines()
+                                for x, y in zip(line.get_xdata(), line.get_ydata(), strict=False)
+                                if len(line.get_xdata()) == len(line.get_ydata()) and
+                                line.get_transform() == ax.transData)
+                drawn = sorted((round(x, 9), round(y, 9)) for series in sax.series if not series.hline
+                               for x, y in zip(series.x, series.y, strict=False))
+                assert drawn == points  # every point of every line, no more
+
+
+def test_no_legend_on_the_pages_plots_hides_a_marker_in_any_shipped_scenario():
+    from negotiation.svgfigure import SvgFigure
+
+    for name in scenario_files():
+        try:
+            model = AppModel(Controls(scenario=name))
+        except ScenarioError:
+            continue
+        while True:
+            for draw in (views.offers_figure, views.utility_figure):
+                figure = draw(model, SvgFigure)
+                figure.svg()
+                for (x, y, w, h), marks in figure.legends:
+                    hidden = [(mx, my) for mx, my in marks if x <= mx <= x + w and y <= my <= y + h]
+                    assert not hidden, (name, model.steps, draw.__name__, hidden)
+            if not model.running:
+                break
+            model.step()
+
+
 def test_downloads_hold_the_rounds_the_result_and_the_plots(done):
     rows = list(csv.DictReader(io.StringIO(views.rounds_csv(done))))
     assert len(rows) == done.steps and rows[-1]["accepted"] == "True" and rows[0]["answer"].startswith("refused")
@@ -358,11 +412,11 @@ def page():
 
 @pytest.fixture
 def quick_plots(monkeypatch):
-    """Tiny stand-ins for the two plots (a PNG of each costs about 0.2 s a round), for tests that read no plot."""
+    """Tiny stand-ins for the two plots, for tests that read no plot."""
     from matplotlib.figure import Figure
 
     for name in ("offers_figure", "utility_figure"):
-        monkeypatch.setattr(views, name, lambda model: Figure(figsize=(0.5, 0.5)))
+        monkeypatch.setattr(views, name, lambda model, figure=Figure: figure(figsize=(0.5, 0.5)))
     monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())  # no stand-in stays cached for later tests
 
 
@@ -766,23 +820,23 @@ def test_a_state_of_the_plots_is_drawn_once_whoever_opens_it_and_the_cache_is_bo
 
     drawn = []
 
-    def counting(model):
+    def counting(model, figure=Figure):
         drawn.append(model.steps)
-        return Figure(figsize=(0.5, 0.5))
+        return figure(figsize=(0.5, 0.5))
 
     monkeypatch.setattr(views, "offers_figure", counting)
     monkeypatch.setattr(app_module, "_PLOTS", OrderedDict())
     first, second = AppModel(Controls()), AppModel(Controls())  # two visitors, each with a model of their own
-    assert app_module.plot_png(first, "offers") is app_module.plot_png(second, "offers") and drawn == [0]
+    assert app_module.plot_image(first, "offers") is app_module.plot_image(second, "offers") and drawn == [0]
     first.step()
-    app_module.plot_png(first, "offers")
+    app_module.plot_image(first, "offers")
     assert drawn == [0, 1]  # a new state is drawn anew
     other = AppModel(Controls(values={"deal.threat_rate": 0.3}))
-    app_module.plot_png(other, "offers")
+    app_module.plot_image(other, "offers")
     assert drawn == [0, 1, 0]  # another scenario's round 0 is not the baseline's
     for _ in range(app_module.PLOT_CACHE_SIZE + 5):
         other.step() if other.running else None
-        app_module.plot_png(other, "offers")
+        app_module.plot_image(other, "offers")
     assert len(app_module._PLOTS) <= app_module.PLOT_CACHE_SIZE
 
 
@@ -851,3 +905,13 @@ def test_when_nothing_can_be_signed_the_page_says_why_before_the_first_round():
     assert "will open" not in text
     baseline = AppModel(Controls())
     assert baseline.nothing_signable() is None and "will open" in views.outcome_text(baseline)
+
+
+def test_the_page_module_loads_without_matplotlib():
+    """The page's plots are SVG: matplotlib is imported only when a PNG is downloaded (it was 0.3 s of each start)."""
+    import subprocess
+    import sys
+
+    code = "import sys, negotiation.app; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -168,6 +168,14 @@ def test_delay_cost_is_the_utility_lost_by_agreeing_a_round_later(baseline):
     assert play.delay_cost(model, "japan", package, model.max_rounds) is None
 
 
+def test_the_end_comparison_without_the_agents_plays_no_second_run(baseline, monkeypatch):
+    model = NegotiationModel(baseline, rng=3, collect_data=False)
+    model.run(solve=False)
+    full = play.comparison(model)
+    monkeypatch.setattr(play, "agents_run", lambda model: pytest.fail("the agents' run was played"))
+    assert play.comparison(model, with_agents=False) == [full[0], full[2]]
+
+
 def test_the_end_comparison_sets_the_deal_beside_the_agents_and_the_equilibrium(baseline):
     model, seat = seated(baseline, "japan", seed=2)
     everything = model.counterpart.ideal(1)  # all the US asks for: accepted at once
