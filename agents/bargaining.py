@@ -204,7 +204,7 @@ class Government(Actor):
         fields_ = tuple(f for f in self.type_fields if f.endswith("_patience") == table.unit_surplus)
         self.types, self.type_weights = [self.opponent_preferences], np.ones(1)
         if not complete_information and sigma > 0.0 and fields_ and table.concession == "screening":
-            z, weights = type_nodes(len(fields_))
+            z, weights = type_nodes(len(fields_), table.type_points)
             true = self.opponent_true_preferences()
             self.types = [self.opponent_preferences if not node.any() else
                           true.seen_with(errors.scaled(dict(zip(fields_, log_factors(node, sigma), strict=True))))
@@ -251,7 +251,8 @@ class Government(Actor):
         refuse = d
         if t < table.max_rounds:
             refuse = max(d, d + table.survival * (self._type_plan(k)[1].get(t + 1, d) - d))
-        return acceptance_probability(self._type_utility(k, package, t) + ACCEPT_TOLERANCE, refuse, d, accept=accept)
+        return acceptance_probability(self._type_utility(k, package, t) + ACCEPT_TOLERANCE, refuse, d,
+                                      table.answer_noise, accept=accept)
 
     def _value_if_refused(self, k: int, t: int) -> float:
         """Its value of the talks after type k refused its offer in round t: the SPE from round t + 1 on."""
@@ -430,8 +431,12 @@ class Government(Actor):
         keep = table.survival
         if self.complete_information:
             return d + keep * (self.plan().get(t + 1, d) - d)
-        if self.screens:  # the SPE from the next round on, in expectation over the types it believes in
-            return float(self.type_weights @ np.array([self._value_if_refused(k, t) for k in range(len(self.types))]))
+        if self.screens:  # its own next offer, valued as its offer rule values it (agents/beliefs.py)
+            own = self.propose(t + 1) if table.proposer_in(t + 1) == self.key else None
+            if own is None:  # it would make no offer: the SPE from the next round on, over its types
+                return float(self.type_weights @ np.array([self._value_if_refused(k, t)
+                                                           for k in range(len(self.types))]))
+            return d + keep * (float(self.expected_values([own], t + 1)[0][0]) - d)
         package = self.propose(t + 1) if table.proposer_in(t + 1) == self.key else None
         nxt = self.utility_of(package, t + 1) if package is not None else self.plan().get(t + 1, d)
         p = self.acceptance_belief

@@ -4,8 +4,8 @@ Under incomplete information each government knows its own preferences and holds
 side's types*: the other's true preferences seen through its belief errors (``BeliefErrors``: its point
 estimate, drawn once a run) and, around that estimate, its uncertainty of the same size σ
 (``protocol.belief_noise``): a government knows how far off it may be. The types are the point estimate
-moved by ±a·σ in logs along each of the parameters it is unsure of, one at a time (:func:`type_nodes`), the
-estimate itself in the middle; the weights match the variance σ² of each log-error.
+moved in logs along each of the parameters it is unsure of, one at a time, to the Gauss–Hermite points of
+N(0, σ²) (:func:`type_nodes`), the estimate itself in the middle.
 
 It models a type's answer as a probit (random utility: McFadden 1974; quantal response: McKelvey & Palfrey
 1995): type k accepts an offer with probability Φ((u_k − R_k)/s_k), u_k the offer's value to it, R_k its
@@ -26,39 +26,47 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
 
-TYPE_SPREAD = 3.0  # a: the types sit at ±a·σ in logs along each parameter (weights 1/(2a²) each): ASSUMPTION,
-#                    wide enough that the truth lies within the types on nearly every draw (|z| ≤ 3)
-ANSWER_NOISE = 0.05  # η: a type's evaluation noise as a fraction of its stake: ASSUMPTION (README: where it holds)
+TYPE_POINTS = 5  # Gauss–Hermite points along each parameter (its outer types at ±1.36σ and ±2.86σ):
+#                  protocol.type_points sets it (ASSUMPTION, README: where it holds)
+ANSWER_NOISE = 0.05  # η: a type's evaluation noise as a fraction of its stake; protocol.answer_noise sets it
 
 
-def type_nodes(dims: int, spread: float = TYPE_SPREAD) -> tuple[np.ndarray, np.ndarray]:
-    """The types' log-offsets (in units of σ) and prior weights: the centre and ±a along each axis.
+def type_nodes(dims: int, points: int = TYPE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The types' log-offsets (in units of σ) and prior weights: Gauss–Hermite points along each axis.
 
-    With d parameters there are 2d + 1 types: z = 0 with weight 1 − d/a², and z = ±a·e_i with weight 1/(2a²)
-    each, so each log-error has mean 0 and variance σ² (Σ w·z_i² = 2·a²/(2a²) = 1), as the errors are drawn.
+    Along each of the d axes, the nodes z_i ≠ 0 and weights w_i of the ``points``-point Gauss–Hermite rule for
+    N(0, 1) (exact for its moments up to degree 2·points − 1); the centre gets what is left, 1 − d·(1 − w_0).
+    Each log-error then has the normal's moments along its own axis (mean 0, variance σ²).
 
     Args:
         dims: how many parameters of the other side it is unsure of (d ≥ 0).
-        spread: a, with a² ≥ d so that the centre's weight is not negative.
+        points: 3 or 5 (odd, so that the estimate itself is a type).
 
     Returns:
-        (z of shape (2d + 1, d), weights of shape (2d + 1,) summing to 1).
+        (z of shape (d·(points − 1) + 1, d), weights summing to 1).
 
-    >>> z, w = type_nodes(2, spread=2.0)
-    >>> z.tolist(), w.tolist()
-    ([[0.0, 0.0], [2.0, 0.0], [-2.0, 0.0], [0.0, 2.0], [0.0, -2.0]], [0.5, 0.125, 0.125, 0.125, 0.125])
-
+    >>> z, w = type_nodes(1, 3)
+    >>> np.round(z[:, 0] ** 2, 12).tolist(), np.round(w * 6, 12).tolist()
+    ([0.0, 3.0, 3.0], [4.0, 1.0, 1.0])
     """
-    if spread * spread < dims:
-        raise ValueError(f"a type spread of {spread:g} is too small for {dims} parameters (a² ≥ d)")
-    z = np.zeros((2 * dims + 1, dims))
-    for i in range(dims):
-        z[1 + 2 * i, i], z[2 + 2 * i, i] = spread, -spread
-    side = 1.0 / (2.0 * spread * spread)
-    weights = np.full(2 * dims + 1, side)
-    weights[0] = 1.0 - 2.0 * dims * side
-    return z, weights
+    if points % 2 == 0 or points < 1:
+        raise ValueError(f"type points must be odd (the estimate is the middle one), not {points}")
+    nodes, weights = hermegauss(points)
+    weights = weights / weights.sum()
+    outer = [i for i in range(points) if i != points // 2]
+    centre = 1.0 - dims * (1.0 - float(weights[points // 2]))
+    if centre < 0.0:
+        raise ValueError(f"{points} points along each of {dims} parameters leave the estimate a negative weight")
+    z = np.zeros((dims * len(outer) + 1, dims))
+    w = np.empty(dims * len(outer) + 1)
+    w[0] = centre
+    for a in range(dims):
+        for j, i in enumerate(outer):
+            z[1 + a * len(outer) + j, a] = nodes[i]
+            w[1 + a * len(outer) + j] = weights[i]
+    return z, w
 
 
 def acceptance_probability(value: float, refuse: float, disagreement: float, noise: float = ANSWER_NOISE,

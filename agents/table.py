@@ -36,6 +36,8 @@ class Table(Protocol):
     survival: float  # the chance the talks survive a refusal
     concession: str  # how a government concedes: "screening" (Bayesian beliefs over types) or "clock" (Faratin)
     belief_noise: float  # σ of the log belief errors, which each government knows as its own uncertainty
+    type_points: int  # the Gauss–Hermite points of its prior along each parameter
+    answer_noise: float  # a type's evaluation noise as a fraction of its stake
 
     offers: list[Offer]  # every offer made so far
     agreement_round: int  # the round of the agreement (0 until there is one)

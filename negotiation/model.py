@@ -120,6 +120,8 @@ class NegotiationModel(mesa.Model):
         self.concession_rounds = spec.protocol.concession_rounds or 1
         self.concession = spec.protocol.concession
         self.belief_noise = spec.protocol.belief_noise
+        self.type_points = spec.protocol.type_points
+        self.answer_noise = spec.protocol.answer_noise
         self.round_years = spec.protocol.round_months / 12.0
         self.round_dates = np.arange(self.max_rounds, dtype=float) * self.round_years  # index k − 1: round k
         # the chance the talks go on after a refusal (an exogenous breakdown hazard: Binmore, Rubinstein &

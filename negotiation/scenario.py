@@ -257,6 +257,10 @@ class Protocol(_Strict):
     # "clock" — from its opening to its believed SPE target by round concession_rounds (Faratin et al. 1998),
     # its belief errors halved on each refusal of its target
     concession: Literal["screening", "clock"] = "screening"
+    # screening: the Gauss–Hermite points of the prior along each parameter a government is unsure of, and a
+    # type's evaluation noise as a fraction of its stake (agents/beliefs.py)
+    type_points: Literal[3, 5] = 5
+    answer_noise: float = Field(0.05, ge=0, le=1)
     concession_rounds: int | None = Field(None, ge=1, le=10_000)  # "clock": left out, the rounds to the talks' deadline
     # the yearly risk that a round without agreement ends the talks for good (Binmore, Rubinstein & Wolinsky
     # 1986): both sides and the solver expect it, and a run draws it after every such round ("drawn": the run

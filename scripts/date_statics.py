@@ -37,6 +37,11 @@ ROWS = [
     ("threat from 0.6 years", ("deal.talks_deadline_years=0.6",)),
     ("relief's life 2.5 years", ("deal.relief_life_years=2.5",)),
     ("relief's life 10 years", ("deal.relief_life_years=10",)),
+    ("round of 0.25 months", ("protocol.round_months=0.25",)),
+    ("round of 1 month", ("protocol.round_months=1",)),
+    ("3 type points", ("protocol.type_points=3",)),
+    ("answer noise 0.01", ("protocol.answer_noise=0.01",)),
+    ("answer noise 0.2", ("protocol.answer_noise=0.2",)),
     ("concession clock", ("protocol.concession=clock",)),
 ]
 

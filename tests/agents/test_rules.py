@@ -100,19 +100,22 @@ def test_an_offer_concedes_faratins_share_of_the_way_from_opening_to_target(key)
 
 # --- offer by screening (protocol.concession = "screening", the baseline's) ---------------------------------
 
-def test_the_types_are_the_estimate_and_three_sigma_either_side_with_the_noises_variance():
-    """Each government's prior: its point estimate, ±a·σ in logs along each parameter; log-errors of variance σ²."""
+def test_the_types_are_the_estimate_and_gauss_hermite_points_with_the_noises_variance():
+    """Each government's prior: its point estimate and the Gauss–Hermite points of N(0, σ²) in logs along each
+    parameter; each log-error has mean 0 and variance σ² (and the normal's fourth moment 3σ⁴)."""
     m = model()
     sigma = m.spec.protocol.belief_noise
     for gov in (m.counterpart, m.principal):
         w = gov.type_weights
         uncertain = [f for f in gov.type_fields if not f.endswith("_patience")]  # the package game's
-        assert len(gov.types) == 2 * len(uncertain) + 1 and w.sum() == pytest.approx(1.0)
+        points = m.spec.protocol.type_points
+        assert len(gov.types) == (points - 1) * len(uncertain) + 1 and w.sum() == pytest.approx(1.0)
         assert gov.types[0] is gov.opponent_preferences  # the estimate itself
         field = {"us": "relief_value_factor", "japan": "onshore_value_per_usd"}[gov.key]
         logs = np.log([getattr(t, field) / getattr(gov.types[0], field) for t in gov.types])
         assert float(w @ logs) == pytest.approx(0.0, abs=1e-12)
         assert float(w @ logs**2) == pytest.approx(sigma**2, rel=1e-9)
+        assert float(w @ logs**4) == pytest.approx(3 * sigma**4, rel=1e-9)
     exact = model("protocol.information=complete")
     assert len(exact.counterpart.types) == 1 and len(model("protocol.belief_noise=0").principal.types) == 1
 
@@ -157,18 +160,23 @@ def test_a_refusal_makes_the_types_likelier_to_refuse_it_likelier_by_bayes_rule(
     assert us.propose(t + 2) != offer.package or len(us.types) == 1  # and its next offer moves
 
 
-def test_a_screening_responder_refuses_what_is_worth_less_than_the_expected_spe_continuation():
-    """It accepts iff the offer is worth at least Σ_k w_k·V_k, the SPE from the next round on, over its types."""
+def test_a_screening_responder_values_refusing_at_its_next_offer_as_its_offer_rule_values_it():
+    """AC_next, consistent with its offers: it refuses what is worth less than d + π·(E − d), E the expected value
+    over its types of the offer it would make next (so it accepts by the same reckoning it offers by)."""
     m = model()
     us = m.counterpart
+    us.offers_made = 1
     t = 3
     d, keep = us.preferences.disagreement, m.survival
-    continuation = [d + keep * (us._type_plan(k)[0][t + 1] - d) for k in range(len(us.types))]
-    threshold = float(us.type_weights @ np.array(continuation))
-    assert us.next_offer_value(t) == pytest.approx(threshold, rel=1e-12)
-    assert min(continuation) < threshold < max(continuation)  # an expectation over types that differ
-    own_next = us.propose(t + 1)
-    assert us.utility_of(own_next, t + 1) > threshold  # its own next offer asks more than it would accept
+    nxt = us.propose(t + 1)
+    expected = float(us.expected_values([nxt], t + 1)[0][0])
+    assert us.next_offer_value(t) == pytest.approx(d + keep * (expected - d), rel=1e-12)
+    assert expected == pytest.approx(us.screening_offer(t + 1)[1], rel=1e-12)  # the value its offer rule saw
+    assert expected < us.utility_of(nxt, t + 1)  # it is not sure its next offer will be taken
+    good = Offer(t, "japan", "us", nxt)  # its own next offer, a round early: worth more than waiting for it
+    assert us.respond(good).accepted
+    worse = Offer(t, "japan", "us", replace(nxt, tariff_rates=(0.10, 0.10)))
+    assert us.utility_of(worse.package, t) < us.next_offer_value(t) and not us.respond(worse).accepted
 
 
 # --- accept -----------------------------------------------------------------------------------------------
