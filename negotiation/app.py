@@ -66,7 +66,7 @@ class Slider:
     def shown(self, value: float) -> float:
         """A key's value as the slider shows it (percent for a share or a rate).
 
-        >>> Slider("equity", "", "deal.equity_fraction", 0.005, 0.019, 0.001, percent=True).shown(0.015)
+        >>> Slider("equity", "", "deal.equity_fraction", 0.005, 0.016, 0.001, percent=True).shown(0.015)
         1.5
         """
         return round(100 * value, 9) if self.percent else value
@@ -85,17 +85,17 @@ SLIDERS = (
     Slider("threat", "Threatened tariff on {principal}'s other goods without a deal", "deal.threat_rate", 0.15, 0.35,
            0.01, needs_tariff=True, percent=True),
     Slider("equity", "Equity fraction of the package (the part that earns profits)", "deal.equity_fraction", 0.005,
-           0.019, 0.001, percent=True),
+           0.016, 0.001, percent=True),
     Slider("threat date", "Threat's date: years from the talks' start until the tariff bites without a deal "
            "(0.31 = 1 Aug 2025; talks may go on after it, the tariff paid meanwhile)", "deal.talks_deadline_years",
            0.0, 1.0, 0.002, needs_tariff=True),
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
            0.5, 7, 0.01),  # the baseline states "holds ≥ 1": a shorter deadline is a scenario of its own
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
-           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.07, 0.001,
+           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.057, 0.001,
            percent=True),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",
-           "agents.{principal}.discount_rate_per_year", 0.036, 0.06, 0.001,
+           "agents.{principal}.discount_rate_per_year", 0.041, 0.06, 0.001,
            percent=True),
     Slider("{counterpart} δ", "{counterpart}: discount factor per offer (patience)", "agents.{counterpart}.discount",
            0.5, 0.99, 0.01),

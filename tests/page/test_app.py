@@ -291,7 +291,7 @@ def test_every_slider_spans_the_range_the_baseline_states_for_its_key():
                 checked.append(key)
     assert len(checked) == 7 and "agents.tsmc.margin_per_usd" in checked
     shown = {s.key: (s.low, s.high) for s, _ in Controls().sliders()}  # the baseline's own values fit: as stated
-    assert shown["agents.tsmc.margin_per_usd"] == (0.6, 4.0) and shown["deal.equity_fraction"] == (0.005, 0.019)
+    assert shown["agents.tsmc.margin_per_usd"] == (0.6, 4.0) and shown["deal.equity_fraction"] == (0.005, 0.016)
     article = {s.key: (s.low, s.high) for s, _ in Controls(scenario="equity_article").sliders()}
     assert article["deal.equity_fraction"] == (0.005, 0.12)  # widened to hold the scenario's own 12%, no more
 
@@ -646,7 +646,7 @@ def test_forged_widget_values_are_refused_in_one_line_and_reset_keeps_working(qu
     caplog.set_level(logging.WARNING, logger="chipdeal.page")
     _click(rc, "Step")
     _slider(rc, "equity").v_model = 5
-    assert any("equity (deal.equity_fraction): 5% is outside 0.5–1.9%" in e for e in _errors(rc))
+    assert any("equity (deal.equity_fraction): 5% is outside 0.5–1.6%" in e for e in _errors(rc))
     _slider(rc, "threat date").v_model = "abc"
     _slider(rc, "window").v_model = "abc"
     assert any("window (deal.horizon_years): 'abc' is not a number" in e for e in _errors(rc))
