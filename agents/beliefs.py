@@ -50,6 +50,7 @@ def type_nodes(dims: int, points: int = TYPE_POINTS) -> tuple[np.ndarray, np.nda
     >>> z, w = type_nodes(1, 3)
     >>> np.round(z[:, 0] ** 2, 12).tolist(), np.round(w * 6, 12).tolist()
     ([0.0, 3.0, 3.0], [4.0, 1.0, 1.0])
+
     """
     if points % 2 == 0 or points < 1:
         raise ValueError(f"type points must be odd (the estimate is the middle one), not {points}")

@@ -5,11 +5,12 @@ rests on" (scripts/date_statics.py, seeds 0–199) holds the magnitudes. Here se
 conditioned on surviving (``protocol.breakdown = "conditioned"``) so that a collapse does not censor a late
 date (the fourth referee: with collapses drawn, more noise can *shorten* the mean date of the deals struck).
 
-| input moved | expected sign | theory |
-|---|---|---|
-| belief noise 0 → 0.3 | later agreement (+) | no uncertainty, no screening: the first offer after the openings is taken (Rubinstein) |
-| hazard 0 → 1 a year | earlier agreement (−) | a refusal risks more: screening a type costs more (Binmore et al. 1986) |
-| relief's life 2.5 → 10 years | higher rate on cars (+) | relief is worth more to Japan, so it pays more for the investment-side terms |
+- belief noise 0 → 0.3: later agreement (+). No uncertainty, no screening: the first offer after the openings
+  is taken (Rubinstein 1982).
+- hazard 0 → 1 a year: earlier agreement (−). A refusal risks more, so screening a type costs more (Binmore,
+  Rubinstein & Wolinsky 1986).
+- relief's life 2.5 → 10 years: a higher rate on cars (+). Relief is worth more to Japan, so it pays more for
+  it in the other terms.
 """
 
 import statistics
