@@ -690,13 +690,19 @@ def MovePanel(model: AppModel, on_played: Callable[[], None], report: Callable[[
                                       {group: values[group] / 100 for group in b.rates})
             preview = play.preview_offer(model, package)
             answer = preview.answer
-            said = "would accept" if answer.accepted else f"would refuse ({answer.reason})"  # type: ignore[union-attr]
-            verdict = ("It would be signed." if preview.signed else
-                       "It would not be signed: the lenders must fund it." if answer.accepted  # type: ignore[union-attr]
-                       else "It would not be signed.")
+            if preview.believed_acceptance is not None:  # its price is private: what the person's side believes
+                said = (f"would accept with a chance of {preview.believed_acceptance:.0%}, by what {name} believes "
+                        f"of {other_name} (each refusal of {name}'s offers moves that belief)")
+                verdict = "" if preview.funded else "It would not be signed: the lenders must fund it."
+            else:
+                said = "would accept" if answer.accepted else f"would refuse ({answer.reason})"  # type: ignore[union-attr]
+                verdict = ("It would be signed." if preview.signed else
+                           "It would not be signed: the lenders must fund it." if answer.accepted  # type: ignore[union-attr]
+                           else "It would not be signed.")
             lenders = _answers_text(model, preview)
+            verdict = f" {verdict}" if verdict else ""
             solara.HTML(tag="div", classes=["chipdeal-preview"], unsafe_innerHTML=html.escape(
-                f"Before you send it: {other_name} {said}{'; ' + lenders if lenders else ''}. {verdict} "
+                f"Before you send it: {other_name} {said}{'; ' + lenders if lenders else ''}.{verdict} "
                 f"Agreed now, it is worth {views.amount(model, preview.human_utility_usd_bn)} to {name} over no "
                 f"deal. {_delay_text(model, preview, human)}"))
             solara.Button("Send offer", color="primary",

@@ -274,6 +274,10 @@ class Preview:
     answer: Response | None  # the responding government's own answer (None: a person answers)
     delay: DelayCost | None  # for the person's side
     human_utility_usd_bn: float  # the person's side's gain over no deal if agreed this round (PV $bn)
+    # the chance the other side accepts, as the person's side believes it (its types and their weights: what a
+    # person in its seat can know under incomplete information); None where it knows the answer (complete
+    # information) or holds no types (the concession clock)
+    believed_acceptance: float | None = None
 
     @property
     def funded(self) -> bool:
@@ -290,7 +294,9 @@ def preview_offer(model: Any, package: Package) -> Preview:
     """What the other government and the lenders would say to the person's ``package`` in the coming round.
 
     Their answers come from their own rules (``Principal.ratify``, ``Government.respond``), asked without
-    playing the round: ``step()`` asks them the same question and gets the same answer (tested).
+    playing the round: ``step()`` asks them the same question and gets the same answer (tested). Under
+    incomplete information the page shows the person only ``believed_acceptance``: the chance its own side's
+    beliefs give (the other side's price is private); the answer itself is kept for the tests and the end card.
 
     Args:
         model: a model with a person seated at the coming round's proposer.
@@ -304,8 +310,10 @@ def preview_offer(model: Any, package: Package) -> Preview:
     other = model.spec.other_government(human)
     ratification = model.principal.ratify(package)
     answer = model.governments[other].respond(Offer(t, human, other, package), ratification)
+    own = model.governments[human]
+    believed = float(own.expected_values([package], t)[1][0]) if own.screens else None
     return Preview(t, human, other, package, ratification, answer, delay_cost(model, human, package, t),
-                   gain(model, human, package, t))
+                   gain(model, human, package, t), believed)
 
 
 def agent_offer(model: Any) -> Preview | None:

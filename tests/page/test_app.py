@@ -565,8 +565,11 @@ def test_a_person_plays_japan_to_an_agreement_and_sees_how_it_compares(quick_plo
     model = AppModel(Controls(seat="japan"))
     package = play.package_of(model, 0.5, 0.6, offer)
     expected = play.preview_offer(model, package)
-    said = "would accept" if expected.answer.accepted else f"would refuse ({expected.answer.reason})"
-    assert f"Before you send it: US {said}; JBIC would fund · NEXI would fund." in preview
+    chance = expected.believed_acceptance  # the US's price is private: the page gives what Japan believes
+    assert chance is not None and 0.0 <= chance <= 1.0
+    said = f"would accept with a chance of {chance:.0%}, by what Japan believes of US"
+    assert f"Before you send it: US {said}" in preview and "; JBIC would fund · NEXI would fund." in preview
+    assert "would refuse" not in preview and "It would be signed" not in preview  # the answer itself is not shown
     cost = expected.delay.per_month_usd_bn
     assert f"{'costs' if cost >= 0 else 'gains'} Japan ${abs(cost):.1f}bn (PV)" in preview
     _click(rc, "Send offer")

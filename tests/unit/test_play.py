@@ -203,3 +203,35 @@ def test_the_end_comparison_sets_the_deal_beside_the_agents_and_the_equilibrium(
     # tests/model/test_plan_vs_solver.py)
     assert eq.gains_usd_bn["us"] == pytest.approx(us_gain, abs=1e-3)
     assert agents_row.gains_usd_bn["japan"] > yours.gains_usd_bn["japan"]  # conceding everything costs Japan
+
+
+def test_the_preview_gives_the_chance_the_persons_side_believes_not_the_other_sides_price(baseline):
+    """Under incomplete information the other side's price is private: the preview's chance is the seated
+    government's own belief (its types and weights); with complete information there is nothing to believe."""
+    model, seat = seated(baseline, "japan")
+    package = Package(0.5, 0.9, (0.14, 0.10))
+    preview = play.preview_offer(model, package)
+    japan = model.governments["japan"]
+    assert preview.believed_acceptance == pytest.approx(float(japan.expected_values([package], 1)[1][0]))
+    assert 0.0 < preview.believed_acceptance < 1.0
+    exact = NegotiationModel(load_scenario(overrides=["protocol.information=complete"]), rng=0, collect_data=False)
+    play.take_seat(exact, "japan")
+    assert play.preview_offer(exact, package).believed_acceptance is None
+
+
+def test_the_agent_learns_from_a_persons_refusals(baseline):
+    """A person who refuses the agent's offer moves the agent's beliefs by Bayes' rule, and so its next offer."""
+    model, seat = seated(baseline, "japan", seed=3)
+    us = model.counterpart
+    seat.offer(Package(0.5, 0.5, (0.10, 0.10)))
+    model.step()  # round 1: the person opens
+    seat.answer(False)
+    model.step()  # round 2: the US opens at its claim; refused
+    seat.offer(Package(0.5, 0.5, (0.10, 0.10)))
+    model.step()  # round 3
+    before = us.type_weights.copy()
+    offered = us.propose(4)
+    seat.answer(False)
+    model.step()  # round 4: the person refuses the US's first screening offer
+    assert model.offers[-1].package == offered and not (us.type_weights == before).all()
+    assert us.propose(6) != offered  # it offers something else two rounds on
