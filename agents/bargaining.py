@@ -41,7 +41,7 @@ and the two are compared.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import mesa
@@ -152,6 +152,8 @@ class Government(Actor):
         self.type_weights = np.ones(1)
         self._plan_opp: dict[int, float] = {}  # round → the opponent's value of that round's SPE outcome
         self._type_values: dict[int, Values] = {}
+        self._type_fixed: np.ndarray | None = None  # the estimate's shares' part, shared by types that differ in rates only
+        self._type_off_grid: dict[tuple[int, Package, int], float] = {}
         self._type_chains: dict[int, Chain] = {}
         self._type_plans: dict[int, tuple[dict[int, float], dict[int, float], dict[int, tuple[int, float]]]] = {}
         self._screens: dict[int, tuple[Package, float] | None] = {}  # round → its screening offer (this posterior)
@@ -210,12 +212,21 @@ class Government(Actor):
                           true.seen_with(errors.scaled(dict(zip(fields_, log_factors(node, sigma), strict=True))))
                           for node in z]
             self.type_weights = weights
-        self._type_values, self._type_chains = {}, {}
+        self._type_values, self._type_chains, self._type_fixed, self._type_off_grid = {}, {}, None, {}
         self._forget(preferences_moved=False)
 
     def _values_of_type(self, k: int) -> Values:
+        """Type k's utility terms; a type that differs from the estimate only in its rates' terms shares its
+        shares' part (``rates_only``: computed once, the same array, so the same numbers)."""
         if k not in self._type_values:
-            self._type_values[k] = self.table.values_for(self.types[k])
+            table, prefs, base = self.table, self.types[k], self.types[0]
+            fixed = None
+            rates_only = getattr(prefs, "rates_only", ())
+            if k and rates_only and replace(prefs, **{f: getattr(base, f) for f in rates_only}) == base:
+                if self._type_fixed is None:
+                    self._type_fixed = Values.fixed_of(base, table.terms, table.round_dates)
+                fixed = self._type_fixed
+            self._type_values[k] = Values.of(prefs, table.terms, table.round_dates, fixed)
         return self._type_values[k]
 
     def _type_plan(self, k: int) -> tuple[dict[int, float], dict[int, float], dict[int, tuple[int, float]]]:
@@ -237,7 +248,10 @@ class Government(Actor):
         option = terms.option_of(package)
         if option is not None:
             return self._values_of_type(k).at(t - 1, option, terms.continuous_values(package))
-        return float(self.types[k].utility(package, float(self.table.round_dates[t - 1])))
+        key = (k, package, t)  # off the grid (an opening at its claim): the formula itself, once per type and round
+        if key not in self._type_off_grid:
+            self._type_off_grid[key] = float(self.types[k].utility(package, float(self.table.round_dates[t - 1])))
+        return self._type_off_grid[key]
 
     def acceptance_probability(self, k: int, package: Package, t: int, accept: bool = True) -> float:
         """How likely type k is to accept ``package`` in round t, as this government models its answer.

@@ -28,8 +28,8 @@ import math
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-TYPE_POINTS = 5  # Gauss–Hermite points along each parameter (its outer types at ±1.36σ and ±2.86σ):
-#                  protocol.type_points sets it (ASSUMPTION, README: where it holds)
+TYPE_POINTS = 3  # Gauss–Hermite points along each parameter (outer types at ±√3σ; with 5, ±1.36σ and ±2.86σ):
+#                  protocol.type_points sets it (ASSUMPTION, README "What the date rests on")
 ANSWER_NOISE = 0.05  # η: a type's evaluation noise as a fraction of its stake; protocol.answer_noise sets it
 
 

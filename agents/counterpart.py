@@ -59,6 +59,7 @@ class CounterpartPreferences(DealPreferences):
     fund_usd_bn: float = 0.0
     buyers_duty_weight: float = 0.0
     relief_cost_factor: float = 1.0
+    rates_only: ClassVar[tuple[str, ...]] = ("relief_cost_factor",)  # fields only the rates' terms read
     build_per_rate: tuple[float, ...] = ()
 
     def fixed_part(self, q: np.ndarray, s: np.ndarray, times_years: np.ndarray) -> np.ndarray:

@@ -76,12 +76,20 @@ class Values:
             total += float(self.a[k, c]) * value + float(self.b[k, c]) * value * value
         return total
 
+    @staticmethod
+    def fixed_of(preferences: Preferences, terms: PackageTerms, times_years: np.ndarray) -> np.ndarray:
+        """The shares' part of the utility on every option and date, (K, O)."""
+        t = np.asarray(times_years, dtype=float)
+        return np.broadcast_to(preferences.fixed_part(terms.q, terms.s, t), (t.size, terms.options))
+
     @classmethod
-    def of(cls, preferences: Preferences, terms: PackageTerms, times_years: np.ndarray) -> Values:
-        """Evaluate ``preferences`` on every option and date."""
+    def of(cls, preferences: Preferences, terms: PackageTerms, times_years: np.ndarray,
+           fixed: np.ndarray | None = None) -> Values:
+        """Evaluate ``preferences`` on every option and date (``fixed``: its shares' part, if known already)."""
         t = np.asarray(times_years, dtype=float)
         c0, a, b = preferences.continuous_coefficients(t)
-        fixed = np.broadcast_to(preferences.fixed_part(terms.q, terms.s, t), (t.size, terms.options))
+        if fixed is None:
+            fixed = cls.fixed_of(preferences, terms, t)
         return cls(np.asarray(fixed + np.asarray(c0, dtype=float)[:, None], dtype=float),
                    np.asarray(a, dtype=float).reshape(t.size, -1), np.asarray(b, dtype=float).reshape(t.size, -1))
 

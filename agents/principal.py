@@ -55,6 +55,7 @@ class PrincipalPreferences(DealPreferences):
     outside_option_share: float = 0.0
     relief_scale: float = 1.0
     relief_value_factor: float = 1.0
+    rates_only: ClassVar[tuple[str, ...]] = ("relief_value_factor",)  # fields only the rates' terms read
     parts_margin_per_rate: tuple[float, ...] = ()
 
     def fixed_part(self, q: np.ndarray, s: np.ndarray, times_years: np.ndarray) -> np.ndarray:

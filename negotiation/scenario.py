@@ -259,7 +259,7 @@ class Protocol(_Strict):
     concession: Literal["screening", "clock"] = "screening"
     # screening: the Gauss–Hermite points of the prior along each parameter a government is unsure of, and a
     # type's evaluation noise as a fraction of its stake (agents/beliefs.py)
-    type_points: Literal[3, 5] = 5
+    type_points: Literal[3, 5] = 3
     answer_noise: float = Field(0.05, ge=0, le=1)
     concession_rounds: int | None = Field(None, ge=1, le=10_000)  # "clock": left out, the rounds to the talks' deadline
     # the yearly risk that a round without agreement ends the talks for good (Binmore, Rubinstein & Wolinsky

@@ -115,7 +115,7 @@ def test_the_types_are_the_estimate_and_gauss_hermite_points_with_the_noises_var
         logs = np.log([getattr(t, field) / getattr(gov.types[0], field) for t in gov.types])
         assert float(w @ logs) == pytest.approx(0.0, abs=1e-12)
         assert float(w @ logs**2) == pytest.approx(sigma**2, rel=1e-9)
-        assert float(w @ logs**4) == pytest.approx(3 * sigma**4, rel=1e-9)
+        assert float(w @ logs**4) == pytest.approx(3 * sigma**4, rel=1e-9)  # (Gauss–Hermite: exact to the fifth)
     exact = model("protocol.information=complete")
     assert len(exact.counterpart.types) == 1 and len(model("protocol.belief_noise=0").principal.types) == 1
 
