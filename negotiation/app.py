@@ -92,7 +92,7 @@ SLIDERS = (
     Slider("window", "Deadline: the last date a deal can be struck, years (3.78 = Jan 2029)", "deal.horizon_years",
            0.5, 7, 0.01),  # the baseline states "holds ≥ 1": a shorter deadline is a scenario of its own
     Slider("{counterpart} rate", "{counterpart}: impatience, discount rate a year",
-           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.057, 0.001,
+           "agents.{counterpart}.discount_rate_per_year", 0.02, 0.053, 0.001,
            percent=True),
     Slider("{principal} rate", "{principal}: impatience, discount rate a year",
            "agents.{principal}.discount_rate_per_year", 0.041, 0.06, 0.001,
