@@ -152,7 +152,7 @@ class Government(Actor):
         self.type_weights = np.ones(1)
         self._plan_opp: dict[int, float] = {}  # round → the opponent's value of that round's SPE outcome
         self._type_values: dict[int, Values] = {}
-        self._type_fixed: np.ndarray | None = None  # the estimate's shares' part, shared by types that differ in rates only
+        self._type_fixed: np.ndarray | None = None  # the estimate's shares' part (types differing in rates share it)
         self._type_off_grid: dict[tuple[int, Package, int], float] = {}
         self._type_chains: dict[int, Chain] = {}
         self._type_plans: dict[int, tuple[dict[int, float], dict[int, float], dict[int, tuple[int, float]]]] = {}
@@ -216,8 +216,11 @@ class Government(Actor):
         self._forget(preferences_moved=False)
 
     def _values_of_type(self, k: int) -> Values:
-        """Type k's utility terms; a type that differs from the estimate only in its rates' terms shares its
-        shares' part (``rates_only``: computed once, the same array, so the same numbers)."""
+        """Type k's utility terms.
+
+        A type that differs from the estimate only in its rates' terms shares its shares' part (``rates_only``:
+        computed once, the same array, so the same numbers).
+        """
         if k not in self._type_values:
             table, prefs, base = self.table, self.types[k], self.types[0]
             fixed = None
