@@ -8,11 +8,11 @@ moved in logs along each of the parameters it is unsure of, one at a time, to th
 N(0, σ²) (:func:`type_nodes`), the estimate itself in the middle.
 
 It models a type's answer as a probit (random utility: McFadden 1974; quantal response: McKelvey & Palfrey
-1995): type k accepts an offer with probability Φ((u_k − R_k)/s_k), u_k the offer's value to it, R_k its
-value of refusing, s_k = η·(R_k − d_k) an evaluation noise of a fraction η of what it stands to gain over no
-deal (:func:`acceptance_probability`). It learns by Bayes' rule from the other side's refusals
-(:func:`posterior_after_refusal`): the types likelier to have accepted the refused offer become less likely,
-and a refusal no type expected still says which types were nearest to refusing (a deterministic answer
+1995): type k accepts an offer with probability Φ((u_k − R_k)/s_k), u_k the offer's value to it, R_k its value
+of refusing, s_k = η·(R_k − d_k) an evaluation noise of a fraction η (``protocol.answer_noise``) of what it
+stands to gain over no deal (:func:`acceptance_probability`). It learns by Bayes' rule from the other side's
+refusals (:func:`posterior_after_refusal`): the types likelier to have accepted the refused offer become less
+likely, and a refusal no type expected still says which types were nearest to refusing (a deterministic answer
 would leave the posterior unmoved then, and two governments each too hopeful about the other would repeat
 their offers to the deadline).
 
@@ -28,12 +28,8 @@ import math
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-TYPE_POINTS = 3  # Gauss–Hermite points along each parameter (outer types at ±√3σ; with 5, ±1.36σ and ±2.86σ):
-#                  protocol.type_points sets it (ASSUMPTION, README "What the date rests on")
-ANSWER_NOISE = 0.05  # η: a type's evaluation noise as a fraction of its stake; protocol.answer_noise sets it
 
-
-def type_nodes(dims: int, points: int = TYPE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+def type_nodes(dims: int, points: int) -> tuple[np.ndarray, np.ndarray]:
     """The types' log-offsets (in units of σ) and prior weights: Gauss–Hermite points along each axis.
 
     Along each of the d axes, the nodes z_i ≠ 0 and weights w_i of the ``points``-point Gauss–Hermite rule for
@@ -70,7 +66,7 @@ def type_nodes(dims: int, points: int = TYPE_POINTS) -> tuple[np.ndarray, np.nda
     return z, w
 
 
-def acceptance_probability(value: float, refuse: float, disagreement: float, noise: float = ANSWER_NOISE,
+def acceptance_probability(value: float, refuse: float, disagreement: float, noise: float,
                            accept: bool = True) -> float:
     """The chance a type accepts an offer worth ``value`` to it: Φ((value − refuse)/s), s = η·(refuse − d).
 
@@ -78,11 +74,12 @@ def acceptance_probability(value: float, refuse: float, disagreement: float, noi
     the chance it refuses, 1 − Φ, computed without the rounding of 1 − Φ (a refusal no type expected still
     tells which was nearest to refusing).
 
-    >>> acceptance_probability(10.0, 10.0, 0.0)
+    >>> acceptance_probability(10.0, 10.0, 0.0, 0.05)
     0.5
-    >>> acceptance_probability(9.0, 10.0, 0.0, noise=0.0)
+    >>> acceptance_probability(9.0, 10.0, 0.0, 0.0)
     0.0
-    >>> acceptance_probability(15.0, 10.0, 0.0, accept=False) > 0.0 == 1.0 - acceptance_probability(15.0, 10.0, 0.0)
+    >>> refuse = acceptance_probability(15.0, 10.0, 0.0, 0.05, accept=False)
+    >>> refuse > 0.0 == 1.0 - acceptance_probability(15.0, 10.0, 0.0, 0.05)
     True
     """
     scale = noise * (refuse - disagreement)
