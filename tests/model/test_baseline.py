@@ -73,7 +73,7 @@ def test_each_claim_lands_on_a_phase_the_model_chose(baseline_runs):
 def test_corroborations_are_outputs_the_model_could_get_wrong(baseline_runs):
     """Each is computed from the run; the README's pattern table reports whether it holds."""
     rows = [r.to_row() for _, r in baseline_runs]
-    claim = 0.5  # Japan's (FACTS opening-ask): shares at least its claim on each phase cost it profits against it
+    claim = load_scenario(BASELINE).agents["japan"].claim_us_share  # at least its claim on each phase costs it
     assert all(0.0 <= r["concession_loss_usd_bn"] for r in rows
                if r["us_share_before_recoup"] >= claim and r["us_profit_share"] >= claim)
     assert all(r["concession_loss_usd_bn"] < 0.0 for r in rows if r["us_share_before_recoup"] < claim
